@@ -1,0 +1,133 @@
+"""The console chat: read lines, run them as commands or button numbers, print the replies.
+
+It has no rules of its own: everything goes through core.chat, exactly as on Telegram and
+Discord, which is what makes it a faithful place to try the product.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from dataclasses import dataclass, field
+from typing import TextIO
+
+from core.actions import encode
+from core.cards import Card, Reply
+from core.chat import Services, handle_action, handle_text
+from core.chat.registry import Context
+from core.i18n import Translator
+from core.models import Identity
+from core.render.text import render_card
+from core.services import people
+
+PLATFORM = "console"
+
+
+@dataclass
+class ConsoleNotifier:
+    """Delivers notices to other console people by printing them, marked with their name."""
+
+    out: TextIO
+    ansi: bool = False
+    platform: str = PLATFORM
+
+    async def send(self, identity: Identity, card: Card) -> None:
+        body = render_card(card, ansi=self.ansi)
+        buttons = "  ".join(f"[{b.label}]" for row in card.buttons for b in row)
+        self.out.write(f"📨 to {identity.external_id}: {body}\n")
+        if buttons:
+            self.out.write(f"   {buttons}\n")
+
+
+@dataclass
+class ConsoleChat:
+    services: Services
+    inp: TextIO = field(default_factory=lambda: sys.stdin)
+    out: TextIO = field(default_factory=lambda: sys.stdout)
+    person: str = "me"
+    choices: list[str] = field(default_factory=list)
+
+    @property
+    def ansi(self) -> bool:
+        return self.out.isatty()
+
+    def write(self, text: str) -> None:
+        self.out.write(text + "\n")
+        self.out.flush()
+
+    async def context(self) -> Context:
+        async with self.services.db.uow() as uow:
+            actor = await people.resolve_actor(
+                uow,
+                self.services.clock,
+                platform=PLATFORM,
+                external_id=self.person.lower(),
+                display_name=self.person.capitalize(),
+                platform_locale=self.services.settings.default_locale,
+            )
+        return Context(self.services, actor, Translator(actor.locale))
+
+    def show(self, reply: Reply) -> None:
+        if reply.toast and (reply.edit or not reply.cards):
+            self.write(("⚠️ " if reply.alert else "💬 ") + reply.toast)
+        self.choices = []
+        for card in reply.cards:
+            self.write(render_card(card, ansi=self.ansi))
+            for row in card.buttons:
+                labels = []
+                for button in row:
+                    if button.action is None:
+                        continue
+                    self.choices.append(encode(button.action))
+                    labels.append(f"[{len(self.choices)}] {button.label}")
+                if labels:
+                    self.write("   " + "  ".join(labels))
+            self.write("")
+
+    async def handle(self, line: str) -> bool:
+        """Run one line; False means the person asked to quit."""
+        line = line.strip()
+        if not line:
+            return True
+        if line in ("/quit", "/exit"):
+            return False
+        if line.startswith("/as"):
+            name = line[3:].strip()
+            if name and name.isprintable() and len(name) <= 32:
+                self.person, self.choices = name, []
+                self.write(f"— you are now {name} —")
+            else:
+                self.write("Usage: /as <name>, e.g. /as bob")
+            return True
+        ctx = await self.context()
+        if line.isdigit():
+            number = int(line)
+            if not 1 <= number <= len(self.choices):
+                self.write(ctx.t("There is no button {number} here.", number=number))
+                return True
+            self.show(await handle_action(ctx, self.choices[number - 1]))
+        elif line.startswith("/"):
+            self.show(await handle_text(ctx, line))
+        else:
+            self.write(ctx.t("Commands start with /. Try /help, or type a button's number."))
+        return True
+
+    async def run(self) -> None:
+        """Read until end of input or /quit; a scripted session ends cleanly at EOF."""
+        interactive = self.inp.isatty()
+        self.write(
+            "Community console. /help for commands, /as <name> to be someone else, /quit to leave."
+        )
+        loop = asyncio.get_running_loop()
+        while True:
+            if interactive:
+                self.out.write(f"{self.person}> ")
+                self.out.flush()
+            line = await loop.run_in_executor(None, self.inp.readline)
+            if not line:
+                break
+            if not interactive:
+                self.write(f"{self.person}> {line.rstrip()}")
+            if not await self.handle(line):
+                break
+        self.write("Bye!")

@@ -1,0 +1,1 @@
+"""Entry points: read Settings, build the engine, services and adapters, and run."""

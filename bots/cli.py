@@ -1,0 +1,73 @@
+"""`community-bot` (also `python -m bots`): run the bot, or migrate the database."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from adapters.console.chat import ConsoleChat, ConsoleNotifier
+from core.chat import Services
+from core.clock import SystemClock
+from core.db import Database, migrate_sync
+from core.seed import seed_demo
+from core.settings import Settings
+
+log = logging.getLogger("community")
+
+
+async def build_services(settings: Settings) -> Services:
+    """Open the database, bring it up to date, and seed the demo community if asked."""
+    db = Database(settings.database_url)
+    await db.migrate()
+    clock = SystemClock()
+    if settings.seed_demo and await seed_demo(db, clock, settings.default_timezone):
+        log.info("seeded the demo community")
+    return Services(db=db, clock=clock, settings=settings)
+
+
+async def run(settings: Settings) -> None:
+    services = await build_services(settings)
+    try:
+        platforms = []
+        if settings.telegram_bot_token:
+            platforms.append("telegram")
+        if settings.discord_bot_token:
+            platforms.append("discord")
+        if platforms:
+            log.error("platform adapters not available yet: %s", ", ".join(platforms))
+            sys.exit(2)
+        chat = ConsoleChat(services)
+        services.notifiers["console"] = ConsoleNotifier(chat.out, ansi=chat.ansi)
+        await chat.run()
+    finally:
+        await services.db.dispose()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="community-bot", description=__doc__)
+    parser.add_argument(
+        "command",
+        nargs="?",
+        default="run",
+        choices=("run", "migrate"),
+        help="run (default): start every configured platform, or the console; "
+        "migrate: apply database migrations and exit",
+    )
+    options = parser.parse_args(argv)
+    settings = Settings()
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("aiosqlite").setLevel(logging.WARNING)
+    if options.command == "migrate":
+        migrate_sync(settings.database_url)
+        log.info("database is up to date")
+        return
+    try:
+        asyncio.run(run(settings))
+    except KeyboardInterrupt:
+        pass

@@ -1,0 +1,128 @@
+"""Platform-neutral messages: spans of text plus buttons, rendered by each adapter.
+
+User text travels as TEXT spans and is escaped by every renderer; markup is never built by
+pasting strings, so a title like `<b>&_*` shows as written on every platform.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from core.actions import Action
+from core.i18n import Translator
+
+
+class Style(StrEnum):
+    TEXT = "text"
+    BOLD = "bold"
+    ITALIC = "italic"
+    LINK = "link"
+    TIME = "time"
+    CODE = "code"
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    style: Style
+    text: str
+    url: str | None = None
+    when: datetime | None = None  # TIME spans: Discord shows its own timestamp widget
+
+
+def plain(text: str) -> Span:
+    return Span(Style.TEXT, text)
+
+
+def bold(text: str) -> Span:
+    return Span(Style.BOLD, text)
+
+
+def italic(text: str) -> Span:
+    return Span(Style.ITALIC, text)
+
+
+def code(text: str) -> Span:
+    return Span(Style.CODE, text)
+
+
+def link(text: str, url: str) -> Span:
+    return Span(Style.LINK, text, url=url)
+
+
+def moment(text: str, when: datetime) -> Span:
+    return Span(Style.TIME, text, when=when)
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    label: str
+    action: Action | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """Coordinates to show as a map pin (a Telegram venue) beside the card."""
+
+    latitude: float
+    longitude: float
+    title: str
+    address: str
+
+
+@dataclass
+class Card:
+    lines: list[list[Span]] = field(default_factory=list)
+    buttons: list[list[Button]] = field(default_factory=list)
+    place: Place | None = None
+
+    def add(self, *spans: Span | str) -> Card:
+        self.lines.append([plain(s) if isinstance(s, str) else s for s in spans])
+        return self
+
+    def row(self, *buttons: Button) -> Card:
+        if buttons:
+            self.buttons.append(list(buttons))
+        return self
+
+    @property
+    def text(self) -> str:
+        """The card as unstyled text, for logs and tests."""
+        return "\n".join("".join(span.text for span in line) for line in self.lines)
+
+
+def note(text: str) -> Card:
+    return Card().add(text)
+
+
+@dataclass
+class Notice:
+    """A message for someone other than the actor (a promotion, a change to an activity).
+
+    `card` is built in the recipient's own language when it is delivered.
+    """
+
+    person_id: int
+    card: Callable[[Translator], Card]
+
+
+@dataclass
+class Reply:
+    """What a command or a click produces for the person who did it.
+
+    `toast` is the short answer to a button click; `edit` says the first card replaces the
+    message the button was on; `notices` go to other people.
+    """
+
+    cards: list[Card] = field(default_factory=list)
+    toast: str | None = None
+    edit: bool = False
+    notices: list[Notice] = field(default_factory=list)
+    alert: bool = False
+
+    @property
+    def text(self) -> str:
+        return "\n\n".join(card.text for card in self.cards)

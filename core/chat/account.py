@@ -1,0 +1,105 @@
+"""/start, /help, /settings and /cancel."""
+
+from __future__ import annotations
+
+from core.cards import Card, Reply, bold, code, note, plain
+from core.chat.args import target_and_rest
+from core.chat.registry import COMMANDS, SECTIONS, Context, command
+from core.i18n import N_
+from core.services import people
+
+START_LINKS = {"join": "join", "event": "event", "group": "group"}
+
+
+@command("start", usage=N_("/start"), help=N_("Welcome and first steps"), section="start")
+async def start_command(ctx: Context, args: str) -> Reply:
+    """Deep links (`t.me/<bot>?start=join_hiking`, `event_12`) open what they point at."""
+    kind, _, value = args.partition("_")
+    if kind in START_LINKS and value:
+        return await COMMANDS[START_LINKS[kind]].handler(ctx, value)
+    t = ctx.t
+    card = (
+        Card()
+        .add(bold(t("Hi {name}! I connect people who share a hobby.", name=ctx.actor.display_name)))
+        .add(t("• /groups to find interest groups, /join to join one"))
+        .add(t("• /events for upcoming activities: sign up with one tap"))
+        .add(t("• /posts to read guides and stories, /post to share yours"))
+        .add(t("• /settings for language, timezone and reminders"))
+        .add(t("/help lists everything."))
+    )
+    return Reply(cards=[card])
+
+
+@command("help", usage=N_("/help"), help=N_("All commands"), section="start")
+async def help_command(ctx: Context, args: str) -> Reply:
+    t = ctx.t
+    card = Card()
+    for section, title in SECTIONS.items():
+        items = [c for c in COMMANDS.values() if c.section == section]
+        if not items:
+            continue
+        if card.lines:
+            card.add("")
+        card.add(bold(t(title)))
+        for item in items:
+            card.add(code(t(item.usage)), plain(" — " + t(item.help)))
+    return Reply(cards=[card])
+
+
+@command(
+    "settings",
+    usage=N_(
+        "/settings [language en|zh] [timezone <Area/City>] [reminders on|off|24h,1h] [name <name>]"
+    ),
+    help=N_("Your language, timezone, reminders and name"),
+    section="start",
+)
+async def settings_command(ctx: Context, args: str) -> Reply:
+    key, value = target_and_rest(args)
+    key = key.lower()
+    setters = {
+        "language": people.set_language,
+        "lang": people.set_language,
+        "timezone": people.set_timezone,
+        "tz": people.set_timezone,
+        "reminders": people.set_reminders,
+        "name": people.rename,
+    }
+    if key in setters and value:
+        async with ctx.uow() as uow:
+            stored = await setters[key](uow, ctx.me, value)
+        if key in ("language", "lang"):
+            ctx.t = ctx.t.__class__(stored)
+        return Reply(cards=[note(ctx.t("Saved: {key} = {value}", key=key, value=stored))])
+    async with ctx.uow(readonly=True) as uow:
+        person = await people.get_person(uow, ctx.me)
+    t = ctx.t
+    reminders = person.reminder_offsets or ctx.services.settings.reminder_offsets
+    card = (
+        Card()
+        .add(bold(t("Your settings")))
+        .add(plain(t("Name: ")), plain(person.display_name))
+        .add(plain(t("Language: ")), plain(t.locale))
+        .add(
+            plain(t("Timezone: ")),
+            plain(person.timezone or t("not set (activity times use their own)")),
+        )
+        .add(plain(t("Reminders: ")), plain(reminders if person.reminders_enabled else t("off")))
+        .add("")
+        .add(
+            plain(t("Change one: ")),
+            code("/settings language zh"),
+            plain(", "),
+            code("/settings timezone Europe/Berlin"),
+            plain(", "),
+            code("/settings reminders 2h,30m"),
+        )
+    )
+    return Reply(cards=[card])
+
+
+@command(
+    "cancel", usage=N_("/cancel"), help=N_("Stop what you're in the middle of"), section="start"
+)
+async def cancel_command(ctx: Context, args: str) -> Reply:
+    return Reply(cards=[note(ctx.t("Nothing to cancel."))])

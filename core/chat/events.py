@@ -1,0 +1,339 @@
+"""Activity commands and the sign-up buttons."""
+
+from __future__ import annotations
+
+from core.actions import Act, Action
+from core.cards import Card, Notice, Reply, bold, italic, moment, note, plain
+from core.chat.args import fields, number, target_and_rest
+from core.chat.registry import Context, command, on_action
+from core.errors import invalid
+from core.i18n import N_, Translator
+from core.parsing import parse_capacity, parse_coordinates, parse_fee, parse_local_datetime
+from core.services import events, groups
+from core.services.events import EventDraft, EventView
+from core.views import attendees_card, event_buttons, event_card, event_line, format_time, usage
+
+NEWEVENT_EXAMPLE = "/newevent hiking | Sunrise hike | 2026-12-06 07:30 | Trailhead | free | 12"
+
+
+def _event_id(ctx: Context, args: str, example: str) -> int:
+    found = number(args.split(" ", 1)[0]) if args else None
+    if found is None:
+        raise invalid(
+            "event_id_missing",
+            N_("Which activity? Give its number, e.g. {example}"),
+            example=example,
+        )
+    return found
+
+
+async def _load_view(ctx: Context, event_id: int) -> EventView:
+    async with ctx.uow(readonly=True) as uow:
+        return await events.get_event(uow, ctx.me, event_id)
+
+
+def _card(ctx: Context, view: EventView) -> Card:
+    return event_card(view, ctx.t, personal=not ctx.in_group_chat)
+
+
+def promotions(view: EventView, people: list[int]) -> list[Notice]:
+    """Tell each promoted person, in their own language, that a seat opened up for them."""
+    event = view.event
+
+    def card(t: Translator) -> Card:
+        return (
+            Card()
+            .add(bold(t("Good news: a seat opened up and you're in!")))
+            .add(bold(event.title), plain(f"  #{event.id}"))
+            .add(
+                plain("🕒 "),
+                moment(format_time(event.starts_at, event.timezone, t), event.starts_at),
+            )
+            .add(plain("📍 "), plain(event.place))
+            .row(*event_buttons(view, t)[1:])
+        )
+
+    return [Notice(person, card) for person in people]
+
+
+@command(
+    "newevent",
+    usage=N_("/newevent <group> | <title> | <YYYY-MM-DD HH:MM> | <place> [| fee] [| capacity]"),
+    help=N_("Create an activity (time in the group's timezone)"),
+    section="events",
+)
+async def newevent_command(ctx: Context, args: str) -> Reply:
+    parts = fields(args)
+    if len(parts) < 4:
+        return Reply(
+            cards=[
+                usage(
+                    ctx.t,
+                    ctx.t(
+                        "Give the group, title, date and time, place, "
+                        "and optionally the fee and the number of seats."
+                    ),
+                    NEWEVENT_EXAMPLE,
+                )
+            ]
+        )
+    if len(parts) > 6:
+        raise invalid(
+            "too_many_fields",
+            N_("Too many parts: at most group | title | time | place | fee | capacity."),
+        )
+    ref, title, when, place, fee, capacity = [*parts, "", ""][:6]
+    async with ctx.uow(readonly=True) as uow:
+        group = await groups.find_group(uow, ref)
+    coordinates = parse_coordinates(place)
+    draft = EventDraft(
+        title=title,
+        starts_at=parse_local_datetime(when, group.timezone),
+        place=place,
+        fee=parse_fee(fee),
+        capacity=parse_capacity(capacity),
+        latitude=coordinates[0] if coordinates else None,
+        longitude=coordinates[1] if coordinates else None,
+    )
+    return await create(ctx, group.slug, draft)
+
+
+async def create(ctx: Context, ref: str, draft: EventDraft) -> Reply:
+    """Create from a finished draft: the one path for the one-liner, the wizard and a modal."""
+    async with ctx.uow() as uow:
+        view = await events.create_event(uow, ctx.clock, ctx.me, ref, draft)
+    text = ctx.t("Activity #{id} created. Share it with /event {id}.", id=view.event.id)
+    return Reply(cards=[note(text), _card(ctx, view)])
+
+
+@command("events", usage=N_("/events [group]"), help=N_("Upcoming activities"), section="events")
+async def events_command(ctx: Context, args: str) -> Reply:
+    async with ctx.uow(readonly=True) as uow:
+        found = await events.upcoming(uow, ctx.clock, ctx.me, args or None)
+    if not found:
+        return Reply(
+            cards=[note(ctx.t("No upcoming activities. Organizers create them with /newevent."))]
+        )
+    head = note(ctx.t("Upcoming activities"))
+    return Reply(cards=[head, *(event_line(view, ctx.t) for view in found)])
+
+
+@on_action(Act.GROUP_EVENTS)
+async def group_events_action(ctx: Context, action: Action) -> Reply:
+    return await events_command(ctx, str(action.id))
+
+
+@command(
+    "event",
+    usage=N_("/event <number>"),
+    help=N_("Show an activity with its sign-up buttons"),
+    section="events",
+)
+async def event_command(ctx: Context, args: str) -> Reply:
+    return Reply(cards=[_card(ctx, await _load_view(ctx, _event_id(ctx, args, "/event 3")))])
+
+
+@on_action(Act.EVENT)
+async def event_action(ctx: Context, action: Action) -> Reply:
+    return Reply(cards=[_card(ctx, await _load_view(ctx, action.id))])
+
+
+@command(
+    "myevents", usage=N_("/myevents"), help=N_("Activities you signed up for"), section="events"
+)
+async def myevents_command(ctx: Context, args: str) -> Reply:
+    async with ctx.uow(readonly=True) as uow:
+        mine = await events.my_events(uow, ctx.clock, ctx.me)
+    if not mine:
+        return Reply(cards=[note(ctx.t("You haven't signed up for anything yet. See /events."))])
+    return Reply(cards=[note(ctx.t("Your activities")), *(event_line(v, ctx.t) for v in mine)])
+
+
+def signup_text(t: Translator, result: events.SignupResult) -> str:
+    return {
+        "confirmed": t("You're in!"),
+        "waitlisted": t("It's full: you're #{position} on the waitlist.", position=result.position),
+        "already_confirmed": t("Already signed up."),
+        "already_waitlisted": t("Already on the waitlist (#{position}).", position=result.position),
+    }[result.status]
+
+
+async def sign_up(ctx: Context, event_id: int) -> Reply:
+    async with ctx.uow() as uow:
+        result = await events.sign_up(uow, ctx.clock, ctx.me, event_id)
+    return Reply(cards=[_card(ctx, result.view)], toast=signup_text(ctx.t, result), edit=True)
+
+
+async def cancel_signup(ctx: Context, event_id: int) -> Reply:
+    async with ctx.uow() as uow:
+        change = await events.cancel_signup(uow, ctx.clock, ctx.me, event_id)
+    text = (
+        ctx.t("You left the waitlist.")
+        if change.previous_status == "waitlisted"
+        else ctx.t("Your sign-up is cancelled.")
+    )
+    return Reply(
+        cards=[_card(ctx, change.view)],
+        toast=text,
+        edit=True,
+        notices=promotions(change.view, change.promoted),
+    )
+
+
+@on_action(Act.SIGN_UP)
+async def signup_action(ctx: Context, action: Action) -> Reply:
+    return await sign_up(ctx, action.id)
+
+
+@on_action(Act.CANCEL_SIGNUP, Act.RELEASE)
+async def cancel_action(ctx: Context, action: Action) -> Reply:
+    return await cancel_signup(ctx, action.id)
+
+
+@command(
+    "signup", usage=N_("/signup <number>"), help=N_("Sign up for an activity"), section="events"
+)
+async def signup_command(ctx: Context, args: str) -> Reply:
+    reply = await sign_up(ctx, _event_id(ctx, args, "/signup 3"))
+    reply.cards.insert(0, note(reply.toast or ""))
+    return reply
+
+
+@command(
+    "unsignup", usage=N_("/unsignup <number>"), help=N_("Cancel your sign-up"), section="events"
+)
+async def unsignup_command(ctx: Context, args: str) -> Reply:
+    reply = await cancel_signup(ctx, _event_id(ctx, args, "/unsignup 3"))
+    reply.cards.insert(0, note(reply.toast or ""))
+    return reply
+
+
+@command("who", usage=N_("/who <number>"), help=N_("Who's going to an activity"), section="events")
+async def who_command(ctx: Context, args: str) -> Reply:
+    return await _who(ctx, _event_id(ctx, args, "/who 3"))
+
+
+async def _who(ctx: Context, event_id: int) -> Reply:
+    async with ctx.uow(readonly=True) as uow:
+        result = await events.attendees(uow, ctx.me, event_id)
+    return Reply(cards=[attendees_card(result, ctx.t)])
+
+
+@on_action(Act.WHO)
+async def who_action(ctx: Context, action: Action) -> Reply:
+    return await _who(ctx, action.id)
+
+
+EDIT_FIELDS = {
+    "title": "title",
+    "place": "place",
+    "description": "description",
+    "time": "starts_at",
+    "fee": "fee",
+    "capacity": "capacity",
+    "deadline": "signup_deadline",
+}
+
+
+@command(
+    "editevent",
+    usage=N_("/editevent <number> <title|time|place|fee|capacity|deadline|description> <value>"),
+    help=N_("Change an activity (organizer or admin)"),
+    section="events",
+)
+async def editevent_command(ctx: Context, args: str) -> Reply:
+    event_id = _event_id(ctx, args, "/editevent 3 capacity 20")
+    _, field_and_value = target_and_rest(args)
+    field_name, _, value = field_and_value.partition(" ")
+    name = EDIT_FIELDS.get(field_name.lower())
+    if name is None:
+        return Reply(
+            cards=[
+                usage(
+                    ctx.t,
+                    ctx.t(
+                        "Say what to change: title, time, place, fee, capacity, "
+                        "deadline or description."
+                    ),
+                    "/editevent 3 time 2026-12-06 08:00",
+                )
+            ]
+        )
+    current = await _load_view(ctx, event_id)
+    parsed: object = value
+    if name == "starts_at":
+        parsed = parse_local_datetime(value, current.event.timezone)
+    elif name == "signup_deadline":
+        parsed = (
+            None
+            if value.strip().lower() in ("", "none", "-")
+            else parse_local_datetime(value, current.event.timezone)
+        )
+    elif name == "fee":
+        parsed = parse_fee(value)
+    elif name == "capacity":
+        parsed = parse_capacity(value)
+    changes: dict[str, object] = {name: parsed}
+    if name == "place":
+        coordinates = parse_coordinates(value)
+        changes.update(
+            latitude=coordinates[0] if coordinates else None,
+            longitude=coordinates[1] if coordinates else None,
+        )
+    async with ctx.uow() as uow:
+        result = await events.edit_event(uow, ctx.clock, ctx.me, event_id, **changes)
+    notices = promotions(result.view, result.promoted)
+    if result.changed and set(result.changed) & {"starts_at", "place"}:
+        notices += [
+            change_notice(person, result.view)
+            for person in result.affected
+            if person != ctx.me and person not in result.promoted
+        ]
+    text = (
+        ctx.t("Activity #{id} updated.", id=event_id)
+        if result.changed
+        else ctx.t("Nothing changed.")
+    )
+    return Reply(cards=[note(text), _card(ctx, result.view)], notices=notices)
+
+
+def change_notice(person_id: int, view: EventView) -> Notice:
+    event = view.event
+
+    def card(t: Translator) -> Card:
+        return (
+            Card()
+            .add(bold(t("Activity changed: ")), bold(event.title))
+            .add(plain("🕒 " + format_time(event.starts_at, event.timezone, t)))
+            .add(plain("📍 "), plain(event.place))
+        )
+
+    return Notice(person_id, card)
+
+
+@command(
+    "cancelevent",
+    usage=N_("/cancelevent <number>"),
+    help=N_("Cancel an activity (organizer or admin)"),
+    section="events",
+)
+async def cancelevent_command(ctx: Context, args: str) -> Reply:
+    event_id = _event_id(ctx, args, "/cancelevent 3")
+    async with ctx.uow() as uow:
+        result = await events.cancel_event(uow, ctx.clock, ctx.me, event_id)
+    event = result.view.event
+
+    def card(t: Translator) -> Card:
+        return (
+            Card()
+            .add(bold(t("Cancelled: ")), bold(event.title))
+            .add(italic(t("The organizer cancelled this activity.")))
+        )
+
+    notices = [Notice(person, card) for person in result.affected if person != ctx.me]
+    return Reply(
+        cards=[
+            note(ctx.t("Activity #{id} is cancelled; everyone signed up is told.", id=event_id))
+        ],
+        notices=notices,
+    )

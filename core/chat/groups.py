@@ -1,0 +1,288 @@
+"""Group commands: /groups, /group, /newgroup, /join, /leave, /mygroups and admin tools."""
+
+from __future__ import annotations
+
+from core.actions import Act, Action, act
+from core.cards import Button, Card, Notice, Reply, bold, note, plain
+from core.chat.args import fields, target_and_rest
+from core.chat.registry import Context, command, on_action
+from core.i18n import N_, Translator
+from core.models import Group, Role
+from core.services import groups
+from core.views import group_card, group_list_card, usage
+
+
+@command("groups", usage=N_("/groups [search]"), help=N_("Find interest groups"), section="groups")
+async def groups_command(ctx: Context, args: str) -> Reply:
+    async with ctx.uow(readonly=True) as uow:
+        found = await groups.search_groups(uow, ctx.me, args)
+    if not found:
+        text = ctx.t("No groups match “{query}”.", query=args) if args else ctx.t("No groups yet.")
+        return Reply(cards=[note(text + " " + ctx.t("Start one with /newgroup <name>."))])
+    title = ctx.t("Groups matching “{query}”", query=args) if args else ctx.t("Groups")
+    return Reply(cards=[group_list_card(ctx.t, title, found, Act.GROUP)])
+
+
+@command("group", usage=N_("/group <name>"), help=N_("Show a group"), section="groups")
+async def group_command(ctx: Context, args: str) -> Reply:
+    async with ctx.uow(readonly=True) as uow:
+        summary = await groups.group_summary(uow, ctx.me, args)
+    return Reply(cards=[group_card(summary, ctx.t)])
+
+
+@on_action(Act.GROUP)
+async def group_action(ctx: Context, action: Action) -> Reply:
+    return await group_command(ctx, str(action.id))
+
+
+@command(
+    "newgroup",
+    usage=N_("/newgroup <name> [| description] [| tags] [| private]"),
+    help=N_("Create a group; you become its owner"),
+    section="groups",
+)
+async def newgroup_command(ctx: Context, args: str) -> Reply:
+    parts = fields(args)
+    if not parts:
+        return Reply(
+            cards=[
+                usage(
+                    ctx.t,
+                    ctx.t(
+                        "Give the group a name, and optionally a description, tags and “private”."
+                    ),
+                    "/newgroup Trail Runners | Early runs in the park | running, outdoors",
+                )
+            ]
+        )
+    private = len(parts) > 1 and parts[-1].lower() in ("private", "私密")
+    if private:
+        parts = parts[:-1]
+    name, description, tags = [*parts, "", ""][:3]
+    async with ctx.uow() as uow:
+        group = await groups.create_group(
+            uow,
+            ctx.clock,
+            ctx.me,
+            name=name,
+            description=description,
+            tags=tags,
+            private=private,
+            timezone=ctx.actor.timezone or ctx.services.settings.default_timezone,
+        )
+    async with ctx.uow(readonly=True) as uow:
+        summary = await groups.group_summary(uow, ctx.me, str(group.id))
+    text = ctx.t(
+        "Created {name}. You're its owner. Invite people with /join {slug}.",
+        name=group.name,
+        slug=group.slug,
+    )
+    return Reply(cards=[note(text), group_card(summary, ctx.t)])
+
+
+def _join_text(t: Translator, result: groups.JoinResult) -> str:
+    name = result.group.name
+    return {
+        "joined": t("Welcome to {group}!", group=name),
+        "already_member": t("You're already in {group}.", group=name),
+        "requested": t("{group} is private: your request was sent to its admins.", group=name),
+        "already_requested": t("Your request to join {group} is still waiting.", group=name),
+    }[result.status]
+
+
+async def _join(ctx: Context, ref: str) -> Reply:
+    async with ctx.uow() as uow:
+        result = await groups.join_group(uow, ctx.clock, ctx.me, ref)
+    async with ctx.uow(readonly=True) as uow:
+        summary = await groups.group_summary(uow, ctx.me, str(result.group.id))
+    text = _join_text(ctx.t, result)
+    return Reply(cards=[note(text), group_card(summary, ctx.t)], toast=text)
+
+
+@command("join", usage=N_("/join <group>"), help=N_("Join a group"), section="groups")
+async def join_command(ctx: Context, args: str) -> Reply:
+    if args:
+        return await _join(ctx, args)
+    async with ctx.uow(readonly=True) as uow:
+        found = [s for s in await groups.search_groups(uow, ctx.me) if not s.is_member]
+    if not found:
+        return Reply(
+            cards=[note(ctx.t("You're in every group already. Create one with /newgroup."))]
+        )
+    return Reply(
+        cards=[group_list_card(ctx.t, ctx.t("Which group do you want to join?"), found, Act.JOIN)]
+    )
+
+
+@on_action(Act.JOIN)
+async def join_action(ctx: Context, action: Action) -> Reply:
+    return await _join(ctx, str(action.id))
+
+
+async def _leave(ctx: Context, ref: str) -> Reply:
+    async with ctx.uow() as uow:
+        group = await groups.leave_group(uow, ctx.me, ref)
+    text = ctx.t("You left {group}.", group=group.name)
+    return Reply(cards=[note(text)], toast=text)
+
+
+@command("leave", usage=N_("/leave <group>"), help=N_("Leave a group"), section="groups")
+async def leave_command(ctx: Context, args: str) -> Reply:
+    if args:
+        return await _leave(ctx, args)
+    async with ctx.uow(readonly=True) as uow:
+        mine = await groups.my_groups(uow, ctx.me)
+    if not mine:
+        return Reply(cards=[note(ctx.t("You're not in any group yet. Try /groups."))])
+    return Reply(
+        cards=[group_list_card(ctx.t, ctx.t("Which group do you want to leave?"), mine, Act.LEAVE)]
+    )
+
+
+@on_action(Act.LEAVE)
+async def leave_action(ctx: Context, action: Action) -> Reply:
+    return await _leave(ctx, str(action.id))
+
+
+@command("mygroups", usage=N_("/mygroups"), help=N_("Groups you're in"), section="groups")
+async def mygroups_command(ctx: Context, args: str) -> Reply:
+    async with ctx.uow(readonly=True) as uow:
+        mine = await groups.my_groups(uow, ctx.me)
+    if not mine:
+        return Reply(cards=[note(ctx.t("You're not in any group yet. Try /groups or /join."))])
+    return Reply(cards=[group_list_card(ctx.t, ctx.t("Your groups"), mine, Act.GROUP)])
+
+
+@command(
+    "requests", usage=N_("/requests <group>"), help=N_("Pending join requests"), section="admin"
+)
+async def requests_command(ctx: Context, args: str) -> Reply:
+    async with ctx.uow(readonly=True) as uow:
+        group, pending = await groups.pending_requests(uow, ctx.me, args)
+    card = Card().add(bold(ctx.t("Join requests for {group}", group=group.name)))
+    if not pending:
+        card.add(ctx.t("No pending requests."))
+    for person in pending:
+        card.add(plain("• "), plain(person.display_name))
+        card.row(
+            Button(
+                ctx.t("✅ Approve {name}", name=person.display_name[:40]),
+                act(Act.APPROVE, group.id, person.id),
+            ),  # type: ignore[arg-type]
+            Button(ctx.t("✖ Decline"), act(Act.REJECT, group.id, person.id)),  # type: ignore[arg-type]
+        )
+    return Reply(cards=[card])
+
+
+def _decision_notice(person_id: int, group: Group, approved: bool) -> Notice:
+    def card(t: Translator) -> Card:
+        if approved:
+            return note(
+                t("You're in: your request to join {group} was approved.", group=group.name)
+            )
+        return note(t("Your request to join {group} was declined.", group=group.name))
+
+    return Notice(person_id, card)
+
+
+@on_action(Act.APPROVE, Act.REJECT)
+async def decide_action(ctx: Context, action: Action) -> Reply:
+    approve = action.act == Act.APPROVE
+    group_id, person_id = action.args
+    async with ctx.uow() as uow:
+        group, person = await groups.decide_request(
+            uow, ctx.me, group_id, person_id, approve=approve
+        )
+    text = (
+        ctx.t("{name} is now a member.", name=person.display_name)
+        if approve
+        else ctx.t("Declined {name}.", name=person.display_name)
+    )
+    return Reply(
+        cards=[note(text)], toast=text, notices=[_decision_notice(person_id, group, approve)]
+    )
+
+
+@command(
+    "ban", usage=N_("/ban <group> <person>"), help=N_("Ban someone from a group"), section="admin"
+)
+async def ban_command(ctx: Context, args: str) -> Reply:
+    ref, who = target_and_rest(args)
+    if not who:
+        return Reply(
+            cards=[usage(ctx.t, ctx.t("Name the group and the person."), "/ban hiking @troll")]
+        )
+    async with ctx.uow() as uow:
+        group, person = await groups.ban_member(uow, ctx.me, ref, who)
+    return Reply(
+        cards=[
+            note(
+                ctx.t("{name} is banned from {group}.", name=person.display_name, group=group.name)
+            )
+        ]
+    )
+
+
+async def _set_role(ctx: Context, args: str, role: Role) -> Reply:
+    ref, who = target_and_rest(args)
+    if not who:
+        return Reply(
+            cards=[usage(ctx.t, ctx.t("Name the group and the person."), "/promote hiking @maya")]
+        )
+    async with ctx.uow() as uow:
+        group, person = await groups.set_role(uow, ctx.me, ref, who, role)
+    return Reply(
+        cards=[
+            note(
+                ctx.t(
+                    "{name} is now {role} of {group}.",
+                    name=person.display_name,
+                    role=ctx.t(role.value),
+                    group=group.name,
+                )
+            )
+        ]
+    )
+
+
+@command(
+    "promote",
+    usage=N_("/promote <group> <person>"),
+    help=N_("Make a member an admin (owner only)"),
+    section="admin",
+)
+async def promote_command(ctx: Context, args: str) -> Reply:
+    return await _set_role(ctx, args, Role.ADMIN)
+
+
+@command(
+    "demote",
+    usage=N_("/demote <group> <person>"),
+    help=N_("Make an admin a member again (owner only)"),
+    section="admin",
+)
+async def demote_command(ctx: Context, args: str) -> Reply:
+    return await _set_role(ctx, args, Role.MEMBER)
+
+
+@command(
+    "memberevents",
+    usage=N_("/memberevents <group> on|off"),
+    help=N_("Let members create activities (admins only)"),
+    section="admin",
+)
+async def memberevents_command(ctx: Context, args: str) -> Reply:
+    ref, value = target_and_rest(args)
+    if value.lower() not in ("on", "off"):
+        return Reply(cards=[usage(ctx.t, ctx.t("Say on or off."), "/memberevents hiking on")])
+    async with ctx.uow() as uow:
+        group = await groups.set_members_can_create_events(uow, ctx.me, ref, value.lower() == "on")
+    text = (
+        ctx.t("Members of {group} can now create activities.", group=group.name)
+        if group.members_can_create_events
+        else ctx.t("Only admins of {group} can create activities now.", group=group.name)
+    )
+    return Reply(cards=[note(text)])
+
+
+ROLE_NAMES = (N_("owner"), N_("admin"), N_("member"))

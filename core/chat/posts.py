@@ -1,0 +1,138 @@
+"""Post commands: /post, /posts, /reply, and the like, replies, pin and delete buttons."""
+
+from __future__ import annotations
+
+from core.actions import Act, Action
+from core.cards import Reply, note
+from core.chat.args import number, target_and_rest
+from core.chat.registry import Context, command, on_action
+from core.errors import invalid
+from core.i18n import N_
+from core.services import groups, posts
+from core.views import group_list_card, post_card, post_page_cards, replies_card, usage
+
+
+@command(
+    "post", usage=N_("/post <group> <text>"), help=N_("Write a post in a group"), section="posts"
+)
+async def post_command(ctx: Context, args: str) -> Reply:
+    ref, body = target_and_rest(args)
+    if not ref or not body:
+        return Reply(
+            cards=[
+                usage(
+                    ctx.t,
+                    ctx.t("Name the group, then write your post."),
+                    "/post hiking The ridge trail is dry again, great views!",
+                )
+            ]
+        )
+    async with ctx.uow() as uow:
+        post = await posts.create_post(uow, ctx.clock, ctx.me, ref, body)
+    async with ctx.uow(readonly=True) as uow:
+        view, _ = await posts.get_post(uow, ctx.me, post.id)  # type: ignore[arg-type]
+    return Reply(cards=[note(ctx.t("Posted.")), post_card(view, ctx.t)])
+
+
+async def _page(ctx: Context, ref: str, page: int) -> Reply:
+    async with ctx.uow(readonly=True) as uow:
+        result = await posts.list_posts(uow, ctx.me, ref, page)
+    return Reply(cards=post_page_cards(result, ctx.t))
+
+
+@command(
+    "posts",
+    usage=N_("/posts <group> [page]"),
+    help=N_("Read a group's posts, newest first"),
+    section="posts",
+)
+async def posts_command(ctx: Context, args: str) -> Reply:
+    if not args:
+        async with ctx.uow(readonly=True) as uow:
+            mine = await groups.my_groups(uow, ctx.me)
+        if not mine:
+            return Reply(cards=[note(ctx.t("Join a group first (/groups), then read its posts."))])
+        return Reply(
+            cards=[group_list_card(ctx.t, ctx.t("Posts of which group?"), mine, Act.GROUP)]
+        )
+    ref, rest = target_and_rest(args)
+    page = number(rest) if rest else 1
+    if page is None:  # a multi-word group name such as "Trail Runners"
+        ref, page = args, 1
+    return await _page(ctx, ref, page)
+
+
+@on_action(Act.GROUP_POSTS)
+async def posts_page_action(ctx: Context, action: Action) -> Reply:
+    group_id, page = action.args
+    reply = await _page(ctx, str(group_id), page)
+    return reply
+
+
+def _post_id(args: str, example: str) -> int:
+    found = number(args.split(" ", 1)[0]) if args else None
+    if found is None:
+        raise invalid(
+            "post_id_missing", N_("Which post? Give its number, e.g. {example}"), example=example
+        )
+    return found
+
+
+@command(
+    "reply", usage=N_("/reply <post number> <text>"), help=N_("Reply to a post"), section="posts"
+)
+async def reply_command(ctx: Context, args: str) -> Reply:
+    post_id = _post_id(args, "/reply 12 Thanks, see you there!")
+    _, body = target_and_rest(args)
+    async with ctx.uow() as uow:
+        await posts.reply(uow, ctx.clock, ctx.me, post_id, body)
+    return await _replies(ctx, post_id)
+
+
+async def _replies(ctx: Context, post_id: int) -> Reply:
+    async with ctx.uow(readonly=True) as uow:
+        view, replies = await posts.get_post(uow, ctx.me, post_id)
+    return Reply(cards=[replies_card(view, replies, ctx.t)])
+
+
+@command(
+    "replies",
+    usage=N_("/replies <post number>"),
+    help=N_("Read a post and its replies"),
+    section="posts",
+)
+async def replies_command(ctx: Context, args: str) -> Reply:
+    return await _replies(ctx, _post_id(args, "/replies 12"))
+
+
+@on_action(Act.REPLIES)
+async def replies_action(ctx: Context, action: Action) -> Reply:
+    return await _replies(ctx, action.id)
+
+
+async def _refreshed(ctx: Context, post_id: int, toast: str) -> Reply:
+    async with ctx.uow(readonly=True) as uow:
+        view, _ = await posts.get_post(uow, ctx.me, post_id)
+    return Reply(cards=[post_card(view, ctx.t)], toast=toast, edit=True)
+
+
+@on_action(Act.LIKE)
+async def like_action(ctx: Context, action: Action) -> Reply:
+    async with ctx.uow() as uow:
+        liked, _ = await posts.toggle_like(uow, ctx.me, action.id)
+    return await _refreshed(ctx, action.id, ctx.t("Liked.") if liked else ctx.t("Like removed."))
+
+
+@on_action(Act.PIN)
+async def pin_action(ctx: Context, action: Action) -> Reply:
+    async with ctx.uow() as uow:
+        post = await posts.toggle_pin(uow, ctx.me, action.id)
+    return await _refreshed(ctx, action.id, ctx.t("Pinned.") if post.pinned else ctx.t("Unpinned."))
+
+
+@on_action(Act.DELETE_POST)
+async def delete_action(ctx: Context, action: Action) -> Reply:
+    async with ctx.uow() as uow:
+        await posts.delete_post(uow, ctx.me, action.id)
+    text = ctx.t("Post deleted.")
+    return Reply(cards=[note(text)], toast=text, edit=True)

@@ -1,0 +1,142 @@
+"""Command and action registry, and the one place that turns errors into answers.
+
+A command is declared next to its handler with its usage and help text (marked for
+translation), so /help never drifts from the code.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from core.actions import Act, Action, BadAction, decode
+from core.cards import Reply, note
+from core.clock import Clock
+from core.db import Database
+from core.errors import DomainError
+from core.i18n import N_, Translator
+from core.notify import Notifier, deliver
+from core.services.people import Actor
+from core.settings import Settings
+from core.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    """The long-lived dependencies every handler may use."""
+
+    db: Database
+    clock: Clock
+    settings: Settings
+    notifiers: dict[str, Notifier] = field(default_factory=dict)
+    bot_username: str | None = None  # for deep links, where the platform has them
+
+
+@dataclass
+class Context:
+    services: Services
+    actor: Actor
+    t: Translator
+    in_group_chat: bool = False
+
+    @property
+    def me(self) -> int:
+        return self.actor.person_id
+
+    @property
+    def clock(self) -> Clock:
+        return self.services.clock
+
+    def uow(self, *, readonly: bool = False) -> UnitOfWork:
+        return self.services.db.uow(readonly=readonly)
+
+
+CommandHandler = Callable[[Context, str], Awaitable[Reply]]
+ActionHandler = Callable[[Context, Action], Awaitable[Reply]]
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    handler: CommandHandler
+    usage: str
+    help: str
+    section: str
+
+
+COMMANDS: dict[str, Command] = {}
+ACTIONS: dict[Act, ActionHandler] = {}
+
+
+def command(
+    name: str, *, usage: str, help: str, section: str
+) -> Callable[[CommandHandler], CommandHandler]:
+    def register(handler: CommandHandler) -> CommandHandler:
+        COMMANDS[name] = Command(name, handler, usage, help, section)
+        return handler
+
+    return register
+
+
+def on_action(*acts: Act) -> Callable[[ActionHandler], ActionHandler]:
+    def register(handler: ActionHandler) -> ActionHandler:
+        for kind in acts:
+            ACTIONS[kind] = handler
+        return handler
+
+    return register
+
+
+def split_command(text: str) -> tuple[str, str]:
+    """'/Join@community_bot  hiking ' -> ('join', 'hiking')."""
+    head, _, rest = text.strip().partition(" ")
+    name = head.lstrip("/").split("@", 1)[0].lower()
+    return name, rest.strip()
+
+
+async def _guard(ctx: Context, run: Callable[[], Awaitable[Reply]]) -> Reply:
+    try:
+        reply = await run()
+    except DomainError as error:
+        message = error.render(ctx.t)
+        return Reply(cards=[note("⚠️ " + message)], toast=message, alert=True)
+    except Exception:
+        ref = secrets.token_hex(4)
+        log.exception("unexpected error (ref %s) for person %s", ref, ctx.me)
+        message = ctx.t("Something went wrong on our side. Reference: {ref}", ref=ref)
+        return Reply(cards=[note("⚠️ " + message)], toast=message, alert=True)
+    if reply.notices:
+        await deliver(ctx.services.db, ctx.services.notifiers, reply.notices)
+    return reply
+
+
+async def handle_text(ctx: Context, text: str) -> Reply:
+    """Run a /command typed by the actor."""
+    name, args = split_command(text)
+    found = COMMANDS.get(name)
+    if found is None:
+        return Reply(cards=[note(ctx.t("I don't know /{name}. Try /help.", name=name[:32]))])
+    return await _guard(ctx, lambda: found.handler(ctx, args))
+
+
+async def handle_action(ctx: Context, payload: str) -> Reply:
+    """Run a button click. Forged or stale payloads get a short refusal and change nothing."""
+    try:
+        action = decode(payload)
+    except BadAction:
+        message = ctx.t("That button no longer works.")
+        return Reply(toast=message, alert=True)
+    return await _guard(ctx, lambda: ACTIONS[action.act](ctx, action))
+
+
+SECTIONS = {
+    "start": N_("Getting started"),
+    "groups": N_("Groups"),
+    "posts": N_("Posts"),
+    "events": N_("Activities"),
+    "admin": N_("Group admins"),
+}

@@ -1,0 +1,80 @@
+"""Domain errors: a small hierarchy with stable codes and translatable messages.
+
+Services raise these; adapters show `error.render(t)` to the person. The code is stable (tests,
+logs and clients may match on it); the message is marked for translation with N_ and formatted
+with the error's parameters in the person's language.
+"""
+
+from __future__ import annotations
+
+from core.i18n import N_, Translator
+
+
+class DomainError(Exception):
+    """Base of every error a person can cause. Raising one never leaves a partial change."""
+
+    code = "error"
+    message = N_("Something is not right with that request.")
+
+    def __init__(self, message: str | None = None, /, **params: object) -> None:
+        if message is not None:
+            self.message = message
+        self.params = params
+        super().__init__(
+            f"{self.code}: {self.message.format(**params) if params else self.message}"
+        )
+
+    def render(self, t: Translator) -> str:
+        return t.gettext(self.message, **self.params)
+
+
+class NotFound(DomainError):
+    code = "not_found"
+    message = N_("Not found.")
+
+
+class PermissionDenied(DomainError):
+    code = "forbidden"
+    message = N_("You are not allowed to do that.")
+
+
+class InvalidInput(DomainError):
+    code = "invalid"
+    message = N_("That input is not valid.")
+
+
+class Conflict(DomainError):
+    code = "conflict"
+    message = N_("That conflicts with the current state.")
+
+
+def not_found(what: str, **params: object) -> NotFound:
+    """A NotFound whose code names the thing: 'group_not_found', 'event_not_found', ..."""
+    messages = {
+        "group": N_("No group called “{name}”. Try /groups to see them."),
+        "event": N_("No activity #{id}. Try /events to see upcoming ones."),
+        "post": N_("No post #{id}."),
+        "person": N_("Nobody called “{name}” here."),
+        "request": N_("No pending request from that person."),
+    }
+    error = NotFound(messages[what], **params)
+    error.code = f"{what}_not_found"
+    return error
+
+
+def invalid(code: str, message: str, **params: object) -> InvalidInput:
+    error = InvalidInput(message, **params)
+    error.code = code
+    return error
+
+
+def forbidden(code: str, message: str, **params: object) -> PermissionDenied:
+    error = PermissionDenied(message, **params)
+    error.code = code
+    return error
+
+
+def conflict(code: str, message: str, **params: object) -> Conflict:
+    error = Conflict(message, **params)
+    error.code = code
+    return error

@@ -1,0 +1,70 @@
+"""Translations: gettext catalogs kept as Babel `.po` files under core/locales.
+
+The catalogs are read from the `.po` sources and compiled in memory at first use, so there is no
+compiled artefact to forget to rebuild. Strings in code are marked with `_` (translated now, with
+a Translator) or `N_` (marked for extraction, translated later, e.g. error messages).
+"""
+
+from __future__ import annotations
+
+import gettext
+import io
+from functools import cache
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+LOCALES_DIR = Path(__file__).parent / "locales"
+DOMAIN = "messages"
+SUPPORTED = ("en", "zh")
+DEFAULT_LOCALE = "en"
+
+
+def N_(message: str) -> str:
+    """Mark a string for extraction without translating it yet."""
+    return message
+
+
+def normalize_locale(code: str | None, default: str = DEFAULT_LOCALE) -> str:
+    """Map a platform's language code to one we ship: 'zh-hans', 'zh-CN', 'zh_TW' -> 'zh'."""
+    if not code:
+        return default
+    base = code.replace("_", "-").split("-")[0].lower()
+    return base if base in SUPPORTED else default
+
+
+@cache
+def _catalog(locale: str) -> gettext.NullTranslations:
+    po_path = LOCALES_DIR / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
+    if not po_path.exists():
+        return gettext.NullTranslations()
+    with po_path.open("rb") as fp:
+        catalog = read_po(fp, locale=locale)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return gettext.GNUTranslations(buffer)
+
+
+class Translator:
+    """Translations for one locale; what views and adapters hold while answering one person."""
+
+    __slots__ = ("_t", "locale")
+
+    def __init__(self, locale: str | None = None) -> None:
+        self.locale = normalize_locale(locale)
+        self._t = _catalog(self.locale)
+
+    def gettext(self, message: str, **params: object) -> str:
+        text = self._t.gettext(message)
+        return text.format(**params) if params else text
+
+    def ngettext(self, singular: str, plural: str, n: int, **params: object) -> str:
+        return self._t.ngettext(singular, plural, n).format(n=n, **params)
+
+    __call__ = gettext
+
+
+def translator(locale: str | None) -> Translator:
+    return Translator(locale)

@@ -1,0 +1,190 @@
+"""The tables. One family per entity; everything a person does points at the Person, never at a
+platform account, so linking a Telegram and a Discord account is a merge of Identities.
+
+Times are stored as UTC (see UTCDateTime) and shown in the viewer's or the group's timezone.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(TypeDecorator):
+    """Stores aware datetimes as naive UTC (SQLite has no time zones) and returns them aware."""
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+def utc_column(nullable: bool = False, index: bool = False) -> sa.Column:
+    return sa.Column(UTCDateTime(), nullable=nullable, index=index)
+
+
+class Role(StrEnum):
+    OWNER = "owner"
+    ADMIN = "admin"
+    MEMBER = "member"
+
+
+class MembershipStatus(StrEnum):
+    ACTIVE = "active"
+    PENDING = "pending"
+    BANNED = "banned"
+    LEFT = "left"
+
+
+class Visibility(StrEnum):
+    PUBLIC = "public"
+    PRIVATE = "private"
+
+
+class EventStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    CANCELLED = "cancelled"
+
+
+class RegistrationStatus(StrEnum):
+    CONFIRMED = "confirmed"
+    WAITLISTED = "waitlisted"
+    CANCELLED = "cancelled"
+
+
+class Person(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    display_name: str = Field(max_length=128)
+    locale: str | None = Field(default=None, max_length=16)
+    timezone: str | None = Field(default=None, max_length=64)
+    reminders_enabled: bool = True
+    reminder_offsets: str | None = Field(default=None, max_length=128)
+    created_at: datetime = Field(sa_column=utc_column())
+
+
+class Identity(SQLModel, table=True):
+    """One platform account of a Person. (platform, external_id) is unique across the system."""
+
+    __table_args__ = (sa.UniqueConstraint("platform", "external_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    platform: str = Field(max_length=16)
+    external_id: str = Field(max_length=64)
+    username: str | None = Field(default=None, max_length=64)
+    can_message: bool = True
+
+
+class Group(SQLModel, table=True):
+    __tablename__ = "community_group"
+
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=48, unique=True)
+    name: str = Field(max_length=80)
+    description: str = Field(default="", max_length=1000)
+    tags: str = Field(default="", max_length=300)
+    visibility: str = Field(default=Visibility.PUBLIC, max_length=16)
+    timezone: str = Field(default="UTC", max_length=64)
+    members_can_create_events: bool = False
+    created_by: int = Field(foreign_key="person.id")
+    created_at: datetime = Field(sa_column=utc_column())
+
+    @property
+    def tag_list(self) -> list[str]:
+        return [t for t in self.tags.split(",") if t]
+
+
+class Membership(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("group_id", "person_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    group_id: int = Field(foreign_key="community_group.id", index=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    role: str = Field(default=Role.MEMBER, max_length=16)
+    status: str = Field(default=MembershipStatus.ACTIVE, max_length=16)
+    created_at: datetime = Field(sa_column=utc_column())
+
+
+class Post(SQLModel, table=True):
+    __table_args__ = (sa.Index("ix_post_group_created", "group_id", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    group_id: int = Field(foreign_key="community_group.id")
+    author_id: int = Field(foreign_key="person.id")
+    body: str = Field(max_length=4000)
+    pinned: bool = False
+    deleted: bool = False
+    created_at: datetime = Field(sa_column=utc_column())
+
+
+class Comment(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    post_id: int = Field(foreign_key="post.id", index=True)
+    author_id: int = Field(foreign_key="person.id")
+    body: str = Field(max_length=2000)
+    created_at: datetime = Field(sa_column=utc_column())
+
+
+class Like(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("post_id", "person_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    post_id: int = Field(foreign_key="post.id", index=True)
+    person_id: int = Field(foreign_key="person.id")
+
+
+class Event(SQLModel, table=True):
+    """An offline activity. `starts_at` is UTC; `timezone` is where it happens, for display."""
+
+    __table_args__ = (sa.Index("ix_event_group_start", "group_id", "starts_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    group_id: int = Field(foreign_key="community_group.id")
+    creator_id: int = Field(foreign_key="person.id")
+    title: str = Field(max_length=120)
+    description: str = Field(default="", max_length=2000)
+    starts_at: datetime = Field(sa_column=utc_column(index=True))
+    timezone: str = Field(max_length=64)
+    place: str = Field(max_length=200)
+    latitude: float | None = None
+    longitude: float | None = None
+    fee_cents: int = 0
+    fee_currency: str | None = Field(default=None, max_length=8)
+    capacity: int | None = None
+    signup_deadline: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    reminder_offsets: str | None = Field(default=None, max_length=128)
+    status: str = Field(default=EventStatus.SCHEDULED, max_length=16)
+    created_at: datetime = Field(sa_column=utc_column())
+
+
+class Registration(SQLModel, table=True):
+    """A person's place on an activity: one row per (event, person), ever.
+
+    `seq` is the arrival order within the event; a person who cancels and signs up again gets a
+    new, later `seq`, so they join the back of the queue.
+    """
+
+    __table_args__ = (
+        sa.UniqueConstraint("event_id", "person_id"),
+        sa.Index("ix_registration_event_status_seq", "event_id", "status", "seq"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: int = Field(foreign_key="event.id")
+    person_id: int = Field(foreign_key="person.id", index=True)
+    status: str = Field(max_length=16)
+    seq: int
+    created_at: datetime = Field(sa_column=utc_column())
+    updated_at: datetime = Field(sa_column=utc_column())

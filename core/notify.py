@@ -1,0 +1,66 @@
+"""The Notifier port: how the core reaches a person who is not the one acting.
+
+Each adapter implements `Notifier` for its platform. The core picks the person's identity on a
+platform that has a notifier, builds the card in the person's own language, and sends it.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Protocol
+
+from sqlmodel import select
+
+from core.cards import Card, Notice
+from core.i18n import Translator
+from core.models import Identity, Person
+
+log = logging.getLogger(__name__)
+
+
+class DeliveryFailed(Exception):
+    """The platform refused the message for good (blocked bot, closed DMs, unknown chat)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class Notifier(Protocol):
+    platform: str
+
+    async def send(self, identity: Identity, card: Card) -> None:
+        """Deliver now, waiting out rate limits; raise DeliveryFailed if it can never arrive."""
+        ...
+
+
+async def recipient(db, person_id: int, notifiers: dict[str, Notifier]):
+    """The person and their first identity that some notifier can reach, or None."""
+    async with db.uow(readonly=True) as uow:
+        person = await uow.session.get(Person, person_id)
+        identities = (
+            await uow.session.exec(
+                select(Identity).where(Identity.person_id == person_id).order_by(Identity.id)
+            )
+        ).all()
+    for identity in identities:
+        if identity.platform in notifiers:
+            return person, identity
+    return None
+
+
+async def deliver(db, notifiers: dict[str, Notifier], notices: list[Notice]) -> None:
+    """Send each notice in its recipient's language. Failures are logged, never raised: the
+    action that caused the notice has already been committed and stays done."""
+    for notice in notices:
+        found = await recipient(db, notice.person_id, notifiers)
+        if found is None:
+            log.info("no reachable identity for person %s", notice.person_id)
+            continue
+        person, identity = found
+        try:
+            await notifiers[identity.platform].send(
+                identity, notice.card(Translator(person.locale))
+            )
+        except DeliveryFailed as error:
+            log.warning("notice to person %s failed: %s", notice.person_id, error.reason)

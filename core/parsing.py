@@ -1,0 +1,133 @@
+"""Turning what people type into values: dates, fees, capacities, coordinates.
+
+Every adapter (console, Telegram, Discord) parses through here, so "10 EUR", "free" or
+"2026-12-06 09:00" mean the same thing everywhere and fail with the same message.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo
+
+from core.errors import invalid
+from core.i18n import N_
+
+MAX_FEE_CENTS = 100_000_000
+MAX_CAPACITY = 100_000
+_SYMBOLS = {"€": "EUR", "$": "USD", "£": "GBP", "¥": "CNY", "￥": "CNY"}
+_FEE = re.compile(r"^\s*([€$£¥￥])?\s*(-?\d+(?:[.,]\d{1,2})?)\s*([A-Za-z]{3}|元)?\s*$")
+_DATETIME_FORMATS = ("%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%Y/%m/%d %H:%M", "%d.%m.%Y %H:%M")
+_COORDS = re.compile(r"(-?\d{1,2}\.\d{2,})\s*,\s*(-?\d{1,3}\.\d{2,})")
+
+
+@dataclass(frozen=True)
+class Fee:
+    cents: int
+    currency: str | None
+
+    @property
+    def is_free(self) -> bool:
+        return self.cents == 0
+
+
+FREE = Fee(0, None)
+
+
+def parse_fee(text: str | None, default_currency: str = "EUR") -> Fee:
+    """'free', '0', '10', '10.50 EUR', '€10', '¥30', '30元' -> Fee."""
+    value = (text or "").strip()
+    if value.lower() in ("", "free", "0", "none", "-", "免费"):
+        return FREE
+    match = _FEE.match(value)
+    if not match:
+        raise invalid(
+            "bad_fee", N_("I can't read the fee “{text}”. Try 10, 10 EUR or free."), text=value
+        )
+    symbol, amount, code = match.groups()
+    try:
+        cents = int((Decimal(amount.replace(",", ".")) * 100).to_integral_value())
+    except InvalidOperation:  # pragma: no cover - the regex admits only numbers
+        raise invalid(
+            "bad_fee", N_("I can't read the fee “{text}”. Try 10, 10 EUR or free."), text=value
+        ) from None
+    if cents < 0:
+        raise invalid("negative_fee", N_("A fee can't be negative."))
+    if cents > MAX_FEE_CENTS:
+        raise invalid("fee_too_high", N_("That fee is too high."))
+    currency = (
+        "CNY"
+        if code == "元"
+        else (code.upper() if code else _SYMBOLS.get(symbol or "", default_currency))
+    )
+    return Fee(cents, currency) if cents else FREE
+
+
+def format_fee(cents: int, currency: str | None) -> str | None:
+    """'10.50 EUR', or None for free (the caller says 'Free' in the person's language)."""
+    if not cents:
+        return None
+    whole, part = divmod(cents, 100)
+    amount = f"{whole}" if part == 0 else f"{whole}.{part:02d}"
+    return f"{amount} {currency or ''}".strip()
+
+
+def parse_capacity(text: str | None) -> int | None:
+    """A whole number of seats, or None for unlimited ('', '-', 'none', 'unlimited', '0')."""
+    value = (text or "").strip().lower()
+    if value in ("", "-", "none", "unlimited", "no limit", "不限", "0"):
+        return None
+    try:
+        number = int(value)
+    except ValueError:
+        raise invalid(
+            "bad_capacity", N_("Capacity must be a whole number of seats, like 12.")
+        ) from None
+    return check_capacity(number)
+
+
+def check_capacity(number: int | None) -> int | None:
+    if number is None:
+        return None
+    if number < 1:
+        raise invalid(
+            "negative_capacity", N_("Capacity must be at least 1 (or none for no limit).")
+        )
+    if number > MAX_CAPACITY:
+        raise invalid(
+            "capacity_too_high", N_("Capacity can be at most {limit}."), limit=MAX_CAPACITY
+        )
+    return number
+
+
+def parse_local_datetime(text: str, timezone: str) -> datetime:
+    """'2026-12-06 09:00' read in `timezone` -> an aware datetime.
+
+    A wall time that does not exist (skipped by a DST change) or is ambiguous takes the first
+    reading (fold=0), as most calendars do.
+    """
+    value = " ".join((text or "").split())
+    for fmt in _DATETIME_FORMATS:
+        try:
+            naive = datetime.strptime(value, fmt)
+        except ValueError:
+            continue
+        return naive.replace(tzinfo=ZoneInfo(timezone))
+    raise invalid(
+        "bad_datetime",
+        N_("I can't read the time “{text}”. Use YYYY-MM-DD HH:MM, like 2026-12-06 09:00."),
+        text=value[:40],
+    )
+
+
+def parse_coordinates(text: str | None) -> tuple[float, float] | None:
+    """'52.52, 13.40' or a map link containing coordinates -> (lat, lng); None if absent."""
+    match = _COORDS.search(text or "")
+    if not match:
+        return None
+    lat, lng = float(match.group(1)), float(match.group(2))
+    if not (-90 <= lat <= 90 and -180 <= lng <= 180):
+        raise invalid("bad_coordinates", N_("Those coordinates are off the map."))
+    return lat, lng

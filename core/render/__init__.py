@@ -1,0 +1,1 @@
+"""Renderers that need no platform library. Platform renderers live in their adapters."""

@@ -1,0 +1,523 @@
+"""Activities: create, edit, cancel, list; sign-up with capacity and a self-moving waitlist.
+
+Concurrency: every change to an activity's roster first locks the activity row (FOR UPDATE on
+PostgreSQL; on SQLite the write transaction's BEGIN IMMEDIATE already serialises writers), so
+counting seats and taking one happen as one step and nothing is ever overbooked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import func, select
+
+from core import permissions
+from core.clock import Clock
+from core.errors import conflict, invalid, not_found
+from core.i18n import N_
+from core.models import (
+    Event,
+    EventStatus,
+    Group,
+    Membership,
+    MembershipStatus,
+    Person,
+    Registration,
+    RegistrationStatus,
+    Visibility,
+)
+from core.parsing import FREE, Fee, check_capacity
+from core.services.groups import find_group, membership_of
+from core.uow import UnitOfWork
+from core.validation import check_timezone, clean_text, one_line
+
+ACTIVE = (RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED)
+
+
+@dataclass(frozen=True)
+class EventView:
+    """An activity as one viewer sees it: counts, their own place, what they may do."""
+
+    event: Event
+    group: Group
+    confirmed: int
+    waitlisted: int
+    viewer_status: str | None = None
+    viewer_position: int | None = None
+    can_manage: bool = False
+
+    @property
+    def is_full(self) -> bool:
+        return self.event.capacity is not None and self.confirmed >= self.event.capacity
+
+
+@dataclass(frozen=True)
+class SignupResult:
+    view: EventView
+    status: str  # confirmed | waitlisted | already_confirmed | already_waitlisted
+    position: int | None = None
+
+
+@dataclass(frozen=True)
+class RosterChange:
+    """What an action did to the roster; `promoted` are people moved from waitlist to confirmed."""
+
+    view: EventView
+    promoted: list[int] = field(default_factory=list)
+    previous_status: str | None = None
+
+
+@dataclass(frozen=True)
+class EditResult:
+    view: EventView
+    changed: list[str]
+    promoted: list[int]
+    affected: list[int]  # everyone signed up or waiting, to be told of the change
+
+
+@dataclass(frozen=True)
+class Attendees:
+    view: EventView
+    confirmed: list[str]
+    waitlisted: list[str]
+
+
+@dataclass
+class EventDraft:
+    """The fields of a new activity, as typed values (parsing is the adapter's job)."""
+
+    title: str
+    starts_at: datetime
+    place: str
+    description: str = ""
+    fee: Fee = FREE
+    capacity: int | None = None
+    signup_deadline: datetime | None = None
+    timezone: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+
+
+def _validate(draft: EventDraft, now: datetime) -> None:
+    draft.title = one_line(clean_text(draft.title, field="title", min_len=1, max_len=120))
+    draft.place = one_line(clean_text(draft.place, field="place", min_len=1, max_len=200))
+    draft.description = clean_text(draft.description, field="description", min_len=0, max_len=2000)
+    if draft.starts_at.tzinfo is None:
+        raise ValueError("starts_at must be timezone-aware")
+    if draft.starts_at <= now:
+        raise invalid(
+            "start_in_past", N_("That time has already passed: pick a time in the future.")
+        )
+    if draft.fee.cents < 0:
+        raise invalid("negative_fee", N_("A fee can't be negative."))
+    draft.capacity = check_capacity(draft.capacity)
+    if draft.signup_deadline is not None and not now < draft.signup_deadline <= draft.starts_at:
+        raise invalid(
+            "bad_deadline", N_("The sign-up deadline must be in the future and before the start.")
+        )
+    if draft.timezone is not None:
+        check_timezone(draft.timezone)
+
+
+async def _lock_event(uow: UnitOfWork, event_id: int) -> Event:
+    event = (
+        await uow.session.exec(select(Event).where(Event.id == event_id).with_for_update())
+    ).first()
+    if event is None:
+        raise not_found("event", id=event_id)
+    return event
+
+
+async def _counts(uow: UnitOfWork, event_ids: list[int]) -> dict[int, dict[str, int]]:
+    counts: dict[int, dict[str, int]] = {i: {} for i in event_ids}
+    if event_ids:
+        rows = await uow.session.exec(
+            select(Registration.event_id, Registration.status, func.count())
+            .where(
+                Registration.event_id.in_(event_ids),  # type: ignore[attr-defined]
+                Registration.status.in_(ACTIVE),  # type: ignore[attr-defined]
+            )
+            .group_by(Registration.event_id, Registration.status)
+        )
+        for event_id, status, count in rows.all():
+            counts[event_id][status] = count
+    return counts
+
+
+async def _registration(uow: UnitOfWork, event_id: int, person_id: int) -> Registration | None:
+    return (
+        await uow.session.exec(
+            select(Registration).where(
+                Registration.event_id == event_id, Registration.person_id == person_id
+            )
+        )
+    ).first()
+
+
+async def _position(uow: UnitOfWork, registration: Registration) -> int:
+    ahead = await uow.session.exec(
+        select(func.count())
+        .select_from(Registration)
+        .where(
+            Registration.event_id == registration.event_id,
+            Registration.status == RegistrationStatus.WAITLISTED,
+            Registration.seq < registration.seq,
+        )
+    )
+    return ahead.one() + 1
+
+
+async def _view(
+    uow: UnitOfWork, event: Event, viewer_id: int, group: Group | None = None
+) -> EventView:
+    group = group or await uow.session.get(Group, event.group_id)
+    membership = await membership_of(uow, event.group_id, viewer_id)
+    counts = (await _counts(uow, [event.id]))[event.id]  # type: ignore[list-item]
+    mine = await _registration(uow, event.id, viewer_id)  # type: ignore[arg-type]
+    status = mine.status if mine is not None and mine.status in ACTIVE else None
+    position = await _position(uow, mine) if status == RegistrationStatus.WAITLISTED else None  # type: ignore[arg-type]
+    return EventView(
+        event=event,
+        group=group,  # type: ignore[arg-type]
+        confirmed=counts.get(RegistrationStatus.CONFIRMED, 0),
+        waitlisted=counts.get(RegistrationStatus.WAITLISTED, 0),
+        viewer_status=status,
+        viewer_position=position,
+        can_manage=permissions.can_manage_event(event, membership, viewer_id),
+    )
+
+
+async def _promote(uow: UnitOfWork, event: Event, now: datetime) -> list[int]:
+    """Fill free seats from the waitlist in arrival order. The caller holds the event lock."""
+    confirmed = (await _counts(uow, [event.id]))[event.id].get(RegistrationStatus.CONFIRMED, 0)  # type: ignore[list-item]
+    free = None if event.capacity is None else event.capacity - confirmed
+    if free is not None and free <= 0:
+        return []
+    statement = (
+        select(Registration)
+        .where(
+            Registration.event_id == event.id, Registration.status == RegistrationStatus.WAITLISTED
+        )
+        .order_by(Registration.seq)
+    )
+    if free is not None:
+        statement = statement.limit(free)
+    promoted = []
+    for registration in (await uow.session.exec(statement)).all():
+        registration.status, registration.updated_at = RegistrationStatus.CONFIRMED, now
+        uow.session.add(registration)
+        promoted.append(registration.person_id)
+    return promoted
+
+
+async def get_event(uow: UnitOfWork, viewer_id: int, event_id: int) -> EventView:
+    event = await uow.session.get(Event, event_id)
+    if event is None:
+        raise not_found("event", id=event_id)
+    view = await _view(uow, event, viewer_id)
+    permissions.require_content_access(
+        view.group, await membership_of(uow, view.group.id, viewer_id)
+    )  # type: ignore[arg-type]
+    return view
+
+
+async def create_event(
+    uow: UnitOfWork, clock: Clock, actor_id: int, ref: str, draft: EventDraft
+) -> EventView:
+    group = await find_group(uow, ref)
+    permissions.require_event_creator(group, await membership_of(uow, group.id, actor_id))  # type: ignore[arg-type]
+    _validate(draft, clock.now())
+    event = Event(
+        group_id=group.id,
+        creator_id=actor_id,
+        title=draft.title,
+        description=draft.description,  # type: ignore[arg-type]
+        starts_at=draft.starts_at,
+        timezone=draft.timezone or group.timezone,
+        place=draft.place,
+        latitude=draft.latitude,
+        longitude=draft.longitude,
+        fee_cents=draft.fee.cents,
+        fee_currency=draft.fee.currency,
+        capacity=draft.capacity,
+        signup_deadline=draft.signup_deadline,
+        created_at=clock.now(),
+    )
+    uow.session.add(event)
+    await uow.session.flush()
+    view = await _view(uow, event, actor_id, group)
+    await uow.commit()
+    return view
+
+
+EDITABLE = (
+    "title",
+    "description",
+    "starts_at",
+    "place",
+    "fee",
+    "capacity",
+    "signup_deadline",
+    "latitude",
+    "longitude",
+)
+
+
+async def edit_event(
+    uow: UnitOfWork, clock: Clock, actor_id: int, event_id: int, **changes: object
+) -> EditResult:
+    """Change some fields. Raising the capacity promotes from the waitlist at once; lowering it
+    below the people already confirmed is refused rather than taking anyone's seat away."""
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise ValueError(f"not editable: {sorted(unknown)}")
+    event = await _lock_event(uow, event_id)
+    group = await uow.session.get(Group, event.group_id)
+    permissions.require_event_manager(
+        event, await membership_of(uow, event.group_id, actor_id), actor_id
+    )
+    if event.status == EventStatus.CANCELLED:
+        raise conflict("event_cancelled", N_("This activity was cancelled."))
+    now = clock.now()
+    draft = EventDraft(
+        title=event.title,
+        starts_at=event.starts_at,
+        place=event.place,
+        description=event.description,
+        fee=Fee(event.fee_cents, event.fee_currency),
+        capacity=event.capacity,
+        signup_deadline=event.signup_deadline,
+        latitude=event.latitude,
+        longitude=event.longitude,
+    )
+    for name, value in changes.items():
+        setattr(draft, name, value)
+    if "starts_at" not in changes and event.starts_at <= now:
+        raise conflict("event_started", N_("This activity has already started."))
+    _validate(draft, now)
+    counts = (await _counts(uow, [event_id]))[event_id]
+    confirmed = counts.get(RegistrationStatus.CONFIRMED, 0)
+    if draft.capacity is not None and draft.capacity < confirmed:
+        raise conflict(
+            "capacity_below_confirmed",
+            N_("{count} people already have a seat: capacity can't go below that."),
+            count=confirmed,
+        )
+    before = {
+        name: getattr(event, name)
+        for name in (
+            "title",
+            "description",
+            "starts_at",
+            "place",
+            "capacity",
+            "signup_deadline",
+            "latitude",
+            "longitude",
+            "fee_cents",
+            "fee_currency",
+        )
+    }
+    event.title, event.description, event.place = draft.title, draft.description, draft.place
+    event.starts_at, event.capacity = draft.starts_at, draft.capacity
+    event.signup_deadline = draft.signup_deadline
+    event.latitude, event.longitude = draft.latitude, draft.longitude
+    event.fee_cents, event.fee_currency = draft.fee.cents, draft.fee.currency
+    changed = [name for name, old in before.items() if getattr(event, name) != old]
+    uow.session.add(event)
+    promoted = await _promote(uow, event, now)
+    affected = await _active_people(uow, event_id)
+    await uow.session.flush()
+    view = await _view(uow, event, actor_id, group)
+    await uow.commit()
+    return EditResult(view=view, changed=changed, promoted=promoted, affected=affected)
+
+
+async def _active_people(uow: UnitOfWork, event_id: int) -> list[int]:
+    rows = await uow.session.exec(
+        select(Registration.person_id)
+        .where(Registration.event_id == event_id, Registration.status.in_(ACTIVE))  # type: ignore[attr-defined]
+        .order_by(Registration.seq)
+    )
+    return list(rows.all())
+
+
+async def cancel_event(uow: UnitOfWork, clock: Clock, actor_id: int, event_id: int) -> EditResult:
+    event = await _lock_event(uow, event_id)
+    permissions.require_event_manager(
+        event, await membership_of(uow, event.group_id, actor_id), actor_id
+    )
+    if event.status == EventStatus.CANCELLED:
+        raise conflict("event_cancelled", N_("This activity was cancelled."))
+    event.status = EventStatus.CANCELLED
+    uow.session.add(event)
+    affected = await _active_people(uow, event_id)
+    await uow.session.flush()
+    view = await _view(uow, event, actor_id)
+    await uow.commit()
+    return EditResult(view=view, changed=["status"], promoted=[], affected=affected)
+
+
+def _require_open(event: Event, now: datetime) -> None:
+    if event.status == EventStatus.CANCELLED:
+        raise conflict("event_cancelled", N_("This activity was cancelled."))
+    if event.starts_at <= now:
+        raise conflict("event_started", N_("This activity has already started."))
+
+
+async def sign_up(uow: UnitOfWork, clock: Clock, actor_id: int, event_id: int) -> SignupResult:
+    """Take a seat, or the next place on the waitlist. Signing up twice changes nothing."""
+    event = await _lock_event(uow, event_id)
+    group = await uow.session.get(Group, event.group_id)
+    permissions.require_content_access(group, await membership_of(uow, event.group_id, actor_id))  # type: ignore[arg-type]
+    now = clock.now()
+    _require_open(event, now)
+    existing = await _registration(uow, event_id, actor_id)
+    if existing is not None and existing.status in ACTIVE:
+        view = await _view(uow, event, actor_id, group)
+        return SignupResult(view, f"already_{existing.status}", view.viewer_position)
+    if event.signup_deadline is not None and now > event.signup_deadline:
+        raise conflict("signup_closed", N_("Sign-up for this activity has closed."))
+    counts = (await _counts(uow, [event_id]))[event_id]
+    has_seat = (
+        event.capacity is None or counts.get(RegistrationStatus.CONFIRMED, 0) < event.capacity
+    )
+    status = RegistrationStatus.CONFIRMED if has_seat else RegistrationStatus.WAITLISTED
+    last = (
+        await uow.session.exec(
+            select(func.coalesce(func.max(Registration.seq), 0)).where(
+                Registration.event_id == event_id
+            )
+        )
+    ).one()
+    registration = existing or Registration(
+        event_id=event_id, person_id=actor_id, status=status, seq=0, created_at=now, updated_at=now
+    )
+    registration.status, registration.seq, registration.updated_at = status, last + 1, now
+    uow.session.add(registration)
+    await uow.session.flush()
+    view = await _view(uow, event, actor_id, group)
+    await uow.commit()
+    return SignupResult(view, status, view.viewer_position)
+
+
+async def cancel_signup(
+    uow: UnitOfWork, clock: Clock, actor_id: int, event_id: int
+) -> RosterChange:
+    """Give the place up; a freed seat goes to the first person waiting."""
+    event = await _lock_event(uow, event_id)
+    now = clock.now()
+    _require_open(event, now)
+    registration = await _registration(uow, event_id, actor_id)
+    if registration is None or registration.status not in ACTIVE:
+        raise conflict("not_signed_up", N_("You are not signed up for this activity."))
+    previous = registration.status
+    registration.status, registration.updated_at = RegistrationStatus.CANCELLED, now
+    uow.session.add(registration)
+    await uow.session.flush()
+    promoted = await _promote(uow, event, now) if previous == RegistrationStatus.CONFIRMED else []
+    await uow.session.flush()
+    view = await _view(uow, event, actor_id)
+    await uow.commit()
+    return RosterChange(view=view, promoted=promoted, previous_status=previous)
+
+
+def _visible_to(viewer_id: int):
+    """A filter for events whose group content the viewer may see (permissions.can_see_content)."""
+    mine = select(Membership.group_id).where(Membership.person_id == viewer_id)
+    active = mine.where(Membership.status == MembershipStatus.ACTIVE)
+    banned = mine.where(Membership.status == MembershipStatus.BANNED)
+    return sa.and_(
+        Event.group_id.not_in(banned),  # type: ignore[attr-defined]
+        sa.or_(Group.visibility == Visibility.PUBLIC, Event.group_id.in_(active)),  # type: ignore[attr-defined]
+    )
+
+
+async def _views(
+    uow: UnitOfWork, rows: list[tuple[Event, Group]], viewer_id: int
+) -> list[EventView]:
+    counts = await _counts(uow, [e.id for e, _ in rows])  # type: ignore[misc]
+    ids = [e.id for e, _ in rows]
+    mine = {
+        r.event_id: r
+        for r in (
+            await uow.session.exec(
+                select(Registration).where(
+                    Registration.person_id == viewer_id,
+                    Registration.event_id.in_(ids),  # type: ignore[attr-defined]
+                    Registration.status.in_(ACTIVE),  # type: ignore[attr-defined]
+                )
+            )
+        ).all()
+    }
+    views = []
+    for event, group in rows:
+        registration = mine.get(event.id)  # type: ignore[arg-type]
+        position = (
+            await _position(uow, registration)
+            if registration is not None and registration.status == RegistrationStatus.WAITLISTED
+            else None
+        )
+        views.append(
+            EventView(
+                event=event,
+                group=group,
+                confirmed=counts[event.id].get(RegistrationStatus.CONFIRMED, 0),  # type: ignore[index]
+                waitlisted=counts[event.id].get(RegistrationStatus.WAITLISTED, 0),  # type: ignore[index]
+                viewer_status=registration.status if registration else None,
+                viewer_position=position,
+            )
+        )
+    return views
+
+
+async def upcoming(
+    uow: UnitOfWork, clock: Clock, viewer_id: int, ref: str | None = None, *, limit: int = 10
+) -> list[EventView]:
+    """Scheduled activities that have not started, soonest first, that the viewer may see."""
+    statement = (
+        select(Event, Group)
+        .join(Group, Group.id == Event.group_id)  # type: ignore[arg-type]
+        .where(Event.status == EventStatus.SCHEDULED, Event.starts_at > clock.now())
+        .order_by(Event.starts_at, Event.id)
+        .limit(limit)
+    )
+    if ref:
+        group = await find_group(uow, ref)
+        permissions.require_content_access(group, await membership_of(uow, group.id, viewer_id))  # type: ignore[arg-type]
+        statement = statement.where(Event.group_id == group.id)
+    else:
+        statement = statement.where(_visible_to(viewer_id))
+    return await _views(uow, list((await uow.session.exec(statement)).all()), viewer_id)
+
+
+async def my_events(uow: UnitOfWork, clock: Clock, person_id: int) -> list[EventView]:
+    statement = (
+        select(Event, Group)
+        .join(Group, Group.id == Event.group_id)  # type: ignore[arg-type]
+        .join(Registration, Registration.event_id == Event.id)  # type: ignore[arg-type]
+        .where(
+            Registration.person_id == person_id,
+            Registration.status.in_(ACTIVE),  # type: ignore[attr-defined]
+            Event.status == EventStatus.SCHEDULED,
+            Event.starts_at > clock.now(),
+        )
+        .order_by(Event.starts_at)
+    )
+    return await _views(uow, list((await uow.session.exec(statement)).all()), person_id)
+
+
+async def attendees(uow: UnitOfWork, viewer_id: int, event_id: int) -> Attendees:
+    view = await get_event(uow, viewer_id, event_id)
+    rows = await uow.session.exec(
+        select(Person.display_name, Registration.status)
+        .join(Registration, Registration.person_id == Person.id)  # type: ignore[arg-type]
+        .where(Registration.event_id == event_id, Registration.status.in_(ACTIVE))  # type: ignore[attr-defined]
+        .order_by(Registration.seq)
+    )
+    confirmed, waiting = [], []
+    for name, status in rows.all():
+        (confirmed if status == RegistrationStatus.CONFIRMED else waiting).append(name)
+    return Attendees(view=view, confirmed=confirmed, waitlisted=waiting)

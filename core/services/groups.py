@@ -1,0 +1,342 @@
+"""Interest groups: create, find, join and leave, roles, join requests and bans."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlmodel import func, select
+
+from core import permissions
+from core.clock import Clock
+from core.errors import conflict, forbidden, invalid, not_found
+from core.i18n import N_
+from core.models import Group, Identity, Membership, MembershipStatus, Person, Role, Visibility
+from core.uow import UnitOfWork
+from core.validation import check_timezone, clean_text, one_line
+
+MAX_TAGS = 10
+
+
+@dataclass(frozen=True)
+class GroupSummary:
+    group: Group
+    member_count: int
+    membership: Membership | None
+
+    @property
+    def is_member(self) -> bool:
+        return permissions.is_active(self.membership)
+
+    @property
+    def is_pending(self) -> bool:
+        return self.membership is not None and self.membership.status == MembershipStatus.PENDING
+
+
+@dataclass(frozen=True)
+class JoinResult:
+    group: Group
+    status: str  # joined | already_member | requested | already_requested
+
+
+def slugify(name: str) -> str:
+    """ASCII slug for commands and deep links ('Trail Runners!' -> 'trail-runners')."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:40]
+
+
+def parse_tags(text: str | list[str] | None) -> list[str]:
+    items = text if isinstance(text, list) else re.split(r"[,\s#]+", text or "")
+    tags = []
+    for raw in items:
+        tag = raw.strip().lstrip("#").lower()
+        if tag and tag not in tags:
+            if len(tag) > 24:
+                raise invalid("tag_too_long", N_("A tag can have at most 24 characters."))
+            tags.append(tag)
+    if len(tags) > MAX_TAGS:
+        raise invalid("too_many_tags", N_("A group can have at most {limit} tags."), limit=MAX_TAGS)
+    return tags
+
+
+async def membership_of(uow: UnitOfWork, group_id: int, person_id: int) -> Membership | None:
+    result = await uow.session.exec(
+        select(Membership).where(Membership.group_id == group_id, Membership.person_id == person_id)
+    )
+    return result.first()
+
+
+async def find_group(uow: UnitOfWork, ref: str) -> Group:
+    """A group by slug, name (any letter case) or id ('#3' or '3')."""
+    text = one_line(ref or "")
+    if not text:
+        raise invalid("group_missing", N_("Which group? Give its name, e.g. /join hiking."))
+    if text.lstrip("#").isdigit():
+        group = await uow.session.get(Group, int(text.lstrip("#")))
+        if group is not None:
+            return group
+    result = await uow.session.exec(
+        select(Group).where(
+            sa.or_(Group.slug == slugify(text), func.lower(Group.name) == text.lower())
+        )
+    )
+    group = result.first()
+    if group is None:
+        raise not_found("group", name=text[:80])
+    return group
+
+
+async def create_group(
+    uow: UnitOfWork,
+    clock: Clock,
+    actor_id: int,
+    *,
+    name: str,
+    description: str = "",
+    tags: str | list[str] | None = None,
+    private: bool = False,
+    timezone: str = "UTC",
+) -> Group:
+    """The creator becomes the owner."""
+    name = one_line(clean_text(name, field="name", min_len=2, max_len=80))
+    description = clean_text(description, field="description", min_len=0, max_len=1000)
+    slug = slugify(name) or f"group-{abs(hash(name)) % 100000}"
+    tag_list = parse_tags(tags)
+    check_timezone(timezone)
+    existing = await uow.session.exec(
+        select(Group.id).where(sa.or_(Group.slug == slug, func.lower(Group.name) == name.lower()))
+    )
+    if existing.first() is not None:
+        raise conflict("group_exists", N_("There is already a group called “{name}”."), name=name)
+    now = clock.now()
+    group = Group(
+        slug=slug,
+        name=name,
+        description=description,
+        tags=",".join(tag_list),
+        visibility=Visibility.PRIVATE if private else Visibility.PUBLIC,
+        timezone=timezone,
+        created_by=actor_id,
+        created_at=now,
+    )
+    uow.session.add(group)
+    await uow.session.flush()
+    uow.session.add(
+        Membership(group_id=group.id, person_id=actor_id, role=Role.OWNER, created_at=now)
+    )
+    await uow.commit()
+    return group
+
+
+async def _member_counts(uow: UnitOfWork, group_ids: list[int]) -> dict[int, int]:
+    if not group_ids:
+        return {}
+    rows = await uow.session.exec(
+        select(Membership.group_id, func.count())
+        .where(
+            Membership.group_id.in_(group_ids),  # type: ignore[attr-defined]
+            Membership.status == MembershipStatus.ACTIVE,
+        )
+        .group_by(Membership.group_id)
+    )
+    return dict(rows.all())
+
+
+async def _summaries(uow: UnitOfWork, groups: list[Group], viewer_id: int) -> list[GroupSummary]:
+    ids = [g.id for g in groups]
+    counts = await _member_counts(uow, ids)  # type: ignore[arg-type]
+    mine = await uow.session.exec(
+        select(Membership).where(
+            Membership.person_id == viewer_id,
+            Membership.group_id.in_(ids),  # type: ignore[attr-defined]
+        )
+    )
+    by_group = {m.group_id: m for m in mine.all()}
+    return [GroupSummary(g, counts.get(g.id, 0), by_group.get(g.id)) for g in groups]  # type: ignore[arg-type]
+
+
+async def search_groups(
+    uow: UnitOfWork, viewer_id: int, query: str = "", *, limit: int = 20
+) -> list[GroupSummary]:
+    """Groups whose name, slug, tags or description contain the query, biggest first.
+
+    Private groups are listed (people can ask to join them) but show nothing else.
+    """
+    statement = select(Group)
+    words = one_line(query).lower().split()
+    for word in words[:5]:
+        pattern = f"%{word}%"
+        statement = statement.where(
+            sa.or_(
+                func.lower(Group.name).like(pattern),
+                Group.slug.like(pattern),  # type: ignore[attr-defined]
+                Group.tags.like(pattern),  # type: ignore[attr-defined]
+                func.lower(Group.description).like(pattern),
+            )
+        )
+    groups = list((await uow.session.exec(statement)).all())
+    summaries = await _summaries(uow, groups, viewer_id)
+    summaries.sort(key=lambda s: (-s.member_count, s.group.name.lower()))
+    return summaries[:limit]
+
+
+async def group_summary(uow: UnitOfWork, viewer_id: int, ref: str) -> GroupSummary:
+    group = await find_group(uow, ref)
+    return (await _summaries(uow, [group], viewer_id))[0]
+
+
+async def my_groups(uow: UnitOfWork, person_id: int) -> list[GroupSummary]:
+    rows = await uow.session.exec(
+        select(Group)
+        .join(Membership, Membership.group_id == Group.id)  # type: ignore[arg-type]
+        .where(
+            Membership.person_id == person_id,
+            Membership.status.in_([MembershipStatus.ACTIVE, MembershipStatus.PENDING]),  # type: ignore[attr-defined]
+        )
+        .order_by(Group.name)
+    )
+    return await _summaries(uow, list(rows.all()), person_id)
+
+
+async def join_group(uow: UnitOfWork, clock: Clock, actor_id: int, ref: str) -> JoinResult:
+    """Public groups: join at once. Private groups: a request that an admin approves."""
+    group = await find_group(uow, ref)
+    membership = await membership_of(uow, group.id, actor_id)  # type: ignore[arg-type]
+    if permissions.is_banned(membership):
+        raise forbidden("banned", N_("You are banned from {group}."), group=group.name)
+    if permissions.is_active(membership):
+        return JoinResult(group, "already_member")
+    if membership is not None and membership.status == MembershipStatus.PENDING:
+        return JoinResult(group, "already_requested")
+    status = (
+        MembershipStatus.PENDING
+        if group.visibility == Visibility.PRIVATE
+        else MembershipStatus.ACTIVE
+    )
+    if membership is None:
+        membership = Membership(group_id=group.id, person_id=actor_id, created_at=clock.now())
+    membership.status, membership.role = status, Role.MEMBER
+    uow.session.add(membership)
+    await uow.commit()
+    return JoinResult(group, "requested" if status == MembershipStatus.PENDING else "joined")
+
+
+async def leave_group(uow: UnitOfWork, actor_id: int, ref: str) -> Group:
+    group = await find_group(uow, ref)
+    membership = await membership_of(uow, group.id, actor_id)  # type: ignore[arg-type]
+    if membership is None or membership.status not in (
+        MembershipStatus.ACTIVE,
+        MembershipStatus.PENDING,
+    ):
+        raise conflict("not_member", N_("You are not in {group}."), group=group.name)
+    if membership.role == Role.OWNER:
+        raise conflict(
+            "owner_cannot_leave",
+            N_("You own {group}: make someone else the owner before leaving."),
+            group=group.name,
+        )
+    membership.status, membership.role = MembershipStatus.LEFT, Role.MEMBER
+    uow.session.add(membership)
+    await uow.commit()
+    return group
+
+
+async def find_member(uow: UnitOfWork, group: Group, who: str) -> tuple[Person, Membership]:
+    """A person in a group by display name or platform username ('@maya'), any letter case."""
+    name = who.strip().lstrip("@").lower()
+    rows = await uow.session.exec(
+        select(Person, Membership)
+        .join(Membership, Membership.person_id == Person.id)  # type: ignore[arg-type]
+        .outerjoin(Identity, Identity.person_id == Person.id)  # type: ignore[arg-type]
+        .where(
+            Membership.group_id == group.id,
+            sa.or_(func.lower(Person.display_name) == name, func.lower(Identity.username) == name),
+        )
+    )
+    found = rows.first()
+    if found is None:
+        raise not_found("person", name=who)
+    return found[0], found[1]
+
+
+async def pending_requests(uow: UnitOfWork, actor_id: int, ref: str) -> tuple[Group, list[Person]]:
+    group = await find_group(uow, ref)
+    permissions.require_admin(group, await membership_of(uow, group.id, actor_id))  # type: ignore[arg-type]
+    rows = await uow.session.exec(
+        select(Person)
+        .join(Membership, Membership.person_id == Person.id)  # type: ignore[arg-type]
+        .where(Membership.group_id == group.id, Membership.status == MembershipStatus.PENDING)
+        .order_by(Membership.created_at)
+    )
+    return group, list(rows.all())
+
+
+async def decide_request(
+    uow: UnitOfWork, actor_id: int, group_id: int, person_id: int, *, approve: bool
+) -> tuple[Group, Person]:
+    group = await uow.session.get(Group, group_id)
+    if group is None:
+        raise not_found("group", name=f"#{group_id}")
+    permissions.require_admin(group, await membership_of(uow, group_id, actor_id))
+    membership = await membership_of(uow, group_id, person_id)
+    if membership is None or membership.status != MembershipStatus.PENDING:
+        raise not_found("request")
+    membership.status = MembershipStatus.ACTIVE if approve else MembershipStatus.LEFT
+    uow.session.add(membership)
+    person = await uow.session.get(Person, person_id)
+    await uow.commit()
+    return group, person  # type: ignore[return-value]
+
+
+async def ban_member(uow: UnitOfWork, actor_id: int, ref: str, who: str) -> tuple[Group, Person]:
+    """Ban someone from a group. Their sign-ups there stay (see events.cancel_for_banned)."""
+    group = await find_group(uow, ref)
+    actor_membership = await membership_of(uow, group.id, actor_id)  # type: ignore[arg-type]
+    permissions.require_admin(group, actor_membership)
+    person, target = await find_member(uow, group, who)
+    if person.id == actor_id:
+        raise invalid("ban_self", N_("You can't ban yourself."))
+    permissions.require_can_manage_member(actor_membership, target)
+    target.status, target.role = MembershipStatus.BANNED, Role.MEMBER
+    uow.session.add(target)
+    await uow.commit()
+    return group, person
+
+
+async def set_role(
+    uow: UnitOfWork, actor_id: int, ref: str, who: str, role: Role
+) -> tuple[Group, Person]:
+    """The owner promotes members to admin and back; or hands ownership over."""
+    group = await find_group(uow, ref)
+    actor_membership = await membership_of(uow, group.id, actor_id)  # type: ignore[arg-type]
+    if actor_membership is None or actor_membership.role != Role.OWNER:
+        raise forbidden(
+            "not_owner", N_("Only the owner of {group} can change roles."), group=group.name
+        )
+    person, target = await find_member(uow, group, who)
+    if not permissions.is_active(target) or person.id == actor_id:
+        raise invalid(
+            "bad_role_target",
+            N_("{name} is not a member you can change."),
+            name=person.display_name,
+        )
+    target.role = role
+    if role == Role.OWNER:
+        actor_membership.role = Role.ADMIN
+        uow.session.add(actor_membership)
+    uow.session.add(target)
+    await uow.commit()
+    return group, person
+
+
+async def set_members_can_create_events(
+    uow: UnitOfWork, actor_id: int, ref: str, allowed: bool
+) -> Group:
+    group = await find_group(uow, ref)
+    permissions.require_admin(group, await membership_of(uow, group.id, actor_id))  # type: ignore[arg-type]
+    group.members_can_create_events = allowed
+    uow.session.add(group)
+    await uow.commit()
+    return group

@@ -1,0 +1,155 @@
+"""People and their platform identities, and their personal settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+
+from core.clock import Clock
+from core.durations import format_duration, parse_offsets
+from core.errors import invalid, not_found
+from core.i18n import N_, SUPPORTED, normalize_locale
+from core.models import Identity, Person
+from core.uow import UnitOfWork
+from core.validation import clean_text, find_timezone, one_line
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: the Person, plus what an adapter needs to answer them."""
+
+    person_id: int
+    display_name: str
+    locale: str
+    timezone: str | None
+    platform: str
+
+
+async def find_identity(uow: UnitOfWork, platform: str, external_id: str) -> Identity | None:
+    result = await uow.session.exec(
+        select(Identity).where(Identity.platform == platform, Identity.external_id == external_id)
+    )
+    return result.first()
+
+
+async def resolve_actor(
+    uow: UnitOfWork,
+    clock: Clock,
+    *,
+    platform: str,
+    external_id: str,
+    display_name: str,
+    username: str | None = None,
+    platform_locale: str | None = None,
+) -> Actor:
+    """Find or create the Person behind a platform account, and describe them as an Actor.
+
+    A person's own language setting wins over the platform's language code. Commits only when
+    something was created or changed (a first message, a new username).
+    """
+    name = one_line(display_name)[:128] or username or external_id
+    identity = await find_identity(uow, platform, external_id)
+    if identity is None:
+        person = Person(display_name=name, created_at=clock.now())
+        uow.session.add(person)
+        await uow.session.flush()
+        identity = Identity(
+            person_id=person.id, platform=platform, external_id=external_id, username=username
+        )
+        try:
+            async with uow.session.begin_nested():
+                uow.session.add(identity)
+        except IntegrityError:  # the same account's first two messages raced; the other won
+            await uow.rollback()
+            return await resolve_actor(
+                uow,
+                clock,
+                platform=platform,
+                external_id=external_id,
+                display_name=display_name,
+                username=username,
+                platform_locale=platform_locale,
+            )
+        await uow.commit()
+    else:
+        person = await uow.session.get(Person, identity.person_id)
+        assert person is not None
+        if identity.username != username or person.display_name != name:
+            identity.username = username
+            person.display_name = name
+            uow.session.add_all([identity, person])
+            await uow.commit()
+    return Actor(
+        person_id=person.id,  # type: ignore[arg-type]
+        display_name=person.display_name,
+        locale=person.locale or normalize_locale(platform_locale),
+        timezone=person.timezone,
+        platform=platform,
+    )
+
+
+async def get_person(uow: UnitOfWork, person_id: int) -> Person:
+    person = await uow.session.get(Person, person_id)
+    if person is None:
+        raise not_found("person", name=str(person_id))
+    return person
+
+
+async def set_language(uow: UnitOfWork, person_id: int, language: str) -> str:
+    code = language.strip().lower()
+    aliases = {"english": "en", "中文": "zh", "chinese": "zh", "zh-cn": "zh", "zh-hans": "zh"}
+    code = aliases.get(code, code)
+    if code not in SUPPORTED:
+        raise invalid(
+            "bad_language",
+            N_("I speak {languages}. “{given}” is not one of them."),
+            languages=", ".join(SUPPORTED),
+            given=language,
+        )
+    person = await get_person(uow, person_id)
+    person.locale = code
+    uow.session.add(person)
+    await uow.commit()
+    return code
+
+
+async def set_timezone(uow: UnitOfWork, person_id: int, name: str) -> str:
+    zone = find_timezone(name.strip())
+    person = await get_person(uow, person_id)
+    person.timezone = zone
+    uow.session.add(person)
+    await uow.commit()
+    return zone
+
+
+async def set_reminders(uow: UnitOfWork, person_id: int, value: str) -> str | None:
+    """'off', 'on' (the defaults) or a list of offsets like '2h,30m'. Returns what was stored."""
+    text = value.strip().lower()
+    person = await get_person(uow, person_id)
+    if text in ("off", "no", "none", "0"):
+        person.reminders_enabled = False
+    elif text in ("on", "yes", "default"):
+        person.reminders_enabled, person.reminder_offsets = True, None
+    else:
+        try:
+            offsets = parse_offsets(text)
+        except ValueError:
+            raise invalid(
+                "bad_offsets",
+                N_("Say on, off, or times before the activity like 24h,1h or 30m."),
+            ) from None
+        person.reminders_enabled = True
+        person.reminder_offsets = ",".join(format_duration(o) for o in offsets)
+    uow.session.add(person)
+    await uow.commit()
+    return person.reminder_offsets if person.reminders_enabled else "off"
+
+
+async def rename(uow: UnitOfWork, person_id: int, name: str) -> str:
+    person = await get_person(uow, person_id)
+    person.display_name = one_line(clean_text(name, field="name", min_len=1, max_len=64))
+    uow.session.add(person)
+    await uow.commit()
+    return person.display_name

@@ -1,0 +1,213 @@
+"""Posts in a group (guides, experiences, discussion), with replies, likes and pins."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlmodel import func, select
+
+from core import permissions
+from core.clock import Clock
+from core.errors import forbidden, not_found
+from core.i18n import N_
+from core.models import Comment, Group, Like, Person, Post
+from core.services.groups import find_group, membership_of
+from core.uow import UnitOfWork
+from core.validation import clean_text
+
+PAGE_SIZE = 5
+POST_MAX = 4000
+REPLY_MAX = 2000
+
+
+@dataclass(frozen=True)
+class PostView:
+    post: Post
+    group: Group
+    author_name: str
+    likes: int
+    replies: int
+    liked_by_viewer: bool
+    viewer_can_moderate: bool
+    viewer_is_admin: bool
+
+
+@dataclass(frozen=True)
+class PostPage:
+    group: Group
+    posts: list[PostView]
+    page: int
+    pages: int
+
+
+@dataclass(frozen=True)
+class ReplyView:
+    author_name: str
+    comment: Comment
+
+
+async def _load_post(uow: UnitOfWork, post_id: int, viewer_id: int):
+    post = await uow.session.get(Post, post_id)
+    if post is None or post.deleted:
+        raise not_found("post", id=post_id)
+    group = await uow.session.get(Group, post.group_id)
+    membership = await membership_of(uow, post.group_id, viewer_id)
+    permissions.require_content_access(group, membership)  # type: ignore[arg-type]
+    return post, group, membership
+
+
+async def create_post(uow: UnitOfWork, clock: Clock, actor_id: int, ref: str, body: str) -> Post:
+    """Members post; in private groups nobody else even sees the group's posts."""
+    group = await find_group(uow, ref)
+    permissions.require_member(group, await membership_of(uow, group.id, actor_id))  # type: ignore[arg-type]
+    text = clean_text(body, field="post", min_len=1, max_len=POST_MAX)
+    post = Post(group_id=group.id, author_id=actor_id, body=text, created_at=clock.now())  # type: ignore[arg-type]
+    uow.session.add(post)
+    await uow.commit()
+    return post
+
+
+async def _views(
+    uow: UnitOfWork, posts: list[Post], group: Group, viewer_id: int, membership
+) -> list[PostView]:
+    ids = [p.id for p in posts]
+    if not ids:
+        return []
+    likes = dict(
+        (
+            await uow.session.exec(
+                select(Like.post_id, func.count())
+                .where(Like.post_id.in_(ids))
+                .group_by(Like.post_id)  # type: ignore[attr-defined]
+            )
+        ).all()
+    )
+    replies = dict(
+        (
+            await uow.session.exec(
+                select(Comment.post_id, func.count())
+                .where(Comment.post_id.in_(ids))  # type: ignore[attr-defined]
+                .group_by(Comment.post_id)
+            )
+        ).all()
+    )
+    mine = set(
+        (
+            await uow.session.exec(
+                select(Like.post_id).where(Like.post_id.in_(ids), Like.person_id == viewer_id)  # type: ignore[attr-defined]
+            )
+        ).all()
+    )
+    authors = dict(
+        (
+            await uow.session.exec(
+                select(Person.id, Person.display_name).where(
+                    Person.id.in_({p.author_id for p in posts})  # type: ignore[union-attr]
+                )
+            )
+        ).all()
+    )
+    is_admin = permissions.is_admin(membership)
+    return [
+        PostView(
+            post=p,
+            group=group,
+            author_name=authors.get(p.author_id, "?"),
+            likes=likes.get(p.id, 0),
+            replies=replies.get(p.id, 0),
+            liked_by_viewer=p.id in mine,
+            viewer_can_moderate=permissions.can_moderate_post(p.author_id, membership, viewer_id),
+            viewer_is_admin=is_admin,
+        )
+        for p in posts
+    ]
+
+
+async def list_posts(uow: UnitOfWork, viewer_id: int, ref: str, page: int = 1) -> PostPage:
+    """Pinned posts first, then newest first, PAGE_SIZE a page."""
+    group = await find_group(uow, ref)
+    membership = await membership_of(uow, group.id, viewer_id)  # type: ignore[arg-type]
+    permissions.require_content_access(group, membership)
+    visible = sa.and_(Post.group_id == group.id, Post.deleted == sa.false())
+    total = (await uow.session.exec(select(func.count()).select_from(Post).where(visible))).one()
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(max(1, page), pages)
+    rows = await uow.session.exec(
+        select(Post)
+        .where(visible)
+        .order_by(Post.pinned.desc(), Post.created_at.desc(), Post.id.desc())  # type: ignore[attr-defined]
+        .offset((page - 1) * PAGE_SIZE)
+        .limit(PAGE_SIZE)
+    )
+    views = await _views(uow, list(rows.all()), group, viewer_id, membership)
+    return PostPage(group=group, posts=views, page=page, pages=pages)
+
+
+async def get_post(
+    uow: UnitOfWork, viewer_id: int, post_id: int
+) -> tuple[PostView, list[ReplyView]]:
+    post, group, membership = await _load_post(uow, post_id, viewer_id)
+    [view] = await _views(uow, [post], group, viewer_id, membership)
+    rows = await uow.session.exec(
+        select(Comment, Person.display_name)
+        .join(Person, Person.id == Comment.author_id)  # type: ignore[arg-type]
+        .where(Comment.post_id == post_id)
+        .order_by(Comment.created_at, Comment.id)
+        .limit(50)
+    )
+    return view, [ReplyView(name, comment) for comment, name in rows.all()]
+
+
+async def reply(uow: UnitOfWork, clock: Clock, actor_id: int, post_id: int, body: str) -> Comment:
+    post, group, membership = await _load_post(uow, post_id, actor_id)
+    permissions.require_member(group, membership)
+    text = clean_text(body, field="reply", min_len=1, max_len=REPLY_MAX)
+    comment = Comment(post_id=post.id, author_id=actor_id, body=text, created_at=clock.now())  # type: ignore[arg-type]
+    uow.session.add(comment)
+    await uow.commit()
+    return comment
+
+
+async def toggle_like(uow: UnitOfWork, actor_id: int, post_id: int) -> tuple[bool, int]:
+    """Like, or unlike if already liked. Returns (liked now, like count)."""
+    _post, group, membership = await _load_post(uow, post_id, actor_id)
+    permissions.require_member(group, membership)
+    existing = (
+        await uow.session.exec(
+            select(Like).where(Like.post_id == post_id, Like.person_id == actor_id)
+        )
+    ).first()
+    if existing is None:
+        uow.session.add(Like(post_id=post_id, person_id=actor_id))
+    else:
+        await uow.session.delete(existing)
+    await uow.session.flush()
+    count = (
+        await uow.session.exec(
+            select(func.count()).select_from(Like).where(Like.post_id == post_id)
+        )
+    ).one()
+    await uow.commit()
+    return existing is None, count
+
+
+async def delete_post(uow: UnitOfWork, actor_id: int, post_id: int) -> Post:
+    post, _group, membership = await _load_post(uow, post_id, actor_id)
+    if not permissions.can_moderate_post(post.author_id, membership, actor_id):
+        raise forbidden(
+            "not_post_author", N_("Only the author or a group admin can delete a post.")
+        )
+    post.deleted = True
+    uow.session.add(post)
+    await uow.commit()
+    return post
+
+
+async def toggle_pin(uow: UnitOfWork, actor_id: int, post_id: int) -> Post:
+    post, group, membership = await _load_post(uow, post_id, actor_id)
+    permissions.require_admin(group, membership)
+    post.pinned = not post.pinned
+    uow.session.add(post)
+    await uow.commit()
+    return post

@@ -1,0 +1,60 @@
+"""Settings read from the environment (and a `.env` file), in one place.
+
+Every setting is documented in `.env.example` and docs/configuration.md; a test keeps the three
+in step.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from core.durations import parse_offsets
+
+
+class Settings(BaseSettings):
+    """The process configuration. Field names are the environment variable names, upper-cased."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite+aiosqlite:///community.db",
+        description="SQLAlchemy async URL. SQLite file by default; postgresql+asyncpg://... "
+        "for several bot processes.",
+    )
+    seed_demo: bool = Field(
+        default=True,
+        description="Seed a small demo community (hiking, cycling, fishing) into an empty "
+        "database at start-up.",
+    )
+    default_locale: str = Field(default="en", description="Language when a person has none.")
+    default_timezone: str = Field(
+        default="UTC", description="IANA timezone for new groups and people without one."
+    )
+    reminder_offsets: str = Field(
+        default="24h,1h",
+        description="Default reminder offsets before an activity, e.g. 24h,1h or 90s,15m.",
+    )
+    log_level: str = Field(default="INFO", description="Python logging level.")
+    telegram_bot_token: str | None = Field(
+        default=None, description="Bot token from BotFather; Telegram starts when set."
+    )
+    telegram_api_base: str | None = Field(
+        default=None,
+        description="Base URL of a self-hosted Bot API server; the official server when unset.",
+    )
+    discord_bot_token: str | None = Field(
+        default=None, description="Discord bot token; Discord starts when set."
+    )
+
+    @field_validator("reminder_offsets")
+    @classmethod
+    def _offsets_parse(cls, value: str) -> str:
+        parse_offsets(value)
+        return value
+
+    @property
+    def default_reminder_offsets(self) -> list[timedelta]:
+        return parse_offsets(self.reminder_offsets)

@@ -1,0 +1,69 @@
+"""Checks on free text that people type, shared by every service: one place for each limit."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from core.errors import invalid
+from core.i18n import N_
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean_text(value: str | None, *, field: str, min_len: int, max_len: int) -> str:
+    """Strip, normalise and bound a piece of user text; raise `<field>_empty`/`<field>_too_long`.
+
+    Control characters (other than newlines and tabs) are removed: they break rendering on
+    every platform and carry no meaning in a title or a post.
+    """
+    text = unicodedata.normalize("NFC", _CONTROL.sub("", value or "")).strip()
+    if len(text) < min_len:
+        raise invalid(f"{field}_empty", N_("The {field} can't be empty."), field=field)
+    if len(text) > max_len:
+        raise invalid(
+            f"{field}_too_long",
+            N_("The {field} is too long ({length} characters; at most {limit})."),
+            field=field,
+            length=len(text),
+            limit=max_len,
+        )
+    return text
+
+
+def one_line(value: str) -> str:
+    return " ".join(value.split())
+
+
+def check_timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise invalid(
+            "bad_timezone",
+            N_(
+                "“{name}” is not a timezone I know. Try a name like Europe/Berlin or Asia/Shanghai."
+            ),
+            name=name,
+        ) from None
+    return name
+
+
+def find_timezone(name: str) -> str:
+    """Accept a timezone name in any letter case ('europe/berlin')."""
+    if "/" in name or name.upper() == "UTC":
+        lowered = name.lower()
+        for candidate in _all_timezones():
+            if candidate.lower() == lowered:
+                return candidate
+    return check_timezone(name)
+
+
+_ZONES: list[str] = []
+
+
+def _all_timezones() -> list[str]:
+    if not _ZONES:
+        _ZONES.extend(sorted(available_timezones()))
+    return _ZONES

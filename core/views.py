@@ -1,0 +1,224 @@
+"""Cards for what services return: one function per thing a person looks at.
+
+Views translate with the viewer's Translator and format times in the place's timezone (the
+activity's) or the viewer's own, so every adapter shows the same words and numbers.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime
+
+from core.actions import Act, act
+from core.cards import Button, Card, Place, bold, code, italic, moment, plain
+from core.i18n import Translator
+from core.models import EventStatus, Visibility
+from core.parsing import format_fee
+from core.services.events import Attendees, EventView
+from core.services.groups import GroupSummary
+from core.services.posts import PostPage, PostView, ReplyView
+
+PREVIEW_CHARS = 300
+_BABEL_LOCALES = {"en": "en", "zh": "zh_Hans_CN"}
+
+
+def format_time(when: datetime, timezone: str, t: Translator) -> str:
+    """'Sat, 6 Dec 2026, 09:00 (Europe/Berlin)', in the viewer's language."""
+    local = when.astimezone(ZoneInfo(timezone))
+    pattern = "EEE, d MMM y, HH:mm" if t.locale == "en" else "y年M月d日 EEE HH:mm"
+    text = format_datetime(local, pattern, locale=_BABEL_LOCALES.get(t.locale, "en"))
+    return f"{text} ({timezone})"
+
+
+def fee_text(view: EventView, t: Translator) -> str:
+    return format_fee(view.event.fee_cents, view.event.fee_currency) or t("Free")
+
+
+def counts_text(view: EventView, t: Translator) -> str:
+    event = view.event
+    if event.capacity is None:
+        text = t.ngettext("{n} going", "{n} going", view.confirmed)
+    else:
+        text = t("{confirmed}/{capacity} going", confirmed=view.confirmed, capacity=event.capacity)
+    if view.waitlisted:
+        text += ", " + t.ngettext("{n} on the waitlist", "{n} on the waitlist", view.waitlisted)
+    return text
+
+
+def your_status(view: EventView, t: Translator) -> str | None:
+    if view.viewer_status == "confirmed":
+        return t("✅ You're going.")
+    if view.viewer_status == "waitlisted":
+        return t("⏳ You're #{position} on the waitlist.", position=view.viewer_position)
+    return None
+
+
+def event_buttons(view: EventView, t: Translator) -> list[Button]:
+    event_id = view.event.id
+    return [
+        Button(t("✅ Sign up"), act(Act.SIGN_UP, event_id)),  # type: ignore[arg-type]
+        Button(t("❌ Cancel"), act(Act.CANCEL_SIGNUP, event_id)),  # type: ignore[arg-type]
+        Button(t("👥 Who's going"), act(Act.WHO, event_id)),  # type: ignore[arg-type]
+    ]
+
+
+def event_card(view: EventView, t: Translator, *, personal: bool = True) -> Card:
+    """The activity card. `personal` adds the viewer's own status (not in shared chats)."""
+    event = view.event
+    card = Card()
+    title = [bold(event.title), plain(f"  #{event.id}")]
+    if event.status == EventStatus.CANCELLED:
+        title.insert(0, plain(t("[Cancelled] ")))
+    card.add(*title)
+    card.add(plain(t("Group: ")), plain(view.group.name))
+    card.add(plain("🕒 "), moment(format_time(event.starts_at, event.timezone, t), event.starts_at))
+    card.add(plain("📍 "), plain(event.place))
+    card.add(plain("💶 "), plain(fee_text(view, t)))
+    card.add(plain("👥 "), plain(counts_text(view, t)))
+    if event.signup_deadline is not None:
+        card.add(
+            plain(t("Sign-up closes: ")),
+            moment(format_time(event.signup_deadline, event.timezone, t), event.signup_deadline),
+        )
+    if event.description:
+        card.add(plain(""))
+        card.add(plain(event.description))
+    status = your_status(view, t) if personal else None
+    if status:
+        card.add(plain(""))
+        card.add(italic(status))
+    if event.status != EventStatus.CANCELLED:
+        card.row(*event_buttons(view, t))
+    if event.latitude is not None and event.longitude is not None:
+        card.place = Place(event.latitude, event.longitude, event.title, event.place)
+    return card
+
+
+def event_line(view: EventView, t: Translator) -> Card:
+    """A compact activity entry for lists, with a button to open it."""
+    event = view.event
+    card = Card()
+    card.add(bold(event.title), plain(f"  #{event.id} · "), plain(view.group.name))
+    card.add(moment(format_time(event.starts_at, event.timezone, t), event.starts_at))
+    card.add(plain(f"📍 {event.place} · {fee_text(view, t)} · {counts_text(view, t)}"))
+    status = your_status(view, t)
+    if status:
+        card.add(italic(status))
+    card.row(Button(t("Open"), act(Act.EVENT, event.id)), event_buttons(view, t)[0])  # type: ignore[arg-type]
+    return card
+
+
+def attendees_card(result: Attendees, t: Translator) -> Card:
+    card = Card().add(bold(t("Who's going: ")), bold(result.view.event.title))
+    if not result.confirmed:
+        card.add(t("Nobody has signed up yet."))
+    for number, name in enumerate(result.confirmed, 1):
+        card.add(plain(f"{number}. "), plain(name))
+    if result.waitlisted:
+        card.add(plain(""))
+        card.add(bold(t("Waitlist")))
+        for number, name in enumerate(result.waitlisted, 1):
+            card.add(plain(f"{number}. "), plain(name))
+    return card
+
+
+def group_card(summary: GroupSummary, t: Translator, *, short: bool = False) -> Card:
+    group = summary.group
+    card = Card()
+    head = [bold(group.name), plain(f"  ({group.slug})")]
+    if group.visibility == Visibility.PRIVATE:
+        head.append(plain(t(" 🔒 private")))
+    card.add(*head)
+    card.add(t.ngettext("{n} member", "{n} members", summary.member_count))
+    if group.tags:
+        card.add(plain(" ".join(f"#{tag}" for tag in group.tag_list)))
+    if group.description and not short:
+        card.add(plain(group.description))
+    if summary.is_member:
+        card.add(italic(t("You're a member.")))
+        card.row(
+            Button(t("📝 Posts"), act(Act.GROUP_POSTS, group.id, 1)),  # type: ignore[arg-type]
+            Button(t("📅 Activities"), act(Act.GROUP_EVENTS, group.id)),  # type: ignore[arg-type]
+        )
+        if not short:
+            card.row(Button(t("Leave"), act(Act.LEAVE, group.id)))  # type: ignore[arg-type]
+    elif summary.is_pending:
+        card.add(italic(t("Your request to join is waiting for an admin.")))
+    else:
+        card.row(Button(t("➕ Join"), act(Act.JOIN, group.id)))  # type: ignore[arg-type]
+    return card
+
+
+def post_card(view: PostView, t: Translator, *, full: bool = False) -> Card:
+    post = view.post
+    body = post.body if full or len(post.body) <= PREVIEW_CHARS else post.body[:PREVIEW_CHARS] + "…"
+    card = Card()
+    head = [bold(view.author_name), plain(f"  #{post.id} · "), plain(view.group.name)]
+    if post.pinned:
+        head.insert(0, plain("📌 "))
+    card.add(*head)
+    card.add(plain(body))
+    buttons = [
+        Button(("♥ " if view.liked_by_viewer else "♡ ") + str(view.likes), act(Act.LIKE, post.id)),  # type: ignore[arg-type]
+        Button(t("💬 Replies ({n})", n=view.replies), act(Act.REPLIES, post.id)),  # type: ignore[arg-type]
+    ]
+    if view.viewer_is_admin:
+        buttons.append(Button(t("📌 Unpin") if post.pinned else t("📌 Pin"), act(Act.PIN, post.id)))  # type: ignore[arg-type]
+    if view.viewer_can_moderate:
+        buttons.append(Button(t("🗑 Delete"), act(Act.DELETE_POST, post.id)))  # type: ignore[arg-type]
+    card.row(*buttons)
+    return card
+
+
+def post_page_cards(page: PostPage, t: Translator) -> list[Card]:
+    group = page.group
+    head = Card().add(
+        bold(t("Posts in {group}", group=group.name)), plain(f"  {page.page}/{page.pages}")
+    )
+    if not page.posts:
+        head.add(t("No posts yet. Write the first: /post {slug} <text>", slug=group.slug))
+    cards = [head, *(post_card(view, t) for view in page.posts)]
+    nav = []
+    if page.page > 1:
+        nav.append(Button(t("◀ Newer"), act(Act.GROUP_POSTS, group.id, page.page - 1)))  # type: ignore[arg-type]
+    if page.page < page.pages:
+        nav.append(Button(t("Older ▶"), act(Act.GROUP_POSTS, group.id, page.page + 1)))  # type: ignore[arg-type]
+    cards[-1].row(*nav)
+    return cards
+
+
+def replies_card(view: PostView, replies: list[ReplyView], t: Translator) -> Card:
+    card = post_card(view, t, full=True)
+    card.add(plain(""))
+    if not replies:
+        card.add(italic(t("No replies yet.")))
+    for item in replies:
+        card.add(bold(item.author_name), plain(": "), plain(item.comment.body))
+    card.add(plain(""))
+    card.add(italic(t("Reply with /reply {id} <text>", id=view.post.id)))
+    return card
+
+
+def usage(t: Translator, text: str, example: str) -> Card:
+    return Card().add(plain(text)).add(plain(t("Example: ")), code(example))
+
+
+def group_list_card(t: Translator, title: str, summaries: list[GroupSummary], verb: Act) -> Card:
+    """Groups, one line each, with a button per group that does `verb` to it."""
+    card = Card().add(bold(title))
+    for summary in summaries:
+        group = summary.group
+        lock = " 🔒" if group.visibility == "private" else ""
+        tags = " ".join(f"#{tag}" for tag in group.tag_list[:4])
+        card.add(
+            plain("• "),
+            bold(group.name),
+            plain(f" ({group.slug}){lock} · "),
+            plain(t.ngettext("{n} member", "{n} members", summary.member_count)),
+            plain(f" {tags}" if tags else ""),
+        )
+        label = {Act.JOIN: "➕ ", Act.LEAVE: "🚪 "}.get(verb, "") + group.name
+        card.row(Button(label, act(verb, group.id)))  # type: ignore[arg-type]
+    return card
