@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 
 from adapters.console.chat import ConsoleChat, ConsoleNotifier
@@ -32,12 +33,15 @@ async def run(settings: Settings) -> None:
     try:
         platforms = []
         if settings.telegram_bot_token:
-            platforms.append("telegram")
+            from adapters.telegram.app import build_bot, run_telegram
+
+            bot = build_bot(settings.telegram_bot_token, settings.telegram_api_base)
+            platforms.append(run_telegram(services, bot))
         if settings.discord_bot_token:
-            platforms.append("discord")
+            log.error("the Discord adapter is not built yet; DISCORD_BOT_TOKEN is ignored")
         if platforms:
-            log.error("platform adapters not available yet: %s", ", ".join(platforms))
-            sys.exit(2)
+            await asyncio.gather(*platforms)
+            return
         chat = ConsoleChat(services)
         services.notifiers["console"] = ConsoleNotifier(chat.out, ansi=chat.ansi)
         await chat.run()
@@ -71,3 +75,5 @@ def main(argv: list[str] | None = None) -> None:
         asyncio.run(run(settings))
     except KeyboardInterrupt:
         pass
+    except BrokenPipeError:  # the reader of our output went away (`... | head`): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -188,3 +188,26 @@ class Registration(SQLModel, table=True):
     seq: int
     created_at: datetime = Field(sa_column=utc_column())
     updated_at: datetime = Field(sa_column=utc_column())
+
+
+class ProcessedUpdate(SQLModel, table=True):
+    """An incoming platform update already applied (see core.services.inbox)."""
+
+    __tablename__ = "processed_update"
+
+    platform: str = Field(max_length=16, primary_key=True)
+    update_id: int = Field(sa_type=sa.BigInteger, primary_key=True)
+    received_at: datetime = Field(sa_column=utc_column(index=True))
+
+
+class GroupChat(SQLModel, table=True):
+    """A platform chat that is a group's home: new activities and posts are announced there."""
+
+    __tablename__ = "group_chat"
+    __table_args__ = (sa.UniqueConstraint("group_id", "platform"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    group_id: int = Field(foreign_key="community_group.id", index=True)
+    platform: str = Field(max_length=16)
+    chat_id: str = Field(max_length=64)
+    locale: str | None = Field(default=None, max_length=16)

@@ -11,9 +11,9 @@ from typing import Protocol
 
 from sqlmodel import select
 
-from core.cards import Card, Notice
+from core.cards import Announcement, Card, Notice
 from core.i18n import Translator
-from core.models import Identity, Person
+from core.models import GroupChat, Identity, Person
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +31,10 @@ class Notifier(Protocol):
 
     async def send(self, identity: Identity, card: Card) -> None:
         """Deliver now, waiting out rate limits; raise DeliveryFailed if it can never arrive."""
+        ...
+
+    async def post(self, chat_id: str, card: Card) -> None:
+        """Post to a group chat or channel, likewise."""
         ...
 
 
@@ -64,3 +68,25 @@ async def deliver(db, notifiers: dict[str, Notifier], notices: list[Notice]) -> 
             )
         except DeliveryFailed as error:
             log.warning("notice to person %s failed: %s", notice.person_id, error.reason)
+
+
+async def announce(db, notifiers: dict[str, Notifier], announcements: list[Announcement]) -> None:
+    """Post each announcement to every home chat of its group that a notifier can reach."""
+    for item in announcements:
+        async with db.uow(readonly=True) as uow:
+            chats = (
+                await uow.session.exec(select(GroupChat).where(GroupChat.group_id == item.group_id))
+            ).all()
+        for chat in chats:
+            notifier = notifiers.get(chat.platform)
+            if notifier is None:
+                continue
+            try:
+                await notifier.post(chat.chat_id, item.card(Translator(chat.locale)))
+            except DeliveryFailed as error:
+                log.warning(
+                    "announcement to %s chat %s failed: %s",
+                    chat.platform,
+                    chat.chat_id,
+                    error.reason,
+                )

@@ -14,11 +14,10 @@ from typing import TextIO
 from core.actions import encode
 from core.cards import Card, Reply
 from core.chat import Services, handle_action, handle_text
+from core.chat.identity import context_for
 from core.chat.registry import Context
-from core.i18n import Translator
 from core.models import Identity
 from core.render.text import render_card
-from core.services import people
 
 PLATFORM = "console"
 
@@ -38,6 +37,9 @@ class ConsoleNotifier:
         if buttons:
             self.out.write(f"   {buttons}\n")
 
+    async def post(self, chat_id: str, card: Card) -> None:
+        self.out.write(f"📢 in {chat_id}: {render_card(card, ansi=self.ansi)}\n")
+
 
 @dataclass
 class ConsoleChat:
@@ -56,16 +58,13 @@ class ConsoleChat:
         self.out.flush()
 
     async def context(self) -> Context:
-        async with self.services.db.uow() as uow:
-            actor = await people.resolve_actor(
-                uow,
-                self.services.clock,
-                platform=PLATFORM,
-                external_id=self.person.lower(),
-                display_name=self.person.capitalize(),
-                platform_locale=self.services.settings.default_locale,
-            )
-        return Context(self.services, actor, Translator(actor.locale))
+        return await context_for(
+            self.services,
+            platform=PLATFORM,
+            external_id=self.person.lower(),
+            display_name=self.person.capitalize(),
+            platform_locale=self.services.settings.default_locale,
+        )
 
     def show(self, reply: Reply) -> None:
         if reply.toast and (reply.edit or not reply.cards):

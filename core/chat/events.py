@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from core.actions import Act, Action
-from core.cards import Card, Notice, Reply, bold, italic, moment, note, plain
+from core.cards import Announcement, Card, Notice, Reply, bold, italic, moment, note, plain
 from core.chat.args import fields, number, target_and_rest
 from core.chat.registry import Context, command, on_action
 from core.errors import invalid
@@ -103,7 +103,8 @@ async def create(ctx: Context, ref: str, draft: EventDraft) -> Reply:
     async with ctx.uow() as uow:
         view = await events.create_event(uow, ctx.clock, ctx.me, ref, draft)
     text = ctx.t("Activity #{id} created. Share it with /event {id}.", id=view.event.id)
-    return Reply(cards=[note(text), _card(ctx, view)])
+    announcement = Announcement(view.group.id, lambda t: event_card(view, t, personal=False))  # type: ignore[arg-type]
+    return Reply(cards=[note(text), _card(ctx, view)], announcements=[announcement])
 
 
 @command("events", usage=N_("/events [group]"), help=N_("Upcoming activities"), section="events")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from core.actions import Act, Action
-from core.cards import Reply, note
+from core.cards import Announcement, Reply, note
 from core.chat.args import number, target_and_rest
 from core.chat.registry import Context, command, on_action
 from core.errors import invalid
@@ -31,7 +33,11 @@ async def post_command(ctx: Context, args: str) -> Reply:
         post = await posts.create_post(uow, ctx.clock, ctx.me, ref, body)
     async with ctx.uow(readonly=True) as uow:
         view, _ = await posts.get_post(uow, ctx.me, post.id)  # type: ignore[arg-type]
-    return Reply(cards=[note(ctx.t("Posted.")), post_card(view, ctx.t)])
+    public = replace(view, liked_by_viewer=False, viewer_can_moderate=False, viewer_is_admin=False)
+    announcement = Announcement(view.group.id, lambda t: post_card(public, t))  # type: ignore[arg-type]
+    return Reply(
+        cards=[note(ctx.t("Posted.")), post_card(view, ctx.t)], announcements=[announcement]
+    )
 
 
 async def _page(ctx: Context, ref: str, page: int) -> Reply:

@@ -17,7 +17,7 @@ from core.clock import Clock
 from core.db import Database
 from core.errors import DomainError
 from core.i18n import N_, Translator
-from core.notify import Notifier, deliver
+from core.notify import Notifier, announce, deliver
 from core.services.people import Actor
 from core.settings import Settings
 from core.uow import UnitOfWork
@@ -98,7 +98,7 @@ def split_command(text: str) -> tuple[str, str]:
     return name, rest.strip()
 
 
-async def _guard(ctx: Context, run: Callable[[], Awaitable[Reply]]) -> Reply:
+async def guarded(ctx: Context, run: Callable[[], Awaitable[Reply]]) -> Reply:
     try:
         reply = await run()
     except DomainError as error:
@@ -111,6 +111,8 @@ async def _guard(ctx: Context, run: Callable[[], Awaitable[Reply]]) -> Reply:
         return Reply(cards=[note("⚠️ " + message)], toast=message, alert=True)
     if reply.notices:
         await deliver(ctx.services.db, ctx.services.notifiers, reply.notices)
+    if reply.announcements:
+        await announce(ctx.services.db, ctx.services.notifiers, reply.announcements)
     return reply
 
 
@@ -120,7 +122,7 @@ async def handle_text(ctx: Context, text: str) -> Reply:
     found = COMMANDS.get(name)
     if found is None:
         return Reply(cards=[note(ctx.t("I don't know /{name}. Try /help.", name=name[:32]))])
-    return await _guard(ctx, lambda: found.handler(ctx, args))
+    return await guarded(ctx, lambda: found.handler(ctx, args))
 
 
 async def handle_action(ctx: Context, payload: str) -> Reply:
@@ -130,7 +132,7 @@ async def handle_action(ctx: Context, payload: str) -> Reply:
     except BadAction:
         message = ctx.t("That button no longer works.")
         return Reply(toast=message, alert=True)
-    return await _guard(ctx, lambda: ACTIONS[action.act](ctx, action))
+    return await guarded(ctx, lambda: ACTIONS[action.act](ctx, action))
 
 
 SECTIONS = {

@@ -100,16 +100,20 @@ class EventDraft:
     longitude: float | None = None
 
 
+def check_future(starts_at: datetime, now: datetime) -> None:
+    if starts_at <= now:
+        raise invalid(
+            "start_in_past", N_("That time has already passed: pick a time in the future.")
+        )
+
+
 def _validate(draft: EventDraft, now: datetime) -> None:
     draft.title = one_line(clean_text(draft.title, field="title", min_len=1, max_len=120))
     draft.place = one_line(clean_text(draft.place, field="place", min_len=1, max_len=200))
     draft.description = clean_text(draft.description, field="description", min_len=0, max_len=2000)
     if draft.starts_at.tzinfo is None:
         raise ValueError("starts_at must be timezone-aware")
-    if draft.starts_at <= now:
-        raise invalid(
-            "start_in_past", N_("That time has already passed: pick a time in the future.")
-        )
+    check_future(draft.starts_at, now)
     if draft.fee.cents < 0:
         raise invalid("negative_fee", N_("A fee can't be negative."))
     draft.capacity = check_capacity(draft.capacity)

@@ -43,11 +43,16 @@ async def resolve_actor(
     display_name: str,
     username: str | None = None,
     platform_locale: str | None = None,
+    private_chat: bool | None = None,
 ) -> Actor:
     """Find or create the Person behind a platform account, and describe them as an Actor.
 
     A person's own language setting wins over the platform's language code. Commits only when
     something was created or changed (a first message, a new username).
+
+    `private_chat` is for platforms where a bot may not write first (Telegram): True when the
+    person wrote to the bot privately (so it can now message them), False when seen only in a
+    group chat so far, None where direct messages always work.
     """
     name = one_line(display_name)[:128] or username or external_id
     identity = await find_identity(uow, platform, external_id)
@@ -56,7 +61,11 @@ async def resolve_actor(
         uow.session.add(person)
         await uow.session.flush()
         identity = Identity(
-            person_id=person.id, platform=platform, external_id=external_id, username=username
+            person_id=person.id,
+            platform=platform,
+            external_id=external_id,
+            username=username,
+            can_message=private_chat is not False,
         )
         try:
             async with uow.session.begin_nested():
@@ -71,13 +80,16 @@ async def resolve_actor(
                 display_name=display_name,
                 username=username,
                 platform_locale=platform_locale,
+                private_chat=private_chat,
             )
         await uow.commit()
     else:
         person = await uow.session.get(Person, identity.person_id)
         assert person is not None
-        if identity.username != username or person.display_name != name:
+        newly_reachable = private_chat is True and not identity.can_message
+        if identity.username != username or person.display_name != name or newly_reachable:
             identity.username = username
+            identity.can_message = identity.can_message or newly_reachable
             person.display_name = name
             uow.session.add_all([identity, person])
             await uow.commit()

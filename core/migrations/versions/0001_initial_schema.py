@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-21 05:14:17.496167
+Create Date: 2026-11-21 05:23:48.515133
 """
 
 from collections.abc import Sequence
@@ -32,6 +32,18 @@ def upgrade() -> None:
         sa.Column("created_at", core.models.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
+    op.create_table(
+        "processed_update",
+        sa.Column("platform", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("update_id", sa.BigInteger(), nullable=False),
+        sa.Column("received_at", core.models.UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("platform", "update_id"),
+    )
+    with op.batch_alter_table("processed_update", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_processed_update_received_at"), ["received_at"], unique=False
+        )
+
     op.create_table(
         "community_group",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -101,6 +113,23 @@ def upgrade() -> None:
     with op.batch_alter_table("event", schema=None) as batch_op:
         batch_op.create_index("ix_event_group_start", ["group_id", "starts_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_event_starts_at"), ["starts_at"], unique=False)
+
+    op.create_table(
+        "group_chat",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("group_id", sa.Integer(), nullable=False),
+        sa.Column("platform", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("chat_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("locale", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["group_id"],
+            ["community_group.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("group_id", "platform"),
+    )
+    with op.batch_alter_table("group_chat", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_group_chat_group_id"), ["group_id"], unique=False)
 
     op.create_table(
         "membership",
@@ -239,6 +268,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_membership_group_id"))
 
     op.drop_table("membership")
+    with op.batch_alter_table("group_chat", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_group_chat_group_id"))
+
+    op.drop_table("group_chat")
     with op.batch_alter_table("event", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_event_starts_at"))
         batch_op.drop_index("ix_event_group_start")
@@ -249,5 +282,9 @@ def downgrade() -> None:
 
     op.drop_table("identity")
     op.drop_table("community_group")
+    with op.batch_alter_table("processed_update", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_processed_update_received_at"))
+
+    op.drop_table("processed_update")
     op.drop_table("person")
     # ### end Alembic commands ###

@@ -1,0 +1,80 @@
+"""Building the aiogram Bot and Dispatcher over the core, and running them."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.fsm.storage.memory import MemoryStorage
+from aiogram.types import BotCommand, LinkPreviewOptions
+
+from adapters.telegram.middlewares import (
+    ActorMiddleware,
+    FloodMiddleware,
+    OnceMiddleware,
+    RetryAfterMiddleware,
+)
+from adapters.telegram.notifier import TelegramNotifier
+from adapters.telegram.pacing import Pacer, PacingMiddleware
+from adapters.telegram.routers import routers
+from core.chat import COMMANDS, Services
+from core.i18n import N_, SUPPORTED, Translator
+
+log = logging.getLogger(__name__)
+EXTRA_COMMANDS = {"bindgroup": N_("Make this group chat a group's home (chat admins)")}
+
+
+def build_bot(token: str, api_base: str | None = None, pacer: Pacer | None = None) -> Bot:
+    session = (
+        AiohttpSession(api=TelegramAPIServer.from_base(api_base)) if api_base else AiohttpSession()
+    )
+    session.middleware(RetryAfterMiddleware())
+    session.middleware(PacingMiddleware(pacer or Pacer()))
+    return Bot(
+        token,
+        session=session,
+        default=DefaultBotProperties(
+            parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)
+        ),
+    )
+
+
+def build_dispatcher(services: Services) -> Dispatcher:
+    dp = Dispatcher(storage=MemoryStorage())
+    dp.update.outer_middleware(OnceMiddleware(services))
+    for observer in (dp.message, dp.callback_query):
+        observer.outer_middleware(FloodMiddleware())
+        observer.outer_middleware(ActorMiddleware(services))
+    dp.include_routers(*routers())
+    return dp
+
+
+def bot_commands(locale: str) -> list[BotCommand]:
+    t = Translator(locale)
+    listed = {name: command.help for name, command in COMMANDS.items()} | EXTRA_COMMANDS
+    return [BotCommand(command=name, description=t(text)[:256]) for name, text in listed.items()]
+
+
+async def register_commands(bot: Bot) -> None:
+    """The command menu in each language we speak (Telegram picks by the user's language)."""
+    await bot.set_my_commands(bot_commands("en"))
+    for locale in SUPPORTED:
+        await bot.set_my_commands(bot_commands(locale), language_code=locale)
+
+
+async def run_telegram(services: Services, bot: Bot) -> None:
+    """Long polling until cancelled. Telegram allows one poller per token (see docs/telegram.md)."""
+    dp = build_dispatcher(services)
+    me = await bot.get_me()
+    services.bot_username = me.username
+    services.notifiers["telegram"] = TelegramNotifier(bot)
+    await register_commands(bot)
+    log.info("Telegram: polling as @%s", me.username)
+    try:
+        await dp.start_polling(bot, handle_signals=False)
+    finally:
+        await bot.session.close()

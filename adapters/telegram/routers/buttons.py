@@ -1,0 +1,46 @@
+"""Inline buttons: the callback data is a core action, decoded and re-authorised in core."""
+
+from __future__ import annotations
+
+from aiogram import Bot, Router
+from aiogram.types import CallbackQuery
+from aiogram.utils.deep_linking import create_start_link
+
+from adapters.telegram.replies import answer_click, send_card
+from core.actions import Act, BadAction, decode
+from core.cards import Button, note
+from core.chat import handle_action
+from core.chat.registry import Context
+from core.services import people
+
+router = Router(name="buttons")
+
+
+@router.callback_query()
+async def on_click(query: CallbackQuery, bot: Bot, ctx: Context) -> None:
+    reply = await handle_action(ctx, query.data or "")
+    await answer_click(bot, query, reply)
+    if ctx.in_group_chat and query.message is not None and not reply.alert:
+        await _offer_start(bot, query, ctx)
+
+
+async def _offer_start(bot: Bot, query: CallbackQuery, ctx: Context) -> None:
+    """Someone signed up from a group chat but never opened the bot: reminders can't reach
+    them (Telegram forbids bots to write first), so offer a deep link to start it."""
+    try:
+        action = decode(query.data or "")
+    except BadAction:
+        return
+    if action.act != Act.SIGN_UP:
+        return
+    async with ctx.uow(readonly=True) as uow:
+        identity = await people.find_identity(uow, "telegram", str(query.from_user.id))
+    if identity is None or identity.can_message:
+        return
+    link = await create_start_link(bot, f"event_{action.id}")
+    text = ctx.t(
+        "{name}, start a private chat with me so I can send you reminders.",
+        name=query.from_user.first_name,
+    )
+    card = note(text).row(Button(ctx.t("🔔 Start me for reminders"), url=link))
+    await send_card(bot, query.message.chat.id, card)  # type: ignore[union-attr]

@@ -1,0 +1,232 @@
+"""/newevent as a step-by-step wizard in a private chat (title, time, place, fee, capacity).
+
+Each answer is checked with the same core parsers as the one-line form, so a bad date gets the
+same message and the same step is asked again; nothing is created until the person confirms,
+and the last step goes through the same core path as `/newevent a | b | c | d`.
+"""
+
+from __future__ import annotations
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import KeyboardButton, Message, ReplyKeyboardMarkup, ReplyKeyboardRemove
+
+from adapters.telegram.render import render
+from adapters.telegram.replies import send_reply
+from core.cards import Card, Reply, bold, note, plain
+from core.chat.events import create
+from core.chat.registry import Context, guarded
+from core.errors import DomainError
+from core.i18n import Translator
+from core.parsing import parse_capacity, parse_fee, parse_local_datetime
+from core.services import events, groups
+from core.services.events import EventDraft
+from core.validation import clean_text, one_line
+
+router = Router(name="newevent")
+router.message.filter(F.chat.type == "private")
+
+
+class Wizard(StatesGroup):
+    group = State()
+    title = State()
+    when = State()
+    place = State()
+    fee = State()
+    capacity = State()
+    confirm = State()
+
+
+def _keyboard(*labels: str) -> ReplyKeyboardMarkup:
+    return ReplyKeyboardMarkup(
+        keyboard=[[KeyboardButton(text=label)] for label in labels],
+        resize_keyboard=True,
+        one_time_keyboard=True,
+    )
+
+
+async def _ask(message: Message, text: str, markup=None) -> None:
+    await message.answer(render(note(text))[0].html, reply_markup=markup or ReplyKeyboardRemove())
+
+
+@router.message(Command("newevent", magic=F.args.is_(None)))
+async def start(message: Message, state: FSMContext, ctx: Context) -> None:
+    async with ctx.uow(readonly=True) as uow:
+        mine = await groups.my_groups(uow, ctx.me)
+    if not mine:
+        await _ask(message, ctx.t("Join or create a group first: /groups, /newgroup."))
+        return
+    await state.set_state(Wizard.group)
+    await _ask(
+        message,
+        ctx.t("New activity (send /cancel to stop). Which group?"),
+        _keyboard(*(s.group.slug for s in mine)),
+    )
+
+
+@router.message(Command("cancel"), StateFilter(Wizard))
+async def cancel(message: Message, state: FSMContext, ctx: Context) -> None:
+    await state.clear()
+    await _ask(message, ctx.t("Cancelled. Nothing was created."))
+
+
+async def _step(message: Message, ctx: Context, check) -> object | None:
+    """Run a step's check; on a domain error say why and stay on the same step."""
+    try:
+        return check(message.text or "")
+    except DomainError as error:
+        await _ask(message, "⚠️ " + error.render(ctx.t))
+        return None
+
+
+@router.message(Wizard.group, F.text)
+async def got_group(message: Message, state: FSMContext, ctx: Context) -> None:
+    try:
+        async with ctx.uow(readonly=True) as uow:
+            group = await groups.find_group(uow, message.text or "")
+    except DomainError as error:
+        await _ask(message, "⚠️ " + error.render(ctx.t))
+        return
+    await state.update_data(group=group.slug, timezone=group.timezone)
+    await state.set_state(Wizard.title)
+    await _ask(message, ctx.t("Title?"))
+
+
+@router.message(Wizard.title, F.text)
+async def got_title(message: Message, state: FSMContext, ctx: Context) -> None:
+    title = await _step(
+        message, ctx, lambda text: one_line(clean_text(text, field="title", min_len=1, max_len=120))
+    )
+    if title is None:
+        return
+    await state.update_data(title=title)
+    await state.set_state(Wizard.when)
+    data = await state.get_data()
+    await _ask(
+        message,
+        ctx.t("Date and time, in {timezone}? Like 2026-12-06 09:00", timezone=data["timezone"]),
+    )
+
+
+@router.message(Wizard.when, F.text)
+async def got_when(message: Message, state: FSMContext, ctx: Context) -> None:
+    timezone = (await state.get_data())["timezone"]
+
+    def check(text: str) -> str:
+        starts = parse_local_datetime(text, timezone)
+        events.check_future(starts, ctx.clock.now())
+        return text
+
+    when = await _step(message, ctx, check)
+    if when is None:
+        return
+    await state.update_data(when=when)
+    await state.set_state(Wizard.place)
+    await _ask(message, ctx.t("Where? Type the place, or share a location."))
+
+
+@router.message(Wizard.place, F.venue)
+async def got_venue(message: Message, state: FSMContext, ctx: Context) -> None:
+    venue = message.venue
+    await _place(
+        message,
+        state,
+        ctx,
+        f"{venue.title}, {venue.address}",  # type: ignore[union-attr]
+        venue.location.latitude,
+        venue.location.longitude,
+    )  # type: ignore[union-attr]
+
+
+@router.message(Wizard.place, F.location)
+async def got_location(message: Message, state: FSMContext, ctx: Context) -> None:
+    where = message.location
+    label = f"{where.latitude:.5f}, {where.longitude:.5f}"  # type: ignore[union-attr]
+    await _place(message, state, ctx, label, where.latitude, where.longitude)  # type: ignore[union-attr]
+
+
+@router.message(Wizard.place, F.text)
+async def got_place(message: Message, state: FSMContext, ctx: Context) -> None:
+    place = await _step(
+        message, ctx, lambda text: one_line(clean_text(text, field="place", min_len=1, max_len=200))
+    )
+    if place is not None:
+        await _place(message, state, ctx, place, None, None)  # type: ignore[arg-type]
+
+
+async def _place(
+    message: Message,
+    state: FSMContext,
+    ctx: Context,
+    place: str,
+    latitude: float | None,
+    longitude: float | None,
+) -> None:
+    await state.update_data(place=place[:200], latitude=latitude, longitude=longitude)
+    await state.set_state(Wizard.fee)
+    await _ask(message, ctx.t("Fee? Say free, or an amount like 10 EUR."), _keyboard(ctx.t("free")))
+
+
+@router.message(Wizard.fee, F.text)
+async def got_fee(message: Message, state: FSMContext, ctx: Context) -> None:
+    if await _step(message, ctx, lambda text: parse_fee(_free(text, ctx.t))) is None:
+        return
+    await state.update_data(fee=_free(message.text or "", ctx.t))
+    await state.set_state(Wizard.capacity)
+    await _ask(
+        message,
+        ctx.t("How many seats? A number, or “none” for no limit."),
+        _keyboard(ctx.t("none")),
+    )
+
+
+def _free(text: str, t: Translator) -> str:
+    """The keyboard offers the translated word; the parser understands the English one."""
+    return {t("free"): "free", t("none"): "none"}.get(text.strip(), text)
+
+
+@router.message(Wizard.capacity, F.text)
+async def got_capacity(message: Message, state: FSMContext, ctx: Context) -> None:
+    if await _step(message, ctx, lambda text: parse_capacity(_free(text, ctx.t)) or 0) is None:
+        return
+    await state.update_data(capacity=_free(message.text or "", ctx.t))
+    data = await state.get_data()
+    await state.set_state(Wizard.confirm)
+    summary = (
+        Card()
+        .add(bold(data["title"]))
+        .add(plain(f"🕒 {data['when']} ({data['timezone']})"))
+        .add(plain("📍 "), plain(data["place"]))
+        .add(plain("💶 "), plain(data["fee"]))
+        .add(plain("👥 "), plain(data["capacity"]))
+        .add(ctx.t("Create it?"))
+    )
+    await message.answer(
+        render(summary)[0].html, reply_markup=_keyboard(ctx.t("✅ Create"), ctx.t("✖ Cancel"))
+    )
+
+
+@router.message(Wizard.confirm, F.text)
+async def got_confirm(message: Message, state: FSMContext, bot: Bot, ctx: Context) -> None:
+    if message.text != ctx.t("✅ Create"):
+        await cancel(message, state, ctx)
+        return
+    data = await state.get_data()
+    await state.clear()
+
+    async def run() -> Reply:
+        draft = EventDraft(
+            title=data["title"],
+            starts_at=parse_local_datetime(data["when"], data["timezone"]),
+            place=data["place"],
+            fee=parse_fee(data["fee"]),
+            capacity=parse_capacity(data["capacity"]),
+            latitude=data["latitude"],
+            longitude=data["longitude"],
+        )
+        return await create(ctx, data["group"], draft)
+
+    await message.answer("👍", reply_markup=ReplyKeyboardRemove())
+    await send_reply(bot, message.chat.id, await guarded(ctx, run))

@@ -1,0 +1,63 @@
+"""Naming the actor of an incoming message, cheaply.
+
+Most messages come from people we already know, so the lookup runs in a read-only unit of
+work (no write lock on SQLite); only a new person, or a changed name, takes the write path.
+"""
+
+from __future__ import annotations
+
+from core.chat.registry import Context, Services
+from core.i18n import Translator, normalize_locale
+from core.models import Person
+from core.services import people
+from core.services.people import Actor
+from core.validation import one_line
+
+
+async def actor_for(
+    services: Services,
+    *,
+    platform: str,
+    external_id: str,
+    display_name: str,
+    username: str | None = None,
+    platform_locale: str | None = None,
+    private_chat: bool | None = None,
+) -> Actor:
+    async with services.db.uow(readonly=True) as uow:
+        identity = await people.find_identity(uow, platform, external_id)
+        person = await uow.session.get(Person, identity.person_id) if identity else None
+    name = one_line(display_name)[:128] or username or external_id
+    unchanged = (
+        identity is not None
+        and person is not None
+        and identity.username == username
+        and person.display_name == name
+        and not (private_chat and not identity.can_message)
+    )
+    if unchanged:
+        return Actor(
+            person_id=person.id,  # type: ignore[arg-type]
+            display_name=person.display_name,
+            locale=person.locale or normalize_locale(platform_locale),
+            timezone=person.timezone,
+            platform=platform,
+        )
+    async with services.db.uow() as uow:
+        return await people.resolve_actor(
+            uow,
+            services.clock,
+            platform=platform,
+            external_id=external_id,
+            display_name=display_name,
+            username=username,
+            platform_locale=platform_locale,
+            private_chat=private_chat,
+        )
+
+
+async def context_for(
+    services: Services, *, in_group_chat: bool = False, **identity: str | bool | None
+) -> Context:
+    actor = await actor_for(services, **identity)  # type: ignore[arg-type]
+    return Context(services, actor, Translator(actor.locale), in_group_chat=in_group_chat)

@@ -1,0 +1,1 @@
+"""Tests. `tests.support` and `tests.emulators` are importable helpers shared by test modules."""

@@ -1,0 +1,97 @@
+"""Shared test helpers: database URLs, a fresh PostgreSQL database, and a chat driver.
+
+PostgreSQL tests run against TEST_POSTGRES_URL (default: the local server's `test` database as
+`postgres`). Locally they skip when no server answers; with REQUIRE_POSTGRES=1 (set by .ci/run)
+an unreachable server fails the run instead, so CI can never go green without them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import asyncpg
+from sqlalchemy.engine import make_url
+
+from core.cards import Reply
+from core.chat import Services, handle_action, handle_text
+from core.chat.registry import Context
+from core.clock import FrozenClock
+from core.i18n import Translator
+from core.services import people
+
+POSTGRES_URL = os.environ.get(
+    "TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
+REQUIRE_POSTGRES = os.environ.get("REQUIRE_POSTGRES") == "1"
+START = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
+
+
+def new_clock() -> FrozenClock:
+    return FrozenClock(START)
+
+
+def _dsn(url: str, database: str | None = None) -> str:
+    parsed = make_url(url).set(drivername="postgresql")
+    if database is not None:
+        parsed = parsed.set(database=database)
+    return parsed.render_as_string(hide_password=False)
+
+
+async def _admin_async(url: str, statement: str) -> None:
+    connection = await asyncpg.connect(_dsn(url), timeout=5)
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+def _admin(url: str, statement: str) -> None:
+    """Run one statement on its own loop in a thread: fixtures may call it inside a test's loop."""
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, _admin_async(url, statement)).result()
+
+
+def create_postgres_database() -> str | None:
+    """Create an empty database for this test run; None when no server answers."""
+    name = f"community_test_{secrets.token_hex(4)}"
+    try:
+        _admin(POSTGRES_URL, f'CREATE DATABASE "{name}"')
+    except (OSError, asyncpg.PostgresError, TimeoutError):
+        return None
+    return make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_postgres_database(url: str) -> None:
+    name = make_url(url).database
+    _admin(POSTGRES_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@dataclass
+class Chat:
+    """Drives core.chat as several people on one platform, like the console does."""
+
+    services: Services
+    platform: str = "test"
+    buttons: dict[str, list[str]] = field(default_factory=dict)
+
+    async def context(self, who: str, locale: str | None = None) -> Context:
+        async with self.services.db.uow() as uow:
+            actor = await people.resolve_actor(
+                uow, self.services.clock, platform=self.platform, external_id=who.lower(),
+                display_name=who, platform_locale=locale,
+            )
+        return Context(self.services, actor, Translator(actor.locale))
+
+    async def say(self, who: str, text: str, locale: str | None = None) -> Reply:
+        return await handle_text(await self.context(who, locale), text)
+
+    async def click(self, who: str, payload: str) -> Reply:
+        return await handle_action(await self.context(who), payload)
+
+    async def person_id(self, who: str) -> int:
+        return (await self.context(who)).me
