@@ -6,8 +6,6 @@ in step.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -54,7 +52,3 @@ class Settings(BaseSettings):
     def _offsets_parse(cls, value: str) -> str:
         parse_offsets(value)
         return value
-
-    @property
-    def default_reminder_offsets(self) -> list[timedelta]:
-        return parse_offsets(self.reminder_offsets)

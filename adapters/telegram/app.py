@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import logging
 
-from aiogram import Bot, Dispatcher
+from aiogram import BaseMiddleware, Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.memory import MemoryStorage
-from aiogram.types import BotCommand, LinkPreviewOptions
+from aiogram.types import BotCommand
 
 from adapters.telegram.middlewares import (
     ActorMiddleware,
@@ -37,17 +37,23 @@ def build_bot(token: str, api_base: str | None = None, pacer: Pacer | None = Non
     return Bot(
         token,
         session=session,
-        default=DefaultBotProperties(
-            parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)
-        ),
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
     )
 
 
-def build_dispatcher(services: Services) -> Dispatcher:
+def build_dispatcher(
+    services: Services,
+    observer: BaseMiddleware | None = None,
+    flood: FloodMiddleware | None = None,
+) -> Dispatcher:
+    """`observer` wraps every update before anything else (tests and metrics use it)."""
+    flood = flood or FloodMiddleware()
     dp = Dispatcher(storage=MemoryStorage())
+    if observer is not None:
+        dp.update.outer_middleware(observer)
     dp.update.outer_middleware(OnceMiddleware(services))
     for observer in (dp.message, dp.callback_query):
-        observer.outer_middleware(FloodMiddleware())
+        observer.outer_middleware(flood)
         observer.outer_middleware(ActorMiddleware(services))
     dp.include_routers(*routers())
     return dp

@@ -6,6 +6,7 @@ from adapters.telegram.routers import buttons, chats, commands, newevent
 
 
 def routers() -> list[Router]:
-    # The wizard first (it owns messages while a person is in it), then the group-chat
-    # commands, the general command forwarder, and the buttons.
-    return [newevent.router, chats.router, commands.router, buttons.router]
+    """Fresh routers (a Router belongs to one Dispatcher). The wizard comes first: it owns a
+    person's messages while they are in it; then group-chat commands, every core command,
+    and the buttons."""
+    return [newevent.build(), chats.build(), commands.build(), buttons.build()]

@@ -13,10 +13,7 @@ from core.chat import handle_action
 from core.chat.registry import Context
 from core.services import people
 
-router = Router(name="buttons")
 
-
-@router.callback_query()
 async def on_click(query: CallbackQuery, bot: Bot, ctx: Context) -> None:
     reply = await handle_action(ctx, query.data or "")
     await answer_click(bot, query, reply)
@@ -44,3 +41,9 @@ async def _offer_start(bot: Bot, query: CallbackQuery, ctx: Context) -> None:
     )
     card = note(text).row(Button(ctx.t("🔔 Start me for reminders"), url=link))
     await send_card(bot, query.message.chat.id, card)  # type: ignore[union-attr]
+
+
+def build() -> Router:
+    router = Router(name="buttons")
+    router.callback_query.register(on_click)
+    return router

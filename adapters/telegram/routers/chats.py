@@ -12,17 +12,14 @@ from core.chat.registry import Context
 from core.errors import DomainError
 from core.services import chats
 
-router = Router(name="chats")
 CHAT_ADMINS = ("administrator", "creator")
 
 
-@router.message(Command("bindgroup"), F.chat.type == "private")
 async def bind_in_private(message: Message, bot: Bot, ctx: Context) -> None:
     text = ctx.t("Run /bindgroup <group> inside the Telegram group chat that should be its home.")
     await send_card(bot, message.chat.id, note(text))
 
 
-@router.message(Command("bindgroup"))
 async def bind_group(message: Message, command: CommandObject, bot: Bot, ctx: Context) -> None:
     """Both checks matter: a chat admin who is not a group admin could hijack announcements,
     and a group admin who is not a chat admin could spam someone else's chat."""
@@ -48,3 +45,10 @@ async def bind_group(message: Message, command: CommandObject, bot: Bot, ctx: Co
         group=group.name,
     )
     await send_card(bot, message.chat.id, note(text))
+
+
+def build() -> Router:
+    router = Router(name="chats")
+    router.message.register(bind_in_private, Command("bindgroup"), F.chat.type == "private")
+    router.message.register(bind_group, Command("bindgroup"))
+    return router

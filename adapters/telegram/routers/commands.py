@@ -10,16 +10,19 @@ from core.cards import note
 from core.chat import handle_text
 from core.chat.registry import Context
 
-router = Router(name="commands")
 
-
-@router.message(F.text.startswith("/"))
 async def on_command(message: Message, bot: Bot, ctx: Context) -> None:
     reply = await handle_text(ctx, message.text or "")
     await send_reply(bot, message.chat.id, reply)
 
 
-@router.message(F.chat.type == "private")
 async def on_other_text(message: Message, bot: Bot, ctx: Context) -> None:
     """Plain text in a private chat: point to the commands rather than staying silent."""
     await send_card(bot, message.chat.id, note(ctx.t("Commands start with /. Try /help.")))
+
+
+def build() -> Router:
+    router = Router(name="commands")
+    router.message.register(on_command, F.text.startswith("/"))
+    router.message.register(on_other_text, F.chat.type == "private")
+    return router

@@ -25,9 +25,6 @@ from core.services import events, groups
 from core.services.events import EventDraft
 from core.validation import clean_text, one_line
 
-router = Router(name="newevent")
-router.message.filter(F.chat.type == "private")
-
 
 class Wizard(StatesGroup):
     group = State()
@@ -51,7 +48,6 @@ async def _ask(message: Message, text: str, markup=None) -> None:
     await message.answer(render(note(text))[0].html, reply_markup=markup or ReplyKeyboardRemove())
 
 
-@router.message(Command("newevent", magic=F.args.is_(None)))
 async def start(message: Message, state: FSMContext, ctx: Context) -> None:
     async with ctx.uow(readonly=True) as uow:
         mine = await groups.my_groups(uow, ctx.me)
@@ -66,7 +62,6 @@ async def start(message: Message, state: FSMContext, ctx: Context) -> None:
     )
 
 
-@router.message(Command("cancel"), StateFilter(Wizard))
 async def cancel(message: Message, state: FSMContext, ctx: Context) -> None:
     await state.clear()
     await _ask(message, ctx.t("Cancelled. Nothing was created."))
@@ -81,7 +76,6 @@ async def _step(message: Message, ctx: Context, check) -> object | None:
         return None
 
 
-@router.message(Wizard.group, F.text)
 async def got_group(message: Message, state: FSMContext, ctx: Context) -> None:
     try:
         async with ctx.uow(readonly=True) as uow:
@@ -94,7 +88,6 @@ async def got_group(message: Message, state: FSMContext, ctx: Context) -> None:
     await _ask(message, ctx.t("Title?"))
 
 
-@router.message(Wizard.title, F.text)
 async def got_title(message: Message, state: FSMContext, ctx: Context) -> None:
     title = await _step(
         message, ctx, lambda text: one_line(clean_text(text, field="title", min_len=1, max_len=120))
@@ -110,7 +103,6 @@ async def got_title(message: Message, state: FSMContext, ctx: Context) -> None:
     )
 
 
-@router.message(Wizard.when, F.text)
 async def got_when(message: Message, state: FSMContext, ctx: Context) -> None:
     timezone = (await state.get_data())["timezone"]
 
@@ -127,7 +119,6 @@ async def got_when(message: Message, state: FSMContext, ctx: Context) -> None:
     await _ask(message, ctx.t("Where? Type the place, or share a location."))
 
 
-@router.message(Wizard.place, F.venue)
 async def got_venue(message: Message, state: FSMContext, ctx: Context) -> None:
     venue = message.venue
     await _place(
@@ -140,14 +131,12 @@ async def got_venue(message: Message, state: FSMContext, ctx: Context) -> None:
     )  # type: ignore[union-attr]
 
 
-@router.message(Wizard.place, F.location)
 async def got_location(message: Message, state: FSMContext, ctx: Context) -> None:
     where = message.location
     label = f"{where.latitude:.5f}, {where.longitude:.5f}"  # type: ignore[union-attr]
     await _place(message, state, ctx, label, where.latitude, where.longitude)  # type: ignore[union-attr]
 
 
-@router.message(Wizard.place, F.text)
 async def got_place(message: Message, state: FSMContext, ctx: Context) -> None:
     place = await _step(
         message, ctx, lambda text: one_line(clean_text(text, field="place", min_len=1, max_len=200))
@@ -169,7 +158,6 @@ async def _place(
     await _ask(message, ctx.t("Fee? Say free, or an amount like 10 EUR."), _keyboard(ctx.t("free")))
 
 
-@router.message(Wizard.fee, F.text)
 async def got_fee(message: Message, state: FSMContext, ctx: Context) -> None:
     if await _step(message, ctx, lambda text: parse_fee(_free(text, ctx.t))) is None:
         return
@@ -187,7 +175,6 @@ def _free(text: str, t: Translator) -> str:
     return {t("free"): "free", t("none"): "none"}.get(text.strip(), text)
 
 
-@router.message(Wizard.capacity, F.text)
 async def got_capacity(message: Message, state: FSMContext, ctx: Context) -> None:
     if await _step(message, ctx, lambda text: parse_capacity(_free(text, ctx.t)) or 0) is None:
         return
@@ -208,7 +195,6 @@ async def got_capacity(message: Message, state: FSMContext, ctx: Context) -> Non
     )
 
 
-@router.message(Wizard.confirm, F.text)
 async def got_confirm(message: Message, state: FSMContext, bot: Bot, ctx: Context) -> None:
     if message.text != ctx.t("✅ Create"):
         await cancel(message, state, ctx)
@@ -230,3 +216,20 @@ async def got_confirm(message: Message, state: FSMContext, bot: Bot, ctx: Contex
 
     await message.answer("👍", reply_markup=ReplyKeyboardRemove())
     await send_reply(bot, message.chat.id, await guarded(ctx, run))
+
+
+def build() -> Router:
+    router = Router(name="newevent")
+    router.message.filter(F.chat.type == "private")
+    router.message.register(start, Command("newevent", magic=F.args.is_(None)))
+    router.message.register(cancel, Command("cancel"), StateFilter(Wizard))
+    router.message.register(got_group, Wizard.group, F.text)
+    router.message.register(got_title, Wizard.title, F.text)
+    router.message.register(got_when, Wizard.when, F.text)
+    router.message.register(got_venue, Wizard.place, F.venue)
+    router.message.register(got_location, Wizard.place, F.location)
+    router.message.register(got_place, Wizard.place, F.text)
+    router.message.register(got_fee, Wizard.fee, F.text)
+    router.message.register(got_capacity, Wizard.capacity, F.text)
+    router.message.register(got_confirm, Wizard.confirm, F.text)
+    return router

@@ -1,0 +1,218 @@
+"""The Telegram adapter end to end: the real aiogram Bot and Dispatcher over HTTP against the
+local Bot API emulator, with a real SQLite database behind the core."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlmodel import func, select
+
+from adapters.telegram.middlewares import FloodMiddleware
+from core.chat import Services
+from core.models import Post
+from tests.emulators.telegram import TelegramEmulator
+from tests.harness import TelegramHarness
+
+GROUP_CHAT = -100200300
+
+
+@pytest.fixture
+async def tg(sqlite_db, clock, settings) -> AsyncIterator[TelegramHarness]:
+    async with TelegramEmulator() as emu:
+        services = Services(db=sqlite_db, clock=clock, settings=settings)
+        harness = TelegramHarness(emu, services)
+        await harness.start()
+        try:
+            yield harness
+        finally:
+            await harness.stop()
+
+
+async def _community(tg: TelegramHarness, capacity: int = 2) -> None:
+    """Maya runs a hiking group with one activity."""
+    maya = tg.emu.add_user(1, "Maya", "maya")
+    await tg.say(maya, "/newgroup Hiking | Weekend hikes | hiking, outdoors")
+    await tg.say(
+        maya, f"/newevent hiking | Ridge walk | 2026-12-06 07:30 | Trailhead | free | {capacity}"
+    )
+
+
+def _plain(messages: list[dict]) -> str:
+    return "\n".join(m["plain"] or "" for m in messages)
+
+
+async def test_newcomer_joins_opens_an_activity_and_signs_up(tg: TelegramHarness) -> None:
+    await _community(tg)
+    ana = tg.emu.add_user(2, "Ana", "ana")
+    assert "/groups" in _plain(await tg.say(ana, "/start"))
+    assert "Welcome to Hiking" in _plain(await tg.say(ana, "/join hiking"))
+    [card] = await tg.say(ana, "/event 1")
+    assert "Ridge walk" in card["plain"] and "0/2 going" in card["plain"]
+    answer = await tg.click(ana, card, "Sign up")
+    assert answer["text"] == "You're in!"
+    edited = tg.current(card)
+    assert "1/2 going" in edited["plain"] and "You're going" in edited["plain"]
+    assert len(tg.emu.messages(ana.id)) == len(tg.emu.messages(ana.id))  # edited, not re-sent
+    again = await tg.click(ana, edited, "Sign up")
+    assert again["text"] == "Already signed up."
+
+
+async def test_full_activity_waitlists_and_a_cancellation_promotes_with_a_message(
+    tg: TelegramHarness,
+) -> None:
+    await _community(tg, capacity=1)
+    ana, ben = tg.emu.add_user(2, "Ana"), tg.emu.add_user(3, "Ben")
+    [ana_card] = await tg.say(ana, "/event 1")
+    await tg.click(ana, ana_card, "Sign up")
+    [ben_card] = await tg.say(ben, "/event 1")
+    answer = await tg.click(ben, ben_card, "Sign up")
+    assert answer["text"] == "It's full: you're #1 on the waitlist."
+    assert "1 on the waitlist" in tg.current(ben_card)["plain"]
+    before = len(tg.emu.messages(ben.id))
+    answer = await tg.click(ana, tg.current(ana_card), "Cancel")
+    assert answer["text"] == "Your sign-up is cancelled."
+    promoted = tg.emu.messages(ben.id)[before:]
+    assert promoted and "a seat opened up" in promoted[0]["plain"]
+    assert "Ridge walk" in promoted[0]["plain"]
+
+
+async def test_chinese_speakers_get_chinese(tg: TelegramHarness) -> None:
+    await _community(tg)
+    li = tg.emu.add_user(5, "Li", language_code="zh-hans")
+    start = _plain(await tg.say(li, "/start"))
+    assert re.search(r"[\u4e00-\u9fff]", start), start
+    [card] = await tg.say(li, "/event 1")
+    labels = [text for text, _ in tg.emu.buttons(card)]
+    assert all(re.search(r"[\u4e00-\u9fff]", label) for label in labels), labels
+    commands = tg.emu.commands
+    assert any(lang == "zh" for _, lang in commands), commands
+
+
+async def test_forged_and_stale_callbacks_change_nothing(tg: TelegramHarness) -> None:
+    await _community(tg)
+    ana = tg.emu.add_user(2, "Ana")
+    [card] = await tg.say(ana, "/event 1")
+
+    async def forged(data: str) -> str:
+        """A modified client can put anything in callback_data (Telegram passes it on)."""
+        answers = len(tg.emu.callback_answers)
+        await tg.push(tg.emu.forge_click(ana, card, data))
+        return tg.emu.callback_answers[answers]["text"]
+
+    assert await forged("garbage") == "That button no longer works."
+    assert await forged("su:999") == "No activity #999. Try /events to see upcoming ones."
+    assert await forged("cx:1") == "You are not signed up for this activity."
+    assert await forged("ap:1:1") == "Only admins of Hiking can do that."
+    await tg.say(1, "/post hiking Trail report")
+    assert await forged("pn:1") == "Only admins of Hiking can do that."
+    assert await forged("dp:1") == "Only the author or a group admin can delete a post."
+    assert "0/2 going" in tg.current(card)["plain"]  # nothing changed
+
+
+async def test_user_text_is_escaped_and_shows_as_written(tg: TelegramHarness) -> None:
+    maya = tg.emu.add_user(1, "Maya")
+    await tg.say(maya, "/newgroup Hiking")
+    messages = await tg.say(maya, "/newevent hiking | <b>&_* | 2026-12-06 07:30 | <i>Hut</i> & co")
+    assert all(call.ok for call in tg.emu.calls_of("sendMessage"))
+    assert "<b>&_*" in _plain(messages) and "<i>Hut</i> & co" in _plain(messages)
+
+
+async def test_long_texts_are_split_within_telegram_limits(tg: TelegramHarness) -> None:
+    await _community(tg)
+    body = "word " * 790
+    await tg.say(1, f"/post hiking {body}")
+    for _ in range(3):
+        await tg.say(1, "/reply 1 " + "reply " * 330)
+    messages = await tg.say(1, "/replies 1")
+    assert len(messages) >= 2
+    assert all(call.ok for call in tg.emu.calls_of("sendMessage")), "a message was refused"
+    assert all(len(m["plain"]) <= 4096 for m in messages)
+    assert body.strip() in _plain(messages)
+
+
+async def test_an_update_delivered_twice_is_applied_once(tg: TelegramHarness) -> None:
+    await _community(tg)
+    update = tg.emu.send_message(1, "/post hiking Same post")
+    await tg._handled(update)
+    await tg.push(update)  # Telegram re-delivers the same update_id
+    async with tg.services.db.uow(readonly=True) as uow:
+        count = (await uow.session.exec(select(func.count()).select_from(Post))).one()
+    assert count == 1
+
+
+async def test_429s_are_waited_out_and_nothing_is_lost(tg: TelegramHarness) -> None:
+    await _community(tg)
+    tg.emu.fail_every(3, retry_after=1)
+    ana = tg.emu.add_user(2, "Ana")
+    replies = []
+    for text in ("/start", "/groups", "/events", "/join hiking"):
+        replies.append(_plain(await tg.say(ana, text)))
+    assert all(replies), replies
+    assert tg.emu.throttles, "the emulator never refused anything: the test proves nothing"
+    assert not tg.emu.early_retries
+
+
+async def test_newevent_wizard_step_by_step(tg: TelegramHarness) -> None:
+    maya = tg.emu.add_user(1, "Maya")
+    await tg.say(maya, "/newgroup Hiking")
+    assert "Which group" in _plain(await tg.say(maya, "/newevent"))
+    assert "Title" in _plain(await tg.say(maya, "hiking"))
+    assert "Date and time" in _plain(await tg.say(maya, "Night walk"))
+    assert "Use YYYY-MM-DD HH:MM" in _plain(await tg.say(maya, "tomorrow-ish"))
+    assert "already passed" in _plain(await tg.say(maya, "2020-01-01 10:00"))
+    assert "Where?" in _plain(await tg.say(maya, "2026-12-06 19:00"))
+    update = tg.emu.send_message(maya, location=(52.52, 13.405))
+    await tg._handled(update)
+    assert "Fee" in _plain(tg.emu.messages(maya.id)[-1:])
+    assert "negative" in _plain(await tg.say(maya, "-3"))
+    assert "seats" in _plain(await tg.say(maya, "5 EUR"))
+    assert "Create it?" in _plain(await tg.say(maya, "8"))
+    created = _plain(await tg.say(maya, "✅ Create"))
+    assert "Activity #1 created" in created and "5 EUR" in created and "0/8 going" in created
+    assert tg.emu.calls_of("sendVenue"), "the shared location is shown as a map"
+
+
+async def test_group_chat_home_announcements_and_start_link(tg: TelegramHarness) -> None:
+    maya = tg.emu.add_user(1, "Maya")
+    tg.emu.add_group_chat(GROUP_CHAT, "Hikers", admins=[1])
+    await tg.say(maya, "/newgroup Hiking")
+    zoe = tg.emu.add_user(9, "Zoe", started=False)
+    refused = await tg.say(zoe, "/bindgroup hiking", chat_id=GROUP_CHAT)
+    assert "Only this chat's admins" in _plain(refused)
+    bound = await tg.say(maya, "/bindgroup hiking", chat_id=GROUP_CHAT)
+    assert "now the home of Hiking" in _plain(bound)
+    before = {m["message_id"] for m in tg.emu.messages(GROUP_CHAT)}
+    await tg.say(maya, "/newevent hiking | Ridge | 2026-12-06 07:30 | Trailhead")
+    [announced] = [m for m in tg.emu.messages(GROUP_CHAT) if m["message_id"] not in before]
+    assert "Ridge" in announced["plain"]
+    answer = await tg.click(zoe, announced, "Sign up")
+    assert answer["text"] == "You're in!"
+    start = tg.emu.messages(GROUP_CHAT)[-1]
+    assert "start a private chat" in start["plain"]
+    [(_, url)] = tg.emu.buttons(start)
+    assert url == "https://t.me/community_test_bot?start=event_1"
+    opened = await tg.say(zoe, "/start event_1")
+    assert "Ridge" in _plain(opened) and "You're going" in _plain(opened)
+
+
+async def test_flood_limit_answers_once_and_drops_the_rest(sqlite_db, clock, settings) -> None:
+    async with TelegramEmulator() as emu:
+        tg = TelegramHarness(
+            emu,
+            Services(db=sqlite_db, clock=clock, settings=settings),
+            flood=FloodMiddleware(limit=8, per=60.0),
+        )
+        await tg.start()
+        try:
+            await _flood(tg)
+        finally:
+            await tg.stop()
+
+
+async def _flood(tg: TelegramHarness) -> None:
+    ana = tg.emu.add_user(2, "Ana")
+    replies = [await tg.say(ana, "/help") for _ in range(12)]
+    assert sum(1 for r in replies if r and "Slow down" in _plain(r)) == 1
+    assert sum(1 for r in replies if not r) >= 3

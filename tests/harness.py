@@ -1,0 +1,109 @@
+"""The real aiogram Bot and Dispatcher, polling the local Telegram emulator over HTTP.
+
+`TelegramHarness.say()` and `.click()` return once the bot has finished handling the update
+(a tracking middleware marks each update_id done), so tests never sleep or guess.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware, Bot, Dispatcher
+from aiogram.types import TelegramObject, Update
+
+from adapters.telegram.app import build_bot, build_dispatcher, register_commands
+from adapters.telegram.middlewares import FloodMiddleware
+from adapters.telegram.notifier import TelegramNotifier
+from adapters.telegram.pacing import Pacer
+from core.chat import Services
+from tests.emulators.telegram import EmuUser, TelegramEmulator
+
+FAST = Pacer(
+    per_second=10_000, per_chat_per_second=10_000, chat_burst=10_000, group_per_minute=600_000
+)
+
+
+class _Track(BaseMiddleware):
+    """Outermost middleware: signals when an update has been fully handled (or skipped)."""
+
+    def __init__(self) -> None:
+        self.done: dict[int, asyncio.Event] = {}
+
+    def event(self, update_id: int) -> asyncio.Event:
+        return self.done.setdefault(update_id, asyncio.Event())
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        assert isinstance(event, Update)
+        try:
+            return await handler(event, data)
+        finally:
+            self.event(event.update_id).set()
+
+
+class TelegramHarness:
+    def __init__(
+        self,
+        emu: TelegramEmulator,
+        services: Services,
+        pacer: Pacer = FAST,
+        flood: FloodMiddleware | None = None,
+    ) -> None:
+        self.emu = emu
+        self.services = services
+        self.bot: Bot = build_bot("42:TEST", emu.base_url, pacer=pacer)
+        self.track = _Track()
+        # Tests type faster than people: a loose flood limit unless a test brings its own.
+        flood = flood or FloodMiddleware(limit=1000, per=1.0)
+        self.dp: Dispatcher = build_dispatcher(services, observer=self.track, flood=flood)
+        self._task: asyncio.Task | None = None
+
+    async def start(self) -> None:
+        services = self.services
+        services.notifiers["telegram"] = TelegramNotifier(self.bot)
+        services.bot_username = (await self.bot.get_me()).username
+        await register_commands(self.bot)
+        self._task = asyncio.create_task(
+            self.dp.start_polling(self.bot, handle_signals=False, polling_timeout=1)
+        )
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            await self.dp.stop_polling()
+            await asyncio.wait_for(self._task, 10)
+        await self.bot.session.close()
+
+    async def _handled(self, update: dict[str, Any]) -> None:
+        async with asyncio.timeout(10):
+            await self.track.event(update["update_id"]).wait()
+
+    async def say(self, user: EmuUser | int, text: str, chat_id: int | None = None) -> list[dict]:
+        """The user sends text; returns the bot's new messages in that chat."""
+        chat = chat_id if chat_id is not None else (user if isinstance(user, int) else user.id)
+        before = {m["message_id"] for m in self.emu.messages(chat)}
+        await self._handled(self.emu.send_message(user, text, chat_id=chat_id))
+        return [m for m in self.emu.messages(chat) if m["message_id"] not in before]
+
+    async def push(self, update: dict[str, Any]) -> None:
+        await self._handled(self.emu.push_update(update))
+
+    async def click(self, user: EmuUser | int, message: dict, label: str) -> dict:
+        """Press the button whose label contains `label`; returns the callback answer."""
+        _, data = self.emu.find_button(message, label)
+        answers = len(self.emu.callback_answers)
+        await self._handled(self.emu.click(user, message, data))  # type: ignore[arg-type]
+        return self.emu.callback_answers[answers]
+
+    def current(self, message: dict) -> dict:
+        """The message as it is now, after any edits."""
+        return next(
+            m
+            for m in self.emu.messages(message["chat_id"])
+            if m["message_id"] == message["message_id"]
+        )
