@@ -96,17 +96,21 @@ def event_card(view: EventView, t: Translator, *, personal: bool = True) -> Card
     return card
 
 
-def event_line(view: EventView, t: Translator) -> Card:
-    """A compact activity entry for lists, with a button to open it."""
-    event = view.event
-    card = Card()
-    card.add(bold(event.title), plain(f"  #{event.id} · "), plain(view.group.name))
-    card.add(moment(format_time(event.starts_at, event.timezone, t), event.starts_at))
-    card.add(plain(f"📍 {event.place} · {fee_text(view, t)} · {counts_text(view, t)}"))
-    status = your_status(view, t)
-    if status:
-        card.add(italic(status))
-    card.row(Button(t("Open"), act(Act.EVENT, event.id)), event_buttons(view, t)[0])  # type: ignore[arg-type]
+def event_list_card(title: str, views: list[EventView], t: Translator) -> Card:
+    """Activities in one message, a few lines each, with a button per activity that opens its
+    card (where Sign up edits the card in place). One message, not one per activity, keeps
+    chats readable and within rate limits."""
+    card = Card().add(bold(title))
+    for view in views:
+        event = view.event
+        card.add("")
+        card.add(bold(event.title), plain(f"  #{event.id} · "), plain(view.group.name))
+        card.add(moment(format_time(event.starts_at, event.timezone, t), event.starts_at))
+        card.add(plain(f"📍 {event.place} · {fee_text(view, t)} · {counts_text(view, t)}"))
+        status = your_status(view, t)
+        if status:
+            card.add(italic(status))
+        card.row(Button(f"#{event.id} {event.title}"[:40], act(Act.EVENT, event.id)))  # type: ignore[arg-type]
     return card
 
 

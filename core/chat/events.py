@@ -11,7 +11,14 @@ from core.i18n import N_, Translator
 from core.parsing import parse_capacity, parse_coordinates, parse_fee, parse_local_datetime
 from core.services import events, groups
 from core.services.events import EventDraft, EventView
-from core.views import attendees_card, event_buttons, event_card, event_line, format_time, usage
+from core.views import (
+    attendees_card,
+    event_buttons,
+    event_card,
+    event_list_card,
+    format_time,
+    usage,
+)
 
 NEWEVENT_EXAMPLE = "/newevent hiking | Sunrise hike | 2026-12-06 07:30 | Trailhead | free | 12"
 
@@ -115,8 +122,7 @@ async def events_command(ctx: Context, args: str) -> Reply:
         return Reply(
             cards=[note(ctx.t("No upcoming activities. Organizers create them with /newevent."))]
         )
-    head = note(ctx.t("Upcoming activities"))
-    return Reply(cards=[head, *(event_line(view, ctx.t) for view in found)])
+    return Reply(cards=[event_list_card(ctx.t("Upcoming activities"), found, ctx.t)])
 
 
 @on_action(Act.GROUP_EVENTS)
@@ -147,7 +153,7 @@ async def myevents_command(ctx: Context, args: str) -> Reply:
         mine = await events.my_events(uow, ctx.clock, ctx.me)
     if not mine:
         return Reply(cards=[note(ctx.t("You haven't signed up for anything yet. See /events."))])
-    return Reply(cards=[note(ctx.t("Your activities")), *(event_line(v, ctx.t) for v in mine)])
+    return Reply(cards=[event_list_card(ctx.t("Your activities"), mine, ctx.t)])
 
 
 def signup_text(t: Translator, result: events.SignupResult) -> str:
