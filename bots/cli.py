@@ -12,6 +12,7 @@ from adapters.console.chat import ConsoleChat, ConsoleNotifier
 from core.chat import Services
 from core.clock import SystemClock
 from core.db import Database, migrate_sync
+from core.scheduler import ReminderRunner
 from core.seed import seed_demo
 from core.settings import Settings
 
@@ -30,22 +31,28 @@ async def build_services(settings: Settings) -> Services:
 
 async def run(settings: Settings) -> None:
     services = await build_services(settings)
+    runner = ReminderRunner(services)
     try:
         platforms = []
         if settings.telegram_bot_token:
             from adapters.telegram.app import build_bot, run_telegram
+            from adapters.telegram.notifier import TelegramNotifier
 
             bot = build_bot(settings.telegram_bot_token, settings.telegram_api_base)
+            services.notifiers["telegram"] = TelegramNotifier(bot)
             platforms.append(run_telegram(services, bot))
         if settings.discord_bot_token:
             log.error("the Discord adapter is not built yet; DISCORD_BOT_TOKEN is ignored")
         if platforms:
+            await runner.start()
             await asyncio.gather(*platforms)
             return
         chat = ConsoleChat(services)
         services.notifiers["console"] = ConsoleNotifier(chat.out, ansi=chat.ansi)
+        await runner.start()
         await chat.run()
     finally:
+        await runner.stop()
         await services.db.dispose()
 
 

@@ -22,6 +22,7 @@ class Style(StrEnum):
     LINK = "link"
     TIME = "time"
     CODE = "code"
+    MENTION = "mention"  # a person on the platform: `url` holds their platform id
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +51,10 @@ def code(text: str) -> Span:
 
 def link(text: str, url: str) -> Span:
     return Span(Style.LINK, text, url=url)
+
+
+def mention(name: str, external_id: str) -> Span:
+    return Span(Style.MENTION, name, url=external_id)
 
 
 def moment(text: str, when: datetime) -> Span:
@@ -132,6 +137,7 @@ class Reply:
     notices: list[Notice] = field(default_factory=list)
     announcements: list[Announcement] = field(default_factory=list)
     alert: bool = False
+    reminders_changed: bool = False  # re-arm the reminder scheduler
 
     @property
     def text(self) -> str:

@@ -211,3 +211,59 @@ class GroupChat(SQLModel, table=True):
     platform: str = Field(max_length=16)
     chat_id: str = Field(max_length=64)
     locale: str | None = Field(default=None, max_length=16)
+
+
+class ReminderStatus(StrEnum):
+    PENDING = "pending"
+    CLAIMED = "claimed"
+    DONE = "done"
+    SKIPPED = "skipped"  # came due after the activity had started (the bot was down)
+    CANCELLED = "cancelled"  # the activity was cancelled
+    SUPERSEDED = "superseded"  # the activity moved: a new row holds the new time
+
+
+class Reminder(SQLModel, table=True):
+    """One alarm: "remind the people of activity E, `offset` before it starts".
+
+    The database is the truth; the scheduler only wakes the process at the next `due_at`. A row
+    is claimed (status + lease) by one process before it fires, so two processes never fire it
+    both. Rescheduling supersedes the row and writes a new one for the new time.
+    """
+
+    __table_args__ = (
+        sa.UniqueConstraint("event_id", "offset_seconds", "due_at"),
+        sa.Index("ix_reminder_status_due", "status", "due_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: int = Field(foreign_key="event.id", index=True)
+    offset_seconds: int
+    due_at: datetime = Field(sa_column=utc_column())
+    status: str = Field(default=ReminderStatus.PENDING, max_length=16)
+    claimed_by: str | None = Field(default=None, max_length=64)
+    lease_until: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    fired_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+
+
+class DeliveryStatus(StrEnum):
+    SENDING = "sending"  # recorded before sending; stays so if the process died mid-send
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class Delivery(SQLModel, table=True):
+    """One reminder to one person, recorded before it is sent: the unique key makes a second
+    send impossible, even after a crash and restart."""
+
+    __table_args__ = (sa.UniqueConstraint("reminder_id", "person_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    reminder_id: int = Field(foreign_key="reminder.id")
+    event_id: int = Field(foreign_key="event.id", index=True)
+    person_id: int = Field(foreign_key="person.id")
+    offset_seconds: int
+    status: str = Field(default=DeliveryStatus.SENDING, max_length=16)
+    platform: str | None = Field(default=None, max_length=16)
+    reason: str | None = Field(default=None, max_length=300)
+    created_at: datetime = Field(sa_column=utc_column())
+    sent_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))

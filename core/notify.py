@@ -11,9 +11,10 @@ from typing import Protocol
 
 from sqlmodel import select
 
-from core.cards import Announcement, Card, Notice
+from core.cards import Announcement, Card, Notice, mention, plain
 from core.i18n import Translator
-from core.models import GroupChat, Identity, Person
+from core.models import Event, GroupChat, Identity, Person
+from core.views import format_time
 
 log = logging.getLogger(__name__)
 
@@ -90,3 +91,43 @@ async def announce(db, notifiers: dict[str, Notifier], announcements: list[Annou
                     chat.chat_id,
                     error.reason,
                 )
+
+
+async def mention_in_home_chat(
+    db,
+    notifiers: dict[str, Notifier],
+    event: Event,
+    identity: Identity,
+    name: str,
+) -> bool:
+    """When a reminder cannot reach someone privately, say it where they can see it: the
+    activity's group home chat on the same platform, with a mention. True if posted."""
+    async with db.uow(readonly=True) as uow:
+        home = (
+            await uow.session.exec(
+                select(GroupChat).where(
+                    GroupChat.group_id == event.group_id, GroupChat.platform == identity.platform
+                )
+            )
+        ).first()
+    notifier = notifiers.get(identity.platform)
+    if home is None or notifier is None:
+        return False
+    t = Translator(home.locale)
+    card = Card().add(
+        mention(name, identity.external_id),
+        plain(
+            t(
+                ": reminder — {title} starts {when}. I can't message you privately: "
+                "start a chat with me to get reminders there.",
+                title=event.title,
+                when=format_time(event.starts_at, event.timezone, t),
+            )
+        ),
+    )
+    try:
+        await notifier.post(home.chat_id, card)
+    except DeliveryFailed as error:
+        log.warning("mention in home chat %s failed: %s", home.chat_id, error.reason)
+        return False
+    return True

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
+from core.durations import parse_offsets
 from core.errors import invalid
 from core.i18n import N_
 
@@ -20,7 +21,7 @@ MAX_CAPACITY = 100_000
 _SYMBOLS = {"€": "EUR", "$": "USD", "£": "GBP", "¥": "CNY", "￥": "CNY"}
 _FEE = re.compile(r"^\s*([€$£¥￥])?\s*(-?\d+(?:[.,]\d{1,2})?)\s*([A-Za-z]{3}|元)?\s*$")
 _DATETIME_FORMATS = ("%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%Y/%m/%d %H:%M", "%d.%m.%Y %H:%M")
-_COORDS = re.compile(r"(-?\d{1,2}\.\d{2,})\s*,\s*(-?\d{1,3}\.\d{2,})")
+_COORDS = re.compile(r"(?<![\d.])(-?\d{1,3}\.\d{2,})\s*,\s*(-?\d{1,3}\.\d{2,})")
 
 
 @dataclass(frozen=True)
@@ -131,3 +132,16 @@ def parse_coordinates(text: str | None) -> tuple[float, float] | None:
     if not (-90 <= lat <= 90 and -180 <= lng <= 180):
         raise invalid("bad_coordinates", N_("Those coordinates are off the map."))
     return lat, lng
+
+
+def parse_reminder_offsets(text: str) -> list[timedelta]:
+    """'24h,1h', '30m', or 'none' for no reminders."""
+    value = (text or "").strip().lower()
+    if value in ("none", "off", "-", "0"):
+        return []
+    try:
+        return parse_offsets(value)
+    except ValueError:
+        raise invalid(
+            "bad_offsets", N_("Say on, off, or times before the activity like 24h,1h or 30m.")
+        ) from None

@@ -10,6 +10,12 @@ from core.errors import invalid
 from core.i18n import N_
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+MAX_ID = 2**31 - 1  # row ids are INTEGER columns; PostgreSQL refuses bigger numbers outright
+
+
+def is_id(value: int) -> bool:
+    """Whether a number someone typed or a client sent can be a row id at all."""
+    return 0 < value <= MAX_ID
 
 
 def clean_text(value: str | None, *, field: str, min_len: int, max_len: int) -> str:

@@ -6,15 +6,15 @@ activity's) or the viewer's own, so every adapter shows the same words and numbe
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime
+from babel.dates import format_datetime, format_timedelta
 
 from core.actions import Act, act
 from core.cards import Button, Card, Place, bold, code, italic, moment, plain
 from core.i18n import Translator
-from core.models import EventStatus, Visibility
+from core.models import Event, EventStatus, Visibility
 from core.parsing import format_fee
 from core.services.events import Attendees, EventView
 from core.services.groups import GroupSummary
@@ -225,4 +225,23 @@ def group_list_card(t: Translator, title: str, summaries: list[GroupSummary], ve
         )
         label = {Act.JOIN: "➕ ", Act.LEAVE: "🚪 "}.get(verb, "") + group.name
         card.row(Button(label, act(verb, group.id)))  # type: ignore[arg-type]
+    return card
+
+
+def reminder_card(event: Event, offset: timedelta, timezone: str | None, t: Translator) -> Card:
+    """The reminder: what, when in the person's own timezone, where (with the map), and a way
+    to give the seat to the next person waiting."""
+    soon = format_timedelta(offset, locale=_BABEL_LOCALES.get(t.locale, "en"), threshold=1.0)
+    card = (
+        Card()
+        .add(bold(t("⏰ Reminder: {title} starts in {soon}", title=event.title, soon=soon)))
+        .add(
+            plain("🕒 "),
+            moment(format_time(event.starts_at, timezone or event.timezone, t), event.starts_at),
+        )
+        .add(plain("📍 "), plain(event.place))
+        .row(Button(t("Can't come? Release my spot"), act(Act.RELEASE, event.id)))  # type: ignore[arg-type]
+    )
+    if event.latitude is not None and event.longitude is not None:
+        card.place = Place(event.latitude, event.longitude, event.title, event.place)
     return card

@@ -17,11 +17,13 @@ from datetime import UTC, datetime
 import asyncpg
 from sqlalchemy.engine import make_url
 
-from core.cards import Reply
+from core.cards import Card, Reply
 from core.chat import Services, handle_action, handle_text
 from core.chat.registry import Context
 from core.clock import FrozenClock
 from core.i18n import Translator
+from core.models import Identity
+from core.notify import DeliveryFailed
 from core.services import people
 
 POSTGRES_URL = os.environ.get(
@@ -95,3 +97,25 @@ class Chat:
 
     async def person_id(self, who: str) -> int:
         return (await self.context(who)).me
+
+
+@dataclass
+class RecordingNotifier:
+    """A Notifier for the test platform: records what each person and chat was sent, and
+    refuses people listed in `unreachable` as a platform would (blocked, DMs closed)."""
+
+    platform: str = "test"
+    sent: list[tuple[str, Card]] = field(default_factory=list)
+    posted: list[tuple[str, Card]] = field(default_factory=list)
+    unreachable: set[str] = field(default_factory=set)
+
+    async def send(self, identity: Identity, card: Card) -> None:
+        if identity.external_id in self.unreachable:
+            raise DeliveryFailed("blocked by the user")
+        self.sent.append((identity.external_id, card))
+
+    async def post(self, chat_id: str, card: Card) -> None:
+        self.posted.append((chat_id, card))
+
+    def texts_to(self, who: str) -> list[str]:
+        return [card.text for name, card in self.sent if name == who.lower()]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from aiogram import BaseMiddleware, Bot, Dispatcher
@@ -18,11 +19,11 @@ from adapters.telegram.middlewares import (
     OnceMiddleware,
     RetryAfterMiddleware,
 )
-from adapters.telegram.notifier import TelegramNotifier
 from adapters.telegram.pacing import Pacer, PacingMiddleware
 from adapters.telegram.routers import routers
 from core.chat import COMMANDS, Services
 from core.i18n import N_, SUPPORTED, Translator
+from core.services import inbox
 
 log = logging.getLogger(__name__)
 EXTRA_COMMANDS = {"bindgroup": N_("Make this group chat a group's home (chat admins)")}
@@ -73,14 +74,24 @@ async def register_commands(bot: Bot) -> None:
 
 
 async def run_telegram(services: Services, bot: Bot) -> None:
-    """Long polling until cancelled. Telegram allows one poller per token (see docs/telegram.md)."""
+    """Long polling until cancelled; one poller per token (docs/telegram.md). The caller
+    registers the TelegramNotifier, so reminders can go out before polling starts."""
     dp = build_dispatcher(services)
     me = await bot.get_me()
     services.bot_username = me.username
-    services.notifiers["telegram"] = TelegramNotifier(bot)
     await register_commands(bot)
     log.info("Telegram: polling as @%s", me.username)
+    housekeeping = asyncio.create_task(_forget_old_updates(services))
     try:
         await dp.start_polling(bot, handle_signals=False)
     finally:
+        housekeeping.cancel()
         await bot.session.close()
+
+
+async def _forget_old_updates(services: Services) -> None:
+    """Telegram re-delivers for 24 hours at most; older update ids need not be remembered."""
+    while True:
+        async with services.db.uow() as uow:
+            await inbox.forget_old(uow, services.clock)
+        await asyncio.sleep(6 * 3600)

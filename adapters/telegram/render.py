@@ -45,6 +45,8 @@ def span_html(span: Span, text: str | None = None) -> str:
             return f"<code>{body}</code>"
         case Style.LINK if span.url:
             return f'<a href="{escape(span.url)}">{body}</a>'
+        case Style.MENTION if span.url and span.url.isdigit():
+            return f'<a href="tg://user?id={span.url}">{body}</a>'
         case _:
             return body
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from core.cards import Card, Reply, bold, code, note, plain
 from core.chat.args import target_and_rest
 from core.chat.registry import COMMANDS, SECTIONS, Context, command
-from core.i18n import N_
+from core.i18n import N_, Translator
 from core.services import people
 
 START_LINKS = {"join": "join", "event": "event", "group": "group"}
@@ -67,10 +67,14 @@ async def settings_command(ctx: Context, args: str) -> Reply:
     }
     if key in setters and value:
         async with ctx.uow() as uow:
-            stored = await setters[key](uow, ctx.me, value)
+            if key == "reminders":
+                stored = await people.set_reminders(uow, ctx.me, value, ctx.clock.now())
+            else:
+                stored = await setters[key](uow, ctx.me, value)
         if key in ("language", "lang"):
-            ctx.t = ctx.t.__class__(stored)
-        return Reply(cards=[note(ctx.t("Saved: {key} = {value}", key=key, value=stored))])
+            ctx.t = Translator(stored)
+        text = ctx.t("Saved: {key} = {value}", key=key, value=stored)
+        return Reply(cards=[note(text)], reminders_changed=key == "reminders")
     async with ctx.uow(readonly=True) as uow:
         person = await people.get_person(uow, ctx.me)
     t = ctx.t

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from core.actions import Act, Action
 from core.cards import Announcement, Card, Notice, Reply, bold, italic, moment, note, plain
 from core.chat.args import fields, number, target_and_rest
 from core.chat.registry import Context, command, on_action
-from core.errors import invalid
+from core.durations import format_duration
+from core.errors import forbidden, invalid
 from core.i18n import N_, Translator
-from core.parsing import parse_capacity, parse_coordinates, parse_fee, parse_local_datetime
-from core.services import events, groups
+from core.parsing import (
+    parse_capacity,
+    parse_coordinates,
+    parse_fee,
+    parse_local_datetime,
+    parse_reminder_offsets,
+)
+from core.services import events, groups, reminders
 from core.services.events import EventDraft, EventView
 from core.views import (
     attendees_card,
@@ -111,7 +120,9 @@ async def create(ctx: Context, ref: str, draft: EventDraft) -> Reply:
         view = await events.create_event(uow, ctx.clock, ctx.me, ref, draft)
     text = ctx.t("Activity #{id} created. Share it with /event {id}.", id=view.event.id)
     announcement = Announcement(view.group.id, lambda t: event_card(view, t, personal=False))  # type: ignore[arg-type]
-    return Reply(cards=[note(text), _card(ctx, view)], announcements=[announcement])
+    return Reply(
+        cards=[note(text), _card(ctx, view)], announcements=[announcement], reminders_changed=True
+    )
 
 
 @command("events", usage=N_("/events [group]"), help=N_("Upcoming activities"), section="events")
@@ -168,7 +179,12 @@ def signup_text(t: Translator, result: events.SignupResult) -> str:
 async def sign_up(ctx: Context, event_id: int) -> Reply:
     async with ctx.uow() as uow:
         result = await events.sign_up(uow, ctx.clock, ctx.me, event_id)
-    return Reply(cards=[_card(ctx, result.view)], toast=signup_text(ctx.t, result), edit=True)
+    return Reply(
+        cards=[_card(ctx, result.view)],
+        toast=signup_text(ctx.t, result),
+        edit=True,
+        reminders_changed=result.status == "confirmed",
+    )
 
 
 async def cancel_signup(ctx: Context, event_id: int) -> Reply:
@@ -184,6 +200,7 @@ async def cancel_signup(ctx: Context, event_id: int) -> Reply:
         toast=text,
         edit=True,
         notices=promotions(change.view, change.promoted),
+        reminders_changed=bool(change.promoted),
     )
 
 
@@ -239,12 +256,15 @@ EDIT_FIELDS = {
     "fee": "fee",
     "capacity": "capacity",
     "deadline": "signup_deadline",
+    "reminders": "reminder_offsets",
 }
 
 
 @command(
     "editevent",
-    usage=N_("/editevent <number> <title|time|place|fee|capacity|deadline|description> <value>"),
+    usage=N_(
+        "/editevent <number> <title|time|place|fee|capacity|deadline|description|reminders> <value>"
+    ),
     help=N_("Change an activity (organizer or admin)"),
     section="events",
 )
@@ -280,6 +300,8 @@ async def editevent_command(ctx: Context, args: str) -> Reply:
         parsed = parse_fee(value)
     elif name == "capacity":
         parsed = parse_capacity(value)
+    elif name == "reminder_offsets":
+        parsed = parse_reminder_offsets(value)
     changes: dict[str, object] = {name: parsed}
     if name == "place":
         coordinates = parse_coordinates(value)
@@ -301,7 +323,9 @@ async def editevent_command(ctx: Context, args: str) -> Reply:
         if result.changed
         else ctx.t("Nothing changed.")
     )
-    return Reply(cards=[note(text), _card(ctx, result.view)], notices=notices)
+    return Reply(
+        cards=[note(text), _card(ctx, result.view)], notices=notices, reminders_changed=True
+    )
 
 
 def change_notice(person_id: int, view: EventView) -> Notice:
@@ -343,4 +367,49 @@ async def cancelevent_command(ctx: Context, args: str) -> Reply:
             note(ctx.t("Activity #{id} is cancelled; everyone signed up is told.", id=event_id))
         ],
         notices=notices,
+        reminders_changed=True,
     )
+
+
+@command(
+    "deliveries",
+    usage=N_("/deliveries <number>"),
+    help=N_("Reminder delivery log of an activity (organizer or admin)"),
+    section="events",
+)
+async def deliveries_command(ctx: Context, args: str) -> Reply:
+    event_id = _event_id(ctx, args, "/deliveries 3")
+    view = await _load_view(ctx, event_id)
+    if not view.can_manage:
+        raise forbidden(
+            "not_event_manager",
+            N_("Only the organizer of this activity or a group admin can change it."),
+        )
+    async with ctx.uow(readonly=True) as uow:
+        log = await reminders.delivery_log(uow, event_id)
+        skipped = await reminders.skipped_count(uow, event_id)
+    t = ctx.t
+    card = Card().add(bold(t("Reminders for ")), bold(view.event.title))
+    sent = sum(1 for entry in log if entry.status == "sent")
+    card.add(t("{sent} sent, {failed} failed.", sent=sent, failed=len(log) - sent))
+    if skipped:
+        card.add(
+            t.ngettext(
+                "{n} reminder skipped: it came due after the start.",
+                "{n} reminders skipped: they came due after the start.",
+                skipped,
+            )
+        )
+    marks = {"sent": "✅", "failed": "⚠️", "sending": "…"}
+    for entry in log[-50:]:
+        line = [
+            plain(f"{marks.get(entry.status, '')} "),
+            plain(entry.name),
+            plain(f" · {format_duration(timedelta(seconds=entry.offset_seconds))}"),
+        ]
+        if entry.reason:
+            line.append(plain(f" · {entry.reason}"))
+        card.add(*line)
+    if not log:
+        card.add(italic(t("No reminder has gone out yet.")))
+    return Reply(cards=[card])

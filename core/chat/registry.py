@@ -34,6 +34,7 @@ class Services:
     settings: Settings
     notifiers: dict[str, Notifier] = field(default_factory=dict)
     bot_username: str | None = None  # for deep links, where the platform has them
+    on_reminders_changed: Callable[[], None] | None = None  # set by the reminder runner
 
 
 @dataclass
@@ -113,6 +114,8 @@ async def guarded(ctx: Context, run: Callable[[], Awaitable[Reply]]) -> Reply:
         await deliver(ctx.services.db, ctx.services.notifiers, reply.notices)
     if reply.announcements:
         await announce(ctx.services.db, ctx.services.notifiers, reply.announcements)
+    if reply.reminders_changed and ctx.services.on_reminders_changed is not None:
+        ctx.services.on_reminders_changed()
     return reply
 
 

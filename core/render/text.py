@@ -22,6 +22,8 @@ def render_span(span: Span, *, ansi: bool) -> str:
     text = safe(span.text)
     if span.style == Style.LINK and span.url:
         text = f"{text} <{safe(span.url)}>"
+    if span.style == Style.MENTION:
+        text = f"@{text}"
     if not ansi:
         return text
     if span.style == Style.BOLD:

@@ -8,7 +8,7 @@ counting seats and taking one happen as one step and nothing is ever overbooked.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlmodel import func, select
@@ -29,9 +29,10 @@ from core.models import (
     Visibility,
 )
 from core.parsing import FREE, Fee, check_capacity
+from core.services import reminders
 from core.services.groups import find_group, membership_of
 from core.uow import UnitOfWork
-from core.validation import check_timezone, clean_text, one_line
+from core.validation import check_timezone, clean_text, is_id, one_line
 
 ACTIVE = (RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED)
 
@@ -98,6 +99,7 @@ class EventDraft:
     timezone: str | None = None
     latitude: float | None = None
     longitude: float | None = None
+    reminder_offsets: list[timedelta] | None = None  # None: the configured default
 
 
 def check_future(starts_at: datetime, now: datetime) -> None:
@@ -107,7 +109,8 @@ def check_future(starts_at: datetime, now: datetime) -> None:
         )
 
 
-def _validate(draft: EventDraft, now: datetime) -> None:
+def _validate(draft: EventDraft, now: datetime, *, deadline_unchanged: bool = False) -> None:
+    """`deadline_unchanged`: an edit that keeps the deadline may keep one that has passed."""
     draft.title = one_line(clean_text(draft.title, field="title", min_len=1, max_len=120))
     draft.place = one_line(clean_text(draft.place, field="place", min_len=1, max_len=200))
     draft.description = clean_text(draft.description, field="description", min_len=0, max_len=2000)
@@ -117,7 +120,10 @@ def _validate(draft: EventDraft, now: datetime) -> None:
     if draft.fee.cents < 0:
         raise invalid("negative_fee", N_("A fee can't be negative."))
     draft.capacity = check_capacity(draft.capacity)
-    if draft.signup_deadline is not None and not now < draft.signup_deadline <= draft.starts_at:
+    deadline = draft.signup_deadline
+    if deadline is not None and not (
+        (deadline_unchanged or now < deadline) and deadline <= draft.starts_at
+    ):
         raise invalid(
             "bad_deadline", N_("The sign-up deadline must be in the future and before the start.")
         )
@@ -126,6 +132,8 @@ def _validate(draft: EventDraft, now: datetime) -> None:
 
 
 async def _lock_event(uow: UnitOfWork, event_id: int) -> Event:
+    if not is_id(event_id):
+        raise not_found("event", id=event_id)
     event = (
         await uow.session.exec(select(Event).where(Event.id == event_id).with_for_update())
     ).first()
@@ -217,7 +225,7 @@ async def _promote(uow: UnitOfWork, event: Event, now: datetime) -> list[int]:
 
 
 async def get_event(uow: UnitOfWork, viewer_id: int, event_id: int) -> EventView:
-    event = await uow.session.get(Event, event_id)
+    event = await uow.session.get(Event, event_id) if is_id(event_id) else None
     if event is None:
         raise not_found("event", id=event_id)
     view = await _view(uow, event, viewer_id)
@@ -247,10 +255,14 @@ async def create_event(
         fee_currency=draft.fee.currency,
         capacity=draft.capacity,
         signup_deadline=draft.signup_deadline,
+        reminder_offsets=reminders.format_offsets(
+            reminders.DEFAULT_OFFSETS if draft.reminder_offsets is None else draft.reminder_offsets
+        ),
         created_at=clock.now(),
     )
     uow.session.add(event)
     await uow.session.flush()
+    await reminders.schedule_event(uow, event, clock.now())
     view = await _view(uow, event, actor_id, group)
     await uow.commit()
     return view
@@ -266,6 +278,7 @@ EDITABLE = (
     "signup_deadline",
     "latitude",
     "longitude",
+    "reminder_offsets",
 )
 
 
@@ -295,12 +308,13 @@ async def edit_event(
         signup_deadline=event.signup_deadline,
         latitude=event.latitude,
         longitude=event.longitude,
+        reminder_offsets=reminders.event_offsets(event),
     )
     for name, value in changes.items():
         setattr(draft, name, value)
     if "starts_at" not in changes and event.starts_at <= now:
         raise conflict("event_started", N_("This activity has already started."))
-    _validate(draft, now)
+    _validate(draft, now, deadline_unchanged="signup_deadline" not in changes)
     counts = (await _counts(uow, [event_id]))[event_id]
     confirmed = counts.get(RegistrationStatus.CONFIRMED, 0)
     if draft.capacity is not None and draft.capacity < confirmed:
@@ -322,6 +336,7 @@ async def edit_event(
             "longitude",
             "fee_cents",
             "fee_currency",
+            "reminder_offsets",
         )
     }
     event.title, event.description, event.place = draft.title, draft.description, draft.place
@@ -329,9 +344,11 @@ async def edit_event(
     event.signup_deadline = draft.signup_deadline
     event.latitude, event.longitude = draft.latitude, draft.longitude
     event.fee_cents, event.fee_currency = draft.fee.cents, draft.fee.currency
+    event.reminder_offsets = reminders.format_offsets(draft.reminder_offsets or [])
     changed = [name for name, old in before.items() if getattr(event, name) != old]
     uow.session.add(event)
     promoted = await _promote(uow, event, now)
+    await reminders.schedule_event(uow, event, now)
     affected = await _active_people(uow, event_id)
     await uow.session.flush()
     view = await _view(uow, event, actor_id, group)
@@ -357,6 +374,7 @@ async def cancel_event(uow: UnitOfWork, clock: Clock, actor_id: int, event_id: i
         raise conflict("event_cancelled", N_("This activity was cancelled."))
     event.status = EventStatus.CANCELLED
     uow.session.add(event)
+    await reminders.schedule_event(uow, event, clock.now())
     affected = await _active_people(uow, event_id)
     await uow.session.flush()
     view = await _view(uow, event, actor_id)
@@ -402,6 +420,9 @@ async def sign_up(uow: UnitOfWork, clock: Clock, actor_id: int, event_id: int) -
     registration.status, registration.seq, registration.updated_at = status, last + 1, now
     uow.session.add(registration)
     await uow.session.flush()
+    person = await uow.session.get(Person, actor_id)
+    if status == RegistrationStatus.CONFIRMED and person and person.reminder_offsets:
+        await reminders.schedule_event(uow, event, now)  # rows for their own offsets
     view = await _view(uow, event, actor_id, group)
     await uow.commit()
     return SignupResult(view, status, view.viewer_position)
@@ -422,6 +443,8 @@ async def cancel_signup(
     uow.session.add(registration)
     await uow.session.flush()
     promoted = await _promote(uow, event, now) if previous == RegistrationStatus.CONFIRMED else []
+    if promoted:
+        await reminders.schedule_event(uow, event, now)
     await uow.session.flush()
     view = await _view(uow, event, actor_id)
     await uow.commit()

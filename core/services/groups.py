@@ -15,7 +15,7 @@ from core.errors import conflict, forbidden, invalid, not_found
 from core.i18n import N_
 from core.models import Group, Identity, Membership, MembershipStatus, Person, Role, Visibility
 from core.uow import UnitOfWork
-from core.validation import check_timezone, clean_text, one_line
+from core.validation import check_timezone, clean_text, is_id, one_line
 
 MAX_TAGS = 10
 
@@ -73,8 +73,9 @@ async def find_group(uow: UnitOfWork, ref: str) -> Group:
     text = one_line(ref or "")
     if not text:
         raise invalid("group_missing", N_("Which group? Give its name, e.g. /join hiking."))
-    if text.lstrip("#").isdigit():
-        group = await uow.session.get(Group, int(text.lstrip("#")))
+    digits = text.lstrip("#")
+    if digits.isascii() and digits.isdigit() and is_id(int(digits)):
+        group = await uow.session.get(Group, int(digits))
         if group is not None:
             return group
     result = await uow.session.exec(
@@ -203,6 +204,10 @@ async def my_groups(uow: UnitOfWork, person_id: int) -> list[GroupSummary]:
 async def join_group(uow: UnitOfWork, clock: Clock, actor_id: int, ref: str) -> JoinResult:
     """Public groups: join at once. Private groups: a request that an admin approves."""
     group = await find_group(uow, ref)
+    # a double-tapped join button: the second tap waits here and sees the first one's row
+    await uow.session.exec(
+        select(Group.id).where(Group.id == group.id).with_for_update(key_share=True)
+    )
     membership = await membership_of(uow, group.id, actor_id)  # type: ignore[arg-type]
     if permissions.is_banned(membership):
         raise forbidden("banned", N_("You are banned from {group}."), group=group.name)
@@ -276,11 +281,11 @@ async def pending_requests(uow: UnitOfWork, actor_id: int, ref: str) -> tuple[Gr
 async def decide_request(
     uow: UnitOfWork, actor_id: int, group_id: int, person_id: int, *, approve: bool
 ) -> tuple[Group, Person]:
-    group = await uow.session.get(Group, group_id)
+    group = await uow.session.get(Group, group_id) if is_id(group_id) else None
     if group is None:
         raise not_found("group", name=f"#{group_id}")
     permissions.require_admin(group, await membership_of(uow, group_id, actor_id))
-    membership = await membership_of(uow, group_id, person_id)
+    membership = await membership_of(uow, group_id, person_id) if is_id(person_id) else None
     if membership is None or membership.status != MembershipStatus.PENDING:
         raise not_found("request")
     membership.status = MembershipStatus.ACTIVE if approve else MembershipStatus.LEFT

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
@@ -12,6 +13,7 @@ from core.durations import format_duration, parse_offsets
 from core.errors import invalid, not_found
 from core.i18n import N_, SUPPORTED, normalize_locale
 from core.models import Identity, Person
+from core.services import reminders
 from core.uow import UnitOfWork
 from core.validation import clean_text, find_timezone, one_line
 
@@ -136,8 +138,14 @@ async def set_timezone(uow: UnitOfWork, person_id: int, name: str) -> str:
     return zone
 
 
-async def set_reminders(uow: UnitOfWork, person_id: int, value: str) -> str | None:
-    """'off', 'on' (the defaults) or a list of offsets like '2h,30m'. Returns what was stored."""
+async def set_reminders(
+    uow: UnitOfWork, person_id: int, value: str, now: datetime | None = None
+) -> str | None:
+    """'off', 'on' (the defaults) or a list of offsets like '2h,30m'. Returns what was stored.
+
+    With `now`, the person's upcoming activities get reminder rows for their own offsets in the
+    same transaction (who receives a reminder is decided when it fires, so 'off' needs none).
+    """
     text = value.strip().lower()
     person = await get_person(uow, person_id)
     if text in ("off", "no", "none", "0"):
@@ -155,6 +163,9 @@ async def set_reminders(uow: UnitOfWork, person_id: int, value: str) -> str | No
         person.reminders_enabled = True
         person.reminder_offsets = ",".join(format_duration(o) for o in offsets)
     uow.session.add(person)
+    if now is not None and person.reminder_offsets:
+        await uow.session.flush()
+        await reminders.schedule_for_person(uow, person_id, now)
     await uow.commit()
     return person.reminder_offsets if person.reminders_enabled else "off"
 

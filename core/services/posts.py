@@ -14,7 +14,7 @@ from core.i18n import N_
 from core.models import Comment, Group, Like, Person, Post
 from core.services.groups import find_group, membership_of
 from core.uow import UnitOfWork
-from core.validation import clean_text
+from core.validation import clean_text, is_id
 
 PAGE_SIZE = 5
 POST_MAX = 4000
@@ -48,7 +48,7 @@ class ReplyView:
 
 
 async def _load_post(uow: UnitOfWork, post_id: int, viewer_id: int):
-    post = await uow.session.get(Post, post_id)
+    post = await uow.session.get(Post, post_id) if is_id(post_id) else None
     if post is None or post.deleted:
         raise not_found("post", id=post_id)
     group = await uow.session.get(Group, post.group_id)
@@ -173,6 +173,10 @@ async def toggle_like(uow: UnitOfWork, actor_id: int, post_id: int) -> tuple[boo
     """Like, or unlike if already liked. Returns (liked now, like count)."""
     _post, group, membership = await _load_post(uow, post_id, actor_id)
     permissions.require_member(group, membership)
+    # a double-tapped like button: the second tap waits here and sees the first one's like
+    await uow.session.exec(
+        select(Post.id).where(Post.id == post_id).with_for_update(key_share=True)
+    )
     existing = (
         await uow.session.exec(
             select(Like).where(Like.post_id == post_id, Like.person_id == actor_id)
