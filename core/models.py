@@ -219,7 +219,7 @@ class ReminderStatus(StrEnum):
     DONE = "done"
     SKIPPED = "skipped"  # came due after the activity had started (the bot was down)
     CANCELLED = "cancelled"  # the activity was cancelled
-    SUPERSEDED = "superseded"  # the activity moved: a new row holds the new time
+    SUPERSEDED = "superseded"  # the activity moved, or a closer reminder went out instead
 
 
 class Reminder(SQLModel, table=True):

@@ -165,8 +165,8 @@ class ReminderRunner:
         person, identity = found
         event = firing.event
         assert event is not None
-        offset = timedelta(seconds=firing.reminder.offset_seconds)
-        card = reminder_card(event, offset, person.timezone, Translator(person.locale))
+        remaining = event.starts_at - self.services.clock.now()
+        card = reminder_card(event, remaining, person.timezone, Translator(person.locale))
         try:
             await notifiers[identity.platform].send(identity, card)
         except DeliveryFailed as error:

@@ -228,10 +228,11 @@ def group_list_card(t: Translator, title: str, summaries: list[GroupSummary], ve
     return card
 
 
-def reminder_card(event: Event, offset: timedelta, timezone: str | None, t: Translator) -> Card:
+def reminder_card(event: Event, remaining: timedelta, timezone: str | None, t: Translator) -> Card:
     """The reminder: what, when in the person's own timezone, where (with the map), and a way
-    to give the seat to the next person waiting."""
-    soon = format_timedelta(offset, locale=_BABEL_LOCALES.get(t.locale, "en"), threshold=1.0)
+    to give the seat to the next person waiting. `remaining` is the real time left, which is
+    less than the offset when the reminder goes out late."""
+    soon = format_timedelta(remaining, locale=_BABEL_LOCALES.get(t.locale, "en"), threshold=1.0)
     card = (
         Card()
         .add(bold(t("⏰ Reminder: {title} starts in {soon}", title=event.title, soon=soon)))

@@ -183,7 +183,7 @@ class Firing:
 
     reminder: Reminder
     event: Event | None
-    outcome: str  # fire | cancelled | skipped
+    outcome: str  # fire | cancelled | skipped | superseded
     recipients: list[int]
 
 
@@ -200,6 +200,19 @@ async def prepare(uow: UnitOfWork, reminder_id: int, now: datetime) -> Firing:
     if event.starts_at <= now:
         await finish(uow, reminder.id, ReminderStatus.SKIPPED, now)  # type: ignore[arg-type]
         return Firing(reminder, event, "skipped", [])
+    closer = (
+        await uow.session.exec(
+            select(Reminder.id).where(
+                Reminder.event_id == event.id,
+                Reminder.status.in_(OPEN),  # type: ignore[attr-defined]
+                Reminder.due_at <= now,
+                Reminder.offset_seconds < reminder.offset_seconds,
+            )
+        )
+    ).first()
+    if closer is not None:  # back after downtime: one reminder, the closest, is enough
+        await finish(uow, reminder.id, ReminderStatus.SUPERSEDED, now)  # type: ignore[arg-type]
+        return Firing(reminder, event, "superseded", [])
     offset = timedelta(seconds=reminder.offset_seconds)
     done = set(
         (
