@@ -42,13 +42,23 @@ async def _postgres(url: str) -> Database:
         _MIGRATED.add(url)
     else:
         async with db.engine.begin() as conn:
-            tables = (await conn.execute(text(
-                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-                "AND tablename <> 'alembic_version'"
-            ))).scalars().all()
-            await conn.execute(text(
-                "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"
-            ))
+            tables = (
+                (
+                    await conn.execute(
+                        text(
+                            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                            "AND tablename <> 'alembic_version'"
+                        )
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            await conn.execute(
+                text(
+                    "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"
+                )
+            )
     return db
 
 
@@ -80,8 +90,9 @@ def clock() -> FrozenClock:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(_env_file=None, database_url=f"sqlite+aiosqlite:///{tmp_path / 'x.db'}",
-                    seed_demo=False)
+    return Settings(
+        _env_file=None, database_url=f"sqlite+aiosqlite:///{tmp_path / 'x.db'}", seed_demo=False
+    )
 
 
 @pytest.fixture

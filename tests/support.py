@@ -84,8 +84,12 @@ class Chat:
     async def context(self, who: str, locale: str | None = None) -> Context:
         async with self.services.db.uow() as uow:
             actor = await people.resolve_actor(
-                uow, self.services.clock, platform=self.platform, external_id=who.lower(),
-                display_name=who, platform_locale=locale,
+                uow,
+                self.services.clock,
+                platform=self.platform,
+                external_id=who.lower(),
+                display_name=who,
+                platform_locale=locale,
             )
         return Context(self.services, actor, Translator(actor.locale))
 
@@ -108,11 +112,13 @@ class RecordingNotifier:
     sent: list[tuple[str, Card]] = field(default_factory=list)
     posted: list[tuple[str, Card]] = field(default_factory=list)
     unreachable: set[str] = field(default_factory=set)
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def send(self, identity: Identity, card: Card) -> None:
         if identity.external_id in self.unreachable:
             raise DeliveryFailed("blocked by the user")
         self.sent.append((identity.external_id, card))
+        self.arrived.set()
 
     async def post(self, chat_id: str, card: Card) -> None:
         self.posted.append((chat_id, card))

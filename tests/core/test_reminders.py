@@ -282,8 +282,7 @@ async def test_the_scheduler_wakes_at_the_due_time(sqlite_db, settings) -> None:
         offset = int((event.starts_at - SystemClock().now()).total_seconds()) - 2
         await chat.say("maya", f"/editevent 1 reminders {offset}s")  # due in about 2 s
         async with asyncio.timeout(15):
-            while not notifier.sent:
-                await asyncio.sleep(0.05)
+            await notifier.arrived.wait()
         assert notifier.texts_to("ana")
     finally:
         await runner.stop()
