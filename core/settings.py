@@ -6,6 +6,8 @@ in step.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -52,3 +54,8 @@ class Settings(BaseSettings):
     def _offsets_parse(cls, value: str) -> str:
         parse_offsets(value)
         return value
+
+    @property
+    def default_offsets(self) -> list[timedelta]:
+        """REMINDER_OFFSETS, parsed: copied onto each new activity."""
+        return parse_offsets(self.reminder_offsets)

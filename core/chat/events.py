@@ -98,7 +98,14 @@ async def newevent_command(ctx: Context, args: str) -> Reply:
             "too_many_fields",
             N_("Too many parts: at most group | title | time | place | fee | capacity."),
         )
-    ref, title, when, place, fee, capacity = [*parts, "", ""][:6]
+    return await create_from_fields(ctx, *[*parts, "", ""][:6])
+
+
+async def create_from_fields(
+    ctx: Context, ref: str, title: str, when: str, place: str, fee: str = "", capacity: str = ""
+) -> Reply:
+    """Create from typed fields (the one-liner, a Discord modal): parsed and checked the same
+    way everywhere, the time read in the group's timezone, coordinates picked from the place."""
     async with ctx.uow(readonly=True) as uow:
         group = await groups.find_group(uow, ref)
     coordinates = parse_coordinates(place)
@@ -115,7 +122,10 @@ async def newevent_command(ctx: Context, args: str) -> Reply:
 
 
 async def create(ctx: Context, ref: str, draft: EventDraft) -> Reply:
-    """Create from a finished draft: the one path for the one-liner, the wizard and a modal."""
+    """Create from a finished draft: the one path for the one-liner, the wizard and a modal.
+    The activity's reminder offsets default to the configured REMINDER_OFFSETS."""
+    if draft.reminder_offsets is None:
+        draft.reminder_offsets = ctx.services.settings.default_offsets
     async with ctx.uow() as uow:
         view = await events.create_event(uow, ctx.clock, ctx.me, ref, draft)
     text = ctx.t("Activity #{id} created. Share it with /event {id}.", id=view.event.id)

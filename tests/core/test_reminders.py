@@ -286,3 +286,16 @@ async def test_the_scheduler_wakes_at_the_due_time(sqlite_db, settings) -> None:
         assert notifier.texts_to("ana")
     finally:
         await runner.stop()
+
+
+async def test_configured_default_offsets_apply_to_new_activities(
+    services, clock, notifier
+) -> None:
+    services.settings.reminder_offsets = "2h"
+    chat = Chat(services)
+    await chat.say("maya", "/newgroup Hiking")
+    await chat.say("maya", "/newevent hiking | Ridge | 2026-11-24 12:00 | Trailhead")
+    await chat.click("ana", "su:1")
+    runner = ReminderRunner(services)
+    assert await _at(runner, clock, STARTS - timedelta(hours=24)) == 0
+    assert await _at(runner, clock, STARTS - timedelta(hours=2)) == 1
