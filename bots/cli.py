@@ -42,7 +42,11 @@ async def run(settings: Settings) -> None:
             services.notifiers["telegram"] = TelegramNotifier(bot)
             platforms.append(run_telegram(services, bot))
         if settings.discord_bot_token:
-            log.error("the Discord adapter is not built yet; DISCORD_BOT_TOKEN is ignored")
+            from adapters.discord.bot import CommunityBot, run_discord
+
+            client = CommunityBot(services, guild_ids=settings.discord_guilds)
+            await client.login(settings.discord_bot_token)  # runs setup_hook: commands, notifier
+            platforms.append(run_discord(client))
         if platforms:
             await runner.start()
             await asyncio.gather(*platforms)

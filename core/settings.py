@@ -48,6 +48,11 @@ class Settings(BaseSettings):
     discord_bot_token: str | None = Field(
         default=None, description="Discord bot token; Discord starts when set."
     )
+    discord_guild_ids: str = Field(
+        default="",
+        description="Comma-separated server ids whose slash commands sync at once (development); "
+        "global sync otherwise.",
+    )
 
     @field_validator("reminder_offsets")
     @classmethod
@@ -59,3 +64,7 @@ class Settings(BaseSettings):
     def default_offsets(self) -> list[timedelta]:
         """REMINDER_OFFSETS, parsed: copied onto each new activity."""
         return parse_offsets(self.reminder_offsets)
+
+    @property
+    def discord_guilds(self) -> list[int]:
+        return [int(part) for part in self.discord_guild_ids.replace(" ", "").split(",") if part]

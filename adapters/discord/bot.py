@@ -1,0 +1,60 @@
+"""The discord.py client over the core: cogs, persistent buttons, command sync, the Notifier."""
+
+from __future__ import annotations
+
+import logging
+
+import discord
+from discord.ext import commands
+
+from adapters.discord.buttons import ActionButton
+from adapters.discord.cogs.account import Account
+from adapters.discord.cogs.events import Events
+from adapters.discord.cogs.groups import Groups
+from adapters.discord.cogs.posts import Posts
+from adapters.discord.notifier import DiscordNotifier
+from adapters.discord.options import CatalogTranslator
+from core.chat import Services
+
+log = logging.getLogger(__name__)
+
+
+class CommunityBot(commands.Bot):
+    """Slash commands only (no message content intent needed). Mentions are off for every
+    message it sends, so no user text can ping @everyone, a role or a person."""
+
+    def __init__(self, services: Services, *, guild_ids: list[int] | None = None) -> None:
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=discord.Intents.default(),
+            allowed_mentions=discord.AllowedMentions.none(),
+            help_command=None,
+        )
+        self.services = services
+        self.guild_ids = guild_ids or []
+
+    async def setup_hook(self) -> None:
+        for cog in (Groups(), Posts(), Events(), Account()):
+            await self.add_cog(cog)
+        self.add_dynamic_items(ActionButton)  # cards posted before a restart keep working
+        await self.tree.set_translator(CatalogTranslator())
+        self.services.notifiers["discord"] = DiscordNotifier(self)
+        if self.guild_ids:  # instant sync while developing; global sync can take an hour
+            for guild_id in self.guild_ids:
+                guild = discord.Object(id=guild_id)
+                self.tree.copy_global_to(guild=guild)
+                await self.tree.sync(guild=guild)
+        else:
+            await self.tree.sync()
+
+    async def on_ready(self) -> None:
+        log.info("Discord: connected as %s to %d servers", self.user, len(self.guilds))
+
+
+async def run_discord(bot: CommunityBot) -> None:
+    """Connect a bot that has already logged in (see bots/cli.py: logging in first registers
+    the Notifier, so reminders due at start-up can go out) and run until cancelled."""
+    try:
+        await bot.connect()
+    finally:
+        await bot.close()

@@ -1,0 +1,41 @@
+"""/help, /settings."""
+
+from __future__ import annotations
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from adapters.discord.interactions import run_command
+from adapters.discord.options import describe
+
+LANGUAGES = [
+    app_commands.Choice(name="English", value="en"),
+    app_commands.Choice(name="中文", value="zh"),
+]
+
+
+class Account(commands.Cog):
+    @app_commands.command(name="help", description=describe("help"))
+    async def help(self, interaction: discord.Interaction) -> None:
+        await run_command(interaction, "/help")
+
+    @app_commands.command(name="settings", description=describe("settings"))
+    @app_commands.choices(language=LANGUAGES)
+    async def settings(
+        self,
+        interaction: discord.Interaction,
+        language: app_commands.Choice[str] | None = None,
+        timezone: str = "",
+        reminders: str = "",
+    ) -> None:
+        """One setting at a time is what the core command takes; a change shows the result."""
+        if language is not None:
+            text = f"/settings language {language.value}"
+        elif timezone:
+            text = f"/settings timezone {timezone}"
+        elif reminders:
+            text = f"/settings reminders {reminders}"
+        else:
+            text = "/settings"
+        await run_command(interaction, text)

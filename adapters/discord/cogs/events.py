@@ -1,0 +1,81 @@
+"""Activity commands: /newevent (a modal), /events, /event, /myevents, /who."""
+
+from __future__ import annotations
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from adapters.discord.interactions import context_of, run_command, send_cards
+from adapters.discord.options import activity_names, describe, group_names
+from core.chat.events import create_from_fields
+from core.chat.registry import guarded
+from core.i18n import Translator
+
+
+class NewEventModal(discord.ui.Modal):
+    """Title, time, place, fee, capacity: the same fields, parsing and errors as the
+    one-line /newevent on Telegram and the console."""
+
+    def __init__(self, group: str, t: Translator) -> None:
+        super().__init__(title=t("New activity")[:45], timeout=900)
+        self.group = group
+        self.name = discord.ui.TextInput(label=t("Title")[:45], max_length=120)
+        self.when = discord.ui.TextInput(
+            label=t("Date and time (YYYY-MM-DD HH:MM)")[:45],
+            placeholder="2026-12-06 09:00",
+            max_length=40,
+        )
+        self.place = discord.ui.TextInput(label=t("Place")[:45], max_length=200)
+        self.fee = discord.ui.TextInput(
+            label=t("Fee")[:45], placeholder="free / 10 EUR", required=False, max_length=30
+        )
+        self.capacity = discord.ui.TextInput(
+            label=t("Seats")[:45], placeholder="12", required=False, max_length=10
+        )
+        for field in (self.name, self.when, self.place, self.fee, self.capacity):
+            self.add_item(field)
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        ctx = await context_of(interaction, shared=False)
+        reply = await guarded(
+            ctx,
+            lambda: create_from_fields(
+                ctx,
+                self.group,
+                self.name.value,
+                self.when.value,
+                self.place.value,
+                self.fee.value,
+                self.capacity.value,
+            ),
+        )
+        await send_cards(interaction, reply.cards, ephemeral=True, deferred=False)
+
+
+class Events(commands.Cog):
+    @app_commands.command(name="newevent", description=describe("newevent"))
+    @app_commands.autocomplete(group=group_names)
+    async def newevent(self, interaction: discord.Interaction, group: str) -> None:
+        ctx = await context_of(interaction, shared=False)
+        await interaction.response.send_modal(NewEventModal(group, ctx.t))
+
+    @app_commands.command(name="events", description=describe("events"))
+    @app_commands.autocomplete(group=group_names)
+    async def events(self, interaction: discord.Interaction, group: str = "") -> None:
+        await run_command(interaction, f"/events {group}")
+
+    @app_commands.command(name="event", description=describe("event"))
+    @app_commands.autocomplete(activity=activity_names)
+    async def event(self, interaction: discord.Interaction, activity: int) -> None:
+        """Posted in the channel, so others can sign up from the same card."""
+        await run_command(interaction, f"/event {activity}", ephemeral=False)
+
+    @app_commands.command(name="myevents", description=describe("myevents"))
+    async def myevents(self, interaction: discord.Interaction) -> None:
+        await run_command(interaction, "/myevents")
+
+    @app_commands.command(name="who", description=describe("who"))
+    @app_commands.autocomplete(activity=activity_names)
+    async def who(self, interaction: discord.Interaction, activity: int) -> None:
+        await run_command(interaction, f"/who {activity}")

@@ -1,0 +1,83 @@
+"""Group commands: /groups, /join, /leave, /mygroups, /newgroup, /bindgroup."""
+
+from __future__ import annotations
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from adapters.discord.interactions import context_of, run_command, send_cards
+from adapters.discord.options import describe, group_names
+from core.cards import Reply, note
+from core.chat.registry import guarded
+from core.i18n import N_
+from core.services import chats
+
+
+class Groups(commands.Cog):
+    @app_commands.command(name="groups", description=describe("groups"))
+    async def groups(self, interaction: discord.Interaction, search: str = "") -> None:
+        await run_command(interaction, f"/groups {search}")
+
+    @app_commands.command(name="join", description=describe("join"))
+    @app_commands.autocomplete(group=group_names)
+    async def join(self, interaction: discord.Interaction, group: str = "") -> None:
+        await run_command(interaction, f"/join {group}")
+
+    @app_commands.command(name="leave", description=describe("leave"))
+    @app_commands.autocomplete(group=group_names)
+    async def leave(self, interaction: discord.Interaction, group: str = "") -> None:
+        await run_command(interaction, f"/leave {group}")
+
+    @app_commands.command(name="mygroups", description=describe("mygroups"))
+    async def mygroups(self, interaction: discord.Interaction) -> None:
+        await run_command(interaction, "/mygroups")
+
+    @app_commands.command(name="newgroup", description=describe("newgroup"))
+    async def newgroup(
+        self,
+        interaction: discord.Interaction,
+        name: str,
+        description: str = "",
+        tags: str = "",
+        private: bool = False,
+    ) -> None:
+        fields = [name, description, tags] + (["private"] if private else [])
+        await run_command(
+            interaction, "/newgroup " + " | ".join(f.replace("|", "/") for f in fields)
+        )
+
+    @app_commands.command(
+        name="bindgroup",
+        description=app_commands.locale_str(
+            N_("Make this channel a group's home (server managers)")
+        ),
+    )
+    @app_commands.autocomplete(group=group_names)
+    async def bindgroup(self, interaction: discord.Interaction, group: str) -> None:
+        """Both checks matter: a server manager who is not a group admin could hijack a group's
+        announcements, and a group admin who is not a manager could spam someone's server."""
+        ctx = await context_of(interaction, shared=False)
+        if interaction.guild is None or not interaction.permissions.manage_guild:
+            text = ctx.t("Only people who manage this server can do that, in a server channel.")
+            await send_cards(interaction, [note(text)], ephemeral=True, deferred=False)
+            return
+
+        async def bind() -> Reply:
+            async with ctx.uow() as uow:
+                found = await chats.bind_home_chat(
+                    uow,
+                    ctx.me,
+                    group,
+                    platform="discord",
+                    chat_id=str(interaction.channel_id),
+                    locale=ctx.t.locale,
+                )
+            text = ctx.t(
+                "This chat is now the home of {group}: new activities and posts appear here.",
+                group=found.name,
+            )
+            return Reply(cards=[note(text)])
+
+        reply = await guarded(ctx, bind)
+        await send_cards(interaction, reply.cards, ephemeral=True, deferred=False)
