@@ -30,8 +30,8 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 i18n: $(STAMP)  ## re-extract messages and merge them into every catalog
-	$(BIN)/pybabel extract --quiet -F babel.cfg -k N_ -k ngettext:1,2 -o core/locales/messages.pot --no-location --sort-output --omit-header .
-	$(BIN)/pybabel update --quiet -i core/locales/messages.pot -d core/locales --no-fuzzy-matching --omit-header
+	$(BIN)/pybabel -q extract -F babel.cfg -k N_ -k t -k ngettext:1,2 --no-location --sort-output --omit-header --no-wrap -o core/locales/messages.pot .
+	$(BIN)/pybabel -q update -i core/locales/messages.pot -d core/locales --no-wrap --no-fuzzy-matching --ignore-obsolete --ignore-pot-creation-date
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -10,6 +10,10 @@ from __future__ import annotations
 from core.i18n import N_, Translator
 
 
+class Term(str):
+    """A parameter that is itself a word to translate (a field name, a role), marked with N_."""
+
+
 class DomainError(Exception):
     """Base of every error a person can cause. Raising one never leaves a partial change."""
 
@@ -25,7 +29,8 @@ class DomainError(Exception):
         )
 
     def render(self, t: Translator) -> str:
-        return t.gettext(self.message, **self.params)
+        params = {k: t(v) if isinstance(v, Term) else v for k, v in self.params.items()}
+        return t.gettext(self.message, **params)
 
 
 class NotFound(DomainError):

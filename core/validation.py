@@ -6,9 +6,17 @@ import re
 import unicodedata
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from core.errors import invalid
+from core.errors import Term, invalid
 from core.i18n import N_
 
+FIELD_LABELS = {
+    "title": N_("title"),
+    "place": N_("place"),
+    "description": N_("description"),
+    "name": N_("name"),
+    "post": N_("post"),
+    "reply": N_("reply"),
+}
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 MAX_ID = 2**31 - 1  # row ids are INTEGER columns; PostgreSQL refuses bigger numbers outright
 
@@ -25,13 +33,14 @@ def clean_text(value: str | None, *, field: str, min_len: int, max_len: int) -> 
     every platform and carry no meaning in a title or a post.
     """
     text = unicodedata.normalize("NFC", _CONTROL.sub("", value or "")).strip()
+    label = Term(FIELD_LABELS.get(field, field))
     if len(text) < min_len:
-        raise invalid(f"{field}_empty", N_("The {field} can't be empty."), field=field)
+        raise invalid(f"{field}_empty", N_("The {field} can't be empty."), field=label)
     if len(text) > max_len:
         raise invalid(
             f"{field}_too_long",
             N_("The {field} is too long ({length} characters; at most {limit})."),
-            field=field,
+            field=label,
             length=len(text),
             limit=max_len,
         )

@@ -73,7 +73,8 @@ class FloodMiddleware(BaseMiddleware):
         if len(stamps) >= self.limit:
             if user.id not in self.warned:
                 self.warned.add(user.id)
-                text = Translator(user.language_code)("Slow down a little, please.")
+                t = Translator(user.language_code)
+                text = t("Slow down a little, please.")
                 if isinstance(event, CallbackQuery):
                     await event.answer(text)
                 elif isinstance(event, Message):

@@ -73,7 +73,17 @@ async def settings_command(ctx: Context, args: str) -> Reply:
                 stored = await setters[key](uow, ctx.me, value)
         if key in ("language", "lang"):
             ctx.t = Translator(stored)
-        text = ctx.t("Saved: {key} = {value}", key=key, value=stored)
+        saved = {
+            "language": ctx.t("Language saved: {value}", value=stored),
+            "lang": ctx.t("Language saved: {value}", value=stored),
+            "timezone": ctx.t("Timezone saved: {value}", value=stored),
+            "tz": ctx.t("Timezone saved: {value}", value=stored),
+            "reminders": ctx.t("Reminders off.")
+            if stored == "off"
+            else ctx.t("Reminders saved: {value}", value=stored or ctx.t("the activity's own")),
+            "name": ctx.t("Name saved: {value}", value=stored),
+        }
+        text = saved[key]
         return Reply(cards=[note(text)], reminders_changed=key == "reminders")
     async with ctx.uow(readonly=True) as uow:
         person = await people.get_person(uow, ctx.me)

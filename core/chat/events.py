@@ -290,7 +290,7 @@ async def editevent_command(ctx: Context, args: str) -> Reply:
                     ctx.t,
                     ctx.t(
                         "Say what to change: title, time, place, fee, capacity, "
-                        "deadline or description."
+                        "deadline, description or reminders."
                     ),
                     "/editevent 3 time 2026-12-06 08:00",
                 )

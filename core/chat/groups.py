@@ -17,8 +17,12 @@ async def groups_command(ctx: Context, args: str) -> Reply:
     async with ctx.uow(readonly=True) as uow:
         found = await groups.search_groups(uow, ctx.me, args)
     if not found:
-        text = ctx.t("No groups match “{query}”.", query=args) if args else ctx.t("No groups yet.")
-        return Reply(cards=[note(text + " " + ctx.t("Start one with /newgroup <name>."))])
+        text = (
+            ctx.t("No groups match “{query}”. Start one with /newgroup <name>.", query=args)
+            if args
+            else ctx.t("No groups yet. Start one with /newgroup <name>.")
+        )
+        return Reply(cards=[note(text)])
     title = ctx.t("Groups matching “{query}”", query=args) if args else ctx.t("Groups")
     return Reply(cards=[group_list_card(ctx.t, title, found, Act.GROUP)])
 
@@ -231,18 +235,15 @@ async def _set_role(ctx: Context, args: str, role: Role) -> Reply:
         )
     async with ctx.uow() as uow:
         group, person = await groups.set_role(uow, ctx.me, ref, who, role)
-    return Reply(
-        cards=[
-            note(
-                ctx.t(
-                    "{name} is now {role} of {group}.",
-                    name=person.display_name,
-                    role=ctx.t(role.value),
-                    group=group.name,
-                )
-            )
-        ]
+    name = person.display_name
+    text = (
+        ctx.t("{name} is now an admin of {group}.", name=name, group=group.name)
+        if role == Role.ADMIN
+        else ctx.t(
+            "{name} is now a member of {group} (no longer an admin).", name=name, group=group.name
+        )
     )
+    return Reply(cards=[note(text)])
 
 
 @command(
@@ -283,6 +284,3 @@ async def memberevents_command(ctx: Context, args: str) -> Reply:
         else ctx.t("Only admins of {group} can create activities now.", group=group.name)
     )
     return Reply(cards=[note(text)])
-
-
-ROLE_NAMES = (N_("owner"), N_("admin"), N_("member"))

@@ -1,0 +1,191 @@
+"""The console, used the way a newcomer uses it: typed lines in, printed text out."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+from sqlmodel import select
+
+from adapters.console.chat import ConsoleChat, ConsoleNotifier
+from core.chat import Services
+from core.models import Registration
+from core.services import events, groups, people
+from core.services.events import EventDraft
+
+BOT = Path(sys.executable).with_name("community-bot")
+
+
+async def _hiking_with_two_seats(services: Services) -> None:
+    db, clock = services.db, services.clock
+    async with db.uow() as uow:
+        maya = await people.resolve_actor(
+            uow, clock, platform="console", external_id="maya", display_name="Maya"
+        )
+    async with db.uow() as uow:
+        await groups.create_group(
+            uow, clock, maya.person_id, name="Hiking", description="Weekend hikes"
+        )
+    async with db.uow() as uow:
+        await events.create_event(
+            uow,
+            clock,
+            maya.person_id,
+            "hiking",
+            EventDraft("Ridge walk", clock.now() + timedelta(days=3), "Trailhead", capacity=2),
+        )
+
+
+async def _run(services: Services, script: str) -> list[str]:
+    out = io.StringIO()
+    services.notifiers["console"] = ConsoleNotifier(out)
+    await ConsoleChat(services, inp=io.StringIO(script), out=out).run()
+    return out.getvalue().splitlines()
+
+
+PROMPT = re.compile(r"^\w+> ")
+
+
+def _after(lines: list[str], typed: str) -> list[str]:
+    """The non-blank lines printed in answer to one typed line (up to the next prompt)."""
+    answer = []
+    for line in lines[lines.index(typed) + 1 :]:
+        if PROMPT.match(line) or line == "Bye!":
+            break
+        if line.strip():
+            answer.append(line)
+    return answer
+
+
+SCRIPT = """\
+/groups
+/events
+1
+1
+/as bob
+/event 1
+1
+/as carol
+/event 1
+1
+/as me
+/event 1
+2
+/frobnicate
+99
+hello there
+/as
+"""
+
+
+async def test_a_newcomer_session(services: Services) -> None:
+    await _hiking_with_two_seats(services)
+
+    lines = await _run(services, SCRIPT)
+
+    assert lines[0].startswith("Community console.")
+    assert "• Hiking (hiking) · 1 member" in _after(lines, "me> /groups")
+    listed = _after(lines, "me> /events")
+    assert "Ridge walk  #1 · Hiking" in listed
+    assert listed[-1].startswith("   [1] ")
+    opened = _after(lines, "me> 1")  # the first "1": the activity's button in the list
+    assert opened[0] == "Ridge walk  #1"
+    assert "👥 0/2 going" in opened
+    assert opened[-1] == "   [1] ✅ Sign up  [2] ❌ Cancel  [3] 👥 Who's going"
+    signed_up = _after(lines[lines.index("me> 1") + 1 :], "me> 1")  # the second "1"
+    assert signed_up[0] == "💬 You're in!"
+    assert "👥 1/2 going" in signed_up and "✅ You're going." in signed_up
+    assert "— you are now bob —" in lines
+    bobs = _after(lines, "bob> 1")
+    assert bobs[0] == "💬 You're in!" and "👥 2/2 going" in bobs
+    carols = _after(lines, "carol> 1")
+    assert carols[0] == "💬 It's full: you're #1 on the waitlist."
+    assert "⏳ You're #1 on the waitlist." in carols
+
+    mine = _after(lines, "me> 2")  # the Cancel button
+    assert "💬 Your sign-up is cancelled." in mine
+    assert "👥 2/2 going" in mine
+    notices = [line for line in lines if line.startswith("📨")]
+    assert notices == ["📨 to carol: Good news: a seat opened up and you're in!"]
+    assert notices[0] in mine  # printed right then, not to anyone else
+
+    assert _after(lines, "me> /frobnicate") == ["I don't know /frobnicate. Try /help."]
+    assert _after(lines, "me> 99") == ["There is no button 99 here."]
+    assert _after(lines, "me> hello there") == [
+        "Commands start with /. Try /help, or type a button's number."
+    ]
+    assert _after(lines, "me> /as") == ["Usage: /as <name>, e.g. /as bob"]
+    assert lines[-1] == "Bye!"
+
+    async with services.db.uow(readonly=True) as uow:
+        rows = (await uow.session.exec(select(Registration).order_by(Registration.seq))).all()
+        names = {
+            r.person_id: (await people.get_person(uow, r.person_id)).display_name for r in rows
+        }
+    assert [(names[r.person_id], r.status) for r in rows] == [
+        ("Me", "cancelled"),
+        ("Bob", "confirmed"),
+        ("Carol", "confirmed"),
+    ]
+
+
+async def test_quit_stops_reading(services: Services) -> None:
+    await _hiking_with_two_seats(services)
+    lines = await _run(services, "/event 1\n1\n/quit\n/as bob\n/event 1\n1\n")
+    assert lines[-2:] == ["me> /quit", "Bye!"]
+    assert "bob> /event 1" not in lines
+    async with services.db.uow(readonly=True) as uow:
+        rows = (await uow.session.exec(select(Registration))).all()
+    assert [r.status for r in rows] == ["confirmed"]
+
+
+async def test_a_forged_number_after_switching_person_does_nothing(services: Services) -> None:
+    await _hiking_with_two_seats(services)
+    lines = await _run(services, "/event 1\n/as bob\n1\n")
+    assert _after(lines, "bob> 1") == ["There is no button 1 here."]  # buttons were not bob's
+
+
+def _console(tmp_path: Path, script: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("TELEGRAM_BOT_TOKEN", "DISCORD_BOT_TOKEN", "SEED_DEMO", "DATABASE_URL")
+    }
+    env.update(DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'community.db'}", SEED_DEMO="true")
+    return subprocess.run(
+        [str(BOT), "run"],
+        input=script,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_the_installed_command_on_a_fresh_machine(tmp_path: Path) -> None:
+    assert BOT.exists(), BOT
+    first = _console(tmp_path, "/groups\n/events\n/quit\n")
+    assert first.returncode == 0, first.stderr
+    out = first.stdout
+    for group in ("Hiking", "Cycling", "Fishing"):
+        assert f"• {group} ({group.lower()})" in out, out
+    assert "Upcoming activities" in out
+    assert "Sunrise ridge hike" in out
+    assert "2/3 going" in out  # the demo's own sign-ups
+    assert out.rstrip().endswith("Bye!")
+    assert "Traceback" not in first.stderr
+
+    second = _console(tmp_path, "/groups\n/quit\n")
+    assert second.returncode == 0, second.stderr
+    listed = [line for line in second.stdout.splitlines() if line.startswith("• ")]
+    assert len(listed) == 3, second.stdout
+    for group in ("Hiking", "Cycling", "Fishing"):
+        assert sum(line.startswith(f"• {group} (") for line in listed) == 1
+        assert f"• {group} ({group.lower()}) · 4 members" in second.stdout

@@ -1,0 +1,287 @@
+"""Groups: joining public and private ones, leaving, bans, roles and who may organize."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlmodel import select
+
+from core.clock import FrozenClock
+from core.db import Database
+from core.errors import DomainError
+from core.i18n import Translator
+from core.models import Membership, Registration, Role
+from core.services import events, groups
+from core.services.events import EventDraft
+from tests.support import Chat
+
+EN = Translator("en")
+RIDGE = "/newevent hiking | Ridge | 2026-12-06 07:30 | Trailhead | free | 3"
+
+
+async def _membership(chat: Chat, group_id: int, who: str) -> Membership | None:
+    person = await chat.person_id(who)
+    async with chat.services.db.uow(readonly=True) as uow:
+        return await groups.membership_of(uow, group_id, person)
+
+
+async def _status(chat: Chat, group_id: int, who: str) -> tuple[str, str] | None:
+    found = await _membership(chat, group_id, who)
+    return None if found is None else (found.status, found.role)
+
+
+async def _secret(chat: Chat) -> int:
+    reply = await chat.say("maya", "/newgroup Secret | A quiet club | | private")
+    assert "🔒 private" in reply.text
+    async with chat.services.db.uow(readonly=True) as uow:
+        return (await groups.find_group(uow, "secret")).id  # type: ignore[return-value]
+
+
+# ---- private groups: requests and decisions ------------------------------------------------
+
+
+async def test_private_group_request_approved_by_an_admin(chat: Chat) -> None:
+    secret = await _secret(chat)
+    olga = await chat.person_id("olga")
+
+    reply = await chat.say("olga", "/join secret")
+    assert reply.toast == "Secret is private: your request was sent to its admins."
+    assert "Your request to join is waiting for an admin." in reply.text
+    assert (await chat.say("olga", "/join secret")).toast == (
+        "Your request to join Secret is still waiting."
+    )
+    # waiting is not being in: nothing inside is visible yet
+    assert (await chat.say("olga", "/posts secret")).text.startswith("⚠️ Secret is a private group")
+
+    reply = await chat.say("maya", "/requests secret")
+    assert reply.text.splitlines() == ["Join requests for Secret", "• olga"]
+    [[approve, decline]] = reply.cards[0].buttons
+    assert approve.label == "✅ Approve olga"
+    assert (approve.action.act.value, approve.action.args) == ("ap", (secret, olga))
+    assert (decline.action.act.value, decline.action.args) == ("rj", (secret, olga))
+
+    reply = await chat.click("maya", f"ap:{secret}:{olga}")
+    assert reply.toast == "olga is now a member."
+    assert [n.person_id for n in reply.notices] == [olga]
+    assert reply.notices[0].card(EN).text == "You're in: your request to join Secret was approved."
+    assert await _status(chat, secret, "olga") == ("active", "member")
+    assert (await chat.say("olga", "/posts secret")).text.startswith("Posts in Secret")
+    assert "No pending requests." in (await chat.say("maya", "/requests secret")).text
+    # the button pressed a second time finds nothing to decide
+    again = await chat.click("maya", f"ap:{secret}:{olga}")
+    assert again.toast == "No pending request from that person."
+
+
+async def test_private_group_request_declined(chat: Chat) -> None:
+    secret = await _secret(chat)
+    olga = await chat.person_id("olga")
+    await chat.say("olga", "/join secret")
+
+    reply = await chat.click("maya", f"rj:{secret}:{olga}")
+
+    assert reply.toast == "Declined olga."
+    assert [n.person_id for n in reply.notices] == [olga]
+    assert reply.notices[0].card(EN).text == "Your request to join Secret was declined."
+    assert await _status(chat, secret, "olga") == ("left", "member")
+    assert (await chat.say("olga", "/posts secret")).text.startswith("⚠️ ")
+    # they may ask again later
+    assert (await chat.say("olga", "/join secret")).toast.endswith("was sent to its admins.")
+
+
+async def test_only_admins_decide_requests(chat: Chat) -> None:
+    secret = await _secret(chat)
+    olga = await chat.person_id("olga")
+    await chat.say("bob", "/join secret")
+    await chat.click("maya", f"ap:{secret}:{await chat.person_id('bob')}")  # bob is a member
+    await chat.say("olga", "/join secret")
+
+    for who in ("bob", "olga", "eve"):
+        for verb in ("ap", "rj"):
+            reply = await chat.click(who, f"{verb}:{secret}:{olga}")
+            assert reply.toast == "Only admins of Secret can do that.", (who, verb)
+            assert reply.notices == []
+    assert (await chat.say("bob", "/requests secret")).text == (
+        "⚠️ Only admins of Secret can do that."
+    )
+    assert await _status(chat, secret, "olga") == ("pending", "member")
+
+    await chat.say("maya", "/promote secret bob")  # an admin now
+    assert (await chat.click("bob", f"ap:{secret}:{olga}")).toast == "olga is now a member."
+
+
+# ---- joining and leaving -------------------------------------------------------------------
+
+
+async def test_join_and_leave_a_public_group(chat: Chat) -> None:
+    await chat.say("maya", "/newgroup Hiking | Weekend hikes | hiking, outdoors")
+    reply = await chat.say("bob", "/join Hiking")
+    assert reply.toast == "Welcome to Hiking!"
+    assert "2 members" in reply.text and "You're a member." in reply.text
+    assert (await chat.say("bob", "/join hiking")).toast == "You're already in Hiking."
+    assert "Hiking" in (await chat.say("bob", "/mygroups")).text
+
+    reply = await chat.say("bob", "/leave hiking")
+    assert reply.text == "You left Hiking."
+    assert "1 member" in (await chat.say("bob", "/group hiking")).text
+    assert (await chat.say("bob", "/leave hiking")).text == "⚠️ You are not in Hiking."
+    assert "You're not in any group yet" in (await chat.say("bob", "/mygroups")).text
+
+    assert (await chat.say("bob", "/join hiking")).toast == "Welcome to Hiking!"  # back again
+
+
+async def test_owner_cannot_leave_until_they_hand_over(chat: Chat) -> None:
+    await chat.say("maya", "/newgroup Hiking")
+    await chat.say("bob", "/join hiking")
+    assert (await chat.say("maya", "/leave hiking")).text == (
+        "⚠️ You own Hiking: make someone else the owner before leaving."
+    )
+    maya = await chat.person_id("maya")
+    async with chat.services.db.uow() as uow:
+        group, _ = await groups.set_role(uow, maya, "hiking", "bob", Role.OWNER)
+    assert await _status(chat, group.id, "bob") == ("active", "owner")  # type: ignore[arg-type]
+    assert await _status(chat, group.id, "maya") == ("active", "admin")  # type: ignore[arg-type]
+    assert (await chat.say("maya", "/leave hiking")).text == "You left Hiking."
+    assert (await chat.say("bob", "/leave hiking")).text.startswith("⚠️ You own Hiking")
+
+
+async def test_groups_are_found_by_name_slug_or_number(chat: Chat) -> None:
+    await chat.say("maya", "/newgroup Trail Runners | Early runs | running, outdoors")
+    await chat.say("maya", "/newgroup Chess Club | Blitz on Fridays | chess, games")
+    for ref in ("trail-runners", "Trail Runners", "TRAIL runners", "#1", "1"):
+        reply = await chat.say("bob", f"/group {ref}")
+        assert reply.text.startswith("Trail Runners  (trail-runners)"), ref
+    reply = await chat.say("bob", "/groups outdoors")
+    assert "Trail Runners" in reply.text and "Chess Club" not in reply.text
+    assert "Chess Club" in (await chat.say("bob", "/groups blitz")).text
+    assert (await chat.say("bob", "/groups knitting")).text.startswith("No groups match")
+
+
+async def test_groups_are_listed_biggest_first(chat: Chat) -> None:
+    await chat.say("maya", "/newgroup Alpha")
+    await chat.say("maya", "/newgroup Beta")
+    await chat.say("bob", "/join beta")
+    reply = await chat.say("eve", "/groups")
+    lines = [line for line in reply.text.splitlines() if line.startswith("• ")]
+    assert lines == ["• Beta (beta) · 2 members", "• Alpha (alpha) · 1 member"]
+
+
+# ---- bans ----------------------------------------------------------------------------------
+
+
+async def test_ban_keeps_existing_sign_ups_but_blocks_new_ones(chat: Chat) -> None:
+    await chat.say("maya", "/newgroup Hiking")
+    await chat.say("maya", RIDGE)
+    await chat.say("maya", "/newevent hiking | Lake | 2026-12-08 09:00 | Pier")
+    await chat.say("bob", "/join hiking")
+    await chat.click("bob", "su:1")
+
+    reply = await chat.say("maya", "/ban hiking bob")
+    assert reply.text == "bob is banned from Hiking."
+
+    async with chat.services.db.uow(readonly=True) as uow:
+        rows = (await uow.session.exec(select(Registration))).all()
+    assert [(r.event_id, r.status) for r in rows] == [(1, "confirmed")]  # nothing cancelled
+    assert "1/3 going" in (await chat.say("maya", "/event 1")).text
+    assert (await chat.click("bob", "su:2")).toast == "You are banned from Hiking."
+    assert (await chat.say("bob", "/join hiking")).toast == "You are banned from Hiking."
+    assert (await chat.say("bob", "/posts hiking")).text == "⚠️ You are banned from Hiking."
+    assert "No upcoming activities" in (await chat.say("bob", "/events")).text
+    assert "Hiking" not in (await chat.say("bob", "/mygroups")).text
+
+
+async def test_who_may_ban_whom(chat: Chat) -> None:
+    await chat.say("maya", "/newgroup Hiking")
+    for name in ("leo", "ivy", "bob", "cat"):
+        await chat.say(name, "/join hiking")
+    await chat.say("maya", "/promote hiking leo")
+    await chat.say("maya", "/promote hiking ivy")
+
+    assert (await chat.say("bob", "/ban hiking cat")).text == "⚠️ Only admins of Hiking can do that."
+    assert (await chat.say("leo", "/ban hiking maya")).text == (
+        "⚠️ Nobody can do that to the group's owner."
+    )
+    assert (await chat.say("leo", "/ban hiking ivy")).text == (
+        "⚠️ Only the owner can do that to an admin."
+    )
+    assert (await chat.say("leo", "/ban hiking leo")).text == "⚠️ You can't ban yourself."
+    assert (await chat.say("leo", "/ban hiking @cat")).text == "cat is banned from Hiking."
+    assert (await chat.say("maya", "/ban hiking ivy")).text == "ivy is banned from Hiking."
+    assert await _status(chat, 1, "ivy") == ("banned", "member")
+    assert await _status(chat, 1, "bob") == ("active", "member")
+
+
+# ---- roles and who may organize ------------------------------------------------------------
+
+
+async def test_owner_promotes_and_demotes(chat: Chat) -> None:
+    await chat.say("maya", "/newgroup Hiking")
+    await chat.say("leo", "/join hiking")
+    await chat.say("bob", "/join hiking")
+    refused = "⚠️ Only admins of Hiking can create activities there."
+    assert (await chat.say("leo", RIDGE)).text == refused
+
+    assert (await chat.say("maya", "/promote hiking leo")).text == "leo is now an admin of Hiking."
+    assert await _status(chat, 1, "leo") == ("active", "admin")
+    assert (await chat.say("leo", RIDGE)).text.startswith("Activity #1 created.")
+    # an admin cannot hand out or take away roles
+    assert (await chat.say("leo", "/promote hiking bob")).text == (
+        "⚠️ Only the owner of Hiking can change roles."
+    )
+    assert (await chat.say("leo", "/demote hiking leo")).text == (
+        "⚠️ Only the owner of Hiking can change roles."
+    )
+
+    assert (await chat.say("maya", "/demote hiking leo")).text == "leo is now a member of Hiking (no longer an admin)."
+    assert await _status(chat, 1, "leo") == ("active", "member")
+    assert (await chat.say("leo", RIDGE)).text == refused
+    assert (await chat.say("maya", "/promote hiking maya")).text == (
+        "⚠️ maya is not a member you can change."
+    )
+
+
+async def test_members_can_create_events_switch(chat: Chat) -> None:
+    await chat.say("maya", "/newgroup Hiking")
+    await chat.say("bob", "/join hiking")
+    refused = "⚠️ Only admins of Hiking can create activities there."
+    assert (await chat.say("bob", RIDGE)).text == refused
+    assert (await chat.say("bob", "/memberevents hiking on")).text == (
+        "⚠️ Only admins of Hiking can do that."
+    )
+
+    reply = await chat.say("maya", "/memberevents hiking on")
+    assert reply.text == "Members of Hiking can now create activities."
+    assert (await chat.say("bob", RIDGE)).text.startswith("Activity #1 created.")
+    assert (await chat.say("eve", RIDGE)).text == "⚠️ Join Hiking first (/join hiking)."
+
+    reply = await chat.say("maya", "/memberevents hiking off")
+    assert reply.text == "Only admins of Hiking can create activities now."
+    assert (await chat.say("bob", RIDGE)).text == refused
+    # what bob organized stays his to change
+    assert (await chat.say("bob", "/editevent 1 title Ridge at dawn")).text.startswith(
+        "Activity #1 updated."
+    )
+
+
+async def test_service_level_roles_rules(db: Database, clock: FrozenClock, chat: Chat) -> None:
+    await chat.say("maya", "/newgroup Hiking")
+    await chat.say("bob", "/join hiking")
+    maya, bob = await chat.person_id("maya"), await chat.person_id("bob")
+    async with db.uow() as uow:
+        with pytest.raises(DomainError) as caught:
+            await events.create_event(
+                uow,
+                clock,
+                bob,
+                "hiking",
+                EventDraft("Ridge", clock.now() + timedelta(days=2), "Trailhead"),
+            )
+    assert caught.value.code == "not_organizer"
+    async with db.uow() as uow:
+        group = await groups.set_members_can_create_events(uow, maya, "hiking", True)
+    assert group.members_can_create_events
+    async with db.uow() as uow:
+        view = await events.create_event(
+            uow, clock, bob, "hiking", EventDraft("Ridge", clock.now() + timedelta(days=2), "X")
+        )
+    assert view.can_manage and view.event.creator_id == bob

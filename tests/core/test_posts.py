@@ -1,0 +1,322 @@
+"""Posts: newest first with pages and pins, likes and replies, who may delete, and what people
+outside a private group can see (nothing)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from core.clock import FrozenClock
+from core.db import Database
+from core.errors import DomainError
+from core.services import events, groups, people, posts
+from core.services.events import EventDraft
+from core.services.posts import PAGE_SIZE
+from tests.support import Chat
+
+
+async def _person(db: Database, clock: FrozenClock, name: str) -> int:
+    async with db.uow() as uow:
+        actor = await people.resolve_actor(
+            uow, clock, platform="test", external_id=name.lower(), display_name=name
+        )
+    return actor.person_id
+
+
+async def _post(db: Database, clock: FrozenClock, author: int, ref: str, body: str) -> int:
+    async with db.uow() as uow:
+        return (await posts.create_post(uow, clock, author, ref, body)).id  # type: ignore[return-value]
+
+
+async def _page(db: Database, viewer: int, ref: str, page: int = 1):
+    async with db.uow(readonly=True) as uow:
+        return await posts.list_posts(uow, viewer, ref, page)
+
+
+async def _refused(code: str, coro) -> None:
+    with pytest.raises(DomainError) as caught:
+        await coro
+    assert caught.value.code == code
+
+
+@pytest.fixture
+async def club(db: Database, clock: FrozenClock) -> dict[str, int]:
+    """Maya owns public Hiking and private Secret; Bob and Leo are in both, Olga in neither."""
+    ids = {n: await _person(db, clock, n) for n in ("Maya", "Bob", "Leo", "Olga")}
+    async with db.uow() as uow:
+        await groups.create_group(uow, clock, ids["Maya"], name="Hiking")
+    async with db.uow() as uow:
+        secret = await groups.create_group(uow, clock, ids["Maya"], name="Secret", private=True)
+    for name in ("Bob", "Leo"):
+        async with db.uow() as uow:
+            await groups.join_group(uow, clock, ids[name], "hiking")
+        async with db.uow() as uow:
+            await groups.join_group(uow, clock, ids[name], "secret")
+        async with db.uow() as uow:
+            await groups.decide_request(uow, ids["Maya"], secret.id, ids[name], approve=True)  # type: ignore[arg-type]
+    return ids
+
+
+# ---- order, pages, pins --------------------------------------------------------------------
+
+
+async def test_posts_newest_first_in_pages(
+    db: Database, clock: FrozenClock, club: dict[str, int]
+) -> None:
+    ids = []
+    for n in range(12):
+        ids.append(await _post(db, clock, club["Bob"], "hiking", f"Post {n}"))
+        clock.advance(timedelta(minutes=1))
+    newest_first = list(reversed(ids))
+
+    pages = [await _page(db, club["Olga"], "hiking", n) for n in (1, 2, 3)]
+    assert [p.pages for p in pages] == [3, 3, 3]
+    assert [[v.post.id for v in p.posts] for p in pages] == [
+        newest_first[:5],
+        newest_first[5:10],
+        newest_first[10:],
+    ]
+    assert (await _page(db, club["Olga"], "hiking", 99)).page == 3  # past the end: last page
+    assert (await _page(db, club["Olga"], "hiking", -4)).page == 1
+
+
+async def test_same_minute_posts_still_newest_first(
+    db: Database, clock: FrozenClock, club: dict[str, int]
+) -> None:
+    ids = [await _post(db, clock, club["Bob"], "hiking", f"Post {n}") for n in range(3)]
+    page = await _page(db, club["Bob"], "hiking")
+    assert [v.post.id for v in page.posts] == list(reversed(ids))
+
+
+async def test_pinned_posts_come_first(
+    db: Database, clock: FrozenClock, club: dict[str, int]
+) -> None:
+    ids = []
+    for n in range(8):
+        ids.append(await _post(db, clock, club["Bob"], "hiking", f"Post {n}"))
+        clock.advance(timedelta(minutes=1))
+    async with db.uow() as uow:
+        pinned = await posts.toggle_pin(uow, club["Maya"], ids[0])
+    assert pinned.pinned
+
+    page = await _page(db, club["Leo"], "hiking")
+    assert [v.post.id for v in page.posts] == [ids[0], ids[7], ids[6], ids[5], ids[4]]
+    assert page.posts[0].post.pinned
+
+    async with db.uow() as uow:
+        assert not (await posts.toggle_pin(uow, club["Maya"], ids[0])).pinned
+    page = await _page(db, club["Leo"], "hiking")
+    assert ids[0] not in [v.post.id for v in page.posts]
+    async with db.uow() as uow:
+        await _refused("not_admin", posts.toggle_pin(uow, club["Bob"], ids[1]))
+
+
+async def test_paging_and_pinning_through_the_chat(chat: Chat, clock: FrozenClock) -> None:
+    await chat.say("maya", "/newgroup Hiking")
+    for n in range(PAGE_SIZE + 2):
+        await chat.say("maya", f"/post hiking Story {n}")
+        clock.advance(timedelta(minutes=1))
+    reply = await chat.say("bob", "/posts hiking")
+    assert reply.text.startswith("Posts in Hiking  1/2")
+    assert "Story 6" in reply.text and "Story 1" not in reply.text
+    nav = [b for row in reply.cards[-1].buttons for b in row if b.label == "Older ▶"]
+    assert [b.action.args for b in nav] == [(1, 2)]  # type: ignore[union-attr]
+
+    reply = await chat.click("bob", "gp:1:2")
+    assert reply.text.startswith("Posts in Hiking  2/2")
+    assert "Story 1" in reply.text and "Story 0" in reply.text and "Story 6" not in reply.text
+    assert (await chat.say("bob", "/posts hiking 2")).text == reply.text
+
+    reply = await chat.click("maya", "pn:1")
+    assert reply.toast == "Pinned."
+    reply = await chat.say("bob", "/posts hiking")
+    assert reply.cards[1].text.startswith("📌 maya  #1 · Hiking")
+
+
+# ---- likes and replies ---------------------------------------------------------------------
+
+
+async def test_likes_toggle_and_count(
+    db: Database, clock: FrozenClock, club: dict[str, int]
+) -> None:
+    post = await _post(db, clock, club["Maya"], "hiking", "Trail is dry")
+
+    async def like(who: str) -> tuple[bool, int]:
+        async with db.uow() as uow:
+            return await posts.toggle_like(uow, club[who], post)
+
+    assert await like("Bob") == (True, 1)
+    assert await like("Leo") == (True, 2)
+    assert await like("Bob") == (False, 1)
+    assert await like("Bob") == (True, 2)
+    async with db.uow(readonly=True) as uow:
+        as_bob, _ = await posts.get_post(uow, club["Bob"], post)
+        as_maya, _ = await posts.get_post(uow, club["Maya"], post)
+    assert (as_bob.likes, as_bob.liked_by_viewer) == (2, True)
+    assert (as_maya.likes, as_maya.liked_by_viewer) == (2, False)
+    async with db.uow() as uow:
+        await _refused("not_member", posts.toggle_like(uow, club["Olga"], post))
+
+
+async def test_like_button_through_the_chat(chat: Chat) -> None:
+    await chat.say("maya", "/newgroup Hiking")
+    await chat.say("maya", "/post hiking Trail is dry")
+    await chat.say("bob", "/join hiking")
+    reply = await chat.click("bob", "lk:1")
+    assert reply.toast == "Liked." and reply.edit
+    assert reply.cards[0].buttons[0][0].label == "♥ 1"
+    reply = await chat.click("bob", "lk:1")
+    assert reply.toast == "Like removed."
+    assert reply.cards[0].buttons[0][0].label == "♡ 0"
+
+
+async def test_replies_in_order(db: Database, clock: FrozenClock, club: dict[str, int]) -> None:
+    post = await _post(db, clock, club["Maya"], "hiking", "Who's coming Sunday?")
+    for who, text in (("Bob", "Me!"), ("Leo", "Count me in"), ("Maya", "Great")):
+        async with db.uow() as uow:
+            await posts.reply(uow, clock, club[who], post, text)
+    async with db.uow(readonly=True) as uow:
+        view, replies = await posts.get_post(uow, club["Olga"], post)  # public: Olga can read
+    assert view.replies == 3
+    assert [(r.author_name, r.comment.body) for r in replies] == [
+        ("Bob", "Me!"),
+        ("Leo", "Count me in"),
+        ("Maya", "Great"),
+    ]
+    async with db.uow() as uow:
+        await _refused("not_member", posts.reply(uow, clock, club["Olga"], post, "Hi"))
+
+
+async def test_reply_through_the_chat(chat: Chat) -> None:
+    await chat.say("maya", "/newgroup Hiking")
+    await chat.say("maya", "/post hiking Who's coming Sunday?")
+    await chat.say("bob", "/join hiking")
+    reply = await chat.say("bob", "/reply 1 Me, with snacks")
+    assert "bob: Me, with snacks" in reply.text
+    assert "💬 Replies (1)" in [b.label for b in reply.cards[0].buttons[0]]
+    assert "bob: Me, with snacks" in (await chat.click("maya", "rp:1")).text
+
+
+# ---- deleting ------------------------------------------------------------------------------
+
+
+async def test_author_or_admin_deletes(
+    db: Database, clock: FrozenClock, club: dict[str, int]
+) -> None:
+    bobs = await _post(db, clock, club["Bob"], "hiking", "Bob's post")
+    leos = await _post(db, clock, club["Leo"], "hiking", "Leo's post")
+    mayas = await _post(db, clock, club["Maya"], "hiking", "Maya's post")
+
+    async with db.uow() as uow:
+        await _refused("not_post_author", posts.delete_post(uow, club["Bob"], leos))
+    async with db.uow() as uow:
+        await _refused("not_post_author", posts.delete_post(uow, club["Leo"], mayas))
+    async with db.uow() as uow:
+        await posts.delete_post(uow, club["Bob"], bobs)
+    async with db.uow() as uow:
+        await posts.delete_post(uow, club["Maya"], leos)  # the owner moderates
+
+    page = await _page(db, club["Bob"], "hiking")
+    assert [v.post.id for v in page.posts] == [mayas]
+    async with db.uow(readonly=True) as uow:
+        await _refused("post_not_found", posts.get_post(uow, club["Bob"], bobs))
+    async with db.uow() as uow:
+        await _refused("post_not_found", posts.toggle_like(uow, club["Leo"], leos))
+    async with db.uow() as uow:
+        await _refused("post_not_found", posts.delete_post(uow, club["Bob"], bobs))
+
+
+async def test_delete_button_is_offered_only_to_who_may_use_it(chat: Chat) -> None:
+    await chat.say("maya", "/newgroup Hiking")
+    await chat.say("bob", "/join hiking")
+    await chat.say("leo", "/join hiking")
+    await chat.say("bob", "/post hiking Bob's post")
+
+    def labels(reply) -> list[str]:
+        return [b.label for b in reply.cards[1].buttons[0]]
+
+    assert "🗑 Delete" in labels(await chat.say("bob", "/posts hiking"))
+    assert "🗑 Delete" in labels(await chat.say("maya", "/posts hiking"))
+    assert "🗑 Delete" not in labels(await chat.say("leo", "/posts hiking"))
+    assert (await chat.click("leo", "dp:1")).toast == (
+        "Only the author or a group admin can delete a post."
+    )
+    reply = await chat.click("bob", "dp:1")
+    assert reply.toast == "Post deleted."
+    assert "No posts yet" in (await chat.say("leo", "/posts hiking")).text
+
+
+# ---- privacy -------------------------------------------------------------------------------
+
+
+async def test_outsiders_see_nothing_of_a_private_group(
+    db: Database, clock: FrozenClock, club: dict[str, int]
+) -> None:
+    maya, olga, bob = club["Maya"], club["Olga"], club["Bob"]
+    post = await _post(db, clock, bob, "secret", "Members only")
+    draft = EventDraft("Picnic", clock.now() + timedelta(days=2), "Garden")
+    async with db.uow() as uow:
+        event = (await events.create_event(uow, clock, maya, "secret", draft)).event.id
+    async with db.uow() as uow:
+        await events.sign_up(uow, clock, bob, event)  # type: ignore[arg-type]
+    pending = await _person(db, clock, "Pat")
+    async with db.uow() as uow:
+        await groups.join_group(uow, clock, pending, "secret")  # asked, not yet in
+
+    for outsider in (olga, pending):
+        async with db.uow(readonly=True) as uow:
+            await _refused("private_group", posts.list_posts(uow, outsider, "secret"))
+            await _refused("private_group", posts.get_post(uow, outsider, post))
+            await _refused("private_group", events.get_event(uow, outsider, event))  # type: ignore[arg-type]
+            await _refused("private_group", events.attendees(uow, outsider, event))  # type: ignore[arg-type]
+            await _refused("private_group", events.upcoming(uow, clock, outsider, "secret"))
+            everything = await events.upcoming(uow, clock, outsider)
+        assert everything == []
+        async with db.uow() as uow:
+            await _refused("private_group", events.sign_up(uow, clock, outsider, event))  # type: ignore[arg-type]
+
+    async with db.uow(readonly=True) as uow:
+        assert [v.post.id for v in (await posts.list_posts(uow, bob, "secret")).posts] == [post]
+        assert (await events.attendees(uow, bob, event)).confirmed == ["Bob"]  # type: ignore[arg-type]
+        assert [v.event.id for v in await events.upcoming(uow, clock, bob)] == [event]
+        assert [v.event.id for v in await events.upcoming(uow, clock, maya)] == [event]
+
+
+async def test_upcoming_mixes_public_and_my_private_groups(
+    db: Database, clock: FrozenClock, club: dict[str, int]
+) -> None:
+    maya = club["Maya"]
+    titles = {}
+    for ref, title, days in (("secret", "Picnic", 1), ("hiking", "Ridge", 2)):
+        draft = EventDraft(title, clock.now() + timedelta(days=days), "Somewhere")
+        async with db.uow() as uow:
+            titles[title] = (await events.create_event(uow, clock, maya, ref, draft)).event.id
+
+    async def upcoming(who: str) -> list[str]:
+        async with db.uow(readonly=True) as uow:
+            return [v.event.title for v in await events.upcoming(uow, clock, club[who])]
+
+    assert await upcoming("Olga") == ["Ridge"]
+    assert await upcoming("Leo") == ["Picnic", "Ridge"]
+    async with db.uow() as uow:
+        await groups.leave_group(uow, club["Leo"], "secret")
+    assert await upcoming("Leo") == ["Ridge"]
+
+
+async def test_private_group_through_the_chat(chat: Chat) -> None:
+    await chat.say("maya", "/newgroup Secret | | | private")
+    await chat.say("maya", "/post secret The key is under the mat")
+    await chat.say("maya", "/newevent secret | Picnic | 2026-12-06 12:00 | Garden")
+    private = "⚠️ Secret is a private group: only its members can see and do that."
+    assert (await chat.say("olga", "/posts secret")).text == private
+    assert (await chat.say("olga", "/replies 1")).text == private
+    assert (await chat.say("olga", "/event 1")).text == private
+    assert (await chat.say("olga", "/who 1")).text == private
+    assert (await chat.say("olga", "/events secret")).text == private
+    assert "Picnic" not in (await chat.say("olga", "/events")).text
+    assert "Picnic" in (await chat.say("maya", "/events")).text
+    # the group itself is listed, so people can ask to join
+    reply = await chat.say("olga", "/groups")
+    assert "Secret (secret) 🔒" in reply.text
+    assert "mat" not in (await chat.say("olga", "/group secret")).text
