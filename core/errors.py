@@ -24,9 +24,11 @@ class DomainError(Exception):
         if message is not None:
             self.message = message
         self.params = params
-        super().__init__(
-            f"{self.code}: {self.message.format(**params) if params else self.message}"
-        )
+        super().__init__(message)
+
+    def __str__(self) -> str:  # the code may be set after construction (see invalid() below)
+        text = self.message.format(**self.params) if self.params else self.message
+        return f"{self.code}: {text}"
 
     def render(self, t: Translator) -> str:
         params = {k: t(v) if isinstance(v, Term) else v for k, v in self.params.items()}

@@ -78,7 +78,7 @@ def format_fee(cents: int, currency: str | None) -> str | None:
 def parse_capacity(text: str | None) -> int | None:
     """A whole number of seats, or None for unlimited ('', '-', 'none', 'unlimited', '0')."""
     value = (text or "").strip().lower()
-    if value in ("", "-", "none", "unlimited", "no limit", "不限", "0"):
+    if value in ("", "-", "none", "unlimited", "no limit", "不限"):
         return None
     try:
         number = int(value)

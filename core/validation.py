@@ -17,7 +17,8 @@ FIELD_LABELS = {
     "post": N_("post"),
     "reply": N_("reply"),
 }
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Terminal escape sequences whole, then any other control character but newline and tab.
+UNSAFE = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 MAX_ID = 2**31 - 1  # row ids are INTEGER columns; PostgreSQL refuses bigger numbers outright
 
 
@@ -32,7 +33,7 @@ def clean_text(value: str | None, *, field: str, min_len: int, max_len: int) -> 
     Control characters (other than newlines and tabs) are removed: they break rendering on
     every platform and carry no meaning in a title or a post.
     """
-    text = unicodedata.normalize("NFC", _CONTROL.sub("", value or "")).strip()
+    text = unicodedata.normalize("NFC", UNSAFE.sub("", value or "")).strip()
     label = Term(FIELD_LABELS.get(field, field))
     if len(text) < min_len:
         raise invalid(f"{field}_empty", N_("The {field} can't be empty."), field=label)

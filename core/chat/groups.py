@@ -5,10 +5,11 @@ from __future__ import annotations
 from core.actions import Act, Action, act
 from core.cards import Button, Card, Notice, Reply, bold, note, plain
 from core.chat.args import fields, target_and_rest
+from core.chat.events import promotions
 from core.chat.registry import Context, command, on_action
 from core.i18n import N_, Translator
-from core.models import Group, Role
-from core.services import groups
+from core.models import Group, Role, Visibility
+from core.services import events, groups
 from core.views import group_card, group_list_card, usage
 
 
@@ -127,7 +128,10 @@ async def _leave(ctx: Context, ref: str) -> Reply:
     async with ctx.uow() as uow:
         group = await groups.leave_group(uow, ctx.me, ref)
     text = ctx.t("You left {group}.", group=group.name)
-    return Reply(cards=[note(text)], toast=text)
+    notices = []
+    if group.visibility == Visibility.PRIVATE:  # its activities are no longer visible to them
+        notices = await _release(ctx, ctx.me, group.id)  # type: ignore[arg-type]
+    return Reply(cards=[note(text)], toast=text, notices=notices)
 
 
 @command("leave", usage=N_("/leave <group>"), help=N_("Leave a group"), section="groups")
@@ -218,13 +222,15 @@ async def ban_command(ctx: Context, args: str) -> Reply:
         )
     async with ctx.uow() as uow:
         group, person = await groups.ban_member(uow, ctx.me, ref, who)
-    return Reply(
-        cards=[
-            note(
-                ctx.t("{name} is banned from {group}.", name=person.display_name, group=group.name)
-            )
-        ]
-    )
+    text = ctx.t("{name} is banned from {group}.", name=person.display_name, group=group.name)
+    return Reply(cards=[note(text)], notices=await _release(ctx, person.id, group.id))  # type: ignore[arg-type]
+
+
+async def _release(ctx: Context, person_id: int, group_id: int) -> list[Notice]:
+    """Free someone's seats in a group's activities; tell the people who move up."""
+    async with ctx.uow() as uow:
+        changes = await events.release_in_group(uow, ctx.clock, person_id, group_id)
+    return [notice for c in changes for notice in promotions(c.view, c.promoted)]
 
 
 async def _set_role(ctx: Context, args: str, role: Role) -> Reply:

@@ -6,16 +6,14 @@ equivalent of escaping HTML, so a title can never recolour or clear someone's te
 
 from __future__ import annotations
 
-import re
-
 from core.cards import Card, Span, Style
+from core.validation import UNSAFE
 
-_UNSAFE = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _BOLD, _ITALIC, _RESET = "\x1b[1m", "\x1b[3m", "\x1b[0m"
 
 
 def safe(text: str) -> str:
-    return _UNSAFE.sub("", text)
+    return UNSAFE.sub("", text)
 
 
 def render_span(span: Span, *, ansi: bool) -> str:

@@ -370,8 +370,7 @@ async def cancel_event(uow: UnitOfWork, clock: Clock, actor_id: int, event_id: i
     permissions.require_event_manager(
         event, await membership_of(uow, event.group_id, actor_id), actor_id
     )
-    if event.status == EventStatus.CANCELLED:
-        raise conflict("event_cancelled", N_("This activity was cancelled."))
+    _require_open(event, clock.now())
     event.status = EventStatus.CANCELLED
     uow.session.add(event)
     await reminders.schedule_event(uow, event, clock.now())
@@ -548,3 +547,41 @@ async def attendees(uow: UnitOfWork, viewer_id: int, event_id: int) -> Attendees
     for name, status in rows.all():
         (confirmed if status == RegistrationStatus.CONFIRMED else waiting).append(name)
     return Attendees(view=view, confirmed=confirmed, waitlisted=waiting)
+
+
+async def release_in_group(
+    uow: UnitOfWork, clock: Clock, person_id: int, group_id: int
+) -> list[RosterChange]:
+    """Give up someone's places in a group's upcoming activities (they were banned, or left a
+    private group they can no longer see); each freed seat goes to the next person waiting."""
+    now = clock.now()
+    ids = (
+        await uow.session.exec(
+            select(Registration.event_id)
+            .join(Event, Event.id == Registration.event_id)  # type: ignore[arg-type]
+            .where(
+                Registration.person_id == person_id,
+                Registration.status.in_(ACTIVE),  # type: ignore[attr-defined]
+                Event.group_id == group_id,
+                Event.status == EventStatus.SCHEDULED,
+                Event.starts_at > now,
+            )
+        )
+    ).all()
+    changes = []
+    for event_id in ids:
+        event = await _lock_event(uow, event_id)
+        registration = await _registration(uow, event_id, person_id)
+        previous = registration.status  # type: ignore[union-attr]
+        registration.status, registration.updated_at = RegistrationStatus.CANCELLED, now  # type: ignore[union-attr]
+        uow.session.add(registration)
+        await uow.session.flush()
+        promoted = (
+            await _promote(uow, event, now) if previous == RegistrationStatus.CONFIRMED else []
+        )
+        if promoted:
+            await reminders.schedule_event(uow, event, now)
+        await uow.session.flush()
+        changes.append(RosterChange(await _view(uow, event, person_id), promoted, previous))
+    await uow.commit()
+    return changes

@@ -7,6 +7,7 @@ import unicodedata
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import func, select
 
 from core import permissions
@@ -123,7 +124,13 @@ async def create_group(
         created_at=now,
     )
     uow.session.add(group)
-    await uow.session.flush()
+    try:
+        await uow.session.flush()
+    except IntegrityError:  # someone created the same name a moment ago (PostgreSQL race)
+        await uow.rollback()
+        raise conflict(
+            "group_exists", N_("There is already a group called “{name}”."), name=name
+        ) from None
     uow.session.add(
         Membership(group_id=group.id, person_id=actor_id, role=Role.OWNER, created_at=now)
     )
@@ -296,7 +303,8 @@ async def decide_request(
 
 
 async def ban_member(uow: UnitOfWork, actor_id: int, ref: str, who: str) -> tuple[Group, Person]:
-    """Ban someone from a group. Their sign-ups there stay (see events.cancel_for_banned)."""
+    """Ban someone from a group. Their seats are given up separately, by
+    events.release_in_group, which the chat layer calls right after (it promotes the waitlist)."""
     group = await find_group(uow, ref)
     actor_membership = await membership_of(uow, group.id, actor_id)  # type: ignore[arg-type]
     permissions.require_admin(group, actor_membership)

@@ -155,6 +155,8 @@ async def set_reminders(
     else:
         try:
             offsets = parse_offsets(text)
+            if not offsets:
+                raise ValueError("no offsets")
         except ValueError:
             raise invalid(
                 "bad_offsets",

@@ -169,7 +169,7 @@ async def test_groups_are_listed_biggest_first(chat: Chat) -> None:
 # ---- bans ----------------------------------------------------------------------------------
 
 
-async def test_ban_keeps_existing_sign_ups_but_blocks_new_ones(chat: Chat) -> None:
+async def test_ban_gives_up_sign_ups_and_blocks_new_ones(chat: Chat) -> None:
     await chat.say("maya", "/newgroup Hiking")
     await chat.say("maya", RIDGE)
     await chat.say("maya", "/newevent hiking | Lake | 2026-12-08 09:00 | Pier")
@@ -181,8 +181,8 @@ async def test_ban_keeps_existing_sign_ups_but_blocks_new_ones(chat: Chat) -> No
 
     async with chat.services.db.uow(readonly=True) as uow:
         rows = (await uow.session.exec(select(Registration))).all()
-    assert [(r.event_id, r.status) for r in rows] == [(1, "confirmed")]  # nothing cancelled
-    assert "1/3 going" in (await chat.say("maya", "/event 1")).text
+    assert [(r.event_id, r.status) for r in rows] == [(1, "cancelled")]  # the seat is freed
+    assert "0/3 going" in (await chat.say("maya", "/event 1")).text
     assert (await chat.click("bob", "su:2")).toast == "You are banned from Hiking."
     assert (await chat.say("bob", "/join hiking")).toast == "You are banned from Hiking."
     assert (await chat.say("bob", "/posts hiking")).text == "⚠️ You are banned from Hiking."
@@ -232,7 +232,8 @@ async def test_owner_promotes_and_demotes(chat: Chat) -> None:
         "⚠️ Only the owner of Hiking can change roles."
     )
 
-    assert (await chat.say("maya", "/demote hiking leo")).text == "leo is now a member of Hiking (no longer an admin)."
+    demoted = (await chat.say("maya", "/demote hiking leo")).text
+    assert demoted == "leo is now a member of Hiking (no longer an admin)."
     assert await _status(chat, 1, "leo") == ("active", "member")
     assert (await chat.say("leo", RIDGE)).text == refused
     assert (await chat.say("maya", "/promote hiking maya")).text == (
@@ -285,3 +286,26 @@ async def test_service_level_roles_rules(db: Database, clock: FrozenClock, chat:
             uow, clock, bob, "hiking", EventDraft("Ridge", clock.now() + timedelta(days=2), "X")
         )
     assert view.can_manage and view.event.creator_id == bob
+
+
+async def test_a_ban_gives_up_the_seats_and_promotes_the_next(chat: Chat) -> None:
+    await chat.say("maya", "/newgroup Hiking")
+    await chat.say("maya", "/newevent hiking | Ridge | 2026-12-06 07:30 | Trailhead | free | 1")
+    for who in ("troll", "ana"):
+        await chat.say(who, "/join hiking")
+        await chat.click(who, "su:1")
+    reply = await chat.say("maya", "/ban hiking troll")
+    assert "troll is banned from Hiking" in reply.text
+    assert [n.person_id for n in reply.notices] == [await chat.person_id("ana")]
+    assert "1/1 going" in (await chat.say("ana", "/event 1")).text
+    assert "You're going" in (await chat.say("ana", "/event 1")).text
+
+
+async def test_leaving_a_private_group_gives_up_its_seats(chat: Chat) -> None:
+    await chat.say("maya", "/newgroup Secret | | | private")
+    await chat.say("maya", "/newevent secret | Night walk | 2026-12-06 21:00 | Gate | free | 5")
+    await chat.say("ana", "/join secret")
+    await chat.click("maya", f"ap:1:{await chat.person_id('ana')}")
+    await chat.click("ana", "su:1")
+    await chat.say("ana", "/leave secret")
+    assert "You haven't signed up" in (await chat.say("ana", "/myevents")).text

@@ -94,7 +94,6 @@ def test_fee_is_shown_as_typed() -> None:
         ("none", None),
         ("unlimited", None),
         ("-", None),
-        ("0", None),
         (str(MAX_CAPACITY), MAX_CAPACITY),
     ],
 )
@@ -106,6 +105,7 @@ def test_capacity_is_read(text: str, seats: int | None) -> None:
     ("text", "code"),
     [
         ("-3", "negative_capacity"),
+        ("0", "negative_capacity"),  # not "unlimited": a 0 is more likely a slip
         ("twelve", "bad_capacity"),
         ("1.5", "bad_capacity"),
         (str(MAX_CAPACITY + 1), "capacity_too_high"),

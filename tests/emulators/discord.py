@@ -32,6 +32,12 @@ Wire notes (discord.py 2.7.1), each learnt from its source:
   when the interaction data carries ``guild_id``.
 * Modals submitted back arrive as action rows (type 1) or labels (type 18) of text inputs;
   the emulator mirrors the structure of the modal the bot sent.
+* ``Client.close()`` usually closes the gateway with 4000, not 1000 (its pending receive sees
+  the close first and closes with its own default), so the session stays resumable.
+* ``Client.before_identify_hook`` sleeps 5 s before every IDENTIFY but the first; after an
+  INVALID_SESSION discord.py re-identifies at the gateway it last used (the resume URL).
+* A burst of interactions queued faster than the bot answers runs into the 3-second deadline
+  (10062) like on Discord; benchmarks pace them or raise ``interaction_ttl``.
 
 Everything is in memory and single-threaded on the test's event loop; handlers do dict lookups
 only, so benchmarks can push thousands of interactions per second through it.
@@ -202,18 +208,17 @@ _OP_NAMES = {
 }
 
 # Option types of application commands.
-_SUB_COMMAND, _SUB_COMMAND_GROUP = 1, 2
-_STRING, _INTEGER, _BOOLEAN, _USER, _CHANNEL, _ROLE, _MENTIONABLE, _NUMBER, _ATTACHMENT = (
-    3,
-    4,
-    5,
-    6,
-    7,
-    8,
-    9,
-    10,
-    11,
-)
+_SUB_COMMAND = 1
+_SUB_COMMAND_GROUP = 2
+_STRING = 3
+_INTEGER = 4
+_BOOLEAN = 5
+_USER = 6
+_CHANNEL = 7
+_ROLE = 8
+_MENTIONABLE = 9
+_NUMBER = 10
+_ATTACHMENT = 11
 
 _SELECT_TYPES = frozenset({3, 5, 6, 7, 8})
 _COMMAND_NAME_RE = re.compile(r"[-_'\w]{1,32}")

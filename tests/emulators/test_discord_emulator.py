@@ -57,9 +57,10 @@ def no_loop_errors(caplog: pytest.LogCaptureFixture) -> Any:
     """Fail on pending-task, unclosed-session and handler errors logged during the test."""
     yield
     gc.collect()
+    records = [*caplog.get_records("setup"), *caplog.get_records("call"), *caplog.records]
     bad = [
         record
-        for record in caplog.records
+        for record in records
         if record.levelno >= logging.ERROR
         and record.name.split(".")[0] in ("asyncio", "discord", "tests", "aiohttp")
     ]
@@ -82,6 +83,9 @@ async def emu(api_clock: SkewClock) -> AsyncIterator[DiscordEmulator]:
         emulator.add_member(GUILD_ID, CLOSED_DM_USER_ID)
         with emulator.redirect_discord():
             yield emulator
+    await asyncio.sleep(0)
+    leftover = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+    assert not leftover, leftover
 
 
 def make_client(**options: Any) -> discord.Client:
@@ -260,6 +264,14 @@ async def test_second_answer_and_late_answer_are_refused(
         gate.set()
         await eventually(lambda: len(outcome) == 2)
 
+        api_clock.advance(emu.token_ttl)
+        async with aiohttp.ClientSession() as http:
+            expired = await http.patch(
+                f"{emu.api_url}/webhooks/{APPLICATION_ID}/{on_time.token}/messages/@original",
+                json={"content": "too late to edit"},
+            )
+            expired_body = await expired.json()
+
     assert outcome[0] == "sent"
     assert (again.status, again_body["code"]) == (400, 40060)
     assert again_body["message"] == "Interaction has already been acknowledged."
@@ -267,6 +279,7 @@ async def test_second_answer_and_late_answer_are_refused(
     assert isinstance(error, discord.NotFound)
     assert (error.status, error.code) == (404, 10062)
     assert not late.acknowledged
+    assert (expired.status, expired_body["code"]) == (401, 50027)  # the token lives 15 minutes
     assert [response.interaction for response in emu.responses] == [on_time]
 
 
@@ -361,6 +374,46 @@ async def test_button_click_edits_the_message(emu: DiscordEmulator) -> None:
     assert updated["components"] == stored["components"]
     assert updated["edited_timestamp"] is not None
     assert stored["embeds"] == []  # snapshots taken earlier stay unchanged
+
+
+class PickView(discord.ui.View):
+    def __init__(self) -> None:
+        super().__init__(timeout=None)
+
+    @discord.ui.select(
+        custom_id="pick",
+        max_values=2,
+        options=[
+            discord.SelectOption(label="A", value="a"),
+            discord.SelectOption(label="B", value="b"),
+        ],
+    )
+    async def pick(self, interaction: discord.Interaction, select: discord.ui.Select) -> None:
+        await interaction.response.defer()
+        await interaction.edit_original_response(content=f"Picked {','.join(select.values)}")
+
+
+async def test_select_deferred_update_then_edit_and_delete(emu: DiscordEmulator) -> None:
+    client = make_client()
+    async with running(client):
+        sent = await text_channel(client).send("Pick", view=PickView())
+        choice = await emu.select(USER_ID, sent.id, "pick", ["a", "b"])
+        await emu.wait_for_response(choice, kind="edit")
+        after_pick = emu.message(sent.id)
+        with pytest.raises(ValueError, match="no options"):
+            await emu.select(USER_ID, sent.id, "pick", ["z"])
+        await sent.edit(content="Closed", view=None)
+        after_edit = emu.message(sent.id)
+        await sent.delete()
+
+    assert [(r.kind, r.type) for r in choice.responses] == [("callback", 6), ("edit", None)]
+    assert choice.original_message_id == sent.id  # @original is the component's message
+    assert choice.payload["data"]["values"] == ["a", "b"]
+    assert after_pick["content"] == "Picked a,b"
+    assert (after_edit["content"], after_edit["components"]) == ("Closed", [])
+    assert emu.messages(CHANNEL_ID) == []
+    frames = [f.t for f in emu.gateway_log if f.t and f.t.startswith("MESSAGE_")]
+    assert frames == ["MESSAGE_CREATE", "MESSAGE_UPDATE", "MESSAGE_UPDATE", "MESSAGE_DELETE"]
 
 
 class FeedbackModal(discord.ui.Modal, title="Feedback"):
@@ -592,9 +645,15 @@ async def test_client_resumes_and_reidentifies(emu: DiscordEmulator) -> None:
         guild_ready_timeout=0.05,
     )
 
+    readies: list[int] = []
+
     @client.event
     async def on_message(message: discord.Message) -> None:
         received.append(message.content)
+
+    @client.event
+    async def on_ready() -> None:
+        readies.append(len(emu.identifies))
 
     async with running(client):
         [session_id] = emu.sessions
@@ -615,6 +674,8 @@ async def test_client_resumes_and_reidentifies(emu: DiscordEmulator) -> None:
         await emu.wait_for_gateway("READY", since=mark)
         await emu.send_message(USER_ID, CHANNEL_ID, "after identify")
         await eventually(lambda: received[-1:] == ["after identify"])
+        # on_ready fires again once the new GUILD_CREATE stream is over.
+        await eventually(lambda: readies == [1, 2])
         assert emu.connected
 
     assert resume.d["session_id"] == session_id
