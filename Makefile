@@ -33,5 +33,9 @@ i18n: $(STAMP)  ## re-extract messages and merge them into every catalog
 	$(BIN)/pybabel -q extract -F babel.cfg -k N_ -k t -k ngettext:1,2 --no-location --sort-output --omit-header --no-wrap -o core/locales/messages.pot .
 	$(BIN)/pybabel -q update -i core/locales/messages.pot -d core/locales --no-wrap --no-fuzzy-matching --ignore-obsolete --ignore-pot-creation-date
 
+bench: $(STAMP)  ## the measurements recorded in docs/benchmarks.md (minutes, not seconds)
+	$(BIN)/python -m bench.telegram_throughput
+	$(BIN)/python -m bench.reminder_fanout
+
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

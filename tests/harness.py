@@ -13,7 +13,12 @@ from typing import Any
 from aiogram import BaseMiddleware, Bot, Dispatcher
 from aiogram.types import TelegramObject, Update
 
-from adapters.telegram.app import build_bot, build_dispatcher, register_commands
+from adapters.telegram.app import (
+    CONCURRENT_UPDATES,
+    build_bot,
+    build_dispatcher,
+    register_commands,
+)
 from adapters.telegram.middlewares import FloodMiddleware
 from adapters.telegram.notifier import TelegramNotifier
 from adapters.telegram.pacing import Pacer
@@ -70,7 +75,12 @@ class TelegramHarness:
         services.bot_username = (await self.bot.get_me()).username
         await register_commands(self.bot)
         self._task = asyncio.create_task(
-            self.dp.start_polling(self.bot, handle_signals=False, polling_timeout=1)
+            self.dp.start_polling(
+                self.bot,
+                handle_signals=False,
+                polling_timeout=1,
+                tasks_concurrency_limit=CONCURRENT_UPDATES,
+            )
         )
 
     async def stop(self) -> None:

@@ -42,11 +42,11 @@ class OnceMiddleware(BaseMiddleware):
         assert isinstance(event, Update)
         if event.update_id in self.recent:
             return None
-        self.recent[event.update_id] = None
-        if len(self.recent) > self.window:
-            self.recent.popitem(last=False)
         async with self.services.db.uow() as uow:
             first = await inbox.claim(uow, self.services.clock, PLATFORM, event.update_id)
+        self.recent[event.update_id] = None  # only once claimed: a failed claim may come again
+        if len(self.recent) > self.window:
+            self.recent.popitem(last=False)
         if not first:
             log.info("update %s already applied; skipped", event.update_id)
             return None

@@ -6,9 +6,11 @@ work (no write lock on SQLite); only a new person, or a changed name, takes the 
 
 from __future__ import annotations
 
+from sqlmodel import select
+
 from core.chat.registry import Context, Services
 from core.i18n import Translator, normalize_locale
-from core.models import Person
+from core.models import Identity, Person
 from core.services import people
 from core.services.people import Actor
 from core.validation import one_line
@@ -25,8 +27,14 @@ async def actor_for(
     private_chat: bool | None = None,
 ) -> Actor:
     async with services.db.uow(readonly=True) as uow:
-        identity = await people.find_identity(uow, platform, external_id)
-        person = await uow.session.get(Person, identity.person_id) if identity else None
+        found = (
+            await uow.session.exec(
+                select(Identity, Person)
+                .join(Person, Person.id == Identity.person_id)  # type: ignore[arg-type]
+                .where(Identity.platform == platform, Identity.external_id == external_id)
+            )
+        ).first()
+    identity, person = found if found else (None, None)
     name = one_line(display_name)[:128] or username or external_id
     unchanged = (
         identity is not None

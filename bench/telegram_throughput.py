@@ -1,0 +1,472 @@
+"""Telegram throughput: our bot stack against a bare aiogram echo bot, on the same emulator.
+
+    .venv/bin/python -m bench.telegram_throughput [--updates 2000] [--repeat 2]
+                                                  [--only echo|ours] [--concurrency 4 ...]
+
+Both bots poll a fresh local Bot API emulator (tests/emulators/telegram.py) over HTTP with
+aiogram's default polling settings, in this one process.  The same number of updates is queued
+at once for each, the clock starts, and it stops when the last update has been handled (an
+outer update middleware counts finished updates).
+
+* echo: a bare aiogram Dispatcher that echoes every message and answers every callback query.
+* ours: `build_bot(..., pacer=FAST)` + `build_dispatcher(services)` over a fresh, migrated
+  SQLite file, with a community seeded through chat commands before the clock starts.
+
+Workload (both bots get the same texts and clicks): every user sends 5 updates, 2 commands
+(/events, /event <id>, /mygroups, /help, /groups), 2 clicks on activity cards (Sign up on one,
+Cancel on another they signed up for in the warm-up) and 1 /post: 40% commands, 40% clicks,
+20% posts.  Users = updates / 5, so nobody exceeds FloodMiddleware's 8 updates per 4 s and no
+update is dropped (dropped updates would flatter the figure; the "dropped" column checks it).
+
+The headline ratio uses what production uses (`run_telegram`: polling with
+`tasks_concurrency_limit=CONCURRENT_UPDATES`); the echo bot uses aiogram's defaults.
+`--concurrency K` adds runs of our stack with `tasks_concurrency_limit=K`, for comparison only.
+It is a measurement, not a test: the exit status is 0 whatever the ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import math
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from aiogram import BaseMiddleware, Bot, Dispatcher
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.types import CallbackQuery, Message, TelegramObject
+
+from adapters.telegram.app import (
+    CONCURRENT_UPDATES,
+    build_bot,
+    build_dispatcher,
+    register_commands,
+)
+from adapters.telegram.middlewares import FloodMiddleware
+from adapters.telegram.notifier import TelegramNotifier
+from core.chat import Services
+from core.clock import SystemClock
+from core.db import Database
+from core.settings import Settings
+from tests.emulators.telegram import EmuUser, TelegramEmulator
+from tests.harness import FAST
+
+TARGET = 0.8
+PER_USER = 5  # 2 commands, 2 clicks, 1 post: the 40/40/20 mix, and under the flood limit
+ACTIVITIES = 4
+ORGANIZER_ID = 1
+FIRST_USER_ID = 10_000
+COMMANDS = ("/events", "/event {a}", "/mygroups", "/help", "/groups")
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+
+# --------------------------------------------------------------------------------------------
+# Counting
+
+
+class Meter(BaseMiddleware):
+    """Outermost update middleware: counts finished updates and times each one's handling."""
+
+    def __init__(self) -> None:
+        self.arm(0)
+
+    def arm(self, expected: int) -> None:
+        self.expected, self.done, self.errors = expected, 0, 0
+        self.durations: list[float] = []
+        self.finished = asyncio.Event()
+        if expected == 0:
+            self.finished.set()
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        start = time.perf_counter()
+        try:
+            return await handler(event, data)
+        except Exception:
+            self.errors += 1
+            raise
+        finally:
+            self.durations.append(time.perf_counter() - start)
+            self.done += 1
+            if self.done >= self.expected:
+                self.finished.set()
+
+
+class Reached(BaseMiddleware):
+    """Inner middleware: counts updates that got past the filters and middlewares to a handler
+    (FloodMiddleware drops updates before that point)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        self.count += 1
+        return await handler(event, data)
+
+
+# --------------------------------------------------------------------------------------------
+# The bots
+
+
+@dataclass
+class Stack:
+    name: str
+    bot: Bot
+    dp: Dispatcher
+    meter: Meter
+    reached: Reached
+    polling: dict[str, Any] = field(default_factory=dict)
+    task: asyncio.Task[None] | None = None
+    db: Database | None = None
+
+    async def start(self) -> None:
+        self.task = asyncio.create_task(
+            self.dp.start_polling(self.bot, handle_signals=False, **self.polling)
+        )
+
+    async def stop(self) -> None:
+        if self.task is not None:
+            await self.dp.stop_polling()
+            await asyncio.wait_for(self.task, 15)  # closes the bot's session too
+        if self.db is not None:
+            await self.db.dispose()
+
+
+def _counted(dp: Dispatcher, meter: Meter | None = None) -> Reached:
+    if meter is not None:
+        dp.update.outer_middleware(meter)
+    reached = Reached()
+    dp.message.middleware(reached)
+    dp.callback_query.middleware(reached)
+    return reached
+
+
+def echo_stack(emu: TelegramEmulator) -> Stack:
+    """A bare aiogram bot: echo every message, answer every callback query."""
+    session = AiohttpSession(api=TelegramAPIServer.from_base(emu.base_url))
+    bot = Bot("41:ECHO", session=session)
+    dp = Dispatcher()
+
+    @dp.message()
+    async def echo(message: Message) -> None:
+        await message.answer(message.text or "")
+
+    @dp.callback_query()
+    async def answer(query: CallbackQuery) -> None:
+        await query.answer()
+
+    meter = Meter()
+    return Stack("echo", bot, dp, meter, _counted(dp, meter))
+
+
+async def our_stack(emu: TelegramEmulator, workdir: Path, polling: dict[str, Any]) -> Stack:
+    """The product's Bot and Dispatcher over a fresh SQLite file, as run_telegram builds them."""
+    url = f"sqlite+aiosqlite:///{workdir / 'bench.db'}"
+    db = Database(url)
+    await db.migrate()
+    settings = Settings(_env_file=None, database_url=url, seed_demo=False)
+    services = Services(db=db, clock=SystemClock(), settings=settings)
+    bot = build_bot("42:TEST", emu.base_url, pacer=FAST)
+    meter = Meter()
+    dp = build_dispatcher(services, observer=meter)
+    reached = _counted(dp)
+    services.notifiers["telegram"] = TelegramNotifier(bot)
+    services.bot_username = (await bot.get_me()).username
+    await register_commands(bot)
+    return Stack("ours", bot, dp, meter, reached, polling, db=db)
+
+
+# --------------------------------------------------------------------------------------------
+# Driving them
+
+
+async def settle(stack: Stack, pushes: list[Callable[[], object]], limit: float) -> float:
+    """Queue every update at once, then wait until the bot has handled them all.
+
+    Returns the seconds from the moment the last update was queued (the bot cannot run while
+    they are queued: pushing never awaits) to the end of the last update's handling.
+    """
+    stack.meter.arm(len(pushes))
+    for push in pushes:
+        push()
+    start = time.perf_counter()
+    try:
+        async with asyncio.timeout(limit):
+            await stack.meter.finished.wait()
+    except TimeoutError:
+        pass
+    return time.perf_counter() - start
+
+
+def _card(emu: TelegramEmulator, user: EmuUser, activity: int) -> dict[str, Any]:
+    """The user's latest message carrying the activity's Sign up button."""
+    wanted = f"su:{activity}"
+    for message in reversed(emu.messages(user.id)):
+        if any(data == wanted for _, data in emu.buttons(message)):
+            return message
+    raise LookupError(f"user {user.id} has no card for activity {activity}")
+
+
+def _activities(user_index: int) -> tuple[int, int]:
+    """Card A (signed up during the timed run) and card B (signed up in the warm-up and
+    cancelled during the timed run) for one user."""
+    a = user_index % ACTIVITIES + 1
+    return a, (user_index + 1) % ACTIVITIES + 1
+
+
+async def seed_community(emu: TelegramEmulator, stack: Stack, users: list[EmuUser]) -> None:
+    """An organizer creates a group and activities; every user starts, joins and opens the two
+    activity cards they will click; then each signs up on card B, so Cancel has work to do."""
+    maya = emu.add_user(ORGANIZER_ID, "Maya", "maya")
+    when = (SystemClock().now() + timedelta(days=30)).strftime("%Y-%m-%d %H:%M")
+    script = ["/start", "/newgroup Hiking | Weekend hikes | hiking, outdoors"]
+    script += [
+        f"/newevent hiking | Ridge walk {n} | {when} | Trailhead | free | 100000"
+        for n in range(1, ACTIVITIES + 1)
+    ]
+    for text in script:  # one at a time: each depends on the one before
+        await settle(stack, [lambda text=text: emu.send_message(maya, text)], 30)
+    created = "\n".join(m["plain"] or "" for m in emu.messages(maya.id))
+    missing = [n for n in range(1, ACTIVITIES + 1) if f"Activity #{n} created" not in created]
+    if missing:
+        raise RuntimeError(
+            f"seeding the community failed (no activity {missing}); the bot said:\n"
+            + created[-1500:]
+        )
+    phases: list[list[Callable[[], object]]] = [
+        [lambda u=u: emu.send_message(u, "/start") for u in users],
+        [lambda u=u: emu.send_message(u, "/join hiking") for u in users],
+        [
+            lambda u=u, a=a: emu.send_message(u, f"/event {a}")
+            for i, u in enumerate(users)
+            for a in _activities(i)
+        ],
+    ]
+    for pushes in phases:
+        await settle(stack, pushes, 120)
+    signups = []
+    for i, user in enumerate(users):
+        b = _activities(i)[1]
+        card = _card(emu, user, b)
+        signups.append(lambda u=user, c=card, b=b: emu.click(u, c, f"su:{b}"))
+    await settle(stack, signups, 120)
+    # The warm-up counts against FloodMiddleware's window: let it pass before timing.
+    await asyncio.sleep(FloodMiddleware().per + 0.5)
+
+
+def workload(
+    emu: TelegramEmulator, users: list[EmuUser], kind: str, targets: dict[int, dict[str, Any]]
+) -> list[Callable[[], object]]:
+    """Each user's 5 updates, users interleaved, each user's order rotated so that any stretch
+    of the queue has the same 40/40/20 mix.  `targets` maps a user id to the message a click
+    lands on: for the echo bot a message it sent, for ours the real activity cards."""
+    plans: list[list[Callable[[], object]]] = []
+    for i, user in enumerate(users):
+        a, b = _activities(i)
+        texts = [COMMANDS[(2 * i + j) % len(COMMANDS)].format(a=a) for j in range(2)]
+        post = f"/post hiking Trail report {i}: the ridge path is dry again, views are great."
+        if kind == "ours":
+            card_a, card_b = _card(emu, user, a), _card(emu, user, b)
+            clicks = [
+                lambda u=user, c=card_a, a=a: emu.click(u, c, f"su:{a}"),
+                lambda u=user, c=card_b, b=b: emu.click(u, c, f"cx:{b}"),
+            ]
+        else:
+            target = targets[user.id]
+            clicks = [
+                lambda u=user, t=target, a=a: emu.push_update(emu.forge_click(u, t, f"su:{a}")),
+                lambda u=user, t=target, b=b: emu.push_update(emu.forge_click(u, t, f"cx:{b}")),
+            ]
+        plan: list[Callable[[], object]] = [
+            lambda u=user, t=texts[0]: emu.send_message(u, t),
+            clicks[0],
+            lambda u=user, t=post: emu.send_message(u, t),
+            lambda u=user, t=texts[1]: emu.send_message(u, t),
+            clicks[1],
+        ]
+        shift = i % PER_USER
+        plans.append(plan[shift:] + plan[:shift])
+    return [plan[slot] for slot in range(PER_USER) for plan in plans]
+
+
+@dataclass
+class Trial:
+    label: str
+    updates: int
+    seconds: float
+    done: int
+    reached: int
+    errors: int
+    failed_calls: int
+    api_calls: int
+    durations: list[float]
+
+    @property
+    def rate(self) -> float:
+        return self.done / self.seconds if self.seconds else 0.0
+
+    @property
+    def complete(self) -> bool:
+        return self.done >= self.updates
+
+    def percentile(self, p: int) -> float:
+        if len(self.durations) < 2:
+            return math.nan
+        return statistics.quantiles(self.durations, n=100)[p - 1] * 1000
+
+
+async def trial(kind: str, updates: int, polling: dict[str, Any], label: str) -> Trial:
+    users_count = math.ceil(updates / PER_USER)
+    async with TelegramEmulator(callback_query_ttl=3600.0) as emu:
+        # Every click is queued at the start; the default 15 s answer window would expire
+        # for the last ones on a slow run and turn into errors that are not the bot's fault.
+        users = [
+            emu.add_user(FIRST_USER_ID + i, f"User{i}", f"user{i}") for i in range(users_count)
+        ]
+        with tempfile.TemporaryDirectory(prefix="bench-tg-") as workdir:
+            stack = (
+                echo_stack(emu) if kind == "echo" else await our_stack(emu, Path(workdir), polling)
+            )
+            await stack.start()
+            try:
+                targets: dict[int, dict[str, Any]] = {}
+                if kind == "echo":
+                    await settle(stack, [lambda u=u: emu.send_message(u, "hi") for u in users], 60)
+                    targets = {u.id: emu.messages(u.id)[-1] for u in users}
+                else:
+                    await seed_community(emu, stack, users)
+                pushes = workload(emu, users, kind, targets)[:updates]
+                calls_before, reached_before = len(emu.calls), stack.reached.count
+                seconds = await settle(stack, pushes, max(120.0, updates / 10))
+                calls = [c for c in emu.calls[calls_before:] if c.method != "getUpdates"]
+                return Trial(
+                    label=label,
+                    updates=len(pushes),
+                    seconds=seconds,
+                    done=stack.meter.done,
+                    reached=stack.reached.count - reached_before,
+                    errors=stack.meter.errors,
+                    failed_calls=sum(1 for c in calls if not c.ok),
+                    api_calls=len(calls),
+                    durations=stack.meter.durations,
+                )
+            finally:
+                await stack.stop()
+
+
+# --------------------------------------------------------------------------------------------
+# Report
+
+
+def _row(cells: list[str], widths: list[int]) -> str:
+    return "  ".join(
+        cell.ljust(w) if i == 0 else cell.rjust(w)
+        for i, (cell, w) in enumerate(zip(cells, widths, strict=True))
+    )
+
+
+def print_table(results: dict[str, list[Trial]], repeat: int) -> None:
+    head = ["bot", *(f"run {n + 1}" for n in range(repeat)), "best upd/s", "p50 ms", "p95 ms"]
+    head += ["API calls/upd", "dropped", "errors"]
+    rows = [head]
+    for label, trials in results.items():
+        best = max(trials, key=lambda t: t.rate)
+        runs = [f"{t.rate:,.0f}" + ("" if t.complete else "*") for t in trials]
+        runs += [""] * (repeat - len(runs))
+        rows.append(
+            [
+                label,
+                *runs,
+                f"{best.rate:,.0f}",
+                f"{best.percentile(50):.1f}",
+                f"{best.percentile(95):.1f}",
+                f"{best.api_calls / max(best.done, 1):.2f}",
+                str(best.done - best.reached),
+                str(best.errors + best.failed_calls),
+            ]
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
+    for n, row in enumerate(rows):
+        print(_row(row, widths))
+        if n == 0:
+            print("  ".join("-" * w for w in widths))
+    if any(not t.complete for trials in results.values() for t in trials):
+        print("* did not finish in time: the rate counts the updates handled before the limit")
+
+
+async def main(options: argparse.Namespace) -> None:
+    kinds = ["echo", "ours"] if options.only is None else [options.only]
+    production = {"tasks_concurrency_limit": CONCURRENT_UPDATES}  # as run_telegram polls
+    runs: list[tuple[str, str, dict[str, Any]]] = [
+        (k, k, {} if k == "echo" else production) for k in kinds
+    ]
+    if options.only != "echo":
+        runs += [
+            ("ours", f"ours (tasks_concurrency_limit={k})", {"tasks_concurrency_limit": k})
+            for k in options.concurrency
+        ]
+    results: dict[str, list[Trial]] = {label: [] for _, label, _ in runs}
+    updates = options.updates
+    print(
+        f"Telegram throughput: {updates:,} updates from {math.ceil(updates / PER_USER):,} users "
+        "(40% commands, 40% Sign up/Cancel clicks, 20% posts), best of "
+        f"{options.repeat}; loopback emulator, default polling"
+    )
+    for _ in range(options.repeat):  # interleaved, so drift on the machine hits both alike
+        for kind, label, polling in runs:
+            result = await trial(kind, updates, polling, label)
+            results[label].append(result)
+            print(
+                f"  {label}: {result.done:,} updates in {result.seconds:.2f} s "
+                f"= {result.rate:,.0f}/s",
+                flush=True,
+            )
+    print()
+    print_table(results, options.repeat)
+    print()
+    if "echo" in results and "ours" in results:
+        echo = max(t.rate for t in results["echo"])
+        ours = max(t.rate for t in results["ours"])
+        ratio = ours / echo if echo else math.nan
+        verdict = "MET" if ratio >= TARGET else "NOT MET"
+        print(f"ratio ours/echo: {ratio:.2f}   target: >= {TARGET:.2f}   -> target {verdict}")
+        for label, trials in results.items():
+            if label.startswith("ours ("):
+                best = max(t.rate for t in trials)
+                print(f"  with {label[6:-1]}: {best / echo:.2f} of echo (not the headline)")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    print(f"peak RSS of this process: {peak:,.0f} MiB")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.telegram_throughput", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument("--updates", type=int, default=2000, help="timed updates per run")
+    parser.add_argument("--repeat", type=int, default=2, help="runs per bot; the best is kept")
+    parser.add_argument("--only", choices=("echo", "ours"), help="measure one bot only")
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        nargs="*",
+        default=[],
+        metavar="K",
+        help="also run our stack with tasks_concurrency_limit=K (not the headline)",
+    )
+    options = parser.parse_args(argv)
+    if options.updates < 1 or options.repeat < 1:
+        parser.error("--updates and --repeat must be positive")
+    return options
+
+
+if __name__ == "__main__":
+    asyncio.run(main(parse_args()))
+    sys.exit(0)
