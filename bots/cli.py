@@ -77,7 +77,9 @@ def main(argv: list[str] | None = None) -> None:
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    logging.getLogger("aiosqlite").setLevel(logging.WARNING)
+    # Libraries that log every job run or every update at INFO would drown the chat and logs.
+    for name in ("aiosqlite", "apscheduler", "aiogram.event"):
+        logging.getLogger(name).setLevel(max(logging.WARNING, logging.root.level))
     if options.command == "migrate":
         migrate_sync(settings.database_url)
         log.info("database is up to date")
