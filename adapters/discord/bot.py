@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import discord
 from discord.ext import commands
 
-from adapters.discord.buttons import ActionButton
+from adapters.discord.buttons import ActionButton, answer_unrouted
 from adapters.discord.cogs.account import Account
 from adapters.discord.cogs.events import Events
 from adapters.discord.cogs.groups import Groups
@@ -23,12 +24,16 @@ class CommunityBot(commands.Bot):
     """Slash commands only (no message content intent needed). Mentions are off for every
     message it sends, so no user text can ping @everyone, a role or a person."""
 
-    def __init__(self, services: Services, *, guild_ids: list[int] | None = None) -> None:
+    def __init__(
+        self, services: Services, *, guild_ids: list[int] | None = None, **options: Any
+    ) -> None:
+        """`options` go to discord.Client (e.g. `guild_ready_timeout`)."""
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=discord.Intents.default(),
             allowed_mentions=discord.AllowedMentions.none(),
             help_command=None,
+            **options,
         )
         self.services = services
         self.guild_ids = guild_ids or []
@@ -46,6 +51,10 @@ class CommunityBot(commands.Bot):
                 await self.tree.sync(guild=guild)
         else:
             await self.tree.sync()
+
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        """Clicks discord.py drops (forged custom_ids) still get core's answer."""
+        await answer_unrouted(interaction)
 
     async def on_ready(self) -> None:
         log.info("Discord: connected as %s to %d servers", self.user, len(self.guilds))

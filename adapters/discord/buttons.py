@@ -1,5 +1,12 @@
 """Card buttons as DynamicItems: the custom_id carries the core action (`cl:su:42`), so the
-button is rebuilt from it after a restart, and core authorises it again on every click."""
+button is rebuilt from it after a restart, and core authorises it again on every click.
+
+discord.py routes a click to a DynamicItem only when the custom_id matches the template AND
+the clicked message carries a component with that custom_id; anything else it drops without
+an answer, and the person sees "This interaction failed". A modified client can send any
+custom_id, so `answer_unrouted` answers those clicks too: core decodes and re-authorises the
+payload, and refuses what is forged ("That button no longer works.", "No activity #999").
+"""
 
 from __future__ import annotations
 
@@ -9,7 +16,9 @@ import discord
 
 from adapters.discord.interactions import answer_click
 
+PREFIX = "cl:"
 TEMPLATE = r"cl:(?P<payload>[a-z]{2}(?::[0-9]{1,16}){1,2})"
+_PATTERN = re.compile(TEMPLATE)
 
 
 class ActionButton(discord.ui.DynamicItem[discord.ui.Button], template=TEMPLATE):
@@ -17,7 +26,7 @@ class ActionButton(discord.ui.DynamicItem[discord.ui.Button], template=TEMPLATE)
         super().__init__(
             discord.ui.Button(
                 label=label,
-                custom_id=f"cl:{payload}",
+                custom_id=f"{PREFIX}{payload}",
                 style=discord.ButtonStyle.secondary,
                 row=row,
             )
@@ -32,3 +41,25 @@ class ActionButton(discord.ui.DynamicItem[discord.ui.Button], template=TEMPLATE)
 
     async def callback(self, interaction: discord.Interaction) -> None:
         await answer_click(interaction, self.payload)
+
+
+def routed_by_discord_py(interaction: discord.Interaction) -> bool:
+    """Whether discord.py will hand this component interaction to an ActionButton."""
+    custom_id = str((interaction.data or {}).get("custom_id", ""))
+    message = interaction.message
+    if message is None or _PATTERN.fullmatch(custom_id) is None:
+        return False
+    return any(
+        getattr(component, "custom_id", None) == custom_id
+        for row in message.components
+        for component in getattr(row, "children", [row])
+    )
+
+
+async def answer_unrouted(interaction: discord.Interaction) -> None:
+    """A click discord.py would drop (a forged or foreign custom_id): core answers it."""
+    if interaction.type != discord.InteractionType.component or routed_by_discord_py(interaction):
+        return
+    custom_id = str((interaction.data or {}).get("custom_id", ""))
+    payload = custom_id.removeprefix(PREFIX) if custom_id.startswith(PREFIX) else ""
+    await answer_click(interaction, payload)

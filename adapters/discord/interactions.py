@@ -1,26 +1,39 @@
 """Answering Discord interactions with core replies, inside Discord's 3-second window.
 
-Every interaction runs the core work as a task; if it is not done in DEFER_AFTER seconds the
-interaction is deferred first (the token then lives 15 minutes) and the answer follows. Fast
-answers (nearly all) go out as the first response, so a click edits its card in place
-(response type 7) and a toast follows as an ephemeral message.
+Every interaction runs the core work (naming the actor included) as a task; if it is not done
+in DEFER_AFTER seconds the interaction is deferred first (the token then lives 15 minutes) and
+the answer follows. Fast answers (nearly all) go out as the first response, so a click edits
+its card in place (response type 7) and a toast follows as an ephemeral message.
+
+Discord has no toasts: the short answer to a click is an ephemeral message. It is sent when
+the click edited a card in place or produced nothing else; when the reply has cards of its own
+(an error note, "Welcome to Hiking" with the group), those cards are the answer, so the same
+words do not arrive twice.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+import contextlib
+import logging
+import secrets
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import discord
 
-from adapters.discord.render import MAX_CONTENT, render, trim, view
-from core.cards import Card, Reply
+from adapters.discord.render import MAX_CONTENT, message_kwargs, render, trim
+from core.cards import Card, Reply, note
 from core.chat import Services, handle_action, handle_text
 from core.chat.identity import context_for
 from core.chat.registry import Context
+from core.i18n import Translator
+
+log = logging.getLogger(__name__)
 
 PLATFORM = "discord"
 DEFER_AFTER = 2.0
+
+Work = Callable[[Context], Awaitable[Reply]]
 
 
 def services_of(interaction: discord.Interaction) -> Services:
@@ -41,19 +54,46 @@ async def context_of(interaction: discord.Interaction, *, shared: bool) -> Conte
     )
 
 
+@contextlib.asynccontextmanager
+async def safety_net(interaction: discord.Interaction) -> AsyncIterator[None]:
+    """Core answers its own errors; this catches the rest (Discord refusing a message, a
+    notifier raising) so the person is told, as core would tell them, instead of seeing
+    "This interaction failed"."""
+    try:
+        yield
+    except Exception:
+        ref = secrets.token_hex(4)
+        log.exception("Discord interaction failed (ref %s)", ref)
+        t = Translator(str(interaction.locale))
+        text = "⚠️ " + t("Something went wrong on our side. Reference: {ref}", ref=ref)
+        with contextlib.suppress(discord.HTTPException):
+            if interaction.response.is_done():
+                await interaction.followup.send(text, ephemeral=True)
+            else:
+                await interaction.response.send_message(text, ephemeral=True)
+
+
 async def _in_time(
-    interaction: discord.Interaction, work: Awaitable[Reply], *, ephemeral: bool, update: bool
+    interaction: discord.Interaction,
+    work: Awaitable[Reply],
+    *,
+    ephemeral: bool,
+    update: bool,
 ) -> tuple[Reply, bool]:
     """Run the work; defer if it is slow. Returns the reply and whether we deferred."""
     task = asyncio.ensure_future(work)
-    done, _ = await asyncio.wait({task}, timeout=DEFER_AFTER)
-    if done:
-        return task.result(), False
-    if update:
-        await interaction.response.defer()
-    else:
-        await interaction.response.defer(ephemeral=ephemeral, thinking=True)
-    return await task, True
+    try:
+        done, _ = await asyncio.wait({task}, timeout=DEFER_AFTER)
+        if done:
+            return task.result(), False
+        if update:
+            await interaction.response.defer()
+        else:
+            await interaction.response.defer(ephemeral=ephemeral, thinking=True)
+        return await task, True
+    finally:
+        if not task.done():  # our handler was cancelled (the client is closing)
+            task.cancel()
 
 
 async def send_cards(
@@ -64,10 +104,7 @@ async def send_cards(
     first = not deferred and not interaction.response.is_done()
     for card in cards:
         for message in render(card):
-            kwargs = {"embeds": message.embeds, "ephemeral": ephemeral}
-            layout = view(message.buttons)
-            if layout is not None:
-                kwargs["view"] = layout
+            kwargs = message_kwargs(message, ephemeral=ephemeral)
             if first:
                 await interaction.response.send_message(**kwargs)
                 first = False
@@ -75,43 +112,70 @@ async def send_cards(
                 await interaction.followup.send(**kwargs)
 
 
+async def answer(
+    interaction: discord.Interaction, work: Work, *, ephemeral: bool = True, shared: bool = False
+) -> None:
+    """Name the actor, run `work` in time, and answer with its cards (errors ephemerally)."""
+
+    async def run() -> Reply:
+        return await work(await context_of(interaction, shared=shared))
+
+    async with safety_net(interaction):
+        reply, deferred = await _in_time(interaction, run(), ephemeral=ephemeral, update=False)
+        cards = reply.cards or ([note(reply.toast)] if reply.toast else [])
+        if not cards:  # every command answers something; never leave "thinking…" behind
+            cards = [note("✔")]
+        ephemeral = ephemeral or reply.alert
+        await send_cards(interaction, cards, ephemeral=ephemeral, deferred=deferred)
+
+
 async def run_command(
     interaction: discord.Interaction, text: str, *, ephemeral: bool = True
 ) -> None:
     """A slash command, as the same /command text every platform feeds the core."""
-    ctx = await context_of(interaction, shared=not ephemeral)
-    reply, deferred = await _in_time(
-        interaction, handle_text(ctx, text), ephemeral=ephemeral, update=False
-    )
-    await send_cards(
-        interaction, reply.cards, ephemeral=ephemeral or reply.alert, deferred=deferred
+    await answer(
+        interaction, lambda ctx: handle_text(ctx, text), ephemeral=ephemeral, shared=not ephemeral
     )
 
 
 async def answer_click(interaction: discord.Interaction, payload: str) -> None:
+    """A button: core runs (and re-authorises) the action; the card is edited in place."""
     message = interaction.message
     shared = message is not None and not message.flags.ephemeral
-    ctx = await context_of(interaction, shared=shared)
-    reply, deferred = await _in_time(
-        interaction, handle_action(ctx, payload), ephemeral=True, update=True
-    )
+
+    async def run() -> Reply:
+        return await handle_action(await context_of(interaction, shared=shared), payload)
+
+    async with safety_net(interaction):
+        await _answer_click(interaction, run())
+
+
+async def _answer_click(interaction: discord.Interaction, work: Awaitable[Reply]) -> None:
+    message = interaction.message
+    reply, answered = await _in_time(interaction, work, ephemeral=True, update=True)
     cards = list(reply.cards)
-    if reply.edit and cards and len(render(cards[0])) == 1:
-        [rendered] = render(cards.pop(0))
-        edit = {"embeds": rendered.embeds, "view": view(rendered.buttons)}
-        if deferred:
-            await interaction.edit_original_response(**edit)
-        else:
-            await interaction.response.edit_message(**edit)
-            deferred = True
-    if reply.toast:
+    edited = False
+    if reply.edit and cards and message is not None:
+        rendered = render(cards[0])
+        if len(rendered) == 1:
+            cards.pop(0)
+            edit = message_kwargs(rendered[0])
+            edit.setdefault("view", None)  # a card without buttons drops the old ones
+            edit.setdefault("content", None)
+            if answered:
+                await interaction.edit_original_response(**edit)
+            else:
+                await interaction.response.edit_message(**edit)
+                answered = True
+            edited = True
+    if reply.toast and (edited or not cards):
         toast = trim(reply.toast, MAX_CONTENT)
-        if deferred or interaction.response.is_done():
+        if answered:
             await interaction.followup.send(toast, ephemeral=True)
-        elif not cards:
+        else:
             await interaction.response.send_message(toast, ephemeral=True)
-            deferred = True
+            answered = True
     if cards:
-        await send_cards(interaction, cards, ephemeral=True, deferred=deferred)
-    elif not interaction.response.is_done():
-        await interaction.response.defer()
+        await send_cards(interaction, cards, ephemeral=True, deferred=answered)
+    elif not answered:
+        await interaction.response.defer()  # acknowledged; nothing to say

@@ -1,10 +1,15 @@
-"""The Notifier port for Discord: direct messages, and posts in a group's bound channel."""
+"""The Notifier port for Discord: direct messages, and posts in a group's bound channel.
+
+Whatever Discord refuses for good becomes DeliveryFailed (closed DMs are 403 50007, a deleted
+channel 404, anything else discord.py gave up on after its own retries), so a notice that
+cannot arrive never breaks the click or the reminder run that caused it.
+"""
 
 from __future__ import annotations
 
 import discord
 
-from adapters.discord.render import render, view
+from adapters.discord.render import message_kwargs, render
 from core.cards import Card
 from core.models import Identity
 from core.notify import DeliveryFailed
@@ -18,28 +23,32 @@ class DiscordNotifier:
 
     async def _send(self, channel: discord.abc.Messageable, card: Card) -> None:
         for message in render(card):
-            layout = view(message.buttons)
-            kwargs = {"embeds": message.embeds}
-            if layout is not None:
-                kwargs["view"] = layout
-            await channel.send(**kwargs)
+            await channel.send(**message_kwargs(message))
 
     async def send(self, identity: Identity, card: Card) -> None:
         try:
-            user = self.client.get_user(int(identity.external_id)) or await self.client.fetch_user(
-                int(identity.external_id)
-            )
+            user_id = int(identity.external_id)
+            user = self.client.get_user(user_id) or await self.client.fetch_user(user_id)
             await self._send(user, card)
         except discord.Forbidden as error:  # 50007: the member closed their DMs
             raise DeliveryFailed(f"direct messages closed ({error.code})") from error
         except discord.NotFound as error:
             raise DeliveryFailed("unknown user") from error
+        except discord.HTTPException as error:
+            raise DeliveryFailed(f"Discord refused the message: {error}") from error
+        except ValueError as error:
+            raise DeliveryFailed(f"not a Discord user id: {identity.external_id!r}") from error
 
     async def post(self, chat_id: str, card: Card) -> None:
         try:
-            channel = self.client.get_channel(int(chat_id)) or await self.client.fetch_channel(
-                int(chat_id)
+            channel_id = int(chat_id)
+            channel = self.client.get_channel(channel_id) or await self.client.fetch_channel(
+                channel_id
             )
-            await self._send(channel, card)  # type: ignore[arg-type]
-        except (discord.Forbidden, discord.NotFound) as error:
+            if not isinstance(channel, discord.abc.Messageable):
+                raise DeliveryFailed(f"channel {chat_id} takes no messages")
+            await self._send(channel, card)
+        except discord.HTTPException as error:  # Forbidden, NotFound and the rest
             raise DeliveryFailed(f"cannot post in channel {chat_id}: {error}") from error
+        except ValueError as error:
+            raise DeliveryFailed(f"not a Discord channel id: {chat_id!r}") from error

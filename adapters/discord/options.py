@@ -29,15 +29,17 @@ async def group_names(
 async def activity_names(
     interaction: discord.Interaction, current: str
 ) -> list[app_commands.Choice[int]]:
+    """The soonest upcoming activities whose "#id title" contains what was typed (filtered
+    from more than Discord shows, 25, so a match further out is still offered)."""
     ctx = await context_of(interaction, shared=False)
     async with ctx.uow(readonly=True) as uow:
-        found = await events.upcoming(uow, ctx.clock, ctx.me, limit=25)
-    text = current.lower()
+        found = await events.upcoming(uow, ctx.clock, ctx.me, limit=100)
+    text = current.lower().strip()
     return [
         app_commands.Choice(name=f"#{v.event.id} {v.event.title}"[:100], value=v.event.id)  # type: ignore[arg-type]
         for v in found
         if text in f"#{v.event.id} {v.event.title}".lower()
-    ]
+    ][:25]
 
 
 class CatalogTranslator(app_commands.Translator):

@@ -17,7 +17,6 @@ from adapters.telegram.middlewares import (
     ActorMiddleware,
     FloodMiddleware,
     OnceMiddleware,
-    RetryAfterMiddleware,
 )
 from adapters.telegram.pacing import Pacer, PacingMiddleware
 from adapters.telegram.routers import routers
@@ -38,7 +37,6 @@ def build_bot(token: str, api_base: str | None = None, pacer: Pacer | None = Non
     session = (
         AiohttpSession(api=TelegramAPIServer.from_base(api_base)) if api_base else AiohttpSession()
     )
-    session.middleware(RetryAfterMiddleware())
     session.middleware(PacingMiddleware(pacer or Pacer()))
     return Bot(
         token,

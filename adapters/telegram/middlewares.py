@@ -1,19 +1,17 @@
-"""aiogram middlewares: apply each update once, limit floods, name the actor, retry on 429."""
+"""aiogram middlewares: apply each update once, limit floods, name the actor.
+
+(Outgoing requests are paced, and 429s waited out, in adapters/telegram/pacing.py.)
+"""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiogram import BaseMiddleware, Bot
-from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
-from aiogram.exceptions import TelegramRetryAfter
-from aiogram.methods import Response, TelegramMethod
-from aiogram.methods.base import TelegramType
+from aiogram import BaseMiddleware
 from aiogram.types import CallbackQuery, Message, TelegramObject, Update, User
 
 from core.chat import Services
@@ -112,26 +110,3 @@ class ActorMiddleware(BaseMiddleware):
             in_group_chat=chat is not None and not private,
         )
         return await handler(event, data)
-
-
-class RetryAfterMiddleware(BaseRequestMiddleware):
-    """Honour 429 everywhere: wait `retry_after` and try again, never before it has passed."""
-
-    def __init__(self, attempts: int = 5) -> None:
-        self.attempts = attempts
-
-    async def __call__(
-        self,
-        make_request: NextRequestMiddlewareType[TelegramType],
-        bot: Bot,
-        method: TelegramMethod[TelegramType],
-    ) -> Response[TelegramType]:
-        for attempt in range(1, self.attempts + 1):
-            try:
-                return await make_request(bot, method)
-            except TelegramRetryAfter as error:
-                if attempt == self.attempts:
-                    raise
-                log.warning("429 on %s: retrying in %ss", type(method).__name__, error.retry_after)
-                await asyncio.sleep(error.retry_after + 0.05)
-        raise AssertionError("unreachable")

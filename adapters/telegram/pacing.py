@@ -1,21 +1,33 @@
-"""Keeping within Telegram's rate limits before Telegram has to refuse anything.
+"""Keeping within Telegram's rate limits before Telegram has to refuse anything, and waiting
+out its 429s when it refuses anyway. Every outgoing send or edit passes through here (a
+request middleware), so replies, announcements and reminders share one budget.
 
-Token buckets, one overall (about 30 messages/s), one per private chat (about 1/s, small
-bursts allowed) and one per group chat (20 a minute). Every outgoing send or edit reserves a
-slot here first (a request middleware), so replies, announcements and reminders all share one
-budget. A 429 that still happens is waited out by RetryAfterMiddleware.
+- Overall: at most `per_second` sends whose answers came back within any one second. A sliding
+  window over completed sends, not a token bucket: a bucket lets `burst + rate` through in a
+  second after a pause, about twice the limit, and Telegram then answers 429 and goes silent.
+  Counting completions also keeps network jitter from packing two windows' sends into one.
+- Per chat: a small token bucket (about 1 message/s in a private chat with bursts of 3, so a
+  card and its map arrive together; 20 a minute in a group chat).
+- A 429 holds its scope (that chat, or the whole bot) for its `retry_after`: the request is
+  retried after it, and no other sender uses the scope meanwhile.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
+from collections import deque
 from dataclasses import dataclass, field
 
 from aiogram import Bot
 from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
+from aiogram.exceptions import TelegramRetryAfter
 from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
+
+log = logging.getLogger(__name__)
+HOLD_MARGIN = 0.05  # seconds beyond retry_after, so a retry never arrives a hair early
 
 
 @dataclass
@@ -25,14 +37,34 @@ class Bucket:
     tokens: float = -1.0
     stamp: float = 0.0
 
-    def reserve(self, now: float) -> float:
-        """Take a token; return when it is available (possibly in the future)."""
+    def ready_at(self, now: float) -> float:
         if self.tokens < 0:
             self.tokens, self.stamp = self.burst, now
         self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
         self.stamp = now
+        return now if self.tokens >= 1 else now + (1 - self.tokens) / self.rate
+
+    def take(self) -> None:
         self.tokens -= 1
-        return now if self.tokens >= 0 else now + (-self.tokens) / self.rate
+
+
+@dataclass
+class Window:
+    """At most `limit` requests in flight or completed within the last `period` seconds."""
+
+    limit: int
+    period: float = 1.0
+    completed: deque[float] = field(default_factory=deque)
+    in_flight: int = 0
+
+    def ready_at(self, now: float) -> float:
+        while self.completed and now - self.completed[0] >= self.period:
+            self.completed.popleft()
+        if len(self.completed) + self.in_flight < self.limit:
+            return now
+        if self.completed:
+            return self.completed[0] + self.period
+        return now + 0.01  # everything is in flight: look again shortly
 
 
 @dataclass
@@ -41,12 +73,13 @@ class Pacer:
     per_chat_per_second: float = 1.0
     chat_burst: float = 3.0
     group_per_minute: float = 20.0
-    overall: Bucket = field(init=False)
+    overall: Window = field(init=False)
     chats: dict[str, Bucket] = field(default_factory=dict)
+    holds: dict[str | None, float] = field(default_factory=dict)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def __post_init__(self) -> None:
-        self.overall = Bucket(self.per_second, max(1.0, self.per_second))
+        self.overall = Window(max(1, int(self.per_second)))
 
     def _bucket(self, chat_id: str) -> Bucket:
         bucket = self.chats.get(chat_id)
@@ -54,27 +87,42 @@ class Pacer:
             if len(self.chats) > 50_000:
                 self.chats.clear()  # idle buckets are full anyway; forgetting them is safe
             group = chat_id.startswith("-")
-            bucket = (
-                Bucket(self.group_per_minute / 60, self.chat_burst)
-                if group
-                else Bucket(self.per_chat_per_second, self.chat_burst)
-            )
-            self.chats[chat_id] = bucket
+            rate = self.group_per_minute / 60 if group else self.per_chat_per_second
+            bucket = self.chats[chat_id] = Bucket(rate, self.chat_burst)
         return bucket
 
-    async def wait(self, chat_id: str) -> None:
-        async with self.lock:
-            now = time.monotonic()
-            ready = max(self.overall.reserve(now), self._bucket(chat_id).reserve(now))
-        if ready > now:
+    async def acquire(self, chat_id: str) -> None:
+        while True:
+            async with self.lock:
+                now = time.monotonic()
+                bucket = self._bucket(chat_id)
+                ready = max(
+                    self.overall.ready_at(now),
+                    bucket.ready_at(now),
+                    self.holds.get(None, 0.0),
+                    self.holds.get(chat_id, 0.0),
+                )
+                if ready <= now:
+                    bucket.take()
+                    self.overall.in_flight += 1
+                    return
             await asyncio.sleep(ready - now)
+
+    def release(self) -> None:
+        self.overall.in_flight -= 1
+        self.overall.completed.append(time.monotonic())
+
+    def hold(self, chat_id: str | None, seconds: float) -> None:
+        until = time.monotonic() + seconds + HOLD_MARGIN
+        self.holds[chat_id] = max(self.holds.get(chat_id, 0.0), until)
 
 
 class PacingMiddleware(BaseRequestMiddleware):
-    """Applies the Pacer to every method that sends or edits a message in a chat."""
+    """Paces sends and edits through the Pacer; on a 429, holds the scope and retries."""
 
-    def __init__(self, pacer: Pacer) -> None:
+    def __init__(self, pacer: Pacer, attempts: int = 5) -> None:
         self.pacer = pacer
+        self.attempts = attempts
 
     async def __call__(
         self,
@@ -84,6 +132,20 @@ class PacingMiddleware(BaseRequestMiddleware):
     ) -> Response[TelegramType]:
         chat_id = getattr(method, "chat_id", None)
         name = type(method).__name__
-        if chat_id is not None and (name.startswith("Send") or name.startswith("Edit")):
-            await self.pacer.wait(str(chat_id))
-        return await make_request(bot, method)
+        paced = chat_id is not None and (name.startswith("Send") or name.startswith("Edit"))
+        for attempt in range(1, self.attempts + 1):
+            if paced:
+                await self.pacer.acquire(str(chat_id))
+            try:
+                return await make_request(bot, method)
+            except TelegramRetryAfter as error:
+                if attempt == self.attempts:
+                    raise
+                log.warning("429 on %s: holding for %ss", name, error.retry_after)
+                self.pacer.hold(str(chat_id) if chat_id is not None else None, error.retry_after)
+                if not paced:
+                    await asyncio.sleep(error.retry_after + HOLD_MARGIN)
+            finally:
+                if paced:
+                    self.pacer.release()
+        raise AssertionError("unreachable")

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from adapters.telegram.pacing import Pacer
 from core.chat import Services
 from core.scheduler import ReminderRunner
 from tests.emulators.telegram import TelegramEmulator
@@ -73,3 +74,26 @@ async def test_a_429_storm_delays_but_never_loses_or_repeats(tg: TelegramHarness
         assert len(reminders) == 1, person
     assert tg.emu.throttles, "the storm never happened"
     assert not tg.emu.early_retries, tg.emu.early_retries
+
+
+async def test_paced_fan_out_never_trips_the_platform_limit(sqlite_db, clock, settings) -> None:
+    """The emulator refuses more than 15 sends in any second; the pacer, set to the same
+    limit, must keep every reminder under it (no 429 at all), with nobody missed or doubled."""
+    async with TelegramEmulator() as emu:
+        emu.rate_limit(global_per_second=15, retry_after=1)
+        services = Services(db=sqlite_db, clock=clock, settings=settings)
+        tg = TelegramHarness(emu, services, pacer=Pacer(per_second=15))
+        await tg.start()
+        try:
+            await tg.say(emu.add_user(1, "Maya"), "/newgroup Hiking")
+            await tg.say(1, "/newevent hiking | Ridge | 2026-11-24 12:00 | Trailhead")
+            people = [emu.add_user(100 + n, f"P{n}") for n in range(40)]
+            for person in people:
+                await tg.say(person, "/signup 1")
+            clock.set(STARTS - timedelta(hours=24))
+            assert await ReminderRunner(services).run_due() == 40
+        finally:
+            await tg.stop()
+    assert emu.throttles == []
+    for person in people:
+        assert sum("Reminder" in (m["plain"] or "") for m in emu.messages(person.id)) == 1

@@ -1,4 +1,5 @@
-"""Activity commands: /newevent (a modal), /events, /event, /myevents, /who."""
+"""Activity commands: /newevent (a modal), /events, /event, /myevents, /who, /signup,
+/unsignup, /editevent, /cancelevent, /deliveries."""
 
 from __future__ import annotations
 
@@ -6,11 +7,16 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from adapters.discord.interactions import context_of, run_command, send_cards
+from adapters.discord.interactions import answer, context_of, run_command, send_cards
 from adapters.discord.options import activity_names, describe, group_names
+from core.cards import Reply
 from core.chat.events import create_from_fields
 from core.chat.registry import guarded
 from core.i18n import Translator
+from core.services import groups
+
+FIELD_NAMES = ("title", "time", "place", "fee", "capacity", "deadline", "description", "reminders")
+EDIT_FIELDS = [app_commands.Choice(name=name, value=name) for name in FIELD_NAMES]
 
 
 class NewEventModal(discord.ui.Modal):
@@ -37,27 +43,30 @@ class NewEventModal(discord.ui.Modal):
             self.add_item(field)
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
-        ctx = await context_of(interaction, shared=False)
-        reply = await guarded(
-            ctx,
-            lambda: create_from_fields(
-                ctx,
-                self.group,
-                self.name.value,
-                self.when.value,
-                self.place.value,
-                self.fee.value,
-                self.capacity.value,
-            ),
+        fields = [f.value for f in (self.name, self.when, self.place, self.fee, self.capacity)]
+        await answer(
+            interaction,
+            lambda ctx: guarded(ctx, lambda: create_from_fields(ctx, self.group, *fields)),
         )
-        await send_cards(interaction, reply.cards, ephemeral=True, deferred=False)
 
 
 class Events(commands.Cog):
     @app_commands.command(name="newevent", description=describe("newevent"))
     @app_commands.autocomplete(group=group_names)
     async def newevent(self, interaction: discord.Interaction, group: str) -> None:
+        """A modal must be the first response, so it cannot wait behind a deferral: only a
+        quick lookup comes first, so a mistyped group is said before the form is filled in."""
         ctx = await context_of(interaction, shared=False)
+
+        async def find() -> Reply:
+            async with ctx.uow(readonly=True) as uow:
+                await groups.find_group(uow, group)
+            return Reply()
+
+        checked = await guarded(ctx, find)
+        if checked.cards:
+            await send_cards(interaction, checked.cards, ephemeral=True, deferred=False)
+            return
         await interaction.response.send_modal(NewEventModal(group, ctx.t))
 
     @app_commands.command(name="events", description=describe("events"))
@@ -79,3 +88,36 @@ class Events(commands.Cog):
     @app_commands.autocomplete(activity=activity_names)
     async def who(self, interaction: discord.Interaction, activity: int) -> None:
         await run_command(interaction, f"/who {activity}")
+
+    @app_commands.command(name="signup", description=describe("signup"))
+    @app_commands.autocomplete(activity=activity_names)
+    async def signup(self, interaction: discord.Interaction, activity: int) -> None:
+        await run_command(interaction, f"/signup {activity}")
+
+    @app_commands.command(name="unsignup", description=describe("unsignup"))
+    @app_commands.autocomplete(activity=activity_names)
+    async def unsignup(self, interaction: discord.Interaction, activity: int) -> None:
+        await run_command(interaction, f"/unsignup {activity}")
+
+    @app_commands.command(name="editevent", description=describe("editevent"))
+    @app_commands.autocomplete(activity=activity_names)
+    @app_commands.choices(field=EDIT_FIELDS)
+    async def editevent(
+        self,
+        interaction: discord.Interaction,
+        activity: int,
+        field: app_commands.Choice[str],
+        value: str = "",
+    ) -> None:
+        # "|" ends the target in core's parsing, so the value after it is taken whole.
+        await run_command(interaction, f"/editevent {activity} | {field.value} {value}")
+
+    @app_commands.command(name="cancelevent", description=describe("cancelevent"))
+    @app_commands.autocomplete(activity=activity_names)
+    async def cancelevent(self, interaction: discord.Interaction, activity: int) -> None:
+        await run_command(interaction, f"/cancelevent {activity}")
+
+    @app_commands.command(name="deliveries", description=describe("deliveries"))
+    @app_commands.autocomplete(activity=activity_names)
+    async def deliveries(self, interaction: discord.Interaction, activity: int) -> None:
+        await run_command(interaction, f"/deliveries {activity}")

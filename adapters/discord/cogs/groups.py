@@ -1,4 +1,5 @@
-"""Group commands: /groups, /join, /leave, /mygroups, /newgroup, /bindgroup."""
+"""Group commands: /groups, /group, /join, /leave, /mygroups, /newgroup, /bindgroup, and the
+admin ones: /requests, /ban, /promote, /demote, /memberevents."""
 
 from __future__ import annotations
 
@@ -6,18 +7,25 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from adapters.discord.interactions import context_of, run_command, send_cards
+from adapters.discord.interactions import answer, run_command
 from adapters.discord.options import describe, group_names
 from core.cards import Reply, note
-from core.chat.registry import guarded
+from core.chat.registry import Context, guarded
 from core.i18n import N_
 from core.services import chats
+
+ON_OFF = [app_commands.Choice(name="on", value="on"), app_commands.Choice(name="off", value="off")]
 
 
 class Groups(commands.Cog):
     @app_commands.command(name="groups", description=describe("groups"))
     async def groups(self, interaction: discord.Interaction, search: str = "") -> None:
         await run_command(interaction, f"/groups {search}")
+
+    @app_commands.command(name="group", description=describe("group"))
+    @app_commands.autocomplete(group=group_names)
+    async def group(self, interaction: discord.Interaction, group: str) -> None:
+        await run_command(interaction, f"/group {group}")
 
     @app_commands.command(name="join", description=describe("join"))
     @app_commands.autocomplete(group=group_names)
@@ -47,6 +55,38 @@ class Groups(commands.Cog):
             interaction, "/newgroup " + " | ".join(f.replace("|", "/") for f in fields)
         )
 
+    @app_commands.command(name="requests", description=describe("requests"))
+    @app_commands.autocomplete(group=group_names)
+    async def requests(self, interaction: discord.Interaction, group: str) -> None:
+        await run_command(interaction, f"/requests {group}")
+
+    @app_commands.command(name="ban", description=describe("ban"))
+    @app_commands.autocomplete(group=group_names)
+    async def ban(self, interaction: discord.Interaction, group: str, person: discord.User) -> None:
+        await run_command(interaction, f"/ban {group} | @{person.name}")
+
+    @app_commands.command(name="promote", description=describe("promote"))
+    @app_commands.autocomplete(group=group_names)
+    async def promote(
+        self, interaction: discord.Interaction, group: str, person: discord.User
+    ) -> None:
+        await run_command(interaction, f"/promote {group} | @{person.name}")
+
+    @app_commands.command(name="demote", description=describe("demote"))
+    @app_commands.autocomplete(group=group_names)
+    async def demote(
+        self, interaction: discord.Interaction, group: str, person: discord.User
+    ) -> None:
+        await run_command(interaction, f"/demote {group} | @{person.name}")
+
+    @app_commands.command(name="memberevents", description=describe("memberevents"))
+    @app_commands.autocomplete(group=group_names)
+    @app_commands.choices(allowed=ON_OFF)
+    async def memberevents(
+        self, interaction: discord.Interaction, group: str, allowed: app_commands.Choice[str]
+    ) -> None:
+        await run_command(interaction, f"/memberevents {group} | {allowed.value}")
+
     @app_commands.command(
         name="bindgroup",
         description=app_commands.locale_str(
@@ -57,13 +97,16 @@ class Groups(commands.Cog):
     async def bindgroup(self, interaction: discord.Interaction, group: str) -> None:
         """Both checks matter: a server manager who is not a group admin could hijack a group's
         announcements, and a group admin who is not a manager could spam someone's server."""
-        ctx = await context_of(interaction, shared=False)
         if interaction.guild is None or not interaction.permissions.manage_guild:
-            text = ctx.t("Only people who manage this server can do that, in a server channel.")
-            await send_cards(interaction, [note(text)], ephemeral=True, deferred=False)
+
+            async def refuse(ctx: Context) -> Reply:
+                text = ctx.t("Only people who manage this server can do that, in a server channel.")
+                return Reply(cards=[note(text)])
+
+            await answer(interaction, refuse)
             return
 
-        async def bind() -> Reply:
+        async def bind(ctx: Context) -> Reply:
             async with ctx.uow() as uow:
                 found = await chats.bind_home_chat(
                     uow,
@@ -79,5 +122,4 @@ class Groups(commands.Cog):
             )
             return Reply(cards=[note(text)])
 
-        reply = await guarded(ctx, bind)
-        await send_cards(interaction, reply.cards, ephemeral=True, deferred=False)
+        await answer(interaction, lambda ctx: guarded(ctx, lambda: bind(ctx)))

@@ -1,4 +1,4 @@
-"""Post commands: /post, /posts, /reply."""
+"""Post commands: /post, /posts, /reply, /replies."""
 
 from __future__ import annotations
 
@@ -23,4 +23,9 @@ class Posts(commands.Cog):
 
     @app_commands.command(name="reply", description=describe("reply"))
     async def reply(self, interaction: discord.Interaction, post: int, text: str) -> None:
-        await run_command(interaction, f"/reply {post} {text}")
+        # "|" ends the target in core's parsing, so the text after it is taken whole.
+        await run_command(interaction, f"/reply {post} | {text}")
+
+    @app_commands.command(name="replies", description=describe("replies"))
+    async def replies(self, interaction: discord.Interaction, post: int) -> None:
+        await run_command(interaction, f"/replies {post}")
