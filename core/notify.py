@@ -69,6 +69,8 @@ async def deliver(db, notifiers: dict[str, Notifier], notices: list[Notice]) -> 
             )
         except DeliveryFailed as error:
             log.warning("notice to person %s failed: %s", notice.person_id, error.reason)
+        except Exception:  # a notifier bug must not hide an action that is already committed
+            log.exception("notice to person %s failed unexpectedly", notice.person_id)
 
 
 async def announce(db, notifiers: dict[str, Notifier], announcements: list[Announcement]) -> None:
@@ -91,6 +93,8 @@ async def announce(db, notifiers: dict[str, Notifier], announcements: list[Annou
                     chat.chat_id,
                     error.reason,
                 )
+            except Exception:
+                log.exception("announcement to %s chat %s failed", chat.platform, chat.chat_id)
 
 
 async def mention_in_home_chat(
@@ -129,5 +133,8 @@ async def mention_in_home_chat(
         await notifier.post(home.chat_id, card)
     except DeliveryFailed as error:
         log.warning("mention in home chat %s failed: %s", home.chat_id, error.reason)
+        return False
+    except Exception:
+        log.exception("mention in home chat %s failed", home.chat_id)
         return False
     return True

@@ -23,9 +23,9 @@ from apscheduler.triggers.date import DateTrigger
 from core.chat.registry import Services
 from core.i18n import Translator
 from core.models import DeliveryStatus, ReminderStatus
-from core.notify import DeliveryFailed, mention_in_home_chat, recipient
+from core.notify import DeliveryFailed, mention_in_home_chat
 from core.services import reminders
-from core.services.reminders import Firing
+from core.services.reminders import Firing, Recipient
 from core.views import reminder_card
 
 log = logging.getLogger(__name__)
@@ -130,7 +130,9 @@ class ReminderRunner:
     async def fire(self, reminder_id: int) -> int:
         db, clock = self.services.db, self.services.clock
         async with db.uow() as uow:
-            firing = await reminders.prepare(uow, reminder_id, clock.now())
+            firing = await reminders.prepare(
+                uow, reminder_id, clock.now(), frozenset(self.services.notifiers)
+            )
         if firing.outcome == "skipped":
             log.warning(
                 "reminder %s of activity %s skipped: the activity had already started",
@@ -140,12 +142,17 @@ class ReminderRunner:
         if firing.outcome != "fire":
             return 0
         sent = 0
-        for person_id in firing.recipients:
+        for recipient in firing.recipients:
             async with db.uow() as uow:
-                delivery_id = await reminders.record(uow, firing, person_id, clock.now())
+                delivery_id = await reminders.record(
+                    uow,
+                    firing,
+                    recipient.person.id,
+                    clock.now(),  # type: ignore[arg-type]
+                )
             if delivery_id is None:
                 continue
-            status, platform, reason = await self._deliver(firing, person_id)
+            status, platform, reason = await self._deliver(firing, recipient)
             sent += status == DeliveryStatus.SENT
             async with db.uow() as uow:
                 await reminders.mark(
@@ -156,20 +163,26 @@ class ReminderRunner:
         return sent
 
     async def _deliver(
-        self, firing: Firing, person_id: int
+        self, firing: Firing, recipient: Recipient
     ) -> tuple[DeliveryStatus, str | None, str | None]:
         notifiers = self.services.notifiers
-        found = await recipient(self.services.db, person_id, notifiers)
-        if found is None:
+        person, identity = recipient.person, recipient.identity
+        if identity is None:
             return DeliveryStatus.FAILED, None, "no account the bot can reach"
-        person, identity = found
         event = firing.event
         assert event is not None
         remaining = event.starts_at - self.services.clock.now()
         card = reminder_card(event, remaining, person.timezone, Translator(person.locale))
         try:
             await notifiers[identity.platform].send(identity, card)
-        except DeliveryFailed as error:
+        except Exception as error:  # recorded either way: the run goes on to the next person
+            if not isinstance(error, DeliveryFailed):
+                log.exception("reminder to person %s failed unexpectedly", person.id)
+                return (
+                    DeliveryStatus.FAILED,
+                    identity.platform,
+                    f"unexpected error: {error!r}"[:300],
+                )
             mentioned = await mention_in_home_chat(
                 self.services.db, notifiers, event, identity, person.display_name
             )

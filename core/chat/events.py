@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from core.actions import Act, Action
 from core.cards import Announcement, Card, Notice, Reply, bold, italic, moment, note, plain
-from core.chat.args import fields, number, target_and_rest
+from core.chat.args import fields, number
 from core.chat.registry import Context, command, on_action
 from core.durations import format_duration
 from core.errors import forbidden, invalid
@@ -280,7 +280,7 @@ EDIT_FIELDS = {
 )
 async def editevent_command(ctx: Context, args: str) -> Reply:
     event_id = _event_id(ctx, args, "/editevent 3 capacity 20")
-    _, field_and_value = target_and_rest(args)
+    _, _, field_and_value = args.strip().partition(" ")  # the number has no spaces
     field_name, _, value = field_and_value.partition(" ")
     name = EDIT_FIELDS.get(field_name.lower())
     if name is None:

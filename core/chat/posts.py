@@ -89,7 +89,7 @@ def _post_id(args: str, example: str) -> int:
 )
 async def reply_command(ctx: Context, args: str) -> Reply:
     post_id = _post_id(args, "/reply 12 Thanks, see you there!")
-    _, body = target_and_rest(args)
+    _, _, body = args.strip().partition(" ")  # the number has no spaces; the text may have "|"
     async with ctx.uow() as uow:
         await posts.reply(uow, ctx.clock, ctx.me, post_id, body)
     return await _replies(ctx, post_id)

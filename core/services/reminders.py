@@ -8,7 +8,7 @@ people with a confirmed seat are reminded.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -21,6 +21,7 @@ from core.models import (
     DeliveryStatus,
     Event,
     EventStatus,
+    Identity,
     Person,
     Registration,
     RegistrationStatus,
@@ -184,13 +185,38 @@ class Firing:
     reminder: Reminder
     event: Event | None
     outcome: str  # fire | cancelled | skipped | superseded
-    recipients: list[int]
+    recipients: list[Recipient] = field(default_factory=list)
 
 
-async def prepare(uow: UnitOfWork, reminder_id: int, now: datetime) -> Firing:
+@dataclass(frozen=True)
+class Recipient:
+    person: Person
+    identity: Identity | None  # their first account on a platform we can send to, if any
+
+
+async def _recipients(
+    uow: UnitOfWork, people: list[Person], platforms: frozenset[str]
+) -> list[Recipient]:
+    """Each person with their first reachable account, in one query for the whole roster."""
+    ids = [p.id for p in people]
+    accounts: dict[int, Identity] = {}
+    if ids and platforms:
+        rows = await uow.session.exec(
+            select(Identity)
+            .where(Identity.person_id.in_(ids), Identity.platform.in_(platforms))  # type: ignore[attr-defined]
+            .order_by(Identity.id)
+        )
+        for identity in rows.all():
+            accounts.setdefault(identity.person_id, identity)
+    return [Recipient(p, accounts.get(p.id)) for p in people]  # type: ignore[arg-type]
+
+
+async def prepare(
+    uow: UnitOfWork, reminder_id: int, now: datetime, platforms: frozenset[str] = frozenset()
+) -> Firing:
     """Decide what a claimed reminder does. Recipients are computed now, not when it was
     scheduled: late sign-ups are included, cancellations and opted-out people are not, and
-    anyone already recorded for this reminder is left out."""
+    anyone already recorded for this reminder is left out. `platforms`: where we can send."""
     reminder = await uow.session.get(Reminder, reminder_id)
     event = await uow.session.get(Event, reminder.event_id) if reminder else None
     if reminder is None or event is None or event.status == EventStatus.CANCELLED:
@@ -222,11 +248,11 @@ async def prepare(uow: UnitOfWork, reminder_id: int, now: datetime) -> Firing:
         ).all()
     )
     people = [
-        p.id
+        p
         for p in await _confirmed_people(uow, event.id)  # type: ignore[arg-type]
         if p.id not in done and wants(p, event, offset)
     ]
-    return Firing(reminder, event, "fire", people)  # type: ignore[arg-type]
+    return Firing(reminder, event, "fire", await _recipients(uow, people, platforms))
 
 
 async def record(uow: UnitOfWork, firing: Firing, person_id: int, now: datetime) -> int | None:

@@ -320,3 +320,10 @@ async def test_private_group_through_the_chat(chat: Chat) -> None:
     reply = await chat.say("olga", "/groups")
     assert "Secret (secret) 🔒" in reply.text
     assert "mat" not in (await chat.say("olga", "/group secret")).text
+
+
+async def test_a_reply_keeps_every_character_it_was_given(chat: Chat) -> None:
+    await chat.say("maya", "/newgroup Hiking")
+    await chat.say("maya", "/post hiking Trail report")
+    reply = await chat.say("maya", "/reply 1 left | right, both muddy")
+    assert "left | right, both muddy" in reply.text

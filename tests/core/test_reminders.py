@@ -176,7 +176,7 @@ async def test_a_crash_mid_send_never_sends_twice(chat: Chat, services, clock, n
     async with services.db.uow() as uow:
         firing = await reminders.prepare(uow, claimed.id, clock.now())
     async with services.db.uow() as uow:
-        assert await reminders.record(uow, firing, firing.recipients[0], clock.now())
+        assert await reminders.record(uow, firing, firing.recipients[0].person.id, clock.now())
     runner = ReminderRunner(services, worker="alive", lease=lease)
     assert await runner.run_due() == 0  # still leased to the dead process
     clock.advance(lease + timedelta(seconds=1))

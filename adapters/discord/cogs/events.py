@@ -110,7 +110,7 @@ class Events(commands.Cog):
         value: str = "",
     ) -> None:
         # "|" ends the target in core's parsing, so the value after it is taken whole.
-        await run_command(interaction, f"/editevent {activity} | {field.value} {value}")
+        await run_command(interaction, f"/editevent {activity} {field.value} {value}")
 
     @app_commands.command(name="cancelevent", description=describe("cancelevent"))
     @app_commands.autocomplete(activity=activity_names)

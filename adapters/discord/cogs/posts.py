@@ -24,7 +24,7 @@ class Posts(commands.Cog):
     @app_commands.command(name="reply", description=describe("reply"))
     async def reply(self, interaction: discord.Interaction, post: int, text: str) -> None:
         # "|" ends the target in core's parsing, so the text after it is taken whole.
-        await run_command(interaction, f"/reply {post} | {text}")
+        await run_command(interaction, f"/reply {post} {text}")
 
     @app_commands.command(name="replies", description=describe("replies"))
     async def replies(self, interaction: discord.Interaction, post: int) -> None:

@@ -1,0 +1,482 @@
+"""The Discord adapter end to end: the real discord.py CommunityBot over HTTP and WebSocket
+against the local Discord emulator, with a real SQLite database behind the core."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import re
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+
+import adapters.discord.interactions as interactions
+from core.chat import Services
+from tests.discord_harness import (
+    CHANNEL,
+    GUILD,
+    Answer,
+    DiscordHarness,
+    errors_logged,
+    markdown_of,
+    text_of,
+)
+from tests.emulators.discord import BOT_ID, FLAG_EPHEMERAL, EmuUser
+from tests.support import Chat
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+WHEN = "Date and time (YYYY-MM-DD HH:MM)"
+
+
+@pytest.fixture(autouse=True)
+def no_errors_logged(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """Fail on handler exceptions, pending tasks and unclosed sessions logged in the test."""
+    yield
+    gc.collect()
+    records = [*caplog.get_records("setup"), *caplog.get_records("call"), *caplog.records]
+    assert not errors_logged(records)
+
+
+@pytest.fixture
+async def dc(sqlite_db, clock, settings) -> AsyncIterator[DiscordHarness]:
+    services = Services(db=sqlite_db, clock=clock, settings=settings)
+    async with DiscordHarness.running(services) as harness:
+        yield harness
+
+
+async def new_event(
+    dc: DiscordHarness,
+    user: EmuUser,
+    title: str = "Ridge walk",
+    *,
+    when: str = "2026-12-06 07:30",
+    seats: int | str = "",
+    group: str = "hiking",
+) -> Answer:
+    """/newevent opens the modal; the person fills it in and submits it."""
+    opened = await dc.slash(user, "newevent", group=group)
+    assert opened.callback.type == 9, opened  # MODAL
+    fields = {"Title": title, WHEN: when, "Place": "Trailhead", "Seats": str(seats)}
+    return await dc.submit_modal(user, fields)
+
+
+async def community(dc: DiscordHarness, capacity: int = 2) -> EmuUser:
+    """Maya (she manages the server) runs a hiking group with one activity."""
+    maya = dc.add_user(1, "Maya", manager=True)
+    created = await dc.slash(maya, "newgroup", name="Hiking", description="Weekend hikes")
+    assert "Hiking" in created.text
+    assert "Activity #1 created" in (await new_event(dc, maya, seats=capacity)).text
+    return maya
+
+
+def bot_messages(dc: DiscordHarness, *channels: int) -> list[dict]:
+    return [
+        message
+        for channel in channels
+        for message in dc.emu.messages(channel)
+        if message["author"]["id"] == str(BOT_ID)
+    ]
+
+
+# --------------------------------------------------------------------------------------------
+# Connecting, commands, autocomplete
+
+
+async def test_ready_and_guild_create_and_commands_synced_to_the_server(
+    dc: DiscordHarness,
+) -> None:
+    bot = dc.bot
+    assert bot is not None and bot.is_ready()
+    guild = bot.get_guild(GUILD)
+    assert guild is not None and guild.name == "Community"
+    assert guild.get_channel(CHANNEL) is not None
+    assert bot.user is not None and bot.user.id == BOT_ID
+    sent = [f.t for f in dc.emu.gateway_log if f.direction == "out" and f.op == 0]
+    assert sent[:2] == ["READY", "GUILD_CREATE"]
+    assert dc.emu.identifies[0]["token"] and not dc.emu.identifies[0]["intents"] & (1 << 15)
+
+    names = {command["name"] for command in dc.emu.commands(GUILD)}
+    assert {"join", "newevent", "event", "post", "bindgroup", "replies", "signup"} <= names
+    assert dc.emu.commands() == []  # guild_ids: synced to the server, nothing global
+    assert "discord" in dc.services.notifiers
+
+
+async def test_join_with_group_name_autocomplete(dc: DiscordHarness) -> None:
+    maya = dc.add_user(1, "Maya")
+    await dc.slash(maya, "newgroup", name="Hiking", description="Weekend hikes")
+    await dc.slash(maya, "newgroup", name="Board games")
+    ana = dc.add_user(2, "Ana")
+
+    choices = await dc.autocomplete(ana, "join", group="hik")
+    assert [(c["name"], c["value"]) for c in choices] == [("Hiking", "hiking")]
+    assert {c["name"] for c in await dc.autocomplete(ana, "join", group="")} == {
+        "Hiking",
+        "Board games",
+    }
+
+    joined = await dc.slash(ana, "join", group=choices[0]["value"])
+    assert joined.callback.type == 4 and joined.ephemeral
+    assert "Welcome to Hiking" in joined.text
+    assert "Hiking" in (await dc.slash(ana, "mygroups")).text
+
+
+# --------------------------------------------------------------------------------------------
+# Activities: buttons, waitlist, the modal
+
+
+async def test_sign_up_click_edits_the_card_in_place_and_toasts(dc: DiscordHarness) -> None:
+    await community(dc)
+    ana = dc.add_user(2, "Ana")
+    choices = await dc.autocomplete(ana, "event", activity="ridge")
+    assert [(c["name"], c["value"]) for c in choices] == [("#1 Ridge walk", 1)]
+    shown = await dc.slash(ana, "event", activity=choices[0]["value"])
+    card = shown.message
+    assert not card["flags"] & FLAG_EPHEMERAL  # /event posts the card in the channel
+    assert "Ridge walk" in text_of(card) and "0/2 going" in text_of(card)
+
+    clicked = await dc.click(ana, card, "Sign up")
+    edit, toast = clicked
+    assert (edit.kind, edit.type) == ("callback", 7)  # UPDATE_MESSAGE, with the new embed
+    assert "1/2 going" in markdown_of(edit.data)
+    assert (toast.kind, toast.content, toast.ephemeral) == ("followup", "You're in!", True)
+    now = dc.current(card)
+    assert "1/2 going" in text_of(now) and now["edited_timestamp"] is not None
+    assert dc.emu.buttons(now) == dc.emu.buttons(card)  # the buttons stay
+
+    again = await dc.click(ana, now, "Sign up")
+    assert again[-1].content == "Already signed up."
+
+
+async def test_waitlist_then_a_cancellation_promotes_the_next_with_a_dm(
+    dc: DiscordHarness,
+) -> None:
+    await community(dc, capacity=1)
+    ana, ben = dc.add_user(2, "Ana"), dc.add_user(3, "Ben")
+    ana_card = (await dc.slash(ana, "event", activity=1)).message
+    await dc.click(ana, ana_card, "Sign up")
+    ben_card = (await dc.slash(ben, "event", activity=1)).message
+    waiting = await dc.click(ben, ben_card, "Sign up")
+    assert waiting[-1].content == "It's full: you're #1 on the waitlist."
+    assert "1 on the waitlist" in text_of(dc.current(ben_card))
+    assert dc.dms(ben) == []
+
+    cancelled = await dc.click(ana, ana_card, "Cancel")
+    assert cancelled[-1].content == "Your sign-up is cancelled."
+    [promoted] = dc.dms(ben)
+    assert "a seat opened up" in text_of(promoted) and "Ridge walk" in text_of(promoted)
+    assert dc.emu.allowed_mentions_of(promoted) == {"parse": []}
+    # The DM's buttons work like any card's.
+    who = await dc.click(ben, promoted, "Who's going")
+    assert "Ben" in who.text and who.ephemeral
+
+
+async def test_newevent_modal_creates_an_activity(dc: DiscordHarness) -> None:
+    maya = dc.add_user(1, "Maya")
+    await dc.slash(maya, "newgroup", name="Hiking")
+    opened = await dc.slash(maya, "newevent", group="hiking")
+    modal = opened.callback
+    assert (modal.type, modal.data["title"]) == (9, "New activity")
+    created = await dc.submit_modal(
+        maya,
+        {"Title": "Night walk", WHEN: "2026-12-06 19:00", "Place": "Old town", "Fee": "5 EUR"},
+    )
+    assert created.ephemeral
+    assert "Activity #1 created" in created.text
+    assert "Night walk" in created.text and "5 EUR" in created.text
+    assert "<t:" in markdown_of(created[0].data) + markdown_of(created[-1].data)
+    assert "Night walk" in (await dc.slash(maya, "events")).text
+
+
+async def test_newevent_for_an_unknown_group_says_so_before_the_form(
+    dc: DiscordHarness,
+) -> None:
+    answer = await dc.slash(dc.add_user(1, "Maya"), "newevent", group="nope")
+    assert answer.callback.type == 4 and answer.ephemeral  # a message, not the modal
+    assert "No group called “nope”" in answer.text
+
+
+async def test_a_bad_date_in_the_modal_gets_the_same_words_as_everywhere(
+    dc: DiscordHarness,
+) -> None:
+    maya = dc.add_user(1, "Maya")
+    await dc.slash(maya, "newgroup", name="Hiking")
+    await dc.slash(maya, "newevent", group="hiking")
+    refused = await dc.submit_modal(
+        maya, {"Title": "Night walk", WHEN: "tomorrow-ish", "Place": "Old town"}
+    )
+    console = await Chat(dc.services).say(
+        "Maya", "/newevent hiking | Night walk | tomorrow-ish | X"
+    )
+    assert "I can't read the time “tomorrow-ish”. Use YYYY-MM-DD HH:MM" in console.text
+    assert refused.text.strip() == console.text.strip()
+    assert refused.ephemeral
+    assert "No upcoming activities" in (await dc.slash(maya, "events")).text
+
+
+async def test_a_card_posted_before_a_restart_still_works_after_it(dc: DiscordHarness) -> None:
+    await community(dc)
+    ana = dc.add_user(2, "Ana")
+    card = (await dc.slash(ana, "event", activity=1)).message
+    identifies = len(dc.emu.identifies)
+
+    await dc.restart()
+    assert len(dc.emu.identifies) == identifies + 1  # a new client, a new session
+
+    clicked = await dc.click(ana, card, "Sign up")
+    assert clicked.callback.type == 7
+    assert clicked[-1].content == "You're in!"
+    assert "1/2 going" in text_of(dc.current(card))
+
+
+# --------------------------------------------------------------------------------------------
+# User text: mentions, markdown, length
+
+
+async def test_everyone_in_user_text_pings_nobody(dc: DiscordHarness) -> None:
+    maya = dc.add_user(1, "Maya", manager=True)
+    await dc.slash(maya, "newgroup", name="Hiking")
+    assert "now the home of Hiking" in (await dc.slash(maya, "bindgroup", group="hiking")).text
+    loud = f"@everyone @here free pizza <@2> <@&{GUILD}>"
+    await dc.slash(maya, "post", group="hiking", text=loud)
+    await new_event(dc, maya, "@everyone party")
+    ana = dc.add_user(2, "Ana")
+    await dc.slash(ana, "event", activity=1)
+
+    messages = bot_messages(dc, CHANNEL)
+    assert len(messages) >= 4  # two announcements and the answers
+    texts = "\n".join(text_of(m) for m in messages)
+    assert "@everyone @here free pizza <@2>" in texts and "@everyone party" in texts
+    for message in messages:
+        assert dc.emu.allowed_mentions_of(message) == {"parse": []}, text_of(message)
+        assert message["mention_everyone"] is False
+        assert message["mentions"] == [] and message["mention_roles"] == []
+
+
+async def test_markdown_in_user_text_shows_as_written(dc: DiscordHarness) -> None:
+    maya = dc.add_user(1, "Maya")
+    await dc.slash(maya, "newgroup", name="Hiking")
+    title = "**bold** _x_ <@1> `code`"
+    await new_event(dc, maya, title)
+    card = (await dc.slash(maya, "event", activity=1)).message
+    raw = markdown_of(card)
+    assert r"\*\*bold\*\* \_x\_ \<@1> \`code\`" in raw  # escaped, inside the bold title
+    assert title in text_of(card)
+
+
+async def test_a_long_post_is_split_within_embed_limits(dc: DiscordHarness) -> None:
+    maya = dc.add_user(1, "Maya")
+    await dc.slash(maya, "newgroup", name="Hiking")
+    # 4000 characters (the most a post takes) whose markdown escapes double its length.
+    body = ("*snow* _ice_ " * 400)[:4000].strip()
+    assert "Posted." in (await dc.slash(maya, "post", group="hiking", text=body)).text
+    for n in range(3):
+        await dc.slash(maya, "reply", post=1, text=f"reply {n} " + "~|" * 900)
+    answer = await dc.slash(maya, "replies", post=1)
+
+    refused = [call for call in dc.emu.calls if not call.ok]
+    assert refused == [], [str(call) for call in refused]
+    messages = answer.messages
+    embeds = [embed for message in messages for embed in message["embeds"]]
+    assert len(embeds) >= 3
+    assert all(len(embed["description"]) <= 4096 for embed in embeds)
+    assert all(sum(len(e["description"]) for e in m["embeds"]) <= 6000 for m in messages)
+    shown = " ".join(" ".join(text_of(m) for m in messages).split())
+    assert body in shown  # all of it, in order
+    assert "reply 2 " + "~|" * 900 in shown
+    assert dc.emu.buttons(messages[-1])  # the buttons come with the last message
+
+
+async def test_pipes_in_typed_text_are_kept(dc: DiscordHarness) -> None:
+    """Core splits a command's target from its text at the first "|"; the cogs put one there,
+    so a "|" inside the text stays text."""
+    maya = await community(dc)
+    await dc.slash(maya, "post", group="hiking", text="Boots | poles | water")
+    assert "Boots | poles | water" in (await dc.slash(maya, "replies", post=1)).text
+    replied = await dc.slash(maya, "reply", post=1, text="Snacks | maps")
+    assert "Maya: Snacks | maps" in replied.text
+    edited = await dc.slash(maya, "editevent", activity=1, field="description", value="Bring A | B")
+    assert "Bring A | B" in (await dc.slash(maya, "event", activity=1)).text, edited.text
+
+
+# --------------------------------------------------------------------------------------------
+# Language
+
+
+async def test_chinese_speakers_get_chinese_and_commands_are_localized(
+    dc: DiscordHarness,
+) -> None:
+    await community(dc)
+    li = dc.add_user(5, "Li", locale="zh-CN")
+    assert CJK.search((await dc.slash(li, "help")).text)
+    card = (await dc.slash(li, "event", activity=1)).message
+    labels = [label for label, _ in dc.emu.buttons(card)]
+    assert labels and all(CJK.search(label or "") for label in labels), labels
+    clicked = await dc.click(li, card, labels[0])
+    assert CJK.search(clicked[-1].content or ""), clicked[-1].content
+    opened = await dc.slash(li, "newevent", group="hiking")
+    assert CJK.search(opened.callback.data["title"])
+    submitted = await dc.submit_modal(li, ["x", "2026-12-06 07:30", "y"])
+    assert CJK.search(submitted.text), submitted.text  # created, or refused, in Chinese
+
+    commands = {c["name"]: c for c in dc.emu.commands(GUILD)}
+    for name in ("join", "events", "post", "bindgroup"):
+        localized = (commands[name].get("description_localizations") or {}).get("zh-CN")
+        assert localized and CJK.search(localized), (name, commands[name])
+    assert not CJK.search(commands["join"]["description"])  # English by default
+
+
+# --------------------------------------------------------------------------------------------
+# Forged clicks and permissions
+
+
+async def test_forged_custom_ids_change_nothing_and_are_answered(dc: DiscordHarness) -> None:
+    maya = await community(dc)
+    ana = dc.add_user(2, "Ana")
+    card = (await dc.slash(ana, "event", activity=1)).message
+    await dc.slash(maya, "post", group="hiking", text="Trail report")
+
+    async def forged(custom_id: str) -> Answer:
+        answer = await dc.forge(ana, card, custom_id)
+        assert answer and answer.ephemeral, (custom_id, answer)
+        assert answer.callback.type == 4, answer  # a new ephemeral message, no edit
+        return answer
+
+    assert "No activity #999. Try /events" in (await forged("cl:su:999")).text
+    assert "Only admins of Hiking can do that." in (await forged("cl:ap:1:1")).text
+    assert "You are not signed up for this activity." in (await forged("cl:cx:1")).text
+    assert "Only admins of Hiking can do that." in (await forged("cl:pn:1")).text
+    assert "Only the author or a group admin" in (await forged("cl:dp:1")).text
+    assert (await forged("cl:zz:1")).text == "That button no longer works."
+    assert (await forged("cl:su:1:2:3")).text == "That button no longer works."
+    assert (await forged("garbage")).text == "That button no longer works."
+    now = dc.current(card)
+    assert "0/2 going" in text_of(now) and now["edited_timestamp"] is None
+    assert "Trail report" in (await dc.slash(ana, "posts", group="hiking")).text
+
+
+async def test_bindgroup_needs_manage_server(dc: DiscordHarness) -> None:
+    maya = dc.add_user(1, "Maya", manager=True)
+    await dc.slash(maya, "newgroup", name="Hiking")
+    zoe = dc.add_user(9, "Zoe")
+    refused = await dc.slash(zoe, "bindgroup", group="hiking")
+    assert "Only people who manage this server can do that" in refused.text
+    assert refused.ephemeral
+    await dc.slash(maya, "post", group="hiking", text="Not announced: no home yet")
+    assert not [m for m in bot_messages(dc, CHANNEL) if not m["flags"] & FLAG_EPHEMERAL]
+
+    bound = await dc.slash(maya, "bindgroup", group="hiking")
+    assert "now the home of Hiking" in bound.text
+    before = {m["id"] for m in dc.emu.messages(CHANNEL)}
+    await new_event(dc, maya, "Ridge")
+    [announced] = [
+        m
+        for m in dc.emu.messages(CHANNEL)
+        if m["id"] not in before and not m["flags"] & FLAG_EPHEMERAL
+    ]
+    assert "Ridge" in text_of(announced)
+    clicked = await dc.click(zoe, announced, "Sign up")
+    assert clicked[-1].content == "You're in!"
+    assert "1/" in text_of(dc.current(announced)) or "1 going" in text_of(dc.current(announced))
+
+
+async def test_admin_commands_take_a_discord_user(dc: DiscordHarness) -> None:
+    maya = await community(dc)
+    ana = dc.add_user(2, "Ana")
+    await dc.slash(ana, "join", group="hiking")
+    promoted = await dc.slash(maya, "promote", group="hiking", person=ana)
+    assert "Ana is now an admin of Hiking." in promoted.text
+    refused = await dc.slash(ana, "demote", group="hiking", person=maya)
+    assert "⚠️" in refused.text and refused.ephemeral  # only the owner may
+
+
+async def test_closed_dms_make_a_promotion_fail_quietly(
+    dc: DiscordHarness, caplog: pytest.LogCaptureFixture
+) -> None:
+    await community(dc, capacity=1)
+    ana, ben = dc.add_user(2, "Ana"), dc.add_user(3, "Ben", dms_open=False)
+    card = (await dc.slash(ana, "event", activity=1)).message
+    await dc.click(ana, card, "Sign up")
+    await dc.click(ben, card, "Sign up")
+
+    cancelled = await dc.click(ana, card, "Cancel")
+    assert cancelled[-1].content == "Your sign-up is cancelled."
+    assert dc.dms(ben) == []
+    refused = [c for c in dc.emu.calls if c.status == 403]
+    assert refused and refused[0].error["code"] == 50007
+    assert any("direct messages closed" in r.getMessage() for r in caplog.records)
+    assert "Ben" in (await dc.slash(ana, "who", activity=1)).text  # Ben got the seat
+
+
+# --------------------------------------------------------------------------------------------
+# Slow work
+
+
+async def test_slow_click_is_deferred_then_answered(
+    dc: DiscordHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await community(dc)
+    ana = dc.add_user(2, "Ana")
+    card = (await dc.slash(ana, "event", activity=1)).message
+    gate = asyncio.Event()
+    real = interactions.handle_action
+
+    async def slow(ctx, payload):
+        await gate.wait()
+        return await real(ctx, payload)
+
+    monkeypatch.setattr(interactions, "DEFER_AFTER", 0.01)
+    monkeypatch.setattr(interactions, "handle_action", slow)
+    since = len(dc.emu.responses)
+    click = await dc.emu.click(ana, card, dc.emu.find_button(card, "Sign up"))
+    deferred = await dc.emu.wait_for_response(click, since=since)
+    assert (deferred.kind, deferred.type) == ("callback", 6)  # DEFERRED_UPDATE_MESSAGE
+    gate.set()
+    answer = await dc.handled(click)
+
+    assert [(r.kind, r.type) for r in answer] == [
+        ("callback", 6),
+        ("edit", None),
+        ("followup", None),
+    ]
+    assert "1/2 going" in text_of(dc.current(card))
+    assert answer[-1].content == "You're in!" and answer[-1].ephemeral
+
+
+async def test_slow_command_is_deferred_then_answered(
+    dc: DiscordHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await community(dc)
+    gate = asyncio.Event()
+    real = interactions.handle_text
+
+    async def slow(ctx, text):
+        await gate.wait()
+        return await real(ctx, text)
+
+    monkeypatch.setattr(interactions, "DEFER_AFTER", 0.01)
+    monkeypatch.setattr(interactions, "handle_text", slow)
+    since = len(dc.emu.responses)
+    command = await dc.emu.slash(1, GUILD, CHANNEL, "events", {})
+    deferred = await dc.emu.wait_for_response(command, since=since)
+    assert (deferred.type, deferred.ephemeral) == (5, True)  # "thinking…", only for Maya
+    gate.set()
+    answer = await dc.handled(command)
+    assert [r.kind for r in answer][:2] == ["callback", "followup"]
+    assert "Ridge walk" in text_of(answer.message)
+    assert not answer.message["flags"] & (1 << 7)  # no longer loading
+
+
+async def test_an_unexpected_failure_still_gets_an_answer(
+    dc: DiscordHarness, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Core turns its own errors into answers; the adapter's safety net covers the rest."""
+
+    async def broken(ctx, text):
+        raise RuntimeError("a bug outside core's guard")
+
+    monkeypatch.setattr(interactions, "handle_text", broken)
+    answer = await dc.slash(dc.add_user(1, "Maya"), "help")
+    assert "Something went wrong on our side. Reference:" in answer.text and answer.ephemeral
+    [logged] = errors_logged(caplog.records)
+    assert logged.startswith("Discord interaction failed (ref ")
+    caplog.clear()  # expected here; the autouse check fails on any other
