@@ -32,9 +32,16 @@ class Act(StrEnum):
     APPROVE = "ap"
     REJECT = "rj"
     RELEASE = "rl"
+    NEARBY = "nb"
+    DISMISS = "dm"
+    HELLO = "hi"
+    ACCEPT_HELLO = "ha"
+    DECLINE_HELLO = "hd"
+    BLOCK = "bk"
+    REPORT = "ab"
 
 
-ARITY = {Act.GROUP_POSTS: 2, Act.APPROVE: 2, Act.REJECT: 2}
+ARITY = {Act.GROUP_POSTS: 2, Act.APPROVE: 2, Act.REJECT: 2, Act.NEARBY: 2, Act.DISMISS: 2}
 
 
 class BadAction(ValueError):

@@ -72,6 +72,12 @@ class Person(SQLModel, table=True):
     reminders_enabled: bool = True
     reminder_offsets: str | None = Field(default=None, max_length=128)
     created_at: datetime = Field(sa_column=utc_column())
+    # Discovery (all opt-in): a home location for /nearby, stated interests, and whether
+    # others may find this person in /companions.
+    latitude: float | None = None
+    longitude: float | None = None
+    interests: str = Field(default="", max_length=300)
+    discoverable: bool = False
 
 
 class Identity(SQLModel, table=True):
@@ -148,7 +154,10 @@ class Like(SQLModel, table=True):
 class Event(SQLModel, table=True):
     """An offline activity. `starts_at` is UTC; `timezone` is where it happens, for display."""
 
-    __table_args__ = (sa.Index("ix_event_group_start", "group_id", "starts_at"),)
+    __table_args__ = (
+        sa.Index("ix_event_group_start", "group_id", "starts_at"),
+        sa.Index("ix_event_latitude_longitude", "latitude", "longitude"),  # /nearby's box
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     group_id: int = Field(foreign_key="community_group.id")
@@ -267,3 +276,52 @@ class Delivery(SQLModel, table=True):
     reason: str | None = Field(default=None, max_length=300)
     created_at: datetime = Field(sa_column=utc_column())
     sent_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+
+
+class Dismissal(SQLModel, table=True):
+    """Something a person asked not to be recommended again (a group, post or activity)."""
+
+    __table_args__ = (sa.UniqueConstraint("person_id", "kind", "item_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    kind: str = Field(max_length=8)  # group | post | event
+    item_id: int
+
+
+class HelloStatus(StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+
+
+class Hello(SQLModel, table=True):
+    """A "Say hi" from one person to another; handles are revealed only once accepted."""
+
+    __table_args__ = (sa.UniqueConstraint("from_person", "to_person"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    from_person: int = Field(foreign_key="person.id")
+    to_person: int = Field(foreign_key="person.id", index=True)
+    status: str = Field(default=HelloStatus.PENDING, max_length=16)
+    created_at: datetime = Field(sa_column=utc_column())
+
+
+class Block(SQLModel, table=True):
+    """`person_id` never sees `blocked_id` in discovery again, and vice versa."""
+
+    __table_args__ = (sa.UniqueConstraint("person_id", "blocked_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    blocked_id: int = Field(foreign_key="person.id", index=True)
+
+
+class Report(SQLModel, table=True):
+    """A report for the operators to review (see docs/discovery.md)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    reporter_id: int = Field(foreign_key="person.id")
+    reported_id: int = Field(foreign_key="person.id", index=True)
+    reason: str = Field(default="", max_length=500)
+    created_at: datetime = Field(sa_column=utc_column())

@@ -10,6 +10,7 @@ from discord.ext import commands
 
 from adapters.discord.buttons import ActionButton, answer_unrouted
 from adapters.discord.cogs.account import Account
+from adapters.discord.cogs.discover import Discover
 from adapters.discord.cogs.events import Events
 from adapters.discord.cogs.groups import Groups
 from adapters.discord.cogs.posts import Posts
@@ -39,7 +40,7 @@ class CommunityBot(commands.Bot):
         self.guild_ids = guild_ids or []
 
     async def setup_hook(self) -> None:
-        for cog in (Groups(), Posts(), Events(), Account()):
+        for cog in (Groups(), Posts(), Events(), Discover(), Account()):
             await self.add_cog(cog)
         self.add_dynamic_items(ActionButton)  # cards posted before a restart keep working
         await self.tree.set_translator(CatalogTranslator())

@@ -6,7 +6,7 @@ from core.cards import Card, Reply, bold, code, note, plain
 from core.chat.args import target_and_rest
 from core.chat.registry import COMMANDS, SECTIONS, Context, command
 from core.i18n import N_, Translator
-from core.services import people
+from core.services import discovery, people
 
 START_LINKS = {"join": "join", "event": "event", "group": "group"}
 
@@ -49,14 +49,25 @@ async def help_command(ctx: Context, args: str) -> Reply:
 @command(
     "settings",
     usage=N_(
-        "/settings [language en|zh] [timezone <Area/City>] [reminders on|off|24h,1h] [name <name>]"
+        "/settings [language en|zh] [timezone <Area/City>] [reminders on|off|24h,1h] "
+        "[discoverable on|off] [name <name>]"
     ),
-    help=N_("Your language, timezone, reminders and name"),
+    help=N_("Your language, timezone, reminders, visibility and name"),
     section="start",
 )
 async def settings_command(ctx: Context, args: str) -> Reply:
     key, value = target_and_rest(args)
     key = key.lower()
+    if key == "discoverable" and value.lower() in ("on", "off"):
+        on = value.lower() == "on"
+        async with ctx.uow() as uow:
+            await discovery.set_discoverable(uow, ctx.me, on)
+        text = (
+            ctx.t("Others can now find you in /companions (your name and shared interests only).")
+            if on
+            else ctx.t("You're hidden from /companions again.")
+        )
+        return Reply(cards=[note(text)])
     setters = {
         "language": people.set_language,
         "lang": people.set_language,
@@ -99,6 +110,10 @@ async def settings_command(ctx: Context, args: str) -> Reply:
             plain(person.timezone or t("not set (activity times use their own)")),
         )
         .add(plain(t("Reminders: ")), plain(reminders if person.reminders_enabled else t("off")))
+        .add(
+            plain(t("Discoverable in /companions: ")),
+            plain(t("on") if person.discoverable else t("off")),
+        )
         .add("")
         .add(
             plain(t("Change one: ")),

@@ -143,5 +143,6 @@ SECTIONS = {
     "groups": N_("Groups"),
     "posts": N_("Posts"),
     "events": N_("Activities"),
+    "discover": N_("Discover"),
     "admin": N_("Group admins"),
 }

@@ -450,7 +450,7 @@ async def cancel_signup(
     return RosterChange(view=view, promoted=promoted, previous_status=previous)
 
 
-def _visible_to(viewer_id: int):
+def visible_to(viewer_id: int):
     """A filter for events whose group content the viewer may see (permissions.can_see_content)."""
     mine = select(Membership.group_id).where(Membership.person_id == viewer_id)
     active = mine.where(Membership.status == MembershipStatus.ACTIVE)
@@ -461,7 +461,7 @@ def _visible_to(viewer_id: int):
     )
 
 
-async def _views(
+async def views_for(
     uow: UnitOfWork, rows: list[tuple[Event, Group]], viewer_id: int
 ) -> list[EventView]:
     counts = await _counts(uow, [e.id for e, _ in rows])  # type: ignore[misc]
@@ -515,8 +515,8 @@ async def upcoming(
         permissions.require_content_access(group, await membership_of(uow, group.id, viewer_id))  # type: ignore[arg-type]
         statement = statement.where(Event.group_id == group.id)
     else:
-        statement = statement.where(_visible_to(viewer_id))
-    return await _views(uow, list((await uow.session.exec(statement)).all()), viewer_id)
+        statement = statement.where(visible_to(viewer_id))
+    return await views_for(uow, list((await uow.session.exec(statement)).all()), viewer_id)
 
 
 async def my_events(uow: UnitOfWork, clock: Clock, person_id: int) -> list[EventView]:
@@ -532,7 +532,7 @@ async def my_events(uow: UnitOfWork, clock: Clock, person_id: int) -> list[Event
         )
         .order_by(Event.starts_at)
     )
-    return await _views(uow, list((await uow.session.exec(statement)).all()), person_id)
+    return await views_for(uow, list((await uow.session.exec(statement)).all()), person_id)
 
 
 async def attendees(uow: UnitOfWork, viewer_id: int, event_id: int) -> Attendees:

@@ -28,9 +28,12 @@ class Account(commands.Cog):
         language: app_commands.Choice[str] | None = None,
         timezone: str = "",
         reminders: str = "",
+        discoverable: bool | None = None,
     ) -> None:
         """One setting at a time is what the core command takes; a change shows the result."""
-        if language is not None:
+        if discoverable is not None:
+            text = f"/settings discoverable {'on' if discoverable else 'off'}"
+        elif language is not None:
             text = f"/settings language {language.value}"
         elif timezone:
             text = f"/settings timezone {timezone}"

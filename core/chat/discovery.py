@@ -1,0 +1,304 @@
+"""Discovery commands: /setlocation, /nearby, /recommend, /interests, /companions; and the
+dismiss, say-hi, accept, decline, block and report buttons."""
+
+from __future__ import annotations
+
+from core.actions import Act, Action, act
+from core.cards import Button, Card, Notice, Reply, bold, italic, note, plain
+from core.chat.args import number
+from core.chat.registry import Context, command, on_action
+from core.errors import invalid
+from core.i18n import N_, Translator
+from core.models import Person
+from core.parsing import parse_coordinates
+from core.services import discovery
+from core.views import counts_text, event_buttons, fee_text, format_time
+
+KIND_CODES = {1: "group", 2: "post", 3: "event"}
+CODE_OF = {kind: code for code, kind in KIND_CODES.items()}
+
+
+@command(
+    "setlocation",
+    usage=N_("/setlocation <lat,lng or a map link>"),
+    help=N_("Your location, for activities nearby"),
+    section="discover",
+)
+async def setlocation_command(ctx: Context, args: str) -> Reply:
+    found = parse_coordinates(args)
+    if found is None:
+        raise invalid(
+            "location_missing",
+            N_(
+                "Send coordinates like 52.52, 13.40 or a map link with them (on Telegram you "
+                "can also share your location)."
+            ),
+        )
+    async with ctx.uow() as uow:
+        await discovery.set_location(uow, ctx.me, *found)
+    text = ctx.t("Location saved. Try /nearby to see what's on around you.")
+    return Reply(cards=[note(text)])
+
+
+async def _person(ctx: Context) -> Person:
+    async with ctx.uow(readonly=True) as uow:
+        return await uow.session.get(Person, ctx.me)  # type: ignore[return-value]
+
+
+def _nearby_card(page: discovery.NearbyPage, t: Translator) -> Card:
+    card = Card().add(
+        bold(t("Popular within {km} km", km=f"{page.radius_km:g}")),
+        plain(f"  {page.page}/{page.pages}"),
+    )
+    if not page.items:
+        card.add(t("Nothing coming up nearby. Try a bigger radius: /nearby 50"))
+    for item in page.items:
+        event = item.view.event
+        card.add("")
+        card.add(bold(event.title), plain(f"  #{event.id} · {item.view.group.name}"))
+        card.add(plain(f"📍 {event.place} · {item.distance_km:.1f} km"))
+        card.add(plain(f"🕒 {format_time(event.starts_at, event.timezone, t)}"))
+        card.add(plain(f"💶 {fee_text(item.view, t)} · 👥 {counts_text(item.view, t)}"))
+        card.row(
+            Button(f"#{event.id} {event.title}"[:40], act(Act.EVENT, event.id)),  # type: ignore[arg-type]
+            event_buttons(item.view, t)[0],
+        )
+    nav = []
+    radius = int(page.radius_km)
+    if page.page > 1:
+        nav.append(Button(t("◀ Previous"), act(Act.NEARBY, radius, page.page - 1)))
+    if page.page < page.pages:
+        nav.append(Button(t("Next ▶"), act(Act.NEARBY, radius, page.page + 1)))
+    return card.row(*nav)
+
+
+async def _nearby(ctx: Context, radius: float, page: int) -> Reply:
+    person = await _person(ctx)
+    if person.latitude is None or person.longitude is None:
+        raise invalid(
+            "no_location",
+            N_(
+                "I don't know where you are yet: /setlocation 52.52, 13.40 "
+                "(or share your location)."
+            ),
+        )
+    async with ctx.uow(readonly=True) as uow:
+        result = await discovery.nearby(
+            uow, ctx.clock, ctx.me, person.latitude, person.longitude, radius, page
+        )
+    return Reply(cards=[_nearby_card(result, ctx.t)])
+
+
+@command(
+    "nearby",
+    usage=N_("/nearby [radius in km]"),
+    help=N_("Popular activities near you"),
+    section="discover",
+)
+async def nearby_command(ctx: Context, args: str) -> Reply:
+    radius = number(args.lower().removesuffix("km").strip()) if args else None
+    if args and radius is None:
+        raise invalid("bad_radius", N_("The radius must be between 1 and {limit} km."), limit=200)
+    return await _nearby(ctx, float(radius or discovery.DEFAULT_RADIUS_KM), 1)
+
+
+@on_action(Act.NEARBY)
+async def nearby_page_action(ctx: Context, action: Action) -> Reply:
+    radius, page = action.args
+    reply = await _nearby(ctx, float(radius), page)
+    reply.edit = True
+    return reply
+
+
+def _dismiss(kind: str, item_id: int, t: Translator) -> Button:
+    return Button(t("✖ Not for me"), act(Act.DISMISS, CODE_OF[kind], item_id))
+
+
+def _recommend_card(found: discovery.Recommendations, t: Translator) -> Card:
+    card = Card().add(bold(t("Suggestions for you")))
+    if found.cold_start:
+        card.add(italic(t("Tell me what you like with /interests hiking, photography …")))
+    reasons = {
+        "co_members": lambda p: t.ngettext(
+            "{n} person from your groups is here", "{n} people from your groups are here", p.shared
+        ),
+        "tags": lambda p: t("matches your interests"),
+        "popular": lambda p: t("popular"),
+    }
+    if found.groups:
+        card.add("").add(bold(t("Groups")))
+    for pick in found.groups:
+        card.add(plain(f"• {pick.group.name} · "), plain(reasons[pick.reason](pick)))
+        card.row(
+            Button(t("➕ Join {group}", group=pick.group.name[:30]), act(Act.JOIN, pick.group.id)),  # type: ignore[arg-type]
+            _dismiss("group", pick.group.id, t),
+        )  # type: ignore[arg-type]
+    if found.posts:
+        card.add("").add(bold(t("Posts")))
+    for post, group, author, likes, replies in found.posts:
+        preview = post.body if len(post.body) <= 80 else post.body[:80] + "…"
+        card.add(plain(f"• {author} · {group.name} · ♥ {likes} · 💬 {replies}: "), plain(preview))
+        card.row(
+            Button(t("Read #{id}", id=post.id), act(Act.REPLIES, post.id)),  # type: ignore[arg-type]
+            _dismiss("post", post.id, t),
+        )  # type: ignore[arg-type]
+    if found.events:
+        card.add("").add(bold(t("Activities")))
+    for view in found.events:
+        event = view.event
+        card.add(
+            plain(f"• {event.title} · {view.group.name} · "),
+            plain(format_time(event.starts_at, event.timezone, t)),
+        )
+        card.row(
+            Button(f"#{event.id} {event.title}"[:40], act(Act.EVENT, event.id)),  # type: ignore[arg-type]
+            _dismiss("event", event.id, t),
+        )  # type: ignore[arg-type]
+    if not (found.groups or found.posts or found.events):
+        card.add(t("Nothing new to suggest right now."))
+    return card
+
+
+@command(
+    "recommend",
+    usage=N_("/recommend"),
+    help=N_("Groups, posts and activities for you"),
+    section="discover",
+)
+async def recommend_command(ctx: Context, args: str) -> Reply:
+    async with ctx.uow(readonly=True) as uow:
+        found = await discovery.recommend(uow, ctx.clock, ctx.me)
+    return Reply(cards=[_recommend_card(found, ctx.t)])
+
+
+@on_action(Act.DISMISS)
+async def dismiss_action(ctx: Context, action: Action) -> Reply:
+    code, item_id = action.args
+    if code not in KIND_CODES:
+        raise invalid("bad_dismissal", N_("That can't be dismissed."))
+    async with ctx.uow() as uow:
+        await discovery.dismiss(uow, ctx.me, KIND_CODES[code], item_id)
+    reply = await recommend_command(ctx, "")
+    reply.toast, reply.edit = ctx.t("OK, I won't suggest that again."), True
+    return reply
+
+
+@command(
+    "interests",
+    usage=N_("/interests [tags]"),
+    help=N_("What you like, for suggestions"),
+    section="discover",
+)
+async def interests_command(ctx: Context, args: str) -> Reply:
+    if args:
+        async with ctx.uow() as uow:
+            tags = await discovery.set_interests(uow, ctx.me, args)
+        return Reply(cards=[note(ctx.t("Interests saved: {tags}", tags=", ".join(tags) or "—"))])
+    person = await _person(ctx)
+    shown = ", ".join(person.interests.split(",")) if person.interests else ctx.t("none yet")
+    return Reply(
+        cards=[
+            note(
+                ctx.t("Your interests: {tags}. Change them: /interests hiking, cycling", tags=shown)
+            )
+        ]
+    )
+
+
+@command(
+    "companions",
+    usage=N_("/companions [group or activity number]"),
+    help=N_("People to go with (only those who opted in)"),
+    section="discover",
+)
+async def companions_command(ctx: Context, args: str) -> Reply:
+    async with ctx.uow(readonly=True) as uow:
+        found = await discovery.companions(uow, ctx.me, args or None)
+    t = ctx.t
+    card = Card().add(bold(t("People you might go with")))
+    if not found:
+        card.add(t("Nobody yet: only people who turned on /settings discoverable appear here."))
+    for person in found:
+        details = [*person.shared_interests, *person.shared_groups]
+        distance = f" · {person.distance_km:.0f} km" if person.distance_km is not None else ""
+        card.add(
+            plain("• "),
+            bold(person.name),
+            plain(f" · {', '.join(details[:5])}{distance}" if details or distance else ""),
+        )
+        card.row(
+            Button(
+                t("👋 Say hi to {name}", name=person.name[:30]), act(Act.HELLO, person.person_id)
+            ),
+            Button(t("🚫 Block"), act(Act.BLOCK, person.person_id)),
+            Button(t("⚠️ Report"), act(Act.REPORT, person.person_id)),
+        )
+    return Reply(cards=[card])
+
+
+@on_action(Act.HELLO)
+async def hello_action(ctx: Context, action: Action) -> Reply:
+    async with ctx.uow() as uow:
+        hello = await discovery.say_hi(uow, ctx.clock, ctx.me, action.id)
+    name = ctx.actor.display_name
+
+    def card(t: Translator) -> Card:
+        return (
+            Card()
+            .add(bold(t("{name} would like to say hi.", name=name)))
+            .add(t("If you accept, you both see each other's handle; if not, nothing is shared."))
+            .row(
+                Button(t("✅ Accept"), act(Act.ACCEPT_HELLO, hello.id)),  # type: ignore[arg-type]
+                Button(t("✖ Decline"), act(Act.DECLINE_HELLO, hello.id)),  # type: ignore[arg-type]
+                Button(t("🚫 Block"), act(Act.BLOCK, ctx.me)),
+            )
+        )
+
+    text = ctx.t("Sent. If they accept, you'll both get each other's handle.")
+    return Reply(toast=text, cards=[note(text)], notices=[Notice(action.id, card)])
+
+
+def _handles_text(t: Translator, name: str, handles: list[tuple[str, str]]) -> str:
+    shown = ", ".join(f"{handle} ({platform})" for platform, handle in handles) or "—"
+    return t("You can reach {name} at {handles}.", name=name, handles=shown)
+
+
+@on_action(Act.ACCEPT_HELLO, Act.DECLINE_HELLO)
+async def answer_hello_action(ctx: Context, action: Action) -> Reply:
+    accept = action.act == Act.ACCEPT_HELLO
+    async with ctx.uow() as uow:
+        _, sender, receiver = await discovery.answer_hi(uow, ctx.me, action.id, accept)
+    if not accept:
+        text = ctx.t("Declined. Nothing was shared.")
+        return Reply(toast=text, cards=[note(text)], edit=True)
+    async with ctx.uow(readonly=True) as uow:
+        sender_handles = await discovery.handles(uow, sender.id)  # type: ignore[arg-type]
+        receiver_handles = await discovery.handles(uow, receiver.id)  # type: ignore[arg-type]
+
+    def card(t: Translator) -> Card:
+        return note(
+            t("{name} accepted your hi.", name=receiver.display_name)
+            + " "
+            + _handles_text(t, receiver.display_name, receiver_handles)
+        )
+
+    text = _handles_text(ctx.t, sender.display_name, sender_handles)
+    return Reply(
+        toast=ctx.t("Accepted."), cards=[note(text)], edit=True, notices=[Notice(sender.id, card)]
+    )  # type: ignore[arg-type]
+
+
+@on_action(Act.BLOCK)
+async def block_action(ctx: Context, action: Action) -> Reply:
+    async with ctx.uow() as uow:
+        await discovery.block(uow, ctx.me, action.id)
+    text = ctx.t("Blocked. You won't see each other in discovery.")
+    return Reply(toast=text, cards=[note(text)])
+
+
+@on_action(Act.REPORT)
+async def report_action(ctx: Context, action: Action) -> Reply:
+    async with ctx.uow() as uow:
+        await discovery.report(uow, ctx.clock, ctx.me, action.id)
+    text = ctx.t("Reported to the operators, and blocked. Thank you.")
+    return Reply(toast=text, cards=[note(text)])

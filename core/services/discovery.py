@@ -1,0 +1,663 @@
+"""Discovery: popular activities nearby, recommendations, and companions — all opt-in.
+
+The scores are documented in docs/discovery.md; the weights live here, once.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import aliased
+from sqlmodel import func, select
+
+from core import permissions
+from core.clock import Clock
+from core.errors import conflict, forbidden, invalid, not_found
+from core.i18n import N_
+from core.models import (
+    Block,
+    Comment,
+    Dismissal,
+    Event,
+    EventStatus,
+    Group,
+    Hello,
+    HelloStatus,
+    Identity,
+    Like,
+    Membership,
+    MembershipStatus,
+    Person,
+    Post,
+    Registration,
+    RegistrationStatus,
+    Report,
+    Visibility,
+)
+from core.services.events import EventView, views_for, visible_to
+from core.services.groups import find_group, membership_of, parse_tags
+from core.uow import UnitOfWork
+from core.validation import clean_text
+
+EARTH_KM = 6371.0
+DEFAULT_RADIUS_KM = 10.0
+MAX_RADIUS_KM = 200.0
+PAGE_SIZE = 5
+RECENT = timedelta(hours=48)  # "sign-up speed": sign-ups this recent count again
+KINDS = ("group", "post", "event")
+
+# /nearby: score = sum of weight x term; every term is in [0, ~5].
+W_SIGNUPS, W_SPEED, W_FILL, W_SOON, W_NEAR = 1.0, 1.5, 1.0, 1.0, 2.0
+
+
+def distance_km(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
+    """Great-circle distance (haversine)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lng2 - lng1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_KM * math.asin(min(1.0, math.sqrt(a)))
+
+
+def bounding_box(lat: float, lng: float, radius_km: float) -> tuple[float, float, float, float]:
+    """A lat/lng box around the circle: the index narrows to it, haversine does the rest."""
+    dlat = math.degrees(radius_km / EARTH_KM)
+    dlng = math.degrees(radius_km / (EARTH_KM * max(0.01, math.cos(math.radians(lat)))))
+    return lat - dlat, lat + dlat, lng - dlng, lng + dlng
+
+
+def popularity(
+    confirmed: int,
+    recent: int,
+    capacity: int | None,
+    starts_at: datetime,
+    now: datetime,
+    nearness: float = 0.0,
+) -> float:
+    """How much an activity deserves a place at the top (docs/discovery.md)."""
+    days = max(0.0, (starts_at - now).total_seconds() / 86400)
+    fill = min(1.0, confirmed / capacity) if capacity else 0.0
+    return (
+        W_SIGNUPS * math.log1p(confirmed)
+        + W_SPEED * math.log1p(recent)
+        + W_FILL * fill
+        + W_SOON / (1 + days / 7)
+        + W_NEAR * nearness
+    )
+
+
+async def _signups(
+    uow: UnitOfWork, event_ids: list[int], now: datetime
+) -> dict[int, tuple[int, int]]:
+    """(confirmed, confirmed in the last 48 hours) for each activity."""
+    if not event_ids:
+        return {}
+    recent = sa.case((Registration.updated_at >= now - RECENT, 1), else_=0)
+    rows = await uow.session.exec(
+        select(Registration.event_id, func.count(), func.sum(recent))
+        .where(
+            Registration.event_id.in_(event_ids),  # type: ignore[attr-defined]
+            Registration.status == RegistrationStatus.CONFIRMED,
+        )
+        .group_by(Registration.event_id)
+    )
+    return {event_id: (count, int(fresh or 0)) for event_id, count, fresh in rows.all()}
+
+
+@dataclass(frozen=True)
+class Nearby:
+    view: EventView
+    distance_km: float
+    score: float
+
+
+@dataclass(frozen=True)
+class NearbyPage:
+    items: list[Nearby]
+    page: int
+    pages: int
+    radius_km: float
+
+
+def check_radius(radius_km: float) -> float:
+    if not 0 < radius_km <= MAX_RADIUS_KM:
+        raise invalid(
+            "bad_radius",
+            N_("The radius must be between 1 and {limit} km."),
+            limit=int(MAX_RADIUS_KM),
+        )
+    return radius_km
+
+
+async def nearby(
+    uow: UnitOfWork,
+    clock: Clock,
+    viewer_id: int,
+    latitude: float,
+    longitude: float,
+    radius_km: float = DEFAULT_RADIUS_KM,
+    page: int = 1,
+) -> NearbyPage:
+    """Upcoming activities within the radius that the viewer may see, most popular first."""
+    check_radius(radius_km)
+    now = clock.now()
+    lat_min, lat_max, lng_min, lng_max = bounding_box(latitude, longitude, radius_km)
+    rows = (
+        await uow.session.exec(
+            select(Event, Group)
+            .join(Group, Group.id == Event.group_id)  # type: ignore[arg-type]
+            .where(
+                Event.latitude.between(lat_min, lat_max),  # type: ignore[union-attr]
+                Event.longitude.between(lng_min, lng_max),  # type: ignore[union-attr]
+                Event.status == EventStatus.SCHEDULED,
+                Event.starts_at > now,
+                visible_to(viewer_id),
+            )
+        )
+    ).all()
+    within = []
+    for event, group in rows:
+        km = distance_km(latitude, longitude, event.latitude, event.longitude)  # type: ignore[arg-type]
+        if km <= radius_km:
+            within.append((event, group, km))
+    counts = await _signups(uow, [e.id for e, _, _ in within], now)  # type: ignore[misc]
+    scored = sorted(
+        (
+            (
+                popularity(
+                    *counts.get(e.id, (0, 0)),
+                    e.capacity,
+                    e.starts_at,
+                    now,  # type: ignore[arg-type]
+                    1 - km / radius_km,
+                ),
+                e,
+                g,
+                km,
+            )
+            for e, g, km in within
+        ),
+        key=lambda item: (-item[0], item[1].starts_at, item[1].id),
+    )
+    pages = max(1, -(-len(scored) // PAGE_SIZE))
+    page = min(max(1, page), pages)
+    chosen = scored[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    views = await views_for(uow, [(e, g) for _, e, g, _ in chosen], viewer_id)
+    items = [Nearby(v, km, s) for v, (s, _, _, km) in zip(views, chosen, strict=True)]
+    return NearbyPage(items, page, pages, radius_km)
+
+
+# ---- personal settings for discovery ------------------------------------------------------
+
+
+async def set_location(uow: UnitOfWork, person_id: int, latitude: float, longitude: float) -> None:
+    person = await uow.session.get(Person, person_id)
+    person.latitude, person.longitude = latitude, longitude  # type: ignore[union-attr]
+    uow.session.add(person)
+    await uow.commit()
+
+
+async def set_interests(uow: UnitOfWork, person_id: int, text: str) -> list[str]:
+    tags = parse_tags(text)
+    person = await uow.session.get(Person, person_id)
+    person.interests = ",".join(tags)  # type: ignore[union-attr]
+    uow.session.add(person)
+    await uow.commit()
+    return tags
+
+
+async def set_discoverable(uow: UnitOfWork, person_id: int, on: bool) -> None:
+    person = await uow.session.get(Person, person_id)
+    person.discoverable = on  # type: ignore[union-attr]
+    uow.session.add(person)
+    await uow.commit()
+
+
+async def dismiss(uow: UnitOfWork, person_id: int, kind: str, item_id: int) -> None:
+    if kind not in KINDS:
+        raise invalid("bad_dismissal", N_("That can't be dismissed."))
+    exists = (
+        await uow.session.exec(
+            select(Dismissal.id).where(
+                Dismissal.person_id == person_id,
+                Dismissal.kind == kind,
+                Dismissal.item_id == item_id,
+            )
+        )
+    ).first()
+    if exists is None:
+        uow.session.add(Dismissal(person_id=person_id, kind=kind, item_id=item_id))
+        await uow.commit()
+
+
+# ---- recommendations ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GroupPick:
+    group: Group
+    members: int
+    reason: str  # co_members | tags | popular
+    shared: int  # co-members, or matching tags
+
+
+@dataclass(frozen=True)
+class Recommendations:
+    groups: list[GroupPick]
+    posts: list[tuple[Post, Group, str, int, int]]  # post, group, author, likes, replies
+    events: list[EventView]
+    cold_start: bool
+
+
+async def _dismissed(uow: UnitOfWork, person_id: int) -> dict[str, set[int]]:
+    rows = (
+        await uow.session.exec(
+            select(Dismissal.kind, Dismissal.item_id).where(Dismissal.person_id == person_id)
+        )
+    ).all()
+    found: dict[str, set[int]] = {kind: set() for kind in KINDS}
+    for kind, item_id in rows:
+        found[kind].add(item_id)
+    return found
+
+
+async def _member_counts(uow: UnitOfWork, ids: list[int]) -> dict[int, int]:
+    if not ids:
+        return {}
+    rows = await uow.session.exec(
+        select(Membership.group_id, func.count())
+        .where(Membership.group_id.in_(ids), Membership.status == MembershipStatus.ACTIVE)  # type: ignore[attr-defined]
+        .group_by(Membership.group_id)
+    )
+    return dict(rows.all())
+
+
+async def recommend(
+    uow: UnitOfWork, clock: Clock, viewer_id: int, limit: int = 3
+) -> Recommendations:
+    """Groups to join (people in your groups also joined…, matching tags), posts to read (hot),
+    activities to try; never what you joined, signed up for or dismissed."""
+    now = clock.now()
+    person = await uow.session.get(Person, viewer_id)
+    mine_rows = (
+        await uow.session.exec(
+            select(Membership.group_id, Membership.status).where(Membership.person_id == viewer_id)
+        )
+    ).all()
+    mine = {g for g, status in mine_rows if status == MembershipStatus.ACTIVE}
+    excluded = {g for g, _ in mine_rows} | (dismissed := await _dismissed(uow, viewer_id))["group"]
+    interests = set(parse_tags(person.interests)) if person and person.interests else set()
+    scores: dict[int, tuple[float, str, int]] = {}
+    if mine:
+        m1, m2 = aliased(Membership), aliased(Membership)
+        rows = (
+            await uow.session.exec(
+                select(m2.group_id, func.count(sa.distinct(m2.person_id)))
+                .join(m1, m1.person_id == m2.person_id)
+                .where(
+                    m1.group_id.in_(mine),
+                    m1.status == MembershipStatus.ACTIVE,
+                    m2.status == MembershipStatus.ACTIVE,
+                    m1.person_id != viewer_id,
+                )
+                .group_by(m2.group_id)
+                .order_by(func.count(sa.distinct(m2.person_id)).desc())
+                .limit(50)
+            )
+        ).all()
+        for group_id, shared in rows:
+            if group_id not in excluded:
+                scores[group_id] = (2.0 * math.log1p(shared), "co_members", shared)
+        my_tags = (await uow.session.exec(select(Group.tags).where(Group.id.in_(mine)))).all()  # type: ignore[attr-defined]
+        interests |= {tag for tags in my_tags for tag in tags.split(",") if tag}
+    if interests:
+        tag_filter = sa.or_(*(Group.tags.like(f"%{tag}%") for tag in sorted(interests)[:10]))  # type: ignore[attr-defined]
+        for group_id, tags in (
+            await uow.session.exec(
+                select(Group.id, Group.tags)
+                .where(Group.visibility == Visibility.PUBLIC, tag_filter)
+                .limit(500)
+            )
+        ).all():
+            overlap = len(interests & set(tags.split(",")))
+            if overlap and group_id not in excluded:
+                score, reason, shared = scores.get(group_id, (0.0, "tags", overlap))
+                scores[group_id] = (score + 3.0 * overlap, reason, shared)
+    cold = not mine
+    if len(scores) < limit:
+        for group_id, members in (
+            await uow.session.exec(
+                select(Membership.group_id, func.count())
+                .join(Group, Group.id == Membership.group_id)  # type: ignore[arg-type]
+                .where(
+                    Group.visibility == Visibility.PUBLIC,
+                    Membership.status == MembershipStatus.ACTIVE,
+                )
+                .group_by(Membership.group_id)
+                .order_by(func.count().desc())
+                .limit(limit + len(excluded))
+            )
+        ).all():
+            if group_id not in excluded and group_id not in scores:
+                scores[group_id] = (0.1 * math.log1p(members), "popular", members)
+    top = sorted(scores.items(), key=lambda kv: -kv[1][0])[:limit]
+    group_rows = {
+        g.id: g
+        for g in (
+            await uow.session.exec(
+                select(Group).where(
+                    Group.id.in_([gid for gid, _ in top]), Group.visibility == Visibility.PUBLIC
+                )  # type: ignore[attr-defined]
+            )
+        ).all()
+    }
+    counts = await _member_counts(uow, list(group_rows))  # type: ignore[arg-type]
+    picks = [
+        GroupPick(group_rows[gid], counts.get(gid, 0), reason, shared)
+        for gid, (_, reason, shared) in top
+        if gid in group_rows
+    ]
+    source = mine | {p.group.id for p in picks}  # type: ignore[misc]
+    posts = await _hot_posts(uow, now, viewer_id, source, dismissed["post"], limit)
+    events = await _activities(uow, clock, viewer_id, source, dismissed["event"], limit)
+    return Recommendations(picks, posts, events, cold)
+
+
+async def _hot_posts(
+    uow: UnitOfWork, now: datetime, viewer_id: int, groups: set[int], skip: set[int], limit: int
+) -> list[tuple[Post, Group, str, int, int]]:
+    """Hot = (likes + 2 x replies + 1) / (age in hours + 2) ^ 1.5, over the last 30 days."""
+    if not groups:
+        return []
+    candidates = (
+        await uow.session.exec(
+            select(Post, Group, Person.display_name)
+            .join(Group, Group.id == Post.group_id)  # type: ignore[arg-type]
+            .join(Person, Person.id == Post.author_id)  # type: ignore[arg-type]
+            .where(
+                Post.group_id.in_(groups),
+                Post.deleted == sa.false(),  # type: ignore[attr-defined]
+                Post.author_id != viewer_id,
+                Post.created_at >= now - timedelta(days=30),
+            )
+            .order_by(Post.created_at.desc())  # type: ignore[attr-defined]
+            .limit(200)
+        )
+    ).all()
+    candidates = [c for c in candidates if c[0].id not in skip]
+    ids = [p.id for p, _, _ in candidates]
+    if not ids:
+        return []
+    likes = dict(
+        (
+            await uow.session.exec(
+                select(Like.post_id, func.count())
+                .where(Like.post_id.in_(ids))
+                .group_by(Like.post_id)  # type: ignore[attr-defined]
+            )
+        ).all()
+    )
+    replies = dict(
+        (
+            await uow.session.exec(
+                select(Comment.post_id, func.count())
+                .where(Comment.post_id.in_(ids))
+                .group_by(Comment.post_id)  # type: ignore[attr-defined]
+            )
+        ).all()
+    )
+
+    def hot(post: Post) -> float:
+        hours = max(0.0, (now - post.created_at).total_seconds() / 3600)
+        return (likes.get(post.id, 0) + 2 * replies.get(post.id, 0) + 1) / (hours + 2) ** 1.5
+
+    ranked = sorted(candidates, key=lambda c: -hot(c[0]))[:limit]
+    return [(p, g, name, likes.get(p.id, 0), replies.get(p.id, 0)) for p, g, name in ranked]
+
+
+async def _activities(
+    uow: UnitOfWork, clock: Clock, viewer_id: int, groups: set[int], skip: set[int], limit: int
+) -> list[EventView]:
+    if not groups:
+        return []
+    now = clock.now()
+    mine = select(Registration.event_id).where(Registration.person_id == viewer_id)
+    rows = (
+        await uow.session.exec(
+            select(Event, Group)
+            .join(Group, Group.id == Event.group_id)  # type: ignore[arg-type]
+            .where(
+                Event.group_id.in_(groups),
+                Event.status == EventStatus.SCHEDULED,  # type: ignore[attr-defined]
+                Event.starts_at > now,
+                Event.id.not_in(mine),
+                visible_to(viewer_id),  # type: ignore[union-attr]
+            )
+            .order_by(Event.starts_at)
+            .limit(100)
+        )
+    ).all()
+    rows = [(e, g) for e, g in rows if e.id not in skip]
+    counts = await _signups(uow, [e.id for e, _ in rows], now)  # type: ignore[misc]
+    rows.sort(
+        key=lambda r: -popularity(*counts.get(r[0].id, (0, 0)), r[0].capacity, r[0].starts_at, now)
+    )  # type: ignore[arg-type]
+    return await views_for(uow, rows[:limit], viewer_id)
+
+
+# ---- companions ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Companion:
+    person_id: int
+    name: str
+    shared_interests: list[str]
+    shared_groups: list[str]
+    distance_km: float | None
+
+
+def _require_discoverable(person: Person | None) -> None:
+    if person is None or not person.discoverable:
+        raise forbidden(
+            "companions_opt_in",
+            N_(
+                "Companions are for people who show themselves too: turn it on with "
+                "/settings discoverable on."
+            ),
+        )
+
+
+async def _blocked_with(uow: UnitOfWork, person_id: int) -> set[int]:
+    rows = (
+        await uow.session.exec(
+            select(Block.person_id, Block.blocked_id).where(
+                sa.or_(Block.person_id == person_id, Block.blocked_id == person_id)
+            )
+        )
+    ).all()
+    return {a if b == person_id else b for a, b in rows}
+
+
+async def companions(
+    uow: UnitOfWork, viewer_id: int, scope: str | None = None, limit: int = 10
+) -> list[Companion]:
+    """People who opted in to be found, ranked by shared interests, shared groups and
+    distance. `scope`: a group (its members) or an activity number (its confirmed people);
+    by default, people who share a group with you. Only names and what you share are shown."""
+    me = await uow.session.get(Person, viewer_id)
+    _require_discoverable(me)
+    if scope and scope.strip().lstrip("#").isdigit() and len(scope.strip()) < 16:
+        event = await uow.session.get(Event, int(scope.strip().lstrip("#")))
+        if event is None:
+            raise not_found("event", id=scope.strip())
+        group = await uow.session.get(Group, event.group_id)
+        permissions.require_content_access(
+            group, await membership_of(uow, event.group_id, viewer_id)
+        )  # type: ignore[arg-type]
+        pool = select(Registration.person_id).where(
+            Registration.event_id == event.id, Registration.status == RegistrationStatus.CONFIRMED
+        )
+    elif scope:
+        group = await find_group(uow, scope)
+        permissions.require_member(group, await membership_of(uow, group.id, viewer_id))  # type: ignore[arg-type]
+        pool = select(Membership.person_id).where(
+            Membership.group_id == group.id, Membership.status == MembershipStatus.ACTIVE
+        )
+    else:
+        mine = select(Membership.group_id).where(
+            Membership.person_id == viewer_id, Membership.status == MembershipStatus.ACTIVE
+        )
+        pool = select(Membership.person_id).where(
+            Membership.group_id.in_(mine),
+            Membership.status == MembershipStatus.ACTIVE,  # type: ignore[attr-defined]
+        )
+    blocked = await _blocked_with(uow, viewer_id)
+    people = [
+        p
+        for p in (
+            await uow.session.exec(
+                select(Person)
+                .where(
+                    Person.id.in_(pool),
+                    Person.discoverable == sa.true(),
+                    Person.id != viewer_id,  # type: ignore[union-attr]
+                )
+                .limit(500)
+            )
+        ).all()
+        if p.id not in blocked
+    ]
+    my_groups = dict(
+        (
+            await uow.session.exec(
+                select(Group.id, Group.name)
+                .join(Membership, Membership.group_id == Group.id)  # type: ignore[arg-type]
+                .where(
+                    Membership.person_id == viewer_id, Membership.status == MembershipStatus.ACTIVE
+                )
+            )
+        ).all()
+    )
+    their_groups: dict[int, list[str]] = {}
+    if people and my_groups:
+        for person_id, group_id in (
+            await uow.session.exec(
+                select(Membership.person_id, Membership.group_id).where(
+                    Membership.person_id.in_([p.id for p in people]),  # type: ignore[attr-defined]
+                    Membership.group_id.in_(list(my_groups)),  # type: ignore[attr-defined]
+                    Membership.status == MembershipStatus.ACTIVE,
+                )
+            )
+        ).all():
+            their_groups.setdefault(person_id, []).append(my_groups[group_id])
+    mine_interests = set(parse_tags(me.interests)) if me.interests else set()  # type: ignore[union-attr]
+    found = []
+    for p in people:
+        shared = sorted(mine_interests & set(parse_tags(p.interests))) if p.interests else []
+        km = (
+            distance_km(me.latitude, me.longitude, p.latitude, p.longitude)  # type: ignore[union-attr, arg-type]
+            if None not in (me.latitude, me.longitude, p.latitude, p.longitude)  # type: ignore[union-attr]
+            else None
+        )
+        groups_shared = sorted(their_groups.get(p.id, []))  # type: ignore[arg-type]
+        near = 0.0 if km is None else max(0.0, 1 - km / 50)
+        score = 2.0 * len(shared) + 1.0 * len(groups_shared) + 1.0 * near
+        found.append((score, Companion(p.id, p.display_name, shared, groups_shared, km)))  # type: ignore[arg-type]
+    found.sort(key=lambda item: (-item[0], item[1].name.lower()))
+    return [companion for _, companion in found[:limit]]
+
+
+async def say_hi(uow: UnitOfWork, clock: Clock, from_id: int, to_id: int) -> Hello:
+    """Ask to connect. Both must have opted in; a block in either direction stops it."""
+    me, them = await uow.session.get(Person, from_id), await uow.session.get(Person, to_id)
+    _require_discoverable(me)
+    if (
+        from_id == to_id
+        or them is None
+        or not them.discoverable
+        or to_id in await _blocked_with(uow, from_id)
+    ):
+        raise not_found("person", name="?")
+    hello = (
+        await uow.session.exec(
+            select(Hello).where(Hello.from_person == from_id, Hello.to_person == to_id)
+        )
+    ).first()
+    if hello is not None:
+        raise conflict("hello_sent", N_("You already said hi to {name}."), name=them.display_name)
+    hello = Hello(from_person=from_id, to_person=to_id, created_at=clock.now())
+    uow.session.add(hello)
+    await uow.commit()
+    return hello
+
+
+async def answer_hi(
+    uow: UnitOfWork, actor_id: int, hello_id: int, accept: bool
+) -> tuple[Hello, Person, Person]:
+    """Only the person greeted answers; only on acceptance are handles exchanged."""
+    hello = await uow.session.get(Hello, hello_id)
+    if hello is None or hello.to_person != actor_id:
+        raise not_found("request")
+    if hello.status != HelloStatus.PENDING:
+        raise conflict("hello_answered", N_("You already answered that."))
+    hello.status = HelloStatus.ACCEPTED if accept else HelloStatus.DECLINED
+    uow.session.add(hello)
+    sender, receiver = (
+        await uow.session.get(Person, hello.from_person),
+        await uow.session.get(Person, hello.to_person),
+    )
+    await uow.commit()
+    return hello, sender, receiver  # type: ignore[return-value]
+
+
+async def handles(uow: UnitOfWork, person_id: int) -> list[tuple[str, str]]:
+    """(platform, handle) pairs a person can be reached at: shown only after an accepted hi."""
+    rows = (
+        await uow.session.exec(
+            select(Identity.platform, Identity.username, Identity.external_id).where(
+                Identity.person_id == person_id
+            )
+        )
+    ).all()
+    return [(platform, f"@{name}" if name else external) for platform, name, external in rows]
+
+
+async def block(uow: UnitOfWork, actor_id: int, other_id: int) -> None:
+    if actor_id == other_id:
+        raise invalid("block_self", N_("You can't block yourself."))
+    exists = (
+        await uow.session.exec(
+            select(Block.id).where(Block.person_id == actor_id, Block.blocked_id == other_id)
+        )
+    ).first()
+    if exists is None:
+        uow.session.add(Block(person_id=actor_id, blocked_id=other_id))
+    for hello in (
+        await uow.session.exec(
+            select(Hello).where(
+                Hello.status == HelloStatus.PENDING,
+                sa.or_(
+                    sa.and_(Hello.from_person == other_id, Hello.to_person == actor_id),
+                    sa.and_(Hello.from_person == actor_id, Hello.to_person == other_id),
+                ),
+            )
+        )
+    ).all():
+        hello.status = HelloStatus.DECLINED
+        uow.session.add(hello)
+    await uow.commit()
+
+
+async def report(
+    uow: UnitOfWork, clock: Clock, actor_id: int, other_id: int, reason: str = ""
+) -> None:
+    """Recorded for the operators; reporting also blocks, so the person is not shown again."""
+    text = clean_text(reason, field="description", min_len=0, max_len=500)
+    uow.session.add(
+        Report(reporter_id=actor_id, reported_id=other_id, reason=text, created_at=clock.now())
+    )
+    await uow.session.flush()
+    await block(uow, actor_id, other_id)
