@@ -57,10 +57,13 @@ class Database:
         self._sessions = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False, autoflush=False
         )
+        self._write_queue = asyncio.Lock()
 
     def uow(self, *, readonly: bool = False) -> UnitOfWork:
         """A unit of work. `readonly` lets SQLite readers skip the writer queue."""
-        return UnitOfWork(self._sessions, sqlite=self.is_sqlite, readonly=readonly)
+        return UnitOfWork(
+            self._sessions, sqlite=self.is_sqlite, readonly=readonly, write_queue=self._write_queue
+        )
 
     async def migrate(self) -> None:
         """Bring the schema to the newest Alembic revision (idempotent)."""
