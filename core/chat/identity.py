@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlmodel import select
 
 from core.chat.registry import Context, Services
-from core.i18n import Translator, normalize_locale
+from core.i18n import Translator
 from core.models import Identity, Person
 from core.services import people
 from core.services.people import Actor
@@ -44,13 +44,7 @@ async def actor_for(
         and not (private_chat and not identity.can_message)
     )
     if unchanged:
-        return Actor(
-            person_id=person.id,  # type: ignore[arg-type]
-            display_name=person.display_name,
-            locale=person.locale or normalize_locale(platform_locale),
-            timezone=person.timezone,
-            platform=platform,
-        )
+        return people.actor_of(person, platform, platform_locale)  # type: ignore[arg-type]
     async with services.db.uow() as uow:
         return await people.resolve_actor(
             uow,

@@ -95,6 +95,11 @@ async def resolve_actor(
             person.display_name = name
             uow.session.add_all([identity, person])
             await uow.commit()
+    return actor_of(person, platform, platform_locale)
+
+
+def actor_of(person: Person, platform: str, platform_locale: str | None) -> Actor:
+    """The person's own language setting wins over the platform's language code."""
     return Actor(
         person_id=person.id,  # type: ignore[arg-type]
         display_name=person.display_name,
