@@ -7,7 +7,7 @@ from core.actions import Act, Action, act
 from core.cards import Button, Card, Notice, Reply, bold, italic, note, plain
 from core.chat.args import number
 from core.chat.registry import Context, command, on_action
-from core.errors import invalid
+from core.errors import forbidden, invalid
 from core.i18n import N_, Translator
 from core.models import Person
 from core.parsing import parse_coordinates
@@ -38,6 +38,30 @@ async def setlocation_command(ctx: Context, args: str) -> Reply:
         await discovery.set_location(uow, ctx.me, *found)
     text = ctx.t("Location saved. Try /nearby to see what's on around you.")
     return Reply(cards=[note(text)])
+
+
+def distance_band(km: float, t: Translator) -> str:
+    """Coarse on purpose: an exact distance from a location one can change at will would let
+    anyone triangulate a companion's home."""
+    if km < 5:
+        return t("under 5 km")
+    if km < 20:
+        return t("5–20 km")
+    if km < 50:
+        return t("20–50 km")
+    return t("over 50 km")
+
+
+def _only_in_private(ctx: Context, name: str) -> None:
+    """/nearby shows distances from where you live, /companions other people's interests and
+    distances, /recommend and /interests your groups and tastes: in a group chat everyone would
+    read them."""
+    if ctx.in_group_chat:
+        raise forbidden(
+            "private_chat_only",
+            N_("Send me /{command} in a private chat: the answer is just for you."),
+            command=name,
+        )
 
 
 async def _person(ctx: Context) -> Person:
@@ -73,6 +97,7 @@ def _nearby_card(page: discovery.NearbyPage, t: Translator) -> Card:
 
 
 async def _nearby(ctx: Context, radius: float, page: int) -> Reply:
+    _only_in_private(ctx, "nearby")
     person = await _person(ctx)
     if person.latitude is None or person.longitude is None:
         raise invalid(
@@ -98,8 +123,13 @@ async def _nearby(ctx: Context, radius: float, page: int) -> Reply:
 async def nearby_command(ctx: Context, args: str) -> Reply:
     radius = number(args.lower().removesuffix("km").strip()) if args else None
     if args and radius is None:
-        raise invalid("bad_radius", N_("The radius must be between 1 and {limit} km."), limit=200)
-    return await _nearby(ctx, float(radius or discovery.DEFAULT_RADIUS_KM), 1)
+        raise invalid(
+            "bad_radius",
+            N_("The radius must be between 1 and {limit} km."),
+            limit=int(discovery.MAX_RADIUS_KM),
+        )
+    # "/nearby 0" is refused by the service, not quietly read as the default radius
+    return await _nearby(ctx, float(discovery.DEFAULT_RADIUS_KM if radius is None else radius), 1)
 
 
 @on_action(Act.NEARBY)
@@ -166,6 +196,7 @@ def _recommend_card(found: discovery.Recommendations, t: Translator) -> Card:
     section="discover",
 )
 async def recommend_command(ctx: Context, args: str) -> Reply:
+    _only_in_private(ctx, "recommend")
     async with ctx.uow(readonly=True) as uow:
         found = await discovery.recommend(uow, ctx.clock, ctx.me)
     return Reply(cards=[_recommend_card(found, ctx.t)])
@@ -190,6 +221,7 @@ async def dismiss_action(ctx: Context, action: Action) -> Reply:
     section="discover",
 )
 async def interests_command(ctx: Context, args: str) -> Reply:
+    _only_in_private(ctx, "interests")
     if args:
         async with ctx.uow() as uow:
             tags = await discovery.set_interests(uow, ctx.me, args)
@@ -212,6 +244,7 @@ async def interests_command(ctx: Context, args: str) -> Reply:
     section="discover",
 )
 async def companions_command(ctx: Context, args: str) -> Reply:
+    _only_in_private(ctx, "companions")
     async with ctx.uow(readonly=True) as uow:
         found = await discovery.companions(uow, ctx.me, args or None)
     t = ctx.t
@@ -220,7 +253,9 @@ async def companions_command(ctx: Context, args: str) -> Reply:
         card.add(t("Nobody yet: only people who turned on /settings discoverable appear here."))
     for person in found:
         details = [*person.shared_interests, *person.shared_groups]
-        distance = f" · {person.distance_km:.0f} km" if person.distance_km is not None else ""
+        distance = (
+            f" · {distance_band(person.distance_km, t)}" if person.distance_km is not None else ""
+        )
         card.add(
             plain("• "),
             bold(person.name),

@@ -40,7 +40,7 @@ from core.models import (
 from core.services.events import EventView, views_for, visible_to
 from core.services.groups import find_group, membership_of, parse_tags
 from core.uow import UnitOfWork
-from core.validation import clean_text
+from core.validation import clean_text, is_id
 
 EARTH_KM = 6371.0
 DEFAULT_RADIUS_KM = 10.0
@@ -122,13 +122,24 @@ class NearbyPage:
 
 
 def check_radius(radius_km: float) -> float:
-    if not 0 < radius_km <= MAX_RADIUS_KM:
+    if not 1 <= radius_km <= MAX_RADIUS_KM:  # as the message says (and NaN fails)
         raise invalid(
             "bad_radius",
             N_("The radius must be between 1 and {limit} km."),
             limit=int(MAX_RADIUS_KM),
         )
     return radius_km
+
+
+def _longitude_within(lng_min: float, lng_max: float):
+    """The box's longitude range as a filter, wrapping across the antimeridian (±180°)."""
+    if lng_max - lng_min >= 360:
+        return Event.longitude.is_not(None)  # type: ignore[union-attr]
+    if lng_min < -180:
+        return sa.or_(Event.longitude >= lng_min + 360, Event.longitude <= lng_max)  # type: ignore[operator]
+    if lng_max > 180:
+        return sa.or_(Event.longitude >= lng_min, Event.longitude <= lng_max - 360)  # type: ignore[operator]
+    return Event.longitude.between(lng_min, lng_max)  # type: ignore[union-attr]
 
 
 async def nearby(
@@ -150,7 +161,7 @@ async def nearby(
             .join(Group, Group.id == Event.group_id)  # type: ignore[arg-type]
             .where(
                 Event.latitude.between(lat_min, lat_max),  # type: ignore[union-attr]
-                Event.longitude.between(lng_min, lng_max),  # type: ignore[union-attr]
+                _longitude_within(lng_min, lng_max),
                 Event.status == EventStatus.SCHEDULED,
                 Event.starts_at > now,
                 visible_to(viewer_id),
@@ -216,7 +227,7 @@ async def set_discoverable(uow: UnitOfWork, person_id: int, on: bool) -> None:
 
 
 async def dismiss(uow: UnitOfWork, person_id: int, kind: str, item_id: int) -> None:
-    if kind not in KINDS:
+    if kind not in KINDS or not is_id(item_id):
         raise invalid("bad_dismissal", N_("That can't be dismissed."))
     exists = (
         await uow.session.exec(
@@ -288,7 +299,8 @@ async def recommend(
     ).all()
     mine = {g for g, status in mine_rows if status == MembershipStatus.ACTIVE}
     excluded = {g for g, _ in mine_rows} | (dismissed := await _dismissed(uow, viewer_id))["group"]
-    interests = set(parse_tags(person.interests)) if person and person.interests else set()
+    stated = set(parse_tags(person.interests)) if person and person.interests else set()
+    interests = set(stated)
     scores: dict[int, tuple[float, str, int]] = {}
     if mine:
         m1, m2 = aliased(Membership), aliased(Membership)
@@ -296,11 +308,15 @@ async def recommend(
             await uow.session.exec(
                 select(m2.group_id, func.count(sa.distinct(m2.person_id)))
                 .join(m1, m1.person_id == m2.person_id)
+                .join(Group, Group.id == m2.group_id)  # type: ignore[arg-type]
                 .where(
                     m1.group_id.in_(mine),
                     m1.status == MembershipStatus.ACTIVE,
                     m2.status == MembershipStatus.ACTIVE,
                     m1.person_id != viewer_id,
+                    # private groups are never suggested: they must not take a place either
+                    Group.visibility == Visibility.PUBLIC,
+                    m2.group_id.not_in(excluded),
                 )
                 .group_by(m2.group_id)
                 .order_by(func.count(sa.distinct(m2.person_id)).desc())
@@ -313,7 +329,10 @@ async def recommend(
         my_tags = (await uow.session.exec(select(Group.tags).where(Group.id.in_(mine)))).all()  # type: ignore[attr-defined]
         interests |= {tag for tags in my_tags for tag in tags.split(",") if tag}
     if interests:
-        tag_filter = sa.or_(*(Group.tags.like(f"%{tag}%") for tag in sorted(interests)[:10]))  # type: ignore[attr-defined]
+        # at most 10 tags in the query: what the person said they like first, then their
+        # groups' tags (a group alone may have 10)
+        wanted = sorted(stated) + sorted(interests - stated)
+        tag_filter = sa.or_(*(Group.tags.like(f"%{tag}%") for tag in wanted[:10]))  # type: ignore[attr-defined]
         for group_id, tags in (
             await uow.session.exec(
                 select(Group.id, Group.tags)
@@ -337,12 +356,12 @@ async def recommend(
                 )
                 .group_by(Membership.group_id)
                 .order_by(func.count().desc())
-                .limit(limit + len(excluded))
+                .limit(limit + len(excluded) + len(scores))
             )
         ).all():
             if group_id not in excluded and group_id not in scores:
                 scores[group_id] = (0.1 * math.log1p(members), "popular", members)
-    top = sorted(scores.items(), key=lambda kv: -kv[1][0])[:limit]
+    top = sorted(scores.items(), key=lambda kv: (-kv[1][0], kv[0]))[:limit]
     group_rows = {
         g.id: g
         for g in (
@@ -489,8 +508,9 @@ async def companions(
     by default, people who share a group with you. Only names and what you share are shown."""
     me = await uow.session.get(Person, viewer_id)
     _require_discoverable(me)
-    if scope and scope.strip().lstrip("#").isdigit() and len(scope.strip()) < 16:
-        event = await uow.session.get(Event, int(scope.strip().lstrip("#")))
+    digits = (scope or "").strip().lstrip("#")
+    if scope and digits.isascii() and digits.isdigit() and len(digits) < 16:
+        event = await uow.session.get(Event, int(digits)) if is_id(int(digits)) else None
         if event is None:
             raise not_found("event", id=scope.strip())
         group = await uow.session.get(Group, event.group_id)
@@ -570,15 +590,53 @@ async def companions(
     return [companion for _, companion in found[:limit]]
 
 
+async def _in_common(uow: UnitOfWork, viewer_id: int, other_id: int) -> bool:
+    """Whether /companions could list `other` to the viewer at all: they share a group, or
+    `other` has a seat on an activity the viewer may see."""
+    mine = select(Membership.group_id).where(
+        Membership.person_id == viewer_id, Membership.status == MembershipStatus.ACTIVE
+    )
+    shared_group = (
+        await uow.session.exec(
+            select(Membership.id)
+            .where(
+                Membership.person_id == other_id,
+                Membership.status == MembershipStatus.ACTIVE,
+                Membership.group_id.in_(mine),  # type: ignore[attr-defined]
+            )
+            .limit(1)
+        )
+    ).first()
+    if shared_group is not None:
+        return True
+    shared_activity = (
+        await uow.session.exec(
+            select(Registration.id)
+            .join(Event, Event.id == Registration.event_id)  # type: ignore[arg-type]
+            .join(Group, Group.id == Event.group_id)  # type: ignore[arg-type]
+            .where(
+                Registration.person_id == other_id,
+                Registration.status == RegistrationStatus.CONFIRMED,
+                visible_to(viewer_id),
+            )
+            .limit(1)
+        )
+    ).first()
+    return shared_activity is not None
+
+
 async def say_hi(uow: UnitOfWork, clock: Clock, from_id: int, to_id: int) -> Hello:
-    """Ask to connect. Both must have opted in; a block in either direction stops it."""
-    me, them = await uow.session.get(Person, from_id), await uow.session.get(Person, to_id)
+    """Ask to connect. Both must have opted in; a block in either direction stops it; and, as
+    the button can be forged, only someone /companions could have shown can be greeted."""
+    me = await uow.session.get(Person, from_id)
+    them = await uow.session.get(Person, to_id) if is_id(to_id) else None
     _require_discoverable(me)
     if (
         from_id == to_id
         or them is None
         or not them.discoverable
         or to_id in await _blocked_with(uow, from_id)
+        or not await _in_common(uow, from_id, to_id)
     ):
         raise not_found("person", name="?")
     hello = (
@@ -598,7 +656,7 @@ async def answer_hi(
     uow: UnitOfWork, actor_id: int, hello_id: int, accept: bool
 ) -> tuple[Hello, Person, Person]:
     """Only the person greeted answers; only on acceptance are handles exchanged."""
-    hello = await uow.session.get(Hello, hello_id)
+    hello = await uow.session.get(Hello, hello_id) if is_id(hello_id) else None
     if hello is None or hello.to_person != actor_id:
         raise not_found("request")
     if hello.status != HelloStatus.PENDING:
@@ -625,9 +683,15 @@ async def handles(uow: UnitOfWork, person_id: int) -> list[tuple[str, str]]:
     return [(platform, f"@{name}" if name else external) for platform, name, external in rows]
 
 
-async def block(uow: UnitOfWork, actor_id: int, other_id: int) -> None:
+async def _require_other(uow: UnitOfWork, actor_id: int, other_id: int) -> None:
     if actor_id == other_id:
         raise invalid("block_self", N_("You can't block yourself."))
+    if not is_id(other_id) or await uow.session.get(Person, other_id) is None:
+        raise not_found("person", name="?")
+
+
+async def block(uow: UnitOfWork, actor_id: int, other_id: int) -> None:
+    await _require_other(uow, actor_id, other_id)
     exists = (
         await uow.session.exec(
             select(Block.id).where(Block.person_id == actor_id, Block.blocked_id == other_id)
@@ -656,6 +720,7 @@ async def report(
 ) -> None:
     """Recorded for the operators; reporting also blocks, so the person is not shown again."""
     text = clean_text(reason, field="description", min_len=0, max_len=500)
+    await _require_other(uow, actor_id, other_id)
     uow.session.add(
         Report(reporter_id=actor_id, reported_id=other_id, reason=text, created_at=clock.now())
     )
