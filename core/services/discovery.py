@@ -19,7 +19,6 @@ from core.errors import conflict, forbidden, invalid, not_found
 from core.i18n import N_
 from core.models import (
     Block,
-    Comment,
     Dismissal,
     Event,
     EventStatus,
@@ -27,7 +26,6 @@ from core.models import (
     Hello,
     HelloStatus,
     Identity,
-    Like,
     Membership,
     MembershipStatus,
     Person,
@@ -38,7 +36,8 @@ from core.models import (
     Visibility,
 )
 from core.services.events import EventView, views_for, visible_to
-from core.services.groups import find_group, membership_of, parse_tags
+from core.services.groups import find_group, member_counts, membership_of, parse_tags
+from core.services.posts import engagement
 from core.uow import UnitOfWork
 from core.validation import clean_text, is_id
 
@@ -274,17 +273,6 @@ async def _dismissed(uow: UnitOfWork, person_id: int) -> dict[str, set[int]]:
     return found
 
 
-async def _member_counts(uow: UnitOfWork, ids: list[int]) -> dict[int, int]:
-    if not ids:
-        return {}
-    rows = await uow.session.exec(
-        select(Membership.group_id, func.count())
-        .where(Membership.group_id.in_(ids), Membership.status == MembershipStatus.ACTIVE)  # type: ignore[attr-defined]
-        .group_by(Membership.group_id)
-    )
-    return dict(rows.all())
-
-
 async def recommend(
     uow: UnitOfWork, clock: Clock, viewer_id: int, limit: int = 3
 ) -> Recommendations:
@@ -372,7 +360,7 @@ async def recommend(
             )
         ).all()
     }
-    counts = await _member_counts(uow, list(group_rows))  # type: ignore[arg-type]
+    counts = await member_counts(uow, list(group_rows))  # type: ignore[arg-type]
     picks = [
         GroupPick(group_rows[gid], counts.get(gid, 0), reason, shared)
         for gid, (_, reason, shared) in top
@@ -409,24 +397,7 @@ async def _hot_posts(
     ids = [p.id for p, _, _ in candidates]
     if not ids:
         return []
-    likes = dict(
-        (
-            await uow.session.exec(
-                select(Like.post_id, func.count())
-                .where(Like.post_id.in_(ids))
-                .group_by(Like.post_id)  # type: ignore[attr-defined]
-            )
-        ).all()
-    )
-    replies = dict(
-        (
-            await uow.session.exec(
-                select(Comment.post_id, func.count())
-                .where(Comment.post_id.in_(ids))
-                .group_by(Comment.post_id)  # type: ignore[attr-defined]
-            )
-        ).all()
-    )
+    likes, replies = await engagement(uow, ids)  # type: ignore[arg-type]
 
     def hot(post: Post) -> float:
         hours = max(0.0, (now - post.created_at).total_seconds() / 3600)

@@ -138,7 +138,7 @@ async def create_group(
     return group
 
 
-async def _member_counts(uow: UnitOfWork, group_ids: list[int]) -> dict[int, int]:
+async def member_counts(uow: UnitOfWork, group_ids: list[int]) -> dict[int, int]:
     if not group_ids:
         return {}
     rows = await uow.session.exec(
@@ -154,7 +154,7 @@ async def _member_counts(uow: UnitOfWork, group_ids: list[int]) -> dict[int, int
 
 async def _summaries(uow: UnitOfWork, groups: list[Group], viewer_id: int) -> list[GroupSummary]:
     ids = [g.id for g in groups]
-    counts = await _member_counts(uow, ids)  # type: ignore[arg-type]
+    counts = await member_counts(uow, ids)  # type: ignore[arg-type]
     mine = await uow.session.exec(
         select(Membership).where(
             Membership.person_id == viewer_id,

@@ -68,18 +68,14 @@ async def create_post(uow: UnitOfWork, clock: Clock, actor_id: int, ref: str, bo
     return post
 
 
-async def _views(
-    uow: UnitOfWork, posts: list[Post], group: Group, viewer_id: int, membership
-) -> list[PostView]:
-    ids = [p.id for p in posts]
-    if not ids:
-        return []
+async def engagement(uow: UnitOfWork, ids: list[int]) -> tuple[dict[int, int], dict[int, int]]:
+    """(likes, replies) per post id, two grouped counts for any number of posts."""
     likes = dict(
         (
             await uow.session.exec(
                 select(Like.post_id, func.count())
-                .where(Like.post_id.in_(ids))
-                .group_by(Like.post_id)  # type: ignore[attr-defined]
+                .where(Like.post_id.in_(ids))  # type: ignore[attr-defined]
+                .group_by(Like.post_id)
             )
         ).all()
     )
@@ -92,6 +88,16 @@ async def _views(
             )
         ).all()
     )
+    return likes, replies
+
+
+async def _views(
+    uow: UnitOfWork, posts: list[Post], group: Group, viewer_id: int, membership
+) -> list[PostView]:
+    ids = [p.id for p in posts]
+    if not ids:
+        return []
+    likes, replies = await engagement(uow, ids)  # type: ignore[arg-type]
     mine = set(
         (
             await uow.session.exec(
