@@ -37,6 +37,6 @@ def test_adapters_do_not_import_each_other(path: Path) -> None:
     others = {
         name
         for name in imports(path)
-        if name.startswith("adapters.") and name.split(".")[1] != own or name.startswith("bots")
+        if (name.startswith("adapters.") and name.split(".")[1] != own) or name.startswith("bots")
     }
     assert not others, f"{path.relative_to(ROOT)} imports {sorted(others)}"
