@@ -113,7 +113,12 @@ class Group(SQLModel, table=True):
 
 
 class Membership(SQLModel, table=True):
-    __table_args__ = (sa.UniqueConstraint("group_id", "person_id"),)
+    __table_args__ = (
+        sa.UniqueConstraint("group_id", "person_id"),
+        # /recommend: a group's most recent members, and the other groups of a set of people
+        sa.Index("ix_membership_group_status_id", "group_id", "status", "id"),
+        sa.Index("ix_membership_person_status_group", "person_id", "status", "group_id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     group_id: int = Field(foreign_key="community_group.id", index=True)
