@@ -179,7 +179,6 @@ async def our_stack(emu: TelegramEmulator, workdir: Path, polling: dict[str, Any
     dp = build_dispatcher(services, observer=meter)
     reached = _counted(dp)
     services.notifiers["telegram"] = TelegramNotifier(bot)
-    services.bot_username = (await bot.get_me()).username
     await register_commands(bot)
     return Stack("ours", bot, dp, meter, reached, polling, db=db)
 

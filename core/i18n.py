@@ -64,7 +64,3 @@ class Translator:
         return self._t.ngettext(singular, plural, n).format(n=n, **params)
 
     __call__ = gettext
-
-
-def translator(locale: str | None) -> Translator:
-    return Translator(locale)

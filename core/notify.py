@@ -13,7 +13,8 @@ from sqlmodel import select
 
 from core.cards import Announcement, Card, Notice, mention, plain
 from core.i18n import Translator
-from core.models import Event, GroupChat, Identity, Person
+from core.models import Event, Identity, Person
+from core.services.chats import home_chats
 from core.views import format_time
 
 log = logging.getLogger(__name__)
@@ -77,9 +78,7 @@ async def announce(db, notifiers: dict[str, Notifier], announcements: list[Annou
     """Post each announcement to every home chat of its group that a notifier can reach."""
     for item in announcements:
         async with db.uow(readonly=True) as uow:
-            chats = (
-                await uow.session.exec(select(GroupChat).where(GroupChat.group_id == item.group_id))
-            ).all()
+            chats = await home_chats(uow, item.group_id)
         for chat in chats:
             notifier = notifiers.get(chat.platform)
             if notifier is None:
@@ -107,13 +106,8 @@ async def mention_in_home_chat(
     """When a reminder cannot reach someone privately, say it where they can see it: the
     activity's group home chat on the same platform, with a mention. True if posted."""
     async with db.uow(readonly=True) as uow:
-        home = (
-            await uow.session.exec(
-                select(GroupChat).where(
-                    GroupChat.group_id == event.group_id, GroupChat.platform == identity.platform
-                )
-            )
-        ).first()
+        chats = await home_chats(uow, event.group_id)
+    home = next((chat for chat in chats if chat.platform == identity.platform), None)
     notifier = notifiers.get(identity.platform)
     if home is None or notifier is None:
         return False

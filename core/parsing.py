@@ -29,10 +29,6 @@ class Fee:
     cents: int
     currency: str | None
 
-    @property
-    def is_free(self) -> bool:
-        return self.cents == 0
-
 
 FREE = Fee(0, None)
 

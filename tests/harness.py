@@ -72,7 +72,6 @@ class TelegramHarness:
     async def start(self) -> None:
         services = self.services
         services.notifiers["telegram"] = TelegramNotifier(self.bot)
-        services.bot_username = (await self.bot.get_me()).username
         await register_commands(self.bot)
         self._task = asyncio.create_task(
             self.dp.start_polling(

@@ -81,7 +81,6 @@ async def run_telegram(services: Services, bot: Bot) -> None:
     registers the TelegramNotifier, so reminders can go out before polling starts."""
     dp = build_dispatcher(services)
     me = await bot.get_me()
-    services.bot_username = me.username
     await register_commands(bot)
     log.info("Telegram: polling as @%s", me.username)
     housekeeping = asyncio.create_task(_forget_old_updates(services))

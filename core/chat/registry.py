@@ -33,7 +33,6 @@ class Services:
     clock: Clock
     settings: Settings
     notifiers: dict[str, Notifier] = field(default_factory=dict)
-    bot_username: str | None = None  # for deep links, where the platform has them
     on_reminders_changed: Callable[[], None] | None = None  # set by the reminder runner
 
 
