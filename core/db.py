@@ -65,10 +65,10 @@ class Database:
             self._sessions, sqlite=self.is_sqlite, readonly=readonly, write_queue=self._write_queue
         )
 
-    async def migrate(self) -> None:
-        """Bring the schema to the newest Alembic revision (idempotent)."""
+    async def migrate(self, revision: str = "head") -> None:
+        """Bring the schema to the newest Alembic revision (idempotent), or to `revision`."""
         async with self.engine.begin() as conn:
-            await conn.run_sync(_upgrade_to_head)
+            await conn.run_sync(_upgrade, revision)
 
     async def dispose(self) -> None:
         await self.engine.dispose()
@@ -80,10 +80,10 @@ def alembic_config() -> Config:
     return config
 
 
-def _upgrade_to_head(connection: Connection) -> None:
+def _upgrade(connection: Connection, revision: str) -> None:
     config = alembic_config()
     config.attributes["connection"] = connection
-    command.upgrade(config, "head")
+    command.upgrade(config, revision)
 
 
 def migrate_sync(url: str) -> None:

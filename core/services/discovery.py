@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlmodel import func, select
@@ -34,8 +34,9 @@ from core.models import (
     Report,
     Visibility,
 )
+from core.services import tallies
 from core.services.events import EventView, views_for, visible_to
-from core.services.groups import find_group, member_counts, membership_of, parse_tags
+from core.services.groups import find_group, membership_of, parse_tags
 from core.services.posts import engagement
 from core.uow import UnitOfWork
 from core.validation import clean_text, is_id
@@ -44,7 +45,6 @@ EARTH_KM = 6371.0
 DEFAULT_RADIUS_KM = 10.0
 MAX_RADIUS_KM = 200.0
 PAGE_SIZE = 5
-RECENT = timedelta(hours=48)  # "sign-up speed": sign-ups this recent count again
 KINDS = ("group", "post", "event")
 
 # /nearby: score = sum of weight x term; every term is in [0, ~5].
@@ -66,42 +66,23 @@ def bounding_box(lat: float, lng: float, radius_km: float) -> tuple[float, float
     return lat - dlat, lat + dlat, lng - dlng, lng + dlng
 
 
+def days_until(starts_at: datetime, now: datetime) -> float:
+    return max(0.0, (starts_at - now).total_seconds() / 86400)
+
+
 def popularity(
-    confirmed: int,
-    recent: int,
-    capacity: int | None,
-    starts_at: datetime,
-    now: datetime,
-    nearness: float = 0.0,
+    confirmed: int, heat: float, capacity: int | None, days: float, nearness: float = 0.0
 ) -> float:
-    """How much an activity deserves a place at the top (docs/discovery.md)."""
-    days = max(0.0, (starts_at - now).total_seconds() / 86400)
+    """How much an activity deserves a place at the top (docs/discovery.md). `heat` is the
+    sign-up speed (core.services.tallies.heat), `days` how far off the start is."""
     fill = min(1.0, confirmed / capacity) if capacity else 0.0
     return (
         W_SIGNUPS * math.log1p(confirmed)
-        + W_SPEED * math.log1p(recent)
+        + W_SPEED * math.log1p(heat)
         + W_FILL * fill
         + W_SOON / (1 + days / 7)
         + W_NEAR * nearness
     )
-
-
-async def _signups(
-    uow: UnitOfWork, event_ids: list[int], now: datetime
-) -> dict[int, tuple[int, int]]:
-    """(confirmed, confirmed in the last 48 hours) for each activity."""
-    if not event_ids:
-        return {}
-    recent = sa.case((Registration.updated_at >= now - RECENT, 1), else_=0)
-    rows = await uow.session.exec(
-        select(Registration.event_id, func.count(), func.sum(recent))
-        .where(
-            Registration.event_id.in_(event_ids),  # type: ignore[attr-defined]
-            Registration.status == RegistrationStatus.CONFIRMED,
-        )
-        .group_by(Registration.event_id)
-    )
-    return {event_id: (count, int(fresh or 0)) for event_id, count, fresh in rows.all()}
 
 
 @dataclass(frozen=True)
@@ -153,48 +134,77 @@ async def nearby(
     check_radius(radius_km)
     now = clock.now()
     lat_min, lat_max, lng_min, lng_max = bounding_box(latitude, longitude, radius_km)
-    rows = (
-        await uow.session.exec(
-            select(Event, Group)
-            .join(Group, Group.id == Event.group_id)  # type: ignore[arg-type]
-            .where(
-                Event.latitude.between(lat_min, lat_max),  # type: ignore[union-attr]
-                _longitude_within(lng_min, lng_max),
-                Event.status == EventStatus.SCHEDULED,
-                Event.starts_at > now,
-                visible_to(viewer_id),
-            )
-        )
-    ).all()
-    within = []
-    for event, group in rows:
-        km = distance_km(latitude, longitude, event.latitude, event.longitude)  # type: ignore[arg-type]
-        if km <= radius_km:
-            within.append((event, group, km))
-    counts = await _signups(uow, [e.id for e, _, _ in within], now)  # type: ignore[misc]
-    scored = sorted(
-        (
-            (
-                popularity(
-                    *counts.get(e.id, (0, 0)),
-                    e.capacity,
-                    e.starts_at,
-                    now,  # type: ignore[arg-type]
-                    1 - km / radius_km,
-                ),
-                e,
-                g,
-                km,
-            )
-            for e, g, km in within
-        ),
-        key=lambda item: (-item[0], item[1].starts_at, item[1].id),
+    box = candidates(now, viewer_id).where(
+        Event.latitude.between(lat_min, lat_max),  # type: ignore[union-attr]
+        _longitude_within(lng_min, lng_max),
     )
+    return await ranked_page(uow, now, viewer_id, box, (latitude, longitude), radius_km, page)
+
+
+def _score(
+    going: int,
+    heat: float,
+    heat_at: datetime | None,
+    capacity: int | None,
+    starts_at: datetime,
+    now: datetime,
+    nearness: float = 0.0,
+) -> float:
+    """`popularity` of a row from `candidates` (times naive UTC, as `now`)."""
+    speed = tallies.faded(heat, heat_at, now)
+    return popularity(going, speed, capacity, days_until(starts_at, now), nearness)
+
+
+def candidates(now: datetime, viewer_id: int):
+    """Upcoming activities the viewer may see, with only what the score needs: a city's box
+    holds a few hundred, and whole rows and views are built for the five shown. The times come
+    back naive UTC, as stored: making a few hundred of them aware costs more than the rest of
+    the scoring (bench/discovery.py)."""
+    return (
+        select(
+            Event.id,
+            Event.latitude,
+            Event.longitude,
+            sa.type_coerce(Event.starts_at, sa.DateTime()),
+            Event.capacity,
+            Event.going,
+            Event.heat,
+            sa.type_coerce(Event.heat_at, sa.DateTime()),
+        )
+        .join(Group, Group.id == Event.group_id)  # type: ignore[arg-type]
+        .where(Event.status == EventStatus.SCHEDULED, Event.starts_at > now, visible_to(viewer_id))
+    )
+
+
+async def ranked_page(
+    uow: UnitOfWork,
+    now: datetime,
+    viewer_id: int,
+    query,
+    centre: tuple[float, float],
+    radius_km: float,
+    page: int,
+) -> NearbyPage:
+    """Keep what `query` (from `candidates`) found within the radius, rank it, build one page."""
+    naive_now = now.astimezone(UTC).replace(tzinfo=None)
+    scored = []
+    for event_id, lat, lng, starts_at, capacity, going, heat, heat_at in (
+        await uow.session.exec(query)
+    ).all():
+        if lat is None or lng is None:
+            continue
+        km = distance_km(*centre, lat, lng)
+        if km <= radius_km:
+            nearness = 1 - km / radius_km
+            score = _score(going, heat, heat_at, capacity, starts_at, naive_now, nearness)
+            scored.append((-score, starts_at, event_id, km))
+    scored.sort()
     pages = max(1, -(-len(scored) // PAGE_SIZE))
     page = min(max(1, page), pages)
     chosen = scored[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
-    views = await views_for(uow, [(e, g) for _, e, g, _ in chosen], viewer_id)
-    items = [Nearby(v, km, s) for v, (s, _, _, km) in zip(views, chosen, strict=True)]
+    ids = [event_id for _, _, event_id, _ in chosen]
+    views = await views_for(uow, await _events_with_groups(uow, ids), viewer_id)
+    items = [Nearby(v, km, -s) for v, (s, _, _, km) in zip(views, chosen, strict=True)]
     return NearbyPage(items, page, pages, radius_km)
 
 
@@ -359,14 +369,9 @@ async def recommend(
     if len(scores) < limit:
         for group_id, members in (
             await uow.session.exec(
-                select(Membership.group_id, func.count())
-                .join(Group, Group.id == Membership.group_id)  # type: ignore[arg-type]
-                .where(
-                    Group.visibility == Visibility.PUBLIC,
-                    Membership.status == MembershipStatus.ACTIVE,
-                )
-                .group_by(Membership.group_id)
-                .order_by(func.count().desc())
+                select(Group.id, Group.members)
+                .where(Group.visibility == Visibility.PUBLIC)
+                .order_by(Group.members.desc(), Group.id)  # type: ignore[attr-defined]
                 .limit(limit + len(excluded) + len(scores))
             )
         ).all():
@@ -383,9 +388,8 @@ async def recommend(
             )
         ).all()
     }
-    counts = await member_counts(uow, list(group_rows))  # type: ignore[arg-type]
     picks = [
-        GroupPick(group_rows[gid], counts.get(gid, 0), reason, shared)
+        GroupPick(group_rows[gid], group_rows[gid].members, reason, shared)
         for gid, (_, reason, shared) in top
         if gid in group_rows
     ]
@@ -398,66 +402,92 @@ async def recommend(
 async def _hot_posts(
     uow: UnitOfWork, now: datetime, viewer_id: int, groups: set[int], skip: set[int], limit: int
 ) -> list[tuple[Post, Group, str, int, int]]:
-    """Hot = (likes + 2 x replies + 1) / (age in hours + 2) ^ 1.5, over the last 30 days."""
+    """Hot = (likes + 2 x replies + 1) / (age in hours + 2) ^ 1.5, over the last 30 days.
+    Ranked over ids and times; whole posts are loaded for the few shown."""
     if not groups:
         return []
-    candidates = (
-        await uow.session.exec(
-            select(Post, Group, Person.display_name)
-            .join(Group, Group.id == Post.group_id)  # type: ignore[arg-type]
-            .join(Person, Person.id == Post.author_id)  # type: ignore[arg-type]
-            .where(
-                Post.group_id.in_(groups),
-                Post.deleted == sa.false(),  # type: ignore[attr-defined]
-                Post.author_id != viewer_id,
-                Post.created_at >= now - timedelta(days=30),
+    candidates = [
+        (post_id, created_at)
+        for post_id, created_at in (
+            await uow.session.exec(
+                select(Post.id, sa.type_coerce(Post.created_at, sa.DateTime()))
+                .where(
+                    Post.group_id.in_(groups),  # type: ignore[attr-defined]
+                    Post.deleted == sa.false(),  # type: ignore[arg-type]
+                    Post.author_id != viewer_id,
+                    Post.created_at >= now - timedelta(days=30),
+                )
+                .order_by(Post.created_at.desc())  # type: ignore[attr-defined]
+                .limit(200)
             )
-            .order_by(Post.created_at.desc())  # type: ignore[attr-defined]
-            .limit(200)
-        )
-    ).all()
-    candidates = [c for c in candidates if c[0].id not in skip]
-    ids = [p.id for p, _, _ in candidates]
-    if not ids:
+        ).all()
+        if post_id not in skip
+    ]
+    if not candidates:
         return []
-    likes, replies = await engagement(uow, ids)  # type: ignore[arg-type]
+    likes, replies = await engagement(uow, [post_id for post_id, _ in candidates])
+    naive_now = now.astimezone(UTC).replace(tzinfo=None)
 
-    def hot(post: Post) -> float:
-        hours = max(0.0, (now - post.created_at).total_seconds() / 3600)
-        return (likes.get(post.id, 0) + 2 * replies.get(post.id, 0) + 1) / (hours + 2) ** 1.5
+    def hot(post_id: int, created_at: datetime) -> float:
+        hours = max(0.0, (naive_now - created_at).total_seconds() / 3600)
+        return (likes.get(post_id, 0) + 2 * replies.get(post_id, 0) + 1) / (hours + 2) ** 1.5
 
-    ranked = sorted(candidates, key=lambda c: -hot(c[0]))[:limit]
-    return [(p, g, name, likes.get(p.id, 0), replies.get(p.id, 0)) for p, g, name in ranked]
+    chosen = [post_id for post_id, _ in sorted(candidates, key=lambda c: -hot(*c))[:limit]]
+    loaded = {
+        post.id: (post, group, name)
+        for post, group, name in (
+            await uow.session.exec(
+                select(Post, Group, Person.display_name)
+                .join(Group, Group.id == Post.group_id)  # type: ignore[arg-type]
+                .join(Person, Person.id == Post.author_id)  # type: ignore[arg-type]
+                .where(Post.id.in_(chosen))  # type: ignore[union-attr]
+            )
+        ).all()
+    }
+    return [
+        (*loaded[post_id], likes.get(post_id, 0), replies.get(post_id, 0)) for post_id in chosen
+    ]
 
 
 async def _activities(
     uow: UnitOfWork, clock: Clock, viewer_id: int, groups: set[int], skip: set[int], limit: int
 ) -> list[EventView]:
+    """The most popular upcoming activities of these groups (the /nearby score without the
+    distance term) that the viewer has not signed up for."""
     if not groups:
         return []
     now = clock.now()
+    naive_now = now.astimezone(UTC).replace(tzinfo=None)
     mine = select(Registration.event_id).where(Registration.person_id == viewer_id)
-    rows = (
+    scored = []
+    for event_id, _, _, starts_at, capacity, going, heat, heat_at in (
         await uow.session.exec(
-            select(Event, Group)
-            .join(Group, Group.id == Event.group_id)  # type: ignore[arg-type]
-            .where(
-                Event.group_id.in_(groups),
-                Event.status == EventStatus.SCHEDULED,  # type: ignore[attr-defined]
-                Event.starts_at > now,
-                Event.id.not_in(mine),
-                visible_to(viewer_id),  # type: ignore[union-attr]
-            )
+            candidates(now, viewer_id)
+            .where(Event.group_id.in_(groups), Event.id.not_in(mine))  # type: ignore[attr-defined,union-attr]
             .order_by(Event.starts_at)
             .limit(100)
         )
-    ).all()
-    rows = [(e, g) for e, g in rows if e.id not in skip]
-    counts = await _signups(uow, [e.id for e, _ in rows], now)  # type: ignore[misc]
-    rows.sort(
-        key=lambda r: -popularity(*counts.get(r[0].id, (0, 0)), r[0].capacity, r[0].starts_at, now)
-    )  # type: ignore[arg-type]
-    return await views_for(uow, rows[:limit], viewer_id)
+    ).all():
+        if event_id not in skip:
+            score = _score(going, heat, heat_at, capacity, starts_at, naive_now)
+            scored.append((-score, starts_at, event_id))
+    chosen = [event_id for _, _, event_id in sorted(scored)[:limit]]
+    return await views_for(uow, await _events_with_groups(uow, chosen), viewer_id)
+
+
+async def _events_with_groups(uow: UnitOfWork, ids: list[int]) -> list[tuple[Event, Group]]:
+    """The activities with these ids and their groups, in the order given."""
+    found = {
+        event.id: (event, group)
+        for event, group in (
+            await uow.session.exec(
+                select(Event, Group)
+                .join(Group, Group.id == Event.group_id)  # type: ignore[arg-type]
+                .where(Event.id.in_(ids))  # type: ignore[union-attr]
+            )
+        ).all()
+    }
+    return [found[event_id] for event_id in ids]
 
 
 # ---- companions ---------------------------------------------------------------------------

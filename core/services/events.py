@@ -2,7 +2,8 @@
 
 Concurrency: every change to an activity's roster first locks the activity row (FOR UPDATE on
 PostgreSQL; on SQLite the write transaction's BEGIN IMMEDIATE already serialises writers), so
-counting seats and taking one happen as one step and nothing is ever overbooked.
+reading the seats taken (the activity's stored counts, core.services.tallies) and taking one
+happen as one step and nothing is ever overbooked.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from core.models import (
     Visibility,
 )
 from core.parsing import FREE, Fee, check_capacity
-from core.services import reminders
+from core.services import reminders, tallies
 from core.services.groups import find_group, membership_of
 from core.uow import UnitOfWork
 from core.validation import check_timezone, clean_text, is_id, one_line
@@ -142,22 +143,6 @@ async def _lock_event(uow: UnitOfWork, event_id: int) -> Event:
     return event
 
 
-async def _counts(uow: UnitOfWork, event_ids: list[int]) -> dict[int, dict[str, int]]:
-    counts: dict[int, dict[str, int]] = {i: {} for i in event_ids}
-    if event_ids:
-        rows = await uow.session.exec(
-            select(Registration.event_id, Registration.status, func.count())
-            .where(
-                Registration.event_id.in_(event_ids),  # type: ignore[attr-defined]
-                Registration.status.in_(ACTIVE),  # type: ignore[attr-defined]
-            )
-            .group_by(Registration.event_id, Registration.status)
-        )
-        for event_id, status, count in rows.all():
-            counts[event_id][status] = count
-    return counts
-
-
 async def _registration(uow: UnitOfWork, event_id: int, person_id: int) -> Registration | None:
     return (
         await uow.session.exec(
@@ -186,15 +171,14 @@ async def _view(
 ) -> EventView:
     group = group or await uow.session.get(Group, event.group_id)
     membership = await membership_of(uow, event.group_id, viewer_id)
-    counts = (await _counts(uow, [event.id]))[event.id]  # type: ignore[list-item]
     mine = await _registration(uow, event.id, viewer_id)  # type: ignore[arg-type]
     status = mine.status if mine is not None and mine.status in ACTIVE else None
     position = await _position(uow, mine) if status == RegistrationStatus.WAITLISTED else None  # type: ignore[arg-type]
     return EventView(
         event=event,
         group=group,  # type: ignore[arg-type]
-        confirmed=counts.get(RegistrationStatus.CONFIRMED, 0),
-        waitlisted=counts.get(RegistrationStatus.WAITLISTED, 0),
+        confirmed=event.going,
+        waitlisted=event.waiting,
         viewer_status=status,
         viewer_position=position,
         can_manage=permissions.can_manage_event(event, membership, viewer_id),
@@ -203,8 +187,7 @@ async def _view(
 
 async def _promote(uow: UnitOfWork, event: Event, now: datetime) -> list[int]:
     """Fill free seats from the waitlist in arrival order. The caller holds the event lock."""
-    confirmed = (await _counts(uow, [event.id]))[event.id].get(RegistrationStatus.CONFIRMED, 0)  # type: ignore[list-item]
-    free = None if event.capacity is None else event.capacity - confirmed
+    free = None if event.capacity is None else event.capacity - event.going
     if free is not None and free <= 0:
         return []
     statement = (
@@ -218,7 +201,7 @@ async def _promote(uow: UnitOfWork, event: Event, now: datetime) -> list[int]:
         statement = statement.limit(free)
     promoted = []
     for registration in (await uow.session.exec(statement)).all():
-        registration.status, registration.updated_at = RegistrationStatus.CONFIRMED, now
+        tallies.move_registration(event, registration, RegistrationStatus.CONFIRMED, now)
         uow.session.add(registration)
         promoted.append(registration.person_id)
     return promoted
@@ -315,8 +298,7 @@ async def edit_event(
     if "starts_at" not in changes and event.starts_at <= now:
         raise conflict("event_started", N_("This activity has already started."))
     _validate(draft, now, deadline_unchanged="signup_deadline" not in changes)
-    counts = (await _counts(uow, [event_id]))[event_id]
-    confirmed = counts.get(RegistrationStatus.CONFIRMED, 0)
+    confirmed = event.going
     if draft.capacity is not None and draft.capacity < confirmed:
         raise conflict(
             "capacity_below_confirmed",
@@ -401,10 +383,7 @@ async def sign_up(uow: UnitOfWork, clock: Clock, actor_id: int, event_id: int) -
         return SignupResult(view, f"already_{existing.status}", view.viewer_position)
     if event.signup_deadline is not None and now > event.signup_deadline:
         raise conflict("signup_closed", N_("Sign-up for this activity has closed."))
-    counts = (await _counts(uow, [event_id]))[event_id]
-    has_seat = (
-        event.capacity is None or counts.get(RegistrationStatus.CONFIRMED, 0) < event.capacity
-    )
+    has_seat = event.capacity is None or event.going < event.capacity
     status = RegistrationStatus.CONFIRMED if has_seat else RegistrationStatus.WAITLISTED
     last = (
         await uow.session.exec(
@@ -416,7 +395,8 @@ async def sign_up(uow: UnitOfWork, clock: Clock, actor_id: int, event_id: int) -
     registration = existing or Registration(
         event_id=event_id, person_id=actor_id, status=status, seq=0, created_at=now, updated_at=now
     )
-    registration.status, registration.seq, registration.updated_at = status, last + 1, now
+    registration.seq = last + 1
+    tallies.move_registration(event, registration, status, now)
     uow.session.add(registration)
     await uow.session.flush()
     person = await uow.session.get(Person, actor_id)
@@ -438,7 +418,7 @@ async def cancel_signup(
     if registration is None or registration.status not in ACTIVE:
         raise conflict("not_signed_up", N_("You are not signed up for this activity."))
     previous = registration.status
-    registration.status, registration.updated_at = RegistrationStatus.CANCELLED, now
+    tallies.move_registration(event, registration, RegistrationStatus.CANCELLED, now)
     uow.session.add(registration)
     await uow.session.flush()
     promoted = await _promote(uow, event, now) if previous == RegistrationStatus.CONFIRMED else []
@@ -464,7 +444,6 @@ def visible_to(viewer_id: int):
 async def views_for(
     uow: UnitOfWork, rows: list[tuple[Event, Group]], viewer_id: int
 ) -> list[EventView]:
-    counts = await _counts(uow, [e.id for e, _ in rows])  # type: ignore[misc]
     ids = [e.id for e, _ in rows]
     mine = {
         r.event_id: r
@@ -490,8 +469,8 @@ async def views_for(
             EventView(
                 event=event,
                 group=group,
-                confirmed=counts[event.id].get(RegistrationStatus.CONFIRMED, 0),  # type: ignore[index]
-                waitlisted=counts[event.id].get(RegistrationStatus.WAITLISTED, 0),  # type: ignore[index]
+                confirmed=event.going,
+                waitlisted=event.waiting,
                 viewer_status=registration.status if registration else None,
                 viewer_position=position,
             )
@@ -573,7 +552,7 @@ async def release_in_group(
         event = await _lock_event(uow, event_id)
         registration = await _registration(uow, event_id, person_id)
         previous = registration.status  # type: ignore[union-attr]
-        registration.status, registration.updated_at = RegistrationStatus.CANCELLED, now  # type: ignore[union-attr]
+        tallies.move_registration(event, registration, RegistrationStatus.CANCELLED, now)  # type: ignore[arg-type]
         uow.session.add(registration)
         await uow.session.flush()
         promoted = (

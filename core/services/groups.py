@@ -15,6 +15,7 @@ from core.clock import Clock
 from core.errors import conflict, forbidden, invalid, not_found
 from core.i18n import N_
 from core.models import Group, Identity, Membership, MembershipStatus, Person, Role, Visibility
+from core.services import tallies
 from core.uow import UnitOfWork
 from core.validation import check_timezone, clean_text, is_id, one_line
 
@@ -131,30 +132,14 @@ async def create_group(
         raise conflict(
             "group_exists", N_("There is already a group called “{name}”."), name=name
         ) from None
-    uow.session.add(
-        Membership(group_id=group.id, person_id=actor_id, role=Role.OWNER, created_at=now)
-    )
+    owner = Membership(group_id=group.id, person_id=actor_id, created_at=now)
+    await tallies.move_membership(uow, owner, MembershipStatus.ACTIVE, Role.OWNER)
     await uow.commit()
     return group
 
 
-async def member_counts(uow: UnitOfWork, group_ids: list[int]) -> dict[int, int]:
-    if not group_ids:
-        return {}
-    rows = await uow.session.exec(
-        select(Membership.group_id, func.count())
-        .where(
-            Membership.group_id.in_(group_ids),  # type: ignore[attr-defined]
-            Membership.status == MembershipStatus.ACTIVE,
-        )
-        .group_by(Membership.group_id)
-    )
-    return dict(rows.all())
-
-
 async def _summaries(uow: UnitOfWork, groups: list[Group], viewer_id: int) -> list[GroupSummary]:
     ids = [g.id for g in groups]
-    counts = await member_counts(uow, ids)  # type: ignore[arg-type]
     mine = await uow.session.exec(
         select(Membership).where(
             Membership.person_id == viewer_id,
@@ -162,7 +147,7 @@ async def _summaries(uow: UnitOfWork, groups: list[Group], viewer_id: int) -> li
         )
     )
     by_group = {m.group_id: m for m in mine.all()}
-    return [GroupSummary(g, counts.get(g.id, 0), by_group.get(g.id)) for g in groups]  # type: ignore[arg-type]
+    return [GroupSummary(g, g.members, by_group.get(g.id)) for g in groups]  # type: ignore[arg-type]
 
 
 async def search_groups(
@@ -184,10 +169,12 @@ async def search_groups(
                 func.lower(Group.description).like(pattern),
             )
         )
-    groups = list((await uow.session.exec(statement)).all())
-    summaries = await _summaries(uow, groups, viewer_id)
-    summaries.sort(key=lambda s: (-s.member_count, s.group.name.lower()))
-    return summaries[:limit]
+    statement = statement.order_by(
+        Group.members.desc(),  # type: ignore[attr-defined]
+        func.lower(Group.name),
+        Group.id,
+    ).limit(limit)
+    return await _summaries(uow, list((await uow.session.exec(statement)).all()), viewer_id)
 
 
 async def group_summary(uow: UnitOfWork, viewer_id: int, ref: str) -> GroupSummary:
@@ -229,8 +216,7 @@ async def join_group(uow: UnitOfWork, clock: Clock, actor_id: int, ref: str) -> 
     )
     if membership is None:
         membership = Membership(group_id=group.id, person_id=actor_id, created_at=clock.now())
-    membership.status, membership.role = status, Role.MEMBER
-    uow.session.add(membership)
+    await tallies.move_membership(uow, membership, status, Role.MEMBER)
     await uow.commit()
     return JoinResult(group, "requested" if status == MembershipStatus.PENDING else "joined")
 
@@ -249,8 +235,7 @@ async def leave_group(uow: UnitOfWork, actor_id: int, ref: str) -> Group:
             N_("You own {group}: make someone else the owner before leaving."),
             group=group.name,
         )
-    membership.status, membership.role = MembershipStatus.LEFT, Role.MEMBER
-    uow.session.add(membership)
+    await tallies.move_membership(uow, membership, MembershipStatus.LEFT, Role.MEMBER)
     await uow.commit()
     return group
 
@@ -295,8 +280,8 @@ async def decide_request(
     membership = await membership_of(uow, group_id, person_id) if is_id(person_id) else None
     if membership is None or membership.status != MembershipStatus.PENDING:
         raise not_found("request")
-    membership.status = MembershipStatus.ACTIVE if approve else MembershipStatus.LEFT
-    uow.session.add(membership)
+    status = MembershipStatus.ACTIVE if approve else MembershipStatus.LEFT
+    await tallies.move_membership(uow, membership, status)
     person = await uow.session.get(Person, person_id)
     await uow.commit()
     return group, person  # type: ignore[return-value]
@@ -312,8 +297,7 @@ async def ban_member(uow: UnitOfWork, actor_id: int, ref: str, who: str) -> tupl
     if person.id == actor_id:
         raise invalid("ban_self", N_("You can't ban yourself."))
     permissions.require_can_manage_member(actor_membership, target)
-    target.status, target.role = MembershipStatus.BANNED, Role.MEMBER
-    uow.session.add(target)
+    await tallies.move_membership(uow, target, MembershipStatus.BANNED, Role.MEMBER)
     await uow.commit()
     return group, person
 

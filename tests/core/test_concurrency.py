@@ -14,7 +14,7 @@ from sqlmodel import select
 
 from core.clock import FrozenClock
 from core.db import Database
-from core.models import Registration
+from core.models import Event, Registration
 from core.services import events, groups, people, posts
 from core.services.events import EventDraft
 
@@ -179,6 +179,9 @@ async def test_sign_ups_and_cancellations_racing_never_overbook(
     # seats go strictly by arrival: nobody confirmed arrived after someone still waiting
     assert max(r.seq for r in confirmed) < min(r.seq for r in waiting)
     assert len({r.person_id for r in rows}) == len(rows)
+    async with db.uow(readonly=True) as uow:  # the stored counts lost no update either
+        event = await uow.session.get(Event, event_id)
+    assert (event.going, event.waiting) == (5, 18)  # type: ignore[union-attr]
 
 
 async def test_double_tapped_join_button(db: Database, clock: FrozenClock) -> None:

@@ -303,21 +303,20 @@ async def test_cancelled_and_past_activities_are_not_nearby(chat: Chat) -> None:
 
 def test_popularity_grows_with_each_term() -> None:
     now = START
-    base = {"confirmed": 2, "recent": 1, "capacity": 10, "starts_at": now + 5 * DAY, "now": now}
+    base = {"confirmed": 2, "heat": 1.0, "capacity": 10, "days": 5.0}
     score = discovery.popularity(**base, nearness=0.5)  # type: ignore[arg-type]
     changes = {
         "confirmed": 3,
-        "recent": 2,
+        "heat": 2.0,
         "capacity": 4,
-        "starts_at": now + 1 * DAY,
+        "days": 1.0,
     }
     for name, value in changes.items():
         assert discovery.popularity(**{**base, name: value}, nearness=0.5) > score, name  # type: ignore[arg-type]
     assert discovery.popularity(**base, nearness=0.9) > score  # type: ignore[arg-type]
     # Past the start, "soon" does not grow any more; no capacity means no fill bonus.
-    assert discovery.popularity(0, 0, None, now - DAY, now) == discovery.popularity(
-        0, 0, None, now, now
-    )
+    assert discovery.days_until(now - DAY, now) == 0.0 == discovery.days_until(now, now)
+    assert discovery.popularity(5, 0, None, 1.0) < discovery.popularity(5, 0, 10, 1.0)
 
 
 async def test_ranking_each_term_on_its_own(chat: Chat) -> None:

@@ -23,7 +23,7 @@ from core.clock import FrozenClock
 from core.db import Database
 from core.errors import DomainError
 from core.models import Event, Registration
-from core.services import events, groups, people
+from core.services import events, groups, people, tallies
 from core.services.events import EventDraft
 
 PEOPLE = ("ann", "bob", "cat", "dan", "eve")
@@ -182,7 +182,8 @@ async def _run(path: Path, initial: int | None, actions: list[tuple[str, object]
                 else:
                     assert expected_promoted is not None, where
                     assert [names[p] for p in edit.promoted] == expected_promoted, where
-            await _check(db, event_id, model, names, ids, where)
+            clock.advance(timedelta(minutes=7))  # so the stored heat fades between steps
+            await _check(db, event_id, model, names, ids, where, clock)
     finally:
         await db.dispose()
 
@@ -203,6 +204,7 @@ async def _check(
     names: dict[int, str],
     ids: dict[str, int],
     where: str,
+    clock: FrozenClock,
 ) -> None:
     async with db.uow(readonly=True) as uow:
         event = await uow.session.get(Event, event_id)
@@ -238,6 +240,11 @@ async def _check(
     assert roster.confirmed == [names[r.person_id] for r in confirmed], where
     active = [(names[r.person_id], r.status) for r in rows if r.status != "cancelled"]
     assert active == model.line, where
+    # the stored counts say what the rows say
+    assert (event.going, event.waiting) == (len(confirmed), len(waiting)), where
+    now = clock.now()
+    expected_heat = sum(tallies.faded(1.0, r.updated_at, now) for r in confirmed)
+    assert tallies.heat(event, now) == pytest.approx(expected_heat, abs=1e-9), where
     for name, view in views.items():
         assert view.viewer_status == model.status(name), where
         assert view.viewer_position == model.position(name), where
