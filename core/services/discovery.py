@@ -35,7 +35,7 @@ from core.models import (
     Visibility,
 )
 from core.services import tallies
-from core.services.events import EventView, views_for, visible_to
+from core.services.events import EventView, views_of, visible_to
 from core.services.groups import find_group, membership_of, parse_tags
 from core.services.posts import engagement
 from core.uow import UnitOfWork
@@ -202,8 +202,7 @@ async def ranked_page(
     pages = max(1, -(-len(scored) // PAGE_SIZE))
     page = min(max(1, page), pages)
     chosen = scored[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
-    ids = [event_id for _, _, event_id, _ in chosen]
-    views = await views_for(uow, await _events_with_groups(uow, ids), viewer_id)
+    views = await views_of(uow, [event_id for _, _, event_id, _ in chosen], viewer_id)
     items = [Nearby(v, km, -s) for v, (s, _, _, km) in zip(views, chosen, strict=True)]
     return NearbyPage(items, page, pages, radius_km)
 
@@ -472,22 +471,7 @@ async def _activities(
             score = _score(going, heat, heat_at, capacity, starts_at, naive_now)
             scored.append((-score, starts_at, event_id))
     chosen = [event_id for _, _, event_id in sorted(scored)[:limit]]
-    return await views_for(uow, await _events_with_groups(uow, chosen), viewer_id)
-
-
-async def _events_with_groups(uow: UnitOfWork, ids: list[int]) -> list[tuple[Event, Group]]:
-    """The activities with these ids and their groups, in the order given."""
-    found = {
-        event.id: (event, group)
-        for event, group in (
-            await uow.session.exec(
-                select(Event, Group)
-                .join(Group, Group.id == Event.group_id)  # type: ignore[arg-type]
-                .where(Event.id.in_(ids))  # type: ignore[union-attr]
-            )
-        ).all()
-    }
-    return [found[event_id] for event_id in ids]
+    return await views_of(uow, chosen, viewer_id)
 
 
 # ---- companions ---------------------------------------------------------------------------
