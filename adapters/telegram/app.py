@@ -19,6 +19,7 @@ from adapters.telegram.middlewares import (
     OnceMiddleware,
 )
 from adapters.telegram.pacing import Pacer, PacingMiddleware
+from adapters.telegram.responses import KeepResponseModels
 from adapters.telegram.routers import routers
 from core.chat import COMMANDS, Services
 from core.i18n import N_, SUPPORTED, Translator
@@ -37,6 +38,7 @@ def build_bot(token: str, api_base: str | None = None, pacer: Pacer | None = Non
     session = (
         AiohttpSession(api=TelegramAPIServer.from_base(api_base)) if api_base else AiohttpSession()
     )
+    session.middleware(KeepResponseModels())
     session.middleware(PacingMiddleware(pacer or Pacer()))
     return Bot(
         token,

@@ -3,13 +3,17 @@ local Bot API emulator, with a real SQLite database behind the core."""
 
 from __future__ import annotations
 
+import gc
 import re
 from collections.abc import AsyncIterator
 
 import pytest
+from aiogram.methods import Response, SendMessage
+from aiogram.types import Message
 from sqlmodel import func, select
 
 from adapters.telegram.middlewares import FloodMiddleware
+from adapters.telegram.responses import KeepResponseModels
 from core.chat import Services
 from core.models import Post
 from tests.emulators.telegram import TelegramEmulator
@@ -50,11 +54,12 @@ async def test_newcomer_joins_opens_an_activity_and_signs_up(tg: TelegramHarness
     assert "Welcome to Hiking" in _plain(await tg.say(ana, "/join hiking"))
     [card] = await tg.say(ana, "/event 1")
     assert "Ridge walk" in card["plain"] and "0/2 going" in card["plain"]
+    sent = len(tg.emu.messages(ana.id))
     answer = await tg.click(ana, card, "Sign up")
     assert answer["text"] == "You're in!"
     edited = tg.current(card)
     assert "1/2 going" in edited["plain"] and "You're going" in edited["plain"]
-    assert len(tg.emu.messages(ana.id)) == len(tg.emu.messages(ana.id))  # edited, not re-sent
+    assert len(tg.emu.messages(ana.id)) == sent  # edited in place, not sent again
     again = await tg.click(ana, edited, "Sign up")
     assert again["text"] == "Already signed up."
 
@@ -216,3 +221,15 @@ async def _flood(tg: TelegramHarness) -> None:
     replies = [await tg.say(ana, "/help") for _ in range(12)]
     assert sum(1 for r in replies if r and "Slow down" in _plain(r)) == 1
     assert sum(1 for r in replies if not r) >= 3
+
+
+async def test_answer_models_survive_garbage_collection(tg: TelegramHarness) -> None:
+    """aiogram's Response[T] models are pydantic generics cached only weakly; the bot keeps the
+    ones it uses, so a garbage collection does not make the next answer rebuild them."""
+    await tg.say(tg.emu.add_user(2, "Ana", "ana"), "/start")
+    gc.collect()
+    kept = next(
+        m for m in tg.bot.session.middleware._middlewares if isinstance(m, KeepResponseModels)
+    )
+    assert SendMessage in kept.models
+    assert Response[Message] is kept.models[SendMessage]  # pydantic's cache still has it
