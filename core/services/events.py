@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import func, select
@@ -166,12 +167,24 @@ async def _position(uow: UnitOfWork, registration: Registration) -> int:
     return ahead.one() + 1
 
 
+_UNREAD: Any = object()  # "not read yet" for what _view may be handed (None is an answer)
+
+
 async def _view(
-    uow: UnitOfWork, event: Event, viewer_id: int, group: Group | None = None
+    uow: UnitOfWork,
+    event: Event,
+    viewer_id: int,
+    group: Group | None = None,
+    *,
+    membership: Membership | None = _UNREAD,
+    mine: Registration | None = _UNREAD,
 ) -> EventView:
+    """The viewer's view of an activity; what the caller already read is not read again."""
     group = group or await uow.session.get(Group, event.group_id)
-    membership = await membership_of(uow, event.group_id, viewer_id)
-    mine = await _registration(uow, event.id, viewer_id)  # type: ignore[arg-type]
+    if membership is _UNREAD:
+        membership = await membership_of(uow, event.group_id, viewer_id)
+    if mine is _UNREAD:
+        mine = await _registration(uow, event.id, viewer_id)  # type: ignore[arg-type]
     status = mine.status if mine is not None and mine.status in ACTIVE else None
     position = await _position(uow, mine) if status == RegistrationStatus.WAITLISTED else None  # type: ignore[arg-type]
     return EventView(
@@ -211,10 +224,9 @@ async def get_event(uow: UnitOfWork, viewer_id: int, event_id: int) -> EventView
     event = await uow.session.get(Event, event_id) if is_id(event_id) else None
     if event is None:
         raise not_found("event", id=event_id)
-    view = await _view(uow, event, viewer_id)
-    permissions.require_content_access(
-        view.group, await membership_of(uow, view.group.id, viewer_id)
-    )  # type: ignore[arg-type]
+    membership = await membership_of(uow, event.group_id, viewer_id)
+    view = await _view(uow, event, viewer_id, membership=membership)
+    permissions.require_content_access(view.group, membership)
     return view
 
 
@@ -222,7 +234,8 @@ async def create_event(
     uow: UnitOfWork, clock: Clock, actor_id: int, ref: str, draft: EventDraft
 ) -> EventView:
     group = await find_group(uow, ref)
-    permissions.require_event_creator(group, await membership_of(uow, group.id, actor_id))  # type: ignore[arg-type]
+    membership = await membership_of(uow, group.id, actor_id)  # type: ignore[arg-type]
+    permissions.require_event_creator(group, membership)
     _validate(draft, clock.now())
     event = Event(
         group_id=group.id,
@@ -246,7 +259,7 @@ async def create_event(
     uow.session.add(event)
     await uow.session.flush()
     await reminders.schedule_event(uow, event, clock.now())
-    view = await _view(uow, event, actor_id, group)
+    view = await _view(uow, event, actor_id, group, membership=membership, mine=None)
     await uow.commit()
     return view
 
@@ -275,9 +288,8 @@ async def edit_event(
         raise ValueError(f"not editable: {sorted(unknown)}")
     event = await _lock_event(uow, event_id)
     group = await uow.session.get(Group, event.group_id)
-    permissions.require_event_manager(
-        event, await membership_of(uow, event.group_id, actor_id), actor_id
-    )
+    membership = await membership_of(uow, event.group_id, actor_id)
+    permissions.require_event_manager(event, membership, actor_id)
     if event.status == EventStatus.CANCELLED:
         raise conflict("event_cancelled", N_("This activity was cancelled."))
     now = clock.now()
@@ -333,7 +345,7 @@ async def edit_event(
     await reminders.schedule_event(uow, event, now)
     affected = await _active_people(uow, event_id)
     await uow.session.flush()
-    view = await _view(uow, event, actor_id, group)
+    view = await _view(uow, event, actor_id, group, membership=membership)
     await uow.commit()
     return EditResult(view=view, changed=changed, promoted=promoted, affected=affected)
 
@@ -349,16 +361,15 @@ async def _active_people(uow: UnitOfWork, event_id: int) -> list[int]:
 
 async def cancel_event(uow: UnitOfWork, clock: Clock, actor_id: int, event_id: int) -> EditResult:
     event = await _lock_event(uow, event_id)
-    permissions.require_event_manager(
-        event, await membership_of(uow, event.group_id, actor_id), actor_id
-    )
+    membership = await membership_of(uow, event.group_id, actor_id)
+    permissions.require_event_manager(event, membership, actor_id)
     _require_open(event, clock.now())
     event.status = EventStatus.CANCELLED
     uow.session.add(event)
     await reminders.schedule_event(uow, event, clock.now())
     affected = await _active_people(uow, event_id)
     await uow.session.flush()
-    view = await _view(uow, event, actor_id)
+    view = await _view(uow, event, actor_id, membership=membership)
     await uow.commit()
     return EditResult(view=view, changed=["status"], promoted=[], affected=affected)
 
@@ -374,12 +385,13 @@ async def sign_up(uow: UnitOfWork, clock: Clock, actor_id: int, event_id: int) -
     """Take a seat, or the next place on the waitlist. Signing up twice changes nothing."""
     event = await _lock_event(uow, event_id)
     group = await uow.session.get(Group, event.group_id)
-    permissions.require_content_access(group, await membership_of(uow, event.group_id, actor_id))  # type: ignore[arg-type]
+    membership = await membership_of(uow, event.group_id, actor_id)
+    permissions.require_content_access(group, membership)  # type: ignore[arg-type]
     now = clock.now()
     _require_open(event, now)
     existing = await _registration(uow, event_id, actor_id)
     if existing is not None and existing.status in ACTIVE:
-        view = await _view(uow, event, actor_id, group)
+        view = await _view(uow, event, actor_id, group, membership=membership, mine=existing)
         return SignupResult(view, f"already_{existing.status}", view.viewer_position)
     if event.signup_deadline is not None and now > event.signup_deadline:
         raise conflict("signup_closed", N_("Sign-up for this activity has closed."))
@@ -402,7 +414,7 @@ async def sign_up(uow: UnitOfWork, clock: Clock, actor_id: int, event_id: int) -
     person = await uow.session.get(Person, actor_id)
     if status == RegistrationStatus.CONFIRMED and person and person.reminder_offsets:
         await reminders.schedule_event(uow, event, now)  # rows for their own offsets
-    view = await _view(uow, event, actor_id, group)
+    view = await _view(uow, event, actor_id, group, membership=membership, mine=registration)
     await uow.commit()
     return SignupResult(view, status, view.viewer_position)
 
@@ -425,7 +437,7 @@ async def cancel_signup(
     if promoted:
         await reminders.schedule_event(uow, event, now)
     await uow.session.flush()
-    view = await _view(uow, event, actor_id)
+    view = await _view(uow, event, actor_id, mine=registration)
     await uow.commit()
     return RosterChange(view=view, promoted=promoted, previous_status=previous)
 
@@ -587,6 +599,7 @@ async def release_in_group(
         if promoted:
             await reminders.schedule_event(uow, event, now)
         await uow.session.flush()
-        changes.append(RosterChange(await _view(uow, event, person_id), promoted, previous))
+        view = await _view(uow, event, person_id, mine=registration)
+        changes.append(RosterChange(view, promoted, previous))
     await uow.commit()
     return changes
