@@ -49,7 +49,13 @@ class Database:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         kwargs: dict = {"echo": echo}
-        if not self.is_sqlite:
+        if self.is_sqlite:
+            # Every unit of work ends its transaction itself (commit, or rollback on the way
+            # out); the pool's extra rollback on return would be one more trip to aiosqlite's
+            # thread per transaction. A transaction left open would make the next BEGIN fail
+            # loudly, not pass unnoticed.
+            kwargs.update(pool_reset_on_return=None)
+        else:
             kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
         self.engine = create_async_engine(url, **kwargs)
         if self.is_sqlite:

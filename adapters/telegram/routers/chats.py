@@ -7,6 +7,7 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
 from adapters.telegram.replies import send_card
+from adapters.telegram.routers.filters import When
 from core.cards import note
 from core.chat.registry import Context
 from core.errors import DomainError
@@ -49,6 +50,6 @@ async def bind_group(message: Message, command: CommandObject, bot: Bot, ctx: Co
 
 def build() -> Router:
     router = Router(name="chats")
-    router.message.register(bind_in_private, Command("bindgroup"), F.chat.type == "private")
+    router.message.register(bind_in_private, Command("bindgroup"), When(F.chat.type == "private"))
     router.message.register(bind_group, Command("bindgroup"))
     return router

@@ -8,6 +8,7 @@ from aiogram.types import KeyboardButton, Message, ReplyKeyboardMarkup, ReplyKey
 
 from adapters.telegram.render import render
 from adapters.telegram.replies import send_card, send_reply
+from adapters.telegram.routers.filters import When
 from core.cards import note
 from core.chat import handle_text
 from core.chat.registry import Context
@@ -45,9 +46,9 @@ async def on_location(message: Message, bot: Bot, ctx: Context) -> None:
 
 def build() -> Router:
     router = Router(name="commands")
-    private = F.chat.type == "private"
+    private = When(F.chat.type == "private")
     router.message.register(ask_location, Command("setlocation", magic=F.args.is_(None)), private)
-    router.message.register(on_location, F.location, private)
-    router.message.register(on_command, F.text.startswith("/"))
-    router.message.register(on_other_text, F.chat.type == "private")
+    router.message.register(on_location, When(F.location), private)
+    router.message.register(on_command, When(F.text.startswith("/")))
+    router.message.register(on_other_text, private)
     return router

@@ -15,6 +15,7 @@ from aiogram.types import KeyboardButton, Message, ReplyKeyboardMarkup, ReplyKey
 
 from adapters.telegram.render import render
 from adapters.telegram.replies import send_reply
+from adapters.telegram.routers.filters import When
 from core.cards import Card, Reply, bold, note, plain
 from core.chat.events import create
 from core.chat.registry import Context, guarded
@@ -220,16 +221,16 @@ async def got_confirm(message: Message, state: FSMContext, bot: Bot, ctx: Contex
 
 def build() -> Router:
     router = Router(name="newevent")
-    router.message.filter(F.chat.type == "private")
+    router.message.filter(When(F.chat.type == "private"))
     router.message.register(start, Command("newevent", magic=F.args.is_(None)))
     router.message.register(cancel, Command("cancel"), StateFilter(Wizard))
-    router.message.register(got_group, Wizard.group, F.text)
-    router.message.register(got_title, Wizard.title, F.text)
-    router.message.register(got_when, Wizard.when, F.text)
-    router.message.register(got_venue, Wizard.place, F.venue)
-    router.message.register(got_location, Wizard.place, F.location)
-    router.message.register(got_place, Wizard.place, F.text)
-    router.message.register(got_fee, Wizard.fee, F.text)
-    router.message.register(got_capacity, Wizard.capacity, F.text)
-    router.message.register(got_confirm, Wizard.confirm, F.text)
+    router.message.register(got_group, StateFilter(Wizard.group), When(F.text))
+    router.message.register(got_title, StateFilter(Wizard.title), When(F.text))
+    router.message.register(got_when, StateFilter(Wizard.when), When(F.text))
+    router.message.register(got_venue, StateFilter(Wizard.place), When(F.venue))
+    router.message.register(got_location, StateFilter(Wizard.place), When(F.location))
+    router.message.register(got_place, StateFilter(Wizard.place), When(F.text))
+    router.message.register(got_fee, StateFilter(Wizard.fee), When(F.text))
+    router.message.register(got_capacity, StateFilter(Wizard.capacity), When(F.text))
+    router.message.register(got_confirm, StateFilter(Wizard.confirm), When(F.text))
     return router
