@@ -754,26 +754,23 @@ async def nearby_without_index(
     radius_km: float,
     *,
     box: bool,
-    count: bool = False,
-) -> tuple[NearbyPage | None, int]:
-    """`discovery.nearby` as it would be without ix_event_nearby: with box=False
-    every upcoming visible activity's score columns are loaded and filtered in Python (the
-    baseline); with box=True the box is kept but on `latitude + 0`, which no index serves
-    (context only).  The same candidates and ranking code as the product.  With count=True
-    (outside the timed calls) only the number of rows the query finds."""
+) -> tuple[NearbyPage, int]:
+    """`discovery.nearby` as it would be without ix_event_nearby: with box=False every
+    upcoming activity's score columns are loaded and filtered in Python (the baseline); with
+    box=True the box is kept but on `latitude + 0`, which no index serves (context only).  The
+    same query and ranking code as the product; returns the page and the rows loaded."""
     now = clock.now()
-    query = discovery.candidates(now, viewer_id).where(Event.latitude.is_not(None))  # type: ignore[union-attr]
+    query = discovery.area_query(now).where(Event.latitude.is_not(None))  # type: ignore[union-attr]
     if box:
         lat_min, lat_max, lng_min, lng_max = discovery.bounding_box(latitude, longitude, radius_km)
         query = query.where(
             (Event.latitude + 0).between(lat_min, lat_max),  # type: ignore[operator]
             (Event.longitude + 0).between(lng_min, lng_max),  # type: ignore[operator]
         )
-    if count:
-        counted = sa.select(sa.func.count()).select_from(query.subquery())
-        return None, (await uow.session.exec(counted)).scalar_one()
+    rows = [tuple(row) for row in (await uow.session.exec(query)).all()]
     centre = (latitude, longitude)
-    return await discovery.ranked_page(uow, now, viewer_id, query, centre, radius_km, 1), 0
+    page = await discovery.ranked_page(uow, now, viewer_id, rows, centre, radius_km, 1)
+    return page, len(rows)
 
 
 class StatementTimer:
@@ -886,21 +883,23 @@ async def worker(spec: dict[str, Any]) -> dict[str, Any]:
         async with db.uow(readonly=True) as uow:
             return await discovery.nearby(uow, clock, viewer, lat, lng, RADIUS_KM)
 
+    areas, area_clock, area_started = discovery.AreaCache(), FrozenClock(clock.now()), [0.0]
+
+    async def call_nearby_cached(viewer: int, city: int) -> NearbyPage:
+        """As the bot calls it: with an AreaCache, its clock running in real time."""
+        _, lat, lng = CITIES[city]
+        area_clock.set(clock.now() + timedelta(seconds=time.perf_counter() - area_started[0]))
+        async with db.uow(readonly=True) as uow:
+            return await discovery.nearby(uow, area_clock, viewer, lat, lng, RADIUS_KM, areas=areas)
+
     async def call_recommend(viewer: int) -> discovery.Recommendations:
         async with db.uow(readonly=True) as uow:
             return await discovery.recommend(uow, clock, viewer)
 
-    async def call_baseline(
-        viewer: int, city: int, box: bool, count: bool = False
-    ) -> tuple[NearbyPage | None, int]:
+    async def call_baseline(viewer: int, city: int, box: bool) -> tuple[NearbyPage, int]:
         _, lat, lng = CITIES[city]
         async with db.uow(readonly=True) as uow:
-            return await nearby_without_index(
-                uow, clock, viewer, lat, lng, RADIUS_KM, box=box, count=count
-            )
-
-    async def rows_found(pairs: list[tuple[int, int]], box: bool) -> list[float]:
-        return [float((await call_baseline(v, c, box, count=True))[1]) for v, c in pairs]
+            return await nearby_without_index(uow, clock, viewer, lat, lng, RADIUS_KM, box=box)
 
     try:
         viewers = await _viewers(db)
@@ -922,6 +921,27 @@ async def worker(spec: dict[str, Any]) -> dict[str, Any]:
         out["nearby_within"] = summary([float(p.pages * PAGE_SIZE) for p in pages])
         out["nearby_empty"] = sum(1 for f in found if not f)
         out["peak_nearby"] = _peak_mib()
+
+        _say("    /nearby with the area cache ...")
+        area_started[0] = time.perf_counter()
+        misses = [0]
+        area = areas.put
+
+        def counted_put(*args: Any) -> None:
+            misses[0] += 1
+            area(*args)
+
+        areas.put = counted_put  # type: ignore[method-assign]
+        cached_ms, cached_pages = await measure(
+            [lambda v=v, c=c: call_nearby_cached(v, c) for v, c in near_plan], warmup, budget
+        )
+        out["nearby_cached"] = summary(cached_ms)
+        out["nearby_cached_misses"] = misses[0]
+        out["nearby_cached_calls"] = len(near_plan)
+        out["nearby_cached_mismatches"] = sum(
+            [item.view.event.id for item in page.items] != ids
+            for page, ids in zip(cached_pages, found, strict=False)
+        )
 
         _say("    /recommend ...")
         rec_ms, recs = await measure(
@@ -959,19 +979,19 @@ async def worker(spec: dict[str, Any]) -> dict[str, Any]:
             budget,
         )
         out["scan"] = summary(scan_ms)
-        out["scan_loaded"] = summary(await rows_found(pairs, False))
+        out["scan_loaded"] = summary([float(rows) for _, rows in scans])
         out["scan_mismatches"] = sum(
-            [item.view.event.id for item in page.items] != found[n]  # type: ignore[union-attr]
+            [item.view.event.id for item in page.items] != found[n]
             for n, (page, _) in enumerate(scans)
         )
         pairs = near_plan[warmup : warmup + min(50, len(found))]
-        box_ms, _ = await measure(
+        box_ms, boxes = await measure(
             [lambda v=v, c=c: call_baseline(v, c, True) for v, c in [near_plan[0], *pairs]],
             1,
             budget / 2,
         )
         out["unindexed"] = summary(box_ms)
-        out["box_rows"] = summary(await rows_found(pairs, True))
+        out["box_rows"] = summary([float(rows) for _, rows in boxes])
         out["peak_all"] = _peak_mib()
     finally:
         await db.dispose()
@@ -1074,9 +1094,11 @@ def verdict(ok: bool) -> str:
 def print_report(prepared: Prepared, result: dict[str, Any], explain: bool) -> list[str]:
     """One table per database; returns the names of the missed targets."""
     near, scan, rec = result["nearby"], result["scan"], result["recommend"]
+    cached = result["nearby_cached"]
     speedup = scan["p50"] / near["p50"] if near["p50"] else math.nan
     checks = {
         "nearby": near["p50"] < TARGET_NEARBY_MS,
+        "nearby_cached": cached["p50"] < TARGET_NEARBY_MS,
         "speedup": speedup >= TARGET_SPEEDUP,
         "recommend": rec["p50"] < TARGET_RECOMMEND_MS,
     }
@@ -1095,6 +1117,13 @@ def print_report(prepared: Prepared, result: dict[str, Any], explain: bool) -> l
         near,
         f"p50 < {TARGET_NEARBY_MS:g} ms",
         verdict(checks["nearby"]),
+    )
+    hits = 1 - result["nearby_cached_misses"] / result["nearby_cached_calls"]
+    line(
+        f"  as the bot runs it: with the area cache ({100 * hits:.0f}% hits)",
+        cached,
+        f"p50 < {TARGET_NEARBY_MS:g} ms",
+        verdict(checks["nearby_cached"]),
     )
     line("baseline: full scan, haversine in Python", scan)
     rows.append(
@@ -1129,7 +1158,8 @@ def print_report(prepared: Prepared, result: dict[str, Any], explain: bool) -> l
         f"count; max {within['max']:,.0f}; {result['nearby_empty']} calls found none) among "
         f"{box['p50']:,.0f} in the box (max {box['max']:,.0f}); the full scan loaded a median "
         f"{loaded['p50']:,.0f} rows and its pages differed from /nearby's in "
-        f"{result['scan_mismatches']} of {scan['n']} calls"
+        f"{result['scan_mismatches']} of {scan['n']} calls, the cached ones' in "
+        f"{result['nearby_cached_mismatches']} of {cached['n']}"
     )
     reasons = ", ".join(f"{k} {v}" for k, v in sorted(result["recommend_reasons"].items()))
     print(f"  /recommend group picks by reason: {reasons or 'none'}")

@@ -21,9 +21,15 @@ def is_banned(membership: Membership | None) -> bool:
 
 def can_see_content(group: Group, membership: Membership | None) -> bool:
     """Posts, activities and rosters of a private group are for its members only."""
-    if is_banned(membership):
+    return sees_content(group.visibility, membership.status if membership else None)
+
+
+def sees_content(visibility: str, status: str | None) -> bool:
+    """can_see_content from a group's visibility and the viewer's membership status (None: not
+    a member), for checks over many groups at once."""
+    if status == MembershipStatus.BANNED:
         return False
-    return group.visibility == Visibility.PUBLIC or is_active(membership)
+    return visibility == Visibility.PUBLIC or status == MembershipStatus.ACTIVE
 
 
 def require_content_access(group: Group, membership: Membership | None) -> None:

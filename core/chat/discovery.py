@@ -109,7 +109,14 @@ async def _nearby(ctx: Context, radius: float, page: int) -> Reply:
         )
     async with ctx.uow(readonly=True) as uow:
         result = await discovery.nearby(
-            uow, ctx.clock, ctx.me, person.latitude, person.longitude, radius, page
+            uow,
+            ctx.clock,
+            ctx.me,
+            person.latitude,
+            person.longitude,
+            radius,
+            page,
+            areas=ctx.services.areas,
         )
     return Reply(cards=[_nearby_card(result, ctx.t)])
 

@@ -18,6 +18,7 @@ from core.db import Database
 from core.errors import DomainError
 from core.i18n import N_, Translator
 from core.notify import Notifier, announce, deliver
+from core.services.discovery import AreaCache
 from core.services.people import Actor
 from core.settings import Settings
 from core.uow import UnitOfWork
@@ -34,6 +35,7 @@ class Services:
     settings: Settings
     notifiers: dict[str, Notifier] = field(default_factory=dict)
     on_reminders_changed: Callable[[], None] | None = None  # set by the reminder runner
+    areas: AreaCache = field(default_factory=AreaCache)  # /nearby's recently read areas
 
 
 @dataclass

@@ -6,7 +6,8 @@ The scores are documented in docs/discovery.md; the weights live here, once.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections import OrderedDict
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
@@ -121,6 +122,42 @@ def _longitude_within(lng_min: float, lng_max: float):
     return Event.longitude.between(lng_min, lng_max)  # type: ignore[union-attr]
 
 
+AREA_CELL_DEG = 0.01  # /nearby caches areas per cell of this size: about 1 km
+AREA_MARGIN_KM = 1.0  # more than a cell's half-diagonal: any centre in the cell is covered
+
+
+@dataclass
+class AreaCache:
+    """Recently read areas for /nearby: the upcoming activities around a ~1 km cell, with what
+    the score and the visibility check need, for `ttl`.
+
+    Reading a city's few hundred activities is most of a /nearby call; the ranking they feed
+    moves slowly (sign-up heat fades by the day), and the counts on the page shown are read
+    fresh. Activities created, edited or cancelled through this process clear the cache
+    (`forget`); other processes' changes show within `ttl`.
+    """
+
+    ttl: timedelta = timedelta(seconds=30)
+    size: int = 512
+    _areas: OrderedDict[tuple, tuple[datetime, list[tuple]]] = field(default_factory=OrderedDict)
+
+    def get(self, key: tuple, now: datetime) -> list[tuple] | None:
+        found = self._areas.get(key)
+        if found is None or now - found[0] > self.ttl or now < found[0]:
+            return None
+        self._areas.move_to_end(key)
+        return found[1]
+
+    def put(self, key: tuple, now: datetime, rows: list[tuple]) -> None:
+        self._areas[key] = (now, rows)
+        self._areas.move_to_end(key)
+        while len(self._areas) > self.size:
+            self._areas.popitem(last=False)
+
+    def forget(self) -> None:
+        self._areas.clear()
+
+
 async def nearby(
     uow: UnitOfWork,
     clock: Clock,
@@ -129,16 +166,22 @@ async def nearby(
     longitude: float,
     radius_km: float = DEFAULT_RADIUS_KM,
     page: int = 1,
+    areas: AreaCache | None = None,
 ) -> NearbyPage:
-    """Upcoming activities within the radius that the viewer may see, most popular first."""
+    """Upcoming activities within the radius that the viewer may see, most popular first.
+    With `areas`, the activities around come from (and go to) that cache."""
     check_radius(radius_km)
     now = clock.now()
-    lat_min, lat_max, lng_min, lng_max = bounding_box(latitude, longitude, radius_km)
-    box = candidates(now, viewer_id).where(
-        Event.latitude.between(lat_min, lat_max),  # type: ignore[union-attr]
-        _longitude_within(lng_min, lng_max),
-    )
-    return await ranked_page(uow, now, viewer_id, box, (latitude, longitude), radius_km, page)
+    if areas is None:
+        rows = await area(uow, now, bounding_box(latitude, longitude, radius_km))
+    else:
+        cell = (round(latitude / AREA_CELL_DEG), round(longitude / AREA_CELL_DEG), radius_km)
+        rows = areas.get(cell, now)  # type: ignore[assignment]
+        if rows is None:
+            middle = (cell[0] * AREA_CELL_DEG, cell[1] * AREA_CELL_DEG)
+            rows = await area(uow, now, bounding_box(*middle, radius_km + AREA_MARGIN_KM))
+            areas.put(cell, now, rows)
+    return await ranked_page(uow, now, viewer_id, rows, (latitude, longitude), radius_km, page)
 
 
 def _score(
@@ -150,16 +193,16 @@ def _score(
     now: datetime,
     nearness: float = 0.0,
 ) -> float:
-    """`popularity` of a row from `candidates` (times naive UTC, as `now`)."""
+    """`popularity` of a row from `area` (times naive UTC, as `now`)."""
     speed = tallies.faded(heat, heat_at, now)
     return popularity(going, speed, capacity, days_until(starts_at, now), nearness)
 
 
-def candidates(now: datetime, viewer_id: int):
-    """Upcoming activities the viewer may see, with only what the score needs: a city's box
-    holds a few hundred, and whole rows and views are built for the five shown. The times come
-    back naive UTC, as stored: making a few hundred of them aware costs more than the rest of
-    the scoring (bench/discovery.py)."""
+def area_query(now: datetime):
+    """Upcoming activities with only what the score and the visibility check need: a city's
+    box holds a few hundred, and whole rows and views are built for the five shown. The times
+    come back naive UTC, as stored: making a few hundred of them aware costs more than the rest
+    of the scoring (bench/discovery.py)."""
     return (
         select(
             Event.id,
@@ -170,28 +213,52 @@ def candidates(now: datetime, viewer_id: int):
             Event.going,
             Event.heat,
             sa.type_coerce(Event.heat_at, sa.DateTime()),
+            Event.group_id,
+            Group.visibility,
         )
         .join(Group, Group.id == Event.group_id)  # type: ignore[arg-type]
-        .where(Event.status == EventStatus.SCHEDULED, Event.starts_at > now, visible_to(viewer_id))
+        .where(Event.status == EventStatus.SCHEDULED, Event.starts_at > now)
     )
+
+
+async def area(
+    uow: UnitOfWork, now: datetime, box: tuple[float, float, float, float]
+) -> list[tuple]:
+    """`area_query` within a latitude/longitude box, on the box's index."""
+    lat_min, lat_max, lng_min, lng_max = box
+    query = area_query(now).where(
+        Event.latitude.between(lat_min, lat_max),  # type: ignore[union-attr]
+        _longitude_within(lng_min, lng_max),
+    )
+    return [tuple(row) for row in (await uow.session.exec(query)).all()]
 
 
 async def ranked_page(
     uow: UnitOfWork,
     now: datetime,
     viewer_id: int,
-    query,
+    rows: list[tuple],
     centre: tuple[float, float],
     radius_km: float,
     page: int,
 ) -> NearbyPage:
-    """Keep what `query` (from `candidates`) found within the radius, rank it, build one page."""
+    """Keep the rows (from `area_query`) within the radius that the viewer may see, rank them,
+    build one page."""
+    standing = dict(
+        (
+            await uow.session.exec(
+                select(Membership.group_id, Membership.status).where(
+                    Membership.person_id == viewer_id
+                )
+            )
+        ).all()
+    )
     naive_now = now.astimezone(UTC).replace(tzinfo=None)
     scored = []
-    for event_id, lat, lng, starts_at, capacity, going, heat, heat_at in (
-        await uow.session.exec(query)
-    ).all():
-        if lat is None or lng is None:
+    for event_id, lat, lng, starts_at, capacity, going, heat, heat_at, group_id, shown in rows:
+        if lat is None or lng is None or starts_at <= naive_now:
+            continue
+        if not permissions.sees_content(shown, standing.get(group_id)):
             continue
         km = distance_km(*centre, lat, lng)
         if km <= radius_km:
@@ -202,8 +269,12 @@ async def ranked_page(
     pages = max(1, -(-len(scored) // PAGE_SIZE))
     page = min(max(1, page), pages)
     chosen = scored[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
-    views = await views_of(uow, [event_id for _, _, event_id, _ in chosen], viewer_id)
-    items = [Nearby(v, km, -s) for v, (s, _, _, km) in zip(views, chosen, strict=True)]
+    views = {
+        view.event.id: view
+        for view in await views_of(uow, [event_id for _, _, event_id, _ in chosen], viewer_id)
+        if view.event.status == EventStatus.SCHEDULED  # a cached area may predate a cancel
+    }
+    items = [Nearby(views[i], km, -s) for s, _, i, km in chosen if i in views]
     return NearbyPage(items, page, pages, radius_km)
 
 
@@ -459,10 +530,14 @@ async def _activities(
     naive_now = now.astimezone(UTC).replace(tzinfo=None)
     mine = select(Registration.event_id).where(Registration.person_id == viewer_id)
     scored = []
-    for event_id, _, _, starts_at, capacity, going, heat, heat_at in (
+    for event_id, _, _, starts_at, capacity, going, heat, heat_at, _, _ in (
         await uow.session.exec(
-            candidates(now, viewer_id)
-            .where(Event.group_id.in_(groups), Event.id.not_in(mine))  # type: ignore[attr-defined,union-attr]
+            area_query(now)
+            .where(
+                Event.group_id.in_(groups),  # type: ignore[attr-defined]
+                Event.id.not_in(mine),  # type: ignore[union-attr]
+                visible_to(viewer_id),
+            )
             .order_by(Event.starts_at)
             .limit(100)
         )

@@ -889,3 +889,66 @@ async def test_companion_distances_are_coarse_and_personal_lists_stay_private(ch
 
     for command in ("/recommend", "/interests", "/nearby", "/companions"):
         assert "in a private chat" in (await handle_text(ctx, command)).text
+
+
+# ---- /nearby as the bot runs it: through the process's area cache --------------------------
+
+
+async def shown(chat: Chat, who: str, radius: float = 10) -> list[str]:
+    """The titles /nearby shows, read as the chat command reads them (with Services.areas)."""
+    services = chat.services
+    me = await chat.person_id(who)
+    async with services.db.uow(readonly=True) as uow:
+        person = await uow.session.get(Person, me)
+        page = await discovery.nearby(
+            uow,
+            services.clock,
+            me,
+            person.latitude,  # type: ignore[union-attr, arg-type]
+            person.longitude,  # type: ignore[union-attr, arg-type]
+            radius,
+            areas=services.areas,
+        )
+    return sorted(item.view.event.title for item in page.items)
+
+
+async def test_changes_made_elsewhere_reach_nearby_within_the_cache_ttl(chat: HandleChat) -> None:
+    await group(chat, "Maya", "Hiking")
+    await locate(chat, "Ann")
+    await activity(chat, "Maya", "hiking", "First", at=north(2))
+    assert await shown(chat, "Ann") == ["First"]
+    # created by another process (the service directly, not this process's chat layer)
+    await activity(chat, "Maya", "hiking", "Second", at=north(3))
+    assert await shown(chat, "Ann") == ["First"]
+    chat.services.clock.advance(chat.services.areas.ttl + timedelta(seconds=1))  # type: ignore[attr-defined]
+    assert await shown(chat, "Ann") == ["First", "Second"]
+
+
+async def test_activities_created_or_cancelled_show_on_nearby_at_once(chat: HandleChat) -> None:
+    await group(chat, "Maya", "Hiking")
+    await locate(chat, "Ann")
+    first = await activity(chat, "Maya", "hiking", "First", at=north(2))
+    assert await shown(chat, "Ann") == ["First"]
+    when = (chat.services.clock.now() + 3 * DAY).strftime("%Y-%m-%d %H:%M")
+    lat, lng = north(4)
+    reply = await chat.say("Maya", f"/newevent hiking | Third | {when} | Hill {lat:.5f}, {lng:.5f}")
+    assert "created" in reply.text, reply.text
+    assert await shown(chat, "Ann") == ["First", "Third"]  # created here: shown at once
+    maya = await chat.person_id("Maya")
+    async with chat.services.db.uow() as uow:  # cancelled by another process
+        await events.cancel_event(uow, chat.services.clock, maya, first)
+    assert await shown(chat, "Ann") == ["Third"]  # never shown as if it were still on
+
+
+async def test_one_cached_area_serves_each_viewer_their_own_nearby(chat: HandleChat) -> None:
+    secret = await group(chat, "Maya", "Secret | private")
+    await group(chat, "Maya", "Hiking")
+    await join_private(chat, "Maya", "Bob", secret)
+    await activity(chat, "Maya", "secret", "Members only", at=north(1))
+    await activity(chat, "Maya", "hiking", "Edge", at=north(9.8))
+    await locate(chat, "Bob")
+    await locate(chat, "Ann")
+    await locate(chat, "Carl", north(-0.3))  # the same ~1 km cell, 10.1 km from Edge
+    assert await shown(chat, "Bob") == ["Edge", "Members only"]  # fills the cache
+    assert await shown(chat, "Ann") == ["Edge"]  # from the cache: still not a member
+    assert await shown(chat, "Carl") == []  # from the cache: still by Carl's own distance
