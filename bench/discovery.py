@@ -82,6 +82,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import make_url
 from sqlmodel import select
 
+from bots.cli import settle_heap
 from core.clock import FrozenClock
 from core.db import Database, alembic_config
 from core.models import (
@@ -873,6 +874,7 @@ async def worker(spec: dict[str, Any]) -> dict[str, Any]:
     for module in BOT_MODULES:
         importlib.import_module(module)
     rss_imports = _rss_mib()
+    settle_heap()  # what `community-bot run` does once started
     rng = random.Random(f"{SEED}:measure")
     samples, warmup, budget = spec["samples"], spec["warmup"], spec["budget"]
     db, clock = Database(spec["url"]), FrozenClock(NOW.replace(tzinfo=UTC))
