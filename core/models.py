@@ -25,10 +25,16 @@ class UTCDateTime(TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column")
-        return value.astimezone(UTC).replace(tzinfo=None)
+        return as_stored(value)
 
     def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
         return None if value is None else value.replace(tzinfo=UTC)
+
+
+def as_stored(value: datetime) -> datetime:
+    """An aware datetime as a UTC column holds it: naive UTC (hot paths that read the columns
+    raw compare against this)."""
+    return value.astimezone(UTC).replace(tzinfo=None)
 
 
 def utc_column(nullable: bool = False, index: bool = False) -> sa.Column:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlmodel import func, select
@@ -34,6 +34,7 @@ from core.models import (
     RegistrationStatus,
     Report,
     Visibility,
+    as_stored,
 )
 from core.services import tallies
 from core.services.events import EventView, views_of, visible_to
@@ -253,7 +254,7 @@ async def ranked_page(
             )
         ).all()
     )
-    naive_now = now.astimezone(UTC).replace(tzinfo=None)
+    naive_now = as_stored(now)
     scored = []
     for event_id, lat, lng, starts_at, capacity, going, heat, heat_at, group_id, shown in rows:
         if lat is None or lng is None or starts_at <= naive_now:
@@ -496,7 +497,7 @@ async def _hot_posts(
     if not candidates:
         return []
     likes, replies = await engagement(uow, [post_id for post_id, _ in candidates])
-    naive_now = now.astimezone(UTC).replace(tzinfo=None)
+    naive_now = as_stored(now)
 
     def hot(post_id: int, created_at: datetime) -> float:
         hours = max(0.0, (naive_now - created_at).total_seconds() / 3600)
@@ -527,7 +528,7 @@ async def _activities(
     if not groups:
         return []
     now = clock.now()
-    naive_now = now.astimezone(UTC).replace(tzinfo=None)
+    naive_now = as_stored(now)
     mine = select(Registration.event_id).where(Registration.person_id == viewer_id)
     scored = []
     for event_id, _, _, starts_at, capacity, going, heat, heat_at, _, _ in (

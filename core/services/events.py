@@ -8,7 +8,7 @@ happen as one step and nothing is ever overbooked.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -185,17 +185,9 @@ async def _view(
         membership = await membership_of(uow, event.group_id, viewer_id)
     if mine is _UNREAD:
         mine = await _registration(uow, event.id, viewer_id)  # type: ignore[arg-type]
-    status = mine.status if mine is not None and mine.status in ACTIVE else None
-    position = await _position(uow, mine) if status == RegistrationStatus.WAITLISTED else None  # type: ignore[arg-type]
-    return EventView(
-        event=event,
-        group=group,  # type: ignore[arg-type]
-        confirmed=event.going,
-        waitlisted=event.waiting,
-        viewer_status=status,
-        viewer_position=position,
-        can_manage=permissions.can_manage_event(event, membership, viewer_id),
-    )
+    active = mine if mine is not None and mine.status in ACTIVE else None
+    view = await _as_seen(uow, event, group, active)  # type: ignore[arg-type]
+    return replace(view, can_manage=permissions.can_manage_event(event, membership, viewer_id))
 
 
 async def _promote(uow: UnitOfWork, event: Event, now: datetime) -> list[int]:
@@ -504,7 +496,8 @@ async def views_of(uow: UnitOfWork, ids: list[int], viewer_id: int) -> list[Even
 async def _as_seen(
     uow: UnitOfWork, event: Event, group: Group, registration: Registration | None
 ) -> EventView:
-    """The view of an activity for someone whose active place (if any) is `registration`."""
+    """The view of an activity for someone whose active place (if any) is `registration`;
+    every EventView is made here."""
     waiting = registration is not None and registration.status == RegistrationStatus.WAITLISTED
     return EventView(
         event=event,
