@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from core import sqlite_driver
 from core.uow import UnitOfWork
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -55,6 +56,8 @@ class Database:
             # thread per transaction. A transaction left open would make the next BEGIN fail
             # loudly, not pass unnoticed.
             kwargs.update(pool_reset_on_return=None)
+            # one trip to aiosqlite's thread per statement, not four (core/sqlite_driver.py)
+            kwargs.update(async_creator=sqlite_driver.connector(self._connect_args))
         else:
             kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
         self.engine = create_async_engine(url, **kwargs)
@@ -64,6 +67,11 @@ class Database:
             self.engine, class_=AsyncSession, expire_on_commit=False, autoflush=False
         )
         self._write_queue = asyncio.Lock()
+
+    def _connect_args(self) -> tuple[list, dict]:
+        """What the SQLite dialect would hand aiosqlite.connect for this URL."""
+        sync = self.engine.sync_engine
+        return sync.dialect.create_connect_args(sync.url)  # type: ignore[return-value]
 
     def uow(self, *, readonly: bool = False) -> UnitOfWork:
         """A unit of work. `readonly` lets SQLite readers skip the writer queue."""
