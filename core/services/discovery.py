@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -35,6 +36,7 @@ from core.models import (
     Report,
     Visibility,
     as_stored,
+    epoch_seconds,
 )
 from core.services import tallies
 from core.services.events import EventView, views_of, visible_to
@@ -48,6 +50,7 @@ DEFAULT_RADIUS_KM = 10.0
 MAX_RADIUS_KM = 200.0
 PAGE_SIZE = 5
 KINDS = ("group", "post", "event")
+DAY_S = 86400.0
 
 # /nearby: score = sum of weight x term; every term is in [0, ~5].
 W_SIGNUPS, W_SPEED, W_FILL, W_SOON, W_NEAR = 1.0, 1.5, 1.0, 1.0, 2.0
@@ -55,10 +58,22 @@ W_SIGNUPS, W_SPEED, W_FILL, W_SOON, W_NEAR = 1.0, 1.5, 1.0, 1.0, 2.0
 
 def distance_km(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
     """Great-circle distance (haversine)."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lng2 - lng1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_KM * math.asin(min(1.0, math.sqrt(a)))
+    return ruler(lat1, lng1)(lat2, lng2)
+
+
+def ruler(lat: float, lng: float) -> Callable[[float, float], float]:
+    """Great-circle distances in km from one point (haversine), that point's terms worked out
+    once: /nearby measures a few hundred activities from the same centre."""
+    radians, sin, cos, asin, sqrt = math.radians, math.sin, math.cos, math.asin, math.sqrt
+    p1, l1 = radians(lat), radians(lng)
+    cos1 = cos(p1)
+
+    def km(lat2: float, lng2: float) -> float:
+        p2 = radians(lat2)
+        a = sin((p2 - p1) / 2) ** 2 + cos1 * cos(p2) * sin((radians(lng2) - l1) / 2) ** 2
+        return 2 * EARTH_KM * asin(min(1.0, sqrt(a)))
+
+    return km
 
 
 def bounding_box(lat: float, lng: float, radius_km: float) -> tuple[float, float, float, float]:
@@ -68,21 +83,18 @@ def bounding_box(lat: float, lng: float, radius_km: float) -> tuple[float, float
     return lat - dlat, lat + dlat, lng - dlng, lng + dlng
 
 
-def days_until(starts_at: datetime, now: datetime) -> float:
-    return max(0.0, (starts_at - now).total_seconds() / 86400)
-
-
 def popularity(
     confirmed: int, heat: float, capacity: int | None, days: float, nearness: float = 0.0
 ) -> float:
     """How much an activity deserves a place at the top (docs/discovery.md). `heat` is the
-    sign-up speed (core.services.tallies.heat), `days` how far off the start is."""
+    sign-up speed (core.services.tallies.heat), `days` how far off the start is (past it,
+    "soon" grows no more)."""
     fill = min(1.0, confirmed / capacity) if capacity else 0.0
     return (
         W_SIGNUPS * math.log1p(confirmed)
         + W_SPEED * math.log1p(heat)
         + W_FILL * fill
-        + W_SOON / (1 + days / 7)
+        + W_SOON / (1 + max(0.0, days) / 7)
         + W_NEAR * nearness
     )
 
@@ -112,15 +124,16 @@ def check_radius(radius_km: float) -> float:
     return radius_km
 
 
-def _longitude_within(lng_min: float, lng_max: float):
-    """The box's longitude range as a filter, wrapping across the antimeridian (±180°)."""
+def _longitude_ranges(lng_min: float, lng_max: float) -> dict[str, float]:
+    """The box's longitudes as two ranges, for a box that wraps across the antimeridian (±180°);
+    the second is empty (1 to 0) when the box does not."""
     if lng_max - lng_min >= 360:
-        return Event.longitude.is_not(None)  # type: ignore[union-attr]
+        lng_min, lng_max = -180.0, 180.0
     if lng_min < -180:
-        return sa.or_(Event.longitude >= lng_min + 360, Event.longitude <= lng_max)  # type: ignore[operator]
+        return {"west": lng_min + 360, "east": 180.0, "west2": -180.0, "east2": lng_max}
     if lng_max > 180:
-        return sa.or_(Event.longitude >= lng_min, Event.longitude <= lng_max - 360)  # type: ignore[operator]
-    return Event.longitude.between(lng_min, lng_max)  # type: ignore[union-attr]
+        return {"west": lng_min, "east": 180.0, "west2": -180.0, "east2": lng_max - 360}
+    return {"west": lng_min, "east": lng_max, "west2": 1.0, "east2": 0.0}
 
 
 AREA_CELL_DEG = 0.01  # /nearby caches areas per cell of this size: about 1 km
@@ -188,32 +201,32 @@ async def nearby(
 def _score(
     going: int,
     heat: float,
-    heat_at: datetime | None,
+    heat_at: float | None,
     capacity: int | None,
-    starts_at: datetime,
-    now: datetime,
+    starts_at: float,
+    now: float,
     nearness: float = 0.0,
 ) -> float:
-    """`popularity` of a row from `area` (times naive UTC, as `now`)."""
-    speed = tallies.faded(heat, heat_at, now)
-    return popularity(going, speed, capacity, days_until(starts_at, now), nearness)
+    """`popularity` of a row from `area_query` (times in epoch seconds, as `now`)."""
+    speed = 0.0 if heat_at is None else tallies.fade(heat, now - heat_at)
+    return popularity(going, speed, capacity, (starts_at - now) / DAY_S, nearness)
 
 
 def area_query(now: datetime):
     """Upcoming activities with only what the score and the visibility check need: a city's
-    box holds a few hundred, and whole rows and views are built for the five shown. The times
-    come back naive UTC, as stored: making a few hundred of them aware costs more than the rest
-    of the scoring (bench/discovery.py)."""
+    box holds a few hundred, and whole rows and views are built for the five shown. Times come
+    as epoch seconds, worked out by the database: parsing and subtracting a few hundred
+    datetimes cost more than the rest of the scoring (bench/discovery.py)."""
     return (
         select(
             Event.id,
             Event.latitude,
             Event.longitude,
-            sa.type_coerce(Event.starts_at, sa.DateTime()),
+            epoch_seconds(Event.starts_at),
             Event.capacity,
             Event.going,
             Event.heat,
-            sa.type_coerce(Event.heat_at, sa.DateTime()),
+            epoch_seconds(Event.heat_at),
             Event.group_id,
             Group.visibility,
         )
@@ -222,16 +235,31 @@ def area_query(now: datetime):
     )
 
 
+# Built once: building the statement cost a tenth of a /nearby call. Bound per call.
+_AREA = area_query(sa.bindparam("now")).where(
+    Event.latitude.between(sa.bindparam("south"), sa.bindparam("north")),  # type: ignore[union-attr]
+    sa.or_(
+        Event.longitude.between(sa.bindparam("west"), sa.bindparam("east")),  # type: ignore[union-attr]
+        Event.longitude.between(sa.bindparam("west2"), sa.bindparam("east2")),  # type: ignore[union-attr]
+    ),
+)
+
+
 async def area(
     uow: UnitOfWork, now: datetime, box: tuple[float, float, float, float]
 ) -> list[tuple]:
     """`area_query` within a latitude/longitude box, on the box's index."""
-    lat_min, lat_max, lng_min, lng_max = box
-    query = area_query(now).where(
-        Event.latitude.between(lat_min, lat_max),  # type: ignore[union-attr]
-        _longitude_within(lng_min, lng_max),
-    )
-    return [tuple(row) for row in (await uow.session.exec(query)).all()]
+    south, north, west, east = box
+    bounds = {"now": now, "south": south, "north": north, **_longitude_ranges(west, east)}
+    return await _plain_rows(uow, _AREA, bounds)
+
+
+async def _plain_rows(
+    uow: UnitOfWork, query: sa.Select, parameters: dict | None = None
+) -> list[sa.Row]:
+    """A query of columns run on the connection (SQLAlchemy Core): the ORM's per-statement and
+    per-row work serves entities, and /nearby reads only columns."""
+    return list((await (await uow.session.connection()).execute(query, parameters)).all())
 
 
 async def ranked_page(
@@ -246,25 +274,24 @@ async def ranked_page(
     """Keep the rows (from `area_query`) within the radius that the viewer may see, rank them,
     build one page."""
     standing = dict(
-        (
-            await uow.session.exec(
-                select(Membership.group_id, Membership.status).where(
-                    Membership.person_id == viewer_id
-                )
-            )
-        ).all()
+        await _plain_rows(
+            uow,
+            select(Membership.group_id, Membership.status).where(Membership.person_id == viewer_id),
+        )
     )
-    naive_now = as_stored(now)
+    hidden = {
+        group_id
+        for group_id, shown in {(row[8], row[9]) for row in rows}
+        if not permissions.sees_content(shown, standing.get(group_id))
+    }
+    now_s, km_from = now.timestamp(), ruler(*centre)
     scored = []
-    for event_id, lat, lng, starts_at, capacity, going, heat, heat_at, group_id, shown in rows:
-        if lat is None or lng is None or starts_at <= naive_now:
+    for event_id, lat, lng, starts_at, capacity, going, heat, heat_at, group_id, _ in rows:
+        if starts_at <= now_s or group_id in hidden or lat is None or lng is None:
             continue
-        if not permissions.sees_content(shown, standing.get(group_id)):
-            continue
-        km = distance_km(*centre, lat, lng)
+        km = km_from(lat, lng)
         if km <= radius_km:
-            nearness = 1 - km / radius_km
-            score = _score(going, heat, heat_at, capacity, starts_at, naive_now, nearness)
+            score = _score(going, heat, heat_at, capacity, starts_at, now_s, 1 - km / radius_km)
             scored.append((-score, starts_at, event_id, km))
     scored.sort()
     pages = max(1, -(-len(scored) // PAGE_SIZE))
@@ -528,7 +555,7 @@ async def _activities(
     if not groups:
         return []
     now = clock.now()
-    naive_now = as_stored(now)
+    now_s = now.timestamp()
     mine = select(Registration.event_id).where(Registration.person_id == viewer_id)
     scored = []
     for event_id, _, _, starts_at, capacity, going, heat, heat_at, _, _ in (
@@ -544,7 +571,7 @@ async def _activities(
         )
     ).all():
         if event_id not in skip:
-            score = _score(going, heat, heat_at, capacity, starts_at, naive_now)
+            score = _score(going, heat, heat_at, capacity, starts_at, now_s)
             scored.append((-score, starts_at, event_id))
     chosen = [event_id for _, _, event_id in sorted(scored)[:limit]]
     return await views_of(uow, chosen, viewer_id)

@@ -26,14 +26,17 @@ from core.models import RegistrationStatus as Status
 from core.uow import UnitOfWork
 
 HEAT_HALF_LIFE = timedelta(days=1)
+_HALF_LIFE_S = HEAT_HALF_LIFE.total_seconds()
+
+
+def fade(value: float, elapsed: float) -> float:
+    """`value` after `elapsed` seconds (never grown: a negative `elapsed` is none)."""
+    return value * 0.5 ** (max(0.0, elapsed) / _HALF_LIFE_S) if value else 0.0
 
 
 def faded(value: float, since: datetime | None, now: datetime) -> float:
-    """`value` as of `since`, faded to `now` (never grown: a clock behind `since` is `since`)."""
-    if not value or since is None:
-        return 0.0
-    elapsed = max(0.0, (now - since).total_seconds())
-    return value * 0.5 ** (elapsed / HEAT_HALF_LIFE.total_seconds())
+    """`value` as of `since`, faded to `now`."""
+    return 0.0 if since is None else fade(value, (now - since).total_seconds())
 
 
 def heat(event: Event, now: datetime) -> float:

@@ -20,7 +20,7 @@ from core.models import Block, Hello, HelloStatus, Person, Report
 from core.services import discovery, events, groups, posts
 from core.services import people as people_service
 from core.services.events import EventDraft
-from tests.support import START, Chat, RecordingNotifier
+from tests.support import Chat, RecordingNotifier
 
 DAY = timedelta(days=1)
 HOUR = timedelta(hours=1)
@@ -302,7 +302,6 @@ async def test_cancelled_and_past_activities_are_not_nearby(chat: Chat) -> None:
 
 
 def test_popularity_grows_with_each_term() -> None:
-    now = START
     base = {"confirmed": 2, "heat": 1.0, "capacity": 10, "days": 5.0}
     score = discovery.popularity(**base, nearness=0.5)  # type: ignore[arg-type]
     changes = {
@@ -315,7 +314,7 @@ def test_popularity_grows_with_each_term() -> None:
         assert discovery.popularity(**{**base, name: value}, nearness=0.5) > score, name  # type: ignore[arg-type]
     assert discovery.popularity(**base, nearness=0.9) > score  # type: ignore[arg-type]
     # Past the start, "soon" does not grow any more; no capacity means no fill bonus.
-    assert discovery.days_until(now - DAY, now) == 0.0 == discovery.days_until(now, now)
+    assert discovery.popularity(2, 1.0, 10, -1.0) == discovery.popularity(2, 1.0, 10, 0.0)
     assert discovery.popularity(5, 0, None, 1.0) < discovery.popularity(5, 0, 10, 1.0)
 
 
