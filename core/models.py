@@ -196,7 +196,8 @@ class Event(SQLModel, table=True):
     __table_args__ = (
         sa.Index("ix_event_group_start", "group_id", "starts_at"),
         # /nearby: the box on (latitude, longitude), and everything its score reads, so the few
-        # hundred activities of a city are read from the index alone (half the time, measured)
+        # hundred activities of a city are read from the index alone (half the time, measured;
+        # PostgreSQL needs the id named too: migration 0005)
         sa.Index(
             "ix_event_nearby",
             "latitude",
@@ -208,6 +209,7 @@ class Event(SQLModel, table=True):
             "going",
             "heat",
             "heat_at",
+            "id",
         ),
     )
 

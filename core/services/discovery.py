@@ -124,16 +124,15 @@ def check_radius(radius_km: float) -> float:
     return radius_km
 
 
-def _longitude_ranges(lng_min: float, lng_max: float) -> dict[str, float]:
-    """The box's longitudes as two ranges, for a box that wraps across the antimeridian (±180°);
-    the second is empty (1 to 0) when the box does not."""
-    if lng_max - lng_min >= 360:
-        lng_min, lng_max = -180.0, 180.0
-    if lng_min < -180:
-        return {"west": lng_min + 360, "east": 180.0, "west2": -180.0, "east2": lng_max}
-    if lng_max > 180:
-        return {"west": lng_min, "east": 180.0, "west2": -180.0, "east2": lng_max - 360}
-    return {"west": lng_min, "east": lng_max, "west2": 1.0, "east2": 0.0}
+def _longitude_ranges(west: float, east: float) -> list[tuple[float, float]]:
+    """The box's longitudes as ranges: two for a box across the antimeridian (±180°)."""
+    if east - west >= 360:
+        return [(-180.0, 180.0)]
+    if west < -180:
+        return [(west + 360, 180.0), (-180.0, east)]
+    if east > 180:
+        return [(west, 180.0), (-180.0, east - 360)]
+    return [(west, east)]
 
 
 AREA_CELL_DEG = 0.01  # /nearby caches areas per cell of this size: about 1 km
@@ -235,14 +234,21 @@ def area_query(now: datetime):
     )
 
 
-# Built once: building the statement cost a tenth of a /nearby call. Bound per call.
-_AREA = area_query(sa.bindparam("now")).where(
-    Event.latitude.between(sa.bindparam("south"), sa.bindparam("north")),  # type: ignore[union-attr]
-    sa.or_(
-        Event.longitude.between(sa.bindparam("west"), sa.bindparam("east")),  # type: ignore[union-attr]
-        Event.longitude.between(sa.bindparam("west2"), sa.bindparam("east2")),  # type: ignore[union-attr]
-    ),
-)
+def _area_statement(ranges: int) -> sa.Select:
+    """`area_query` within a box of `ranges` longitude ranges, its bounds left to bind. One
+    range is a plain BETWEEN: PostgreSQL reads an OR of two from the table, not the index."""
+    within = [
+        Event.longitude.between(sa.bindparam(f"west{n}"), sa.bindparam(f"east{n}"))  # type: ignore[union-attr]
+        for n in range(ranges)
+    ]
+    return area_query(sa.bindparam("now")).where(
+        Event.latitude.between(sa.bindparam("south"), sa.bindparam("north")),  # type: ignore[union-attr]
+        sa.or_(*within),
+    )
+
+
+# Built once: building the statement cost a tenth of a /nearby call.
+_AREA = {1: _area_statement(1), 2: _area_statement(2)}
 
 
 async def area(
@@ -250,8 +256,11 @@ async def area(
 ) -> list[tuple]:
     """`area_query` within a latitude/longitude box, on the box's index."""
     south, north, west, east = box
-    bounds = {"now": now, "south": south, "north": north, **_longitude_ranges(west, east)}
-    return await _plain_rows(uow, _AREA, bounds)
+    ranges = _longitude_ranges(west, east)
+    bounds = {"now": now, "south": south, "north": north}
+    for n, (range_west, range_east) in enumerate(ranges):
+        bounds |= {f"west{n}": range_west, f"east{n}": range_east}
+    return await _plain_rows(uow, _AREA[len(ranges)], bounds)
 
 
 async def _plain_rows(
