@@ -152,16 +152,16 @@ class AreaCache:
 
     ttl: timedelta = timedelta(seconds=30)
     size: int = 512
-    _areas: OrderedDict[tuple, tuple[datetime, list[tuple]]] = field(default_factory=OrderedDict)
+    _areas: OrderedDict[tuple, tuple[datetime, list[sa.Row]]] = field(default_factory=OrderedDict)
 
-    def get(self, key: tuple, now: datetime) -> list[tuple] | None:
+    def get(self, key: tuple, now: datetime) -> list[sa.Row] | None:
         found = self._areas.get(key)
         if found is None or now - found[0] > self.ttl or now < found[0]:
             return None
         self._areas.move_to_end(key)
         return found[1]
 
-    def put(self, key: tuple, now: datetime, rows: list[tuple]) -> None:
+    def put(self, key: tuple, now: datetime, rows: list[sa.Row]) -> None:
         self._areas[key] = (now, rows)
         self._areas.move_to_end(key)
         while len(self._areas) > self.size:
@@ -253,7 +253,7 @@ _AREA = {1: _area_statement(1), 2: _area_statement(2)}
 
 async def area(
     uow: UnitOfWork, now: datetime, box: tuple[float, float, float, float]
-) -> list[tuple]:
+) -> list[sa.Row]:
     """`area_query` within a latitude/longitude box, on the box's index."""
     south, north, west, east = box
     ranges = _longitude_ranges(west, east)
@@ -275,7 +275,7 @@ async def ranked_page(
     uow: UnitOfWork,
     now: datetime,
     viewer_id: int,
-    rows: list[tuple],
+    rows: list[sa.Row],
     centre: tuple[float, float],
     radius_km: float,
     page: int,
