@@ -67,12 +67,16 @@ class ReminderRunner:
         await self.tick()
 
     async def stop(self) -> None:
-        """Stop waking; let a job in progress finish (it may be sending) before returning."""
+        """Stop waking; let a job in progress finish (it may be sending) before returning. The
+        scheduler is only paused meanwhile: shutting APScheduler's asyncio executor down
+        cancels the jobs it is running."""
         self.services.on_reminders_changed = None
         if self.scheduler is not None:
+            self.scheduler.pause()
+            await asyncio.sleep(0)  # a job already handed to the executor starts: it counts
+            await asyncio.gather(*self._running, return_exceptions=True)
             self.scheduler.shutdown(wait=False)
             self.scheduler = None
-        await asyncio.gather(*self._running, return_exceptions=True)
 
     async def _job(self, work: Callable[[], Awaitable[None]]) -> None:
         """Every scheduled job runs through here, so stop() can wait for it."""

@@ -147,6 +147,34 @@ async def test_back_after_a_long_downtime_only_the_closest_reminder_goes_out(
     assert "starts in 30 minutes" in text
 
 
+async def test_stopping_lets_a_job_in_progress_finish(
+    services, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The bot stopping mid-send (a reminder, or the re-arm after a sign-up at /quit) waits for
+    the job instead of cancelling it halfway, and logs no error."""
+    runner = ReminderRunner(services)
+    await runner.start()
+    started, release, finished = asyncio.Event(), asyncio.Event(), []
+
+    async def sending() -> None:
+        started.set()
+        await release.wait()
+        finished.append("sent")
+
+    assert runner.scheduler is not None
+    runner.scheduler.add_job(runner._job, args=[sending])
+    async with asyncio.timeout(5):
+        await started.wait()
+    stopping = asyncio.create_task(runner.stop())
+    await asyncio.sleep(0.05)
+    assert not stopping.done()  # waiting for the job
+    release.set()
+    async with asyncio.timeout(5):
+        await stopping
+    assert finished == ["sent"]
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+
+
 async def test_restart_delivers_exactly_once(chat: Chat, services, clock, notifier) -> None:
     await _activity(chat)
     await chat.click("ana", "su:1")
