@@ -84,7 +84,7 @@ from sqlmodel import select
 
 from bots.cli import settle_heap
 from core.clock import FrozenClock
-from core.db import Database, alembic_config
+from core.db import Database, alembic_config, asyncpg_dsn, run_on_server
 from core.models import (
     Comment,
     Event,
@@ -567,7 +567,7 @@ async def load_sqlite(db: Database, world: World, say: Callable[[str], None]) ->
 
 async def load_postgres(url: str, world: World, say: Callable[[str], None]) -> dict[str, int]:
     counts = {}
-    conn = await asyncpg.connect(_dsn(url))
+    conn = await asyncpg.connect(asyncpg_dsn(url))
     try:
         for name, rows in world.tables():
             started, columns, count = time.perf_counter(), COLUMNS[name].split(), 0
@@ -587,21 +587,6 @@ async def load_postgres(url: str, world: World, say: Callable[[str], None]) -> d
 
 # --------------------------------------------------------------------------------------------
 # Databases
-
-
-def _dsn(url: str, database: str | None = None) -> str:
-    parsed = make_url(url).set(drivername="postgresql")
-    if database is not None:
-        parsed = parsed.set(database=database)
-    return parsed.render_as_string(hide_password=False)
-
-
-async def _admin(url: str, statement: str) -> None:
-    connection = await asyncpg.connect(_dsn(url), timeout=5)
-    try:
-        await connection.execute(statement)
-    finally:
-        await connection.close()
 
 
 async def _upgrade(db: Database) -> None:
@@ -695,7 +680,7 @@ async def prepare_postgres(url: str, scale: float) -> Prepared:
     finally:
         await db.dispose()
     seconds = time.perf_counter() - started
-    conn = await asyncpg.connect(_dsn(url))
+    conn = await asyncpg.connect(asyncpg_dsn(url))
     try:
         started = time.perf_counter()
         await conn.execute("VACUUM ANALYZE")
@@ -1248,7 +1233,7 @@ async def main(options: argparse.Namespace) -> None:
                 _say("PostgreSQL:")
                 name = f"bench_discovery_{secrets.token_hex(4)}"
                 try:
-                    await _admin(options.postgres_url, f'CREATE DATABASE "{name}"')
+                    await run_on_server(options.postgres_url, f'CREATE DATABASE "{name}"')
                 except (OSError, asyncpg.PostgresError, TimeoutError) as error:
                     print(f"PostgreSQL skipped: no server at {options.postgres_url} ({error})\n")
                     continue
@@ -1266,7 +1251,7 @@ async def main(options: argparse.Namespace) -> None:
             targets += [(f"{prepared.label.split()[0]} {m}", False) for m in missed]
         finally:
             if scratch is not None:
-                await _admin(
+                await run_on_server(
                     options.postgres_url,
                     f'DROP DATABASE IF EXISTS "{scratch.database}" WITH (FORCE)',
                 )

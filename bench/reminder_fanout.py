@@ -54,7 +54,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from sqlmodel import select
@@ -64,7 +63,7 @@ from adapters.telegram.notifier import TelegramNotifier
 from adapters.telegram.pacing import Pacer
 from core.chat import Services
 from core.clock import FrozenClock
-from core.db import Database
+from core.db import Database, run_on_server
 from core.models import Delivery, Reminder
 from core.scheduler import ReminderRunner
 from core.services import events, groups, people
@@ -86,21 +85,6 @@ UNLIMITED = 1_000_000  # pacer rates for --limit 0
 # A fresh database
 
 
-def _dsn(url: str, database: str | None = None) -> str:
-    parsed = make_url(url).set(drivername="postgresql")
-    if database is not None:
-        parsed = parsed.set(database=database)
-    return parsed.render_as_string(hide_password=False)
-
-
-async def _admin(url: str, statement: str) -> None:
-    connection = await asyncpg.connect(_dsn(url), timeout=5)
-    try:
-        await connection.execute(statement)
-    finally:
-        await connection.close()
-
-
 @asynccontextmanager
 async def scratch_database(url: str | None) -> AsyncIterator[tuple[Database, str]]:
     """A migrated, empty database and a description of it; removed afterwards."""
@@ -114,7 +98,7 @@ async def scratch_database(url: str | None) -> AsyncIterator[tuple[Database, str
                 await db.dispose()
         return
     name = f"bench_fanout_{secrets.token_hex(4)}"
-    await _admin(url, f'CREATE DATABASE "{name}"')
+    await run_on_server(url, f'CREATE DATABASE "{name}"')
     scratch = make_url(url).set(database=name)
     db = Database(scratch.render_as_string(hide_password=False))
     try:
@@ -122,7 +106,7 @@ async def scratch_database(url: str | None) -> AsyncIterator[tuple[Database, str
         yield db, f"PostgreSQL scratch database {name} on {scratch.host}:{scratch.port or 5432}"
     finally:
         await db.dispose()
-        await _admin(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await run_on_server(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 # --------------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
+from sqlalchemy import event, make_url
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -86,6 +86,23 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def asyncpg_dsn(url: str) -> str:
+    """A `postgresql+asyncpg://` URL as asyncpg.connect takes it."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+async def run_on_server(url: str, statement: str) -> None:
+    """One statement on the PostgreSQL server at `url`, outside a transaction: CREATE and DROP
+    DATABASE for the scratch databases of the tests and benchmarks."""
+    import asyncpg  # here: a bot on SQLite never loads it
+
+    connection = await asyncpg.connect(asyncpg_dsn(url), timeout=5)
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
 
 
 def alembic_config() -> Config:

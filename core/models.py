@@ -46,7 +46,6 @@ class epoch_seconds(FunctionElement):
 
     type = sa.Float()
     inherit_cache = True
-    name = "epoch_seconds"
 
 
 @compiles(epoch_seconds, "sqlite")

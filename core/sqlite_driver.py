@@ -39,9 +39,6 @@ class OneTripCursor:
     async def __aenter__(self) -> OneTripCursor:
         return self
 
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
-
     def _run(self, method: str, operation: str, parameters: Any) -> None:
         """On the connection's thread: the statement, its rows, and what is known after it."""
         cursor = self._connection._conn.cursor()

@@ -21,6 +21,7 @@ from core.cards import Card, Reply
 from core.chat import Services, handle_action, handle_text
 from core.chat.registry import Context
 from core.clock import FrozenClock
+from core.db import run_on_server
 from core.i18n import Translator
 from core.models import Identity
 from core.notify import DeliveryFailed
@@ -37,25 +38,10 @@ def new_clock() -> FrozenClock:
     return FrozenClock(START)
 
 
-def _dsn(url: str, database: str | None = None) -> str:
-    parsed = make_url(url).set(drivername="postgresql")
-    if database is not None:
-        parsed = parsed.set(database=database)
-    return parsed.render_as_string(hide_password=False)
-
-
-async def _admin_async(url: str, statement: str) -> None:
-    connection = await asyncpg.connect(_dsn(url), timeout=5)
-    try:
-        await connection.execute(statement)
-    finally:
-        await connection.close()
-
-
 def _admin(url: str, statement: str) -> None:
     """Run one statement on its own loop in a thread: fixtures may call it inside a test's loop."""
     with ThreadPoolExecutor(1) as pool:
-        pool.submit(asyncio.run, _admin_async(url, statement)).result()
+        pool.submit(asyncio.run, run_on_server(url, statement)).result()
 
 
 def create_postgres_database() -> str | None:
