@@ -4,14 +4,11 @@ against the local Discord emulator, with a real SQLite database behind the core.
 from __future__ import annotations
 
 import asyncio
-import gc
 import re
-from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
 import adapters.discord.interactions as interactions
-from core.chat import Services
 from tests.discord_harness import (
     CHANNEL,
     GUILD,
@@ -24,24 +21,10 @@ from tests.discord_harness import (
 from tests.emulators.discord import BOT_ID, FLAG_EPHEMERAL, EmuUser
 from tests.support import Chat
 
+pytestmark = pytest.mark.usefixtures("no_errors_logged")
+
 CJK = re.compile(r"[\u4e00-\u9fff]")
 WHEN = "Date and time (YYYY-MM-DD HH:MM)"
-
-
-@pytest.fixture(autouse=True)
-def no_errors_logged(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
-    """Fail on handler exceptions, pending tasks and unclosed sessions logged in the test."""
-    yield
-    gc.collect()
-    records = [*caplog.get_records("setup"), *caplog.get_records("call"), *caplog.records]
-    assert not errors_logged(records)
-
-
-@pytest.fixture
-async def dc(sqlite_db, clock, settings) -> AsyncIterator[DiscordHarness]:
-    services = Services(db=sqlite_db, clock=clock, settings=settings)
-    async with DiscordHarness.running(services) as harness:
-        yield harness
 
 
 async def new_event(

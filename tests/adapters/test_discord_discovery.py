@@ -4,31 +4,14 @@ consent flow over DMs (no handle is shown before the other person accepts)."""
 
 from __future__ import annotations
 
-import gc
-from collections.abc import AsyncIterator, Iterator
-
 import pytest
 
-from core.chat import Services
-from tests.discord_harness import Answer, DiscordHarness, errors_logged, text_of
+from tests.discord_harness import Answer, DiscordHarness, text_of
 from tests.emulators.discord import EmuUser
 
+pytestmark = pytest.mark.usefixtures("no_errors_logged")
+
 WHEN = "Date and time (YYYY-MM-DD HH:MM)"
-
-
-@pytest.fixture(autouse=True)
-def no_errors_logged(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
-    yield
-    gc.collect()
-    records = [*caplog.get_records("setup"), *caplog.get_records("call"), *caplog.records]
-    assert not errors_logged(records)
-
-
-@pytest.fixture
-async def dc(sqlite_db, clock, settings) -> AsyncIterator[DiscordHarness]:
-    services = Services(db=sqlite_db, clock=clock, settings=settings)
-    async with DiscordHarness.running(services) as harness:
-        yield harness
 
 
 async def new_event(dc: DiscordHarness, user: EmuUser, group: str, title: str, place: str) -> None:

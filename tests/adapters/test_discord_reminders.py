@@ -4,37 +4,20 @@ gives the seat to the next person waiting."""
 
 from __future__ import annotations
 
-import gc
-from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 
 import pytest
 from sqlmodel import select
 
-from core.chat import Services
 from core.models import Delivery, DeliveryStatus
 from core.scheduler import ReminderRunner
-from tests.discord_harness import CHANNEL, DiscordHarness, errors_logged, markdown_of, text_of
+from tests.discord_harness import CHANNEL, DiscordHarness, markdown_of, text_of
 from tests.emulators.discord import FLAG_EPHEMERAL
 from tests.support import START
 
+pytestmark = pytest.mark.usefixtures("no_errors_logged")
+
 STARTS = START + timedelta(days=3)
-
-
-@pytest.fixture(autouse=True)
-def no_errors_logged(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
-    """Fail on handler exceptions, pending tasks and unclosed sessions logged in the test."""
-    yield
-    gc.collect()
-    records = [*caplog.get_records("setup"), *caplog.get_records("call"), *caplog.records]
-    assert not errors_logged(records)
-
-
-@pytest.fixture
-async def dc(sqlite_db, clock, settings) -> AsyncIterator[DiscordHarness]:
-    services = Services(db=sqlite_db, clock=clock, settings=settings)
-    async with DiscordHarness.running(services) as harness:
-        yield harness
 
 
 async def _ridge(dc: DiscordHarness, *, capacity: int = 1) -> None:

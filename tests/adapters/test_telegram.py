@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import gc
 import re
-from collections.abc import AsyncIterator
 
-import pytest
 from aiogram.methods import Response, SendMessage
 from aiogram.types import Message
 from sqlmodel import func, select
@@ -20,18 +18,6 @@ from tests.emulators.telegram import TelegramEmulator
 from tests.harness import TelegramHarness
 
 GROUP_CHAT = -100200300
-
-
-@pytest.fixture
-async def tg(sqlite_db, clock, settings) -> AsyncIterator[TelegramHarness]:
-    async with TelegramEmulator() as emu:
-        services = Services(db=sqlite_db, clock=clock, settings=settings)
-        harness = TelegramHarness(emu, services)
-        await harness.start()
-        try:
-            yield harness
-        finally:
-            await harness.stop()
 
 
 async def _community(tg: TelegramHarness, capacity: int = 2) -> None:

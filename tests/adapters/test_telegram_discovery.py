@@ -4,29 +4,13 @@ with distances and a working Sign up button, private groups hidden, and the say-
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
 from sqlmodel import select
 
-from core.chat import Services
 from core.models import Person
-from tests.emulators.telegram import EmuUser, TelegramEmulator
+from tests.emulators.telegram import EmuUser
 from tests.harness import TelegramHarness
 
 GROUP_CHAT = -100200300
-
-
-@pytest.fixture
-async def tg(sqlite_db, clock, settings) -> AsyncIterator[TelegramHarness]:
-    async with TelegramEmulator() as emu:
-        services = Services(db=sqlite_db, clock=clock, settings=settings)
-        harness = TelegramHarness(emu, services)
-        await harness.start()
-        try:
-            yield harness
-        finally:
-            await harness.stop()
 
 
 def _plain(messages: list[dict]) -> str:

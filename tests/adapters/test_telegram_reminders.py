@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
-
-import pytest
 
 from adapters.telegram.pacing import Pacer
 from core.chat import Services
@@ -15,17 +12,6 @@ from tests.harness import TelegramHarness
 from tests.support import START
 
 STARTS = START + timedelta(days=3)
-
-
-@pytest.fixture
-async def tg(sqlite_db, clock, settings) -> AsyncIterator[TelegramHarness]:
-    async with TelegramEmulator() as emu:
-        harness = TelegramHarness(emu, Services(db=sqlite_db, clock=clock, settings=settings))
-        await harness.start()
-        try:
-            yield harness
-        finally:
-            await harness.stop()
 
 
 async def test_sign_up_then_get_the_reminder_and_release_the_spot(
