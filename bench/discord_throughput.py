@@ -63,6 +63,7 @@ from sqlalchemy import event
 
 import adapters.discord.interactions as discord_interactions
 from adapters.discord.bot import CommunityBot
+from bench import report
 from core.chat import Services
 from core.clock import SystemClock
 from core.db import Database
@@ -661,17 +662,10 @@ async def trial(
 # Report
 
 
-def _row(cells: list[str], widths: list[int]) -> str:
-    return "  ".join(
-        cell.ljust(w) if i == 0 else cell.rjust(w)
-        for i, (cell, w) in enumerate(zip(cells, widths, strict=True))
-    )
-
-
 def _table(rows: list[list[str]]) -> None:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for n, row in enumerate(rows):
-        print(_row(row, widths))
+        print(report.row(row, widths))
         if n == 0:
             print("  ".join("-" * w for w in widths))
 

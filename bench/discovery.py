@@ -82,6 +82,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import make_url
 from sqlmodel import select
 
+from bench import report
 from bots.cli import settle_heap
 from core.clock import FrozenClock
 from core.db import Database, alembic_config, asyncpg_dsn, run_on_server
@@ -1061,13 +1062,6 @@ async def run_worker(prepared: Prepared, options: argparse.Namespace) -> dict:
 # Report
 
 
-def _row(cells: list[str], widths: list[int]) -> str:
-    return "  ".join(
-        cell.ljust(w) if i == 0 else cell.rjust(w)
-        for i, (cell, w) in enumerate(zip(cells, widths, strict=True))
-    )
-
-
 def _ms(value: float) -> str:
     if math.isnan(value):
         return "-"
@@ -1137,7 +1131,7 @@ def print_report(prepared: Prepared, result: dict[str, Any], explain: bool) -> l
     print(f"{prepared.label}: {prepared.engine}")
     print(f"  data: {prepared.size_mib:,.0f} MiB, {prepared.generation}")
     for n, row in enumerate(rows):
-        print("  " + _row(row, widths))
+        print("  " + report.row(row, widths))
         if n == 0:
             print("  " + "  ".join("-" * w for w in widths))
     print(

@@ -72,6 +72,7 @@ from adapters.telegram.app import (
 )
 from adapters.telegram.middlewares import FloodMiddleware
 from adapters.telegram.notifier import TelegramNotifier
+from bench import report
 from bots.cli import settle_heap
 from core.chat import Services
 from core.clock import SystemClock
@@ -500,13 +501,6 @@ async def trial(kind: str, updates: int, polling: dict[str, Any], label: str) ->
 # Report
 
 
-def _row(cells: list[str], widths: list[int]) -> str:
-    return "  ".join(
-        cell.ljust(w) if i == 0 else cell.rjust(w)
-        for i, (cell, w) in enumerate(zip(cells, widths, strict=True))
-    )
-
-
 def print_table(results: dict[str, list[Trial]], repeat: int) -> None:
     head = ["bot", *(f"run {n + 1}" for n in range(repeat)), "best upd/s", "p50 ms", "p95 ms"]
     head += ["API calls/upd", "dropped", "errors"]
@@ -529,7 +523,7 @@ def print_table(results: dict[str, list[Trial]], repeat: int) -> None:
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
     for n, row in enumerate(rows):
-        print(_row(row, widths))
+        print(report.row(row, widths))
         if n == 0:
             print("  ".join("-" * w for w in widths))
     if any(not t.complete for trials in results.values() for t in trials):

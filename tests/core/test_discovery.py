@@ -141,7 +141,10 @@ async def locate(chat: Chat, who: str, where: tuple[float, float] = HOME) -> Non
     assert "Location saved" in reply.text, reply.text
 
 
-async def nearby_titles(chat: Chat, who: str, radius: float = 10) -> list[str]:
+async def nearby_titles(
+    chat: Chat, who: str, radius: float = 10, areas: discovery.AreaCache | None = None
+) -> list[str]:
+    """The titles on the first /nearby page around the person's home, in rank order."""
     services = chat.services
     me = await chat.person_id(who)
     async with services.db.uow(readonly=True) as uow:
@@ -150,9 +153,10 @@ async def nearby_titles(chat: Chat, who: str, radius: float = 10) -> list[str]:
             uow,
             services.clock,
             me,
-            person.latitude,
-            person.longitude,
-            radius,  # type: ignore[union-attr, arg-type]
+            person.latitude,  # type: ignore[union-attr, arg-type]
+            person.longitude,  # type: ignore[union-attr, arg-type]
+            radius,
+            areas=areas,
         )
     return [item.view.event.title for item in page.items]
 
@@ -895,20 +899,7 @@ async def test_companion_distances_are_coarse_and_personal_lists_stay_private(ch
 
 async def shown(chat: Chat, who: str, radius: float = 10) -> list[str]:
     """The titles /nearby shows, read as the chat command reads them (with Services.areas)."""
-    services = chat.services
-    me = await chat.person_id(who)
-    async with services.db.uow(readonly=True) as uow:
-        person = await uow.session.get(Person, me)
-        page = await discovery.nearby(
-            uow,
-            services.clock,
-            me,
-            person.latitude,  # type: ignore[union-attr, arg-type]
-            person.longitude,  # type: ignore[union-attr, arg-type]
-            radius,
-            areas=services.areas,
-        )
-    return sorted(item.view.event.title for item in page.items)
+    return sorted(await nearby_titles(chat, who, radius, areas=chat.services.areas))
 
 
 async def test_changes_made_elsewhere_reach_nearby_within_the_cache_ttl(chat: HandleChat) -> None:
