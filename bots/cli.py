@@ -13,6 +13,7 @@ from adapters.console.chat import ConsoleChat, ConsoleNotifier
 from core.chat import Services
 from core.clock import SystemClock
 from core.db import Database, migrate_sync
+from core.livecards import CardRefresher
 from core.scheduler import ReminderRunner
 from core.seed import seed_demo
 from core.settings import Settings
@@ -41,7 +42,7 @@ def settle_heap() -> None:
 
 async def run(settings: Settings) -> None:
     services = await build_services(settings)
-    runner = ReminderRunner(services)
+    workers = (ReminderRunner(services), CardRefresher(services))
     try:
         platforms = []
         if settings.telegram_bot_token:
@@ -58,16 +59,20 @@ async def run(settings: Settings) -> None:
             await client.login(settings.discord_bot_token)  # runs setup_hook: commands, notifier
             platforms.append(run_discord(client))
         if platforms:
-            await runner.start()
+            for worker in workers:
+                await worker.start()
             settle_heap()
             await asyncio.gather(*platforms)
             return
         chat = ConsoleChat(services)
         services.notifiers["console"] = ConsoleNotifier(chat.out, ansi=chat.ansi)
-        await runner.start()
+        for worker in workers:
+            await worker.start()
         await chat.run()
     finally:
-        await runner.stop()
+        for worker in workers:
+            await worker.stop()
+        await services.settle()
         await services.db.dispose()
 
 

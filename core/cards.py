@@ -78,11 +78,21 @@ class Place:
     address: str
 
 
+@dataclass(frozen=True, slots=True)
+class LiveCard:
+    """Marks an activity card whose posted copies are kept up to date (core.livecards).
+    `personal`: it shows the reader's own place, so a copy belongs to one reader."""
+
+    event_id: int
+    personal: bool
+
+
 @dataclass
 class Card:
     lines: list[list[Span]] = field(default_factory=list)
     buttons: list[list[Button]] = field(default_factory=list)
     place: Place | None = None
+    live: LiveCard | None = None
 
     def add(self, *spans: Span | str) -> Card:
         self.lines.append([plain(s) if isinstance(s, str) else s for s in spans])
@@ -137,7 +147,6 @@ class Reply:
     notices: list[Notice] = field(default_factory=list)
     announcements: list[Announcement] = field(default_factory=list)
     alert: bool = False
-    reminders_changed: bool = False  # re-arm the reminder scheduler
 
     @property
     def text(self) -> str:

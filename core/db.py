@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core import sqlite_driver
-from core.uow import UnitOfWork
+from core.uow import Listener, UnitOfWork
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -67,6 +67,8 @@ class Database:
             self.engine, class_=AsyncSession, expire_on_commit=False, autoflush=False
         )
         self._write_queue = asyncio.Lock()
+        # told after each commit that changed something others follow up on (core.uow.Changes)
+        self.listeners: list[Listener] = []
 
     def _connect_args(self) -> tuple[list, dict]:
         """What the SQLite dialect would hand aiosqlite.connect for this URL."""
@@ -76,7 +78,11 @@ class Database:
     def uow(self, *, readonly: bool = False) -> UnitOfWork:
         """A unit of work. `readonly` lets SQLite readers skip the writer queue."""
         return UnitOfWork(
-            self._sessions, sqlite=self.is_sqlite, readonly=readonly, write_queue=self._write_queue
+            self._sessions,
+            sqlite=self.is_sqlite,
+            readonly=readonly,
+            write_queue=self._write_queue,
+            listeners=self.listeners,
         )
 
     async def migrate(self, revision: str = "head") -> None:

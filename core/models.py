@@ -384,3 +384,56 @@ class Report(SQLModel, table=True):
     reported_id: int = Field(foreign_key="person.id", index=True)
     reason: str = Field(default="", max_length=500)
     created_at: datetime = Field(sa_column=utc_column())
+
+
+class WorkStatus(StrEnum):
+    """The life of a claimed row (a reminder, a job): see core.work."""
+
+    PENDING = "pending"
+    CLAIMED = "claimed"
+    DONE = "done"
+
+
+class Job(SQLModel, table=True):
+    """Durable background work that is not a reminder: one row per (kind, key), e.g. "redraw
+    the cards of activity 42". Scheduled inside the business transaction that makes it
+    necessary, claimed with a short lease by whichever process is alive (core.work).
+
+    `generation` grows every time the work is asked for again; a worker finishing a claim made
+    at an older generation leaves the row pending, so a change that lands while the work runs
+    is never lost (coalesced, not dropped)."""
+
+    __table_args__ = (
+        sa.UniqueConstraint("kind", "key"),
+        sa.Index("ix_job_status_due", "status", "due_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16)
+    key: str = Field(max_length=64)
+    due_at: datetime = Field(sa_column=utc_column())
+    status: str = Field(default=WorkStatus.PENDING, max_length=16)
+    generation: int = 0
+    attempts: int = 0
+    claimed_by: str | None = Field(default=None, max_length=64)
+    lease_until: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    payload: str | None = Field(default=None, max_length=2000)
+
+
+class CardCopy(SQLModel, table=True):
+    """One posted copy of an activity card (core.livecards): where it is, whose view it shows
+    (`viewer_id` None: a shared card in a group chat or channel), in which language, and a
+    digest of what it shows now, so a redraw that would change nothing sends nothing."""
+
+    __tablename__ = "card_copy"
+    __table_args__ = (sa.UniqueConstraint("platform", "chat_id", "message_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: int = Field(foreign_key="event.id", index=True)
+    platform: str = Field(max_length=16)
+    chat_id: str = Field(max_length=64)
+    message_id: str = Field(max_length=64)
+    viewer_id: int | None = Field(default=None, foreign_key="person.id")
+    locale: str | None = Field(default=None, max_length=16)
+    digest: str = Field(default="", max_length=32)
+    created_at: datetime = Field(sa_column=utc_column())

@@ -7,6 +7,7 @@ platform that has a notifier, builds the card in the person's own language, and 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Protocol
 
 from sqlmodel import select
@@ -29,15 +30,33 @@ class DeliveryFailed(Exception):
 
 
 class Notifier(Protocol):
+    """Sends return the id of the message that carries the card, when it is one message the
+    platform lets us edit later (live cards, core.livecards), else None.
+
+    A notifier that can edit also has `edit(chat_id, message_id, card)`, raising
+    DeliveryFailed when that message can no longer be edited (deleted, too old, bot removed)."""
+
     platform: str
 
-    async def send(self, identity: Identity, card: Card) -> None:
+    async def send(self, identity: Identity, card: Card) -> str | None:
         """Deliver now, waiting out rate limits; raise DeliveryFailed if it can never arrive."""
         ...
 
-    async def post(self, chat_id: str, card: Card) -> None:
+    async def post(self, chat_id: str, card: Card) -> str | None:
         """Post to a group chat or channel, likewise."""
         ...
+
+
+@dataclass(frozen=True)
+class Posted:
+    """A card that went out as one editable message: where, and for whom it was drawn."""
+
+    platform: str
+    chat_id: str
+    message_id: str
+    card: Card
+    locale: str | None
+    viewer_id: int | None = None
 
 
 async def recipient(db, person_id: int, notifiers: dict[str, Notifier]):
@@ -55,27 +74,44 @@ async def recipient(db, person_id: int, notifiers: dict[str, Notifier]):
     return None
 
 
-async def deliver(db, notifiers: dict[str, Notifier], notices: list[Notice]) -> None:
+async def deliver(db, notifiers: dict[str, Notifier], notices: list[Notice]) -> list[Posted]:
     """Send each notice in its recipient's language. Failures are logged, never raised: the
     action that caused the notice has already been committed and stays done."""
+    posted = []
     for notice in notices:
         found = await recipient(db, notice.person_id, notifiers)
         if found is None:
             log.info("no reachable identity for person %s", notice.person_id)
             continue
         person, identity = found
+        card = notice.card(Translator(person.locale))
         try:
-            await notifiers[identity.platform].send(
-                identity, notice.card(Translator(person.locale))
-            )
+            message_id = await notifiers[identity.platform].send(identity, card)
         except DeliveryFailed as error:
             log.warning("notice to person %s failed: %s", notice.person_id, error.reason)
+            continue
         except Exception:  # a notifier bug must not hide an action that is already committed
             log.exception("notice to person %s failed unexpectedly", notice.person_id)
+            continue
+        if message_id is not None:
+            posted.append(
+                Posted(
+                    identity.platform,
+                    identity.external_id,
+                    message_id,
+                    card,
+                    person.locale,
+                    notice.person_id,
+                )
+            )
+    return posted
 
 
-async def announce(db, notifiers: dict[str, Notifier], announcements: list[Announcement]) -> None:
+async def announce(
+    db, notifiers: dict[str, Notifier], announcements: list[Announcement]
+) -> list[Posted]:
     """Post each announcement to every home chat of its group that a notifier can reach."""
+    posted = []
     for item in announcements:
         async with db.uow(readonly=True) as uow:
             chats = await home_chats(uow, item.group_id)
@@ -83,8 +119,9 @@ async def announce(db, notifiers: dict[str, Notifier], announcements: list[Annou
             notifier = notifiers.get(chat.platform)
             if notifier is None:
                 continue
+            card = item.card(Translator(chat.locale))
             try:
-                await notifier.post(chat.chat_id, item.card(Translator(chat.locale)))
+                message_id = await notifier.post(chat.chat_id, card)
             except DeliveryFailed as error:
                 log.warning(
                     "announcement to %s chat %s failed: %s",
@@ -92,8 +129,13 @@ async def announce(db, notifiers: dict[str, Notifier], announcements: list[Annou
                     chat.chat_id,
                     error.reason,
                 )
+                continue
             except Exception:
                 log.exception("announcement to %s chat %s failed", chat.platform, chat.chat_id)
+                continue
+            if message_id is not None:
+                posted.append(Posted(chat.platform, chat.chat_id, message_id, card, chat.locale))
+    return posted
 
 
 async def mention_in_home_chat(

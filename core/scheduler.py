@@ -1,135 +1,64 @@
 """The reminder runner: APScheduler is only the alarm clock; the database is the truth.
 
 At start-up the runner fires whatever came due while the process was down (late if the activity
-has not started, skipped and logged if it has), then arms one APScheduler job for the next due
-row. Changes made here poke it to re-arm; a slow periodic tick picks up rows written by other
-processes. Each due row is claimed before firing, and each delivery recorded before sending, so
-several processes on one database never send a reminder twice.
+has not started, skipped and logged if it has), then arms for the next due row. Commits that
+change reminder rows poke it; a slow periodic tick picks up rows written by other processes.
+Each due row is claimed with a short lease renewed while this process lives (core.work), and
+each delivery recorded before sending, so several processes on one database never send a
+reminder twice and a killed process's reminders move on within seconds.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import os
-import secrets
-import socket
-from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
-
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from apscheduler.triggers.date import DateTrigger
+from typing import Any
 
 from core.chat.registry import Services
 from core.i18n import Translator
-from core.models import DeliveryStatus, ReminderStatus
+from core.models import DeliveryStatus, Reminder, ReminderStatus
 from core.notify import DeliveryFailed, mention_in_home_chat
 from core.services import reminders
 from core.services.reminders import Firing, Recipient
+from core.uow import Changes
 from core.views import reminder_card
+from core.work import Worker
 
 log = logging.getLogger(__name__)
 
 
-class ReminderRunner:
-    def __init__(
-        self,
-        services: Services,
-        *,
-        worker: str | None = None,
-        batch: int = 20,
-        lease: timedelta = timedelta(minutes=10),
-        poll_seconds: float = 60.0,
-    ) -> None:
+class ReminderRunner(Worker):
+    """Reminders on the durable-work mechanism (core.work): claimed rows, short renewed
+    leases, one alarm clock. Reminders fire one at a time and their messages go out one by
+    one, so at a crash at most one send is in flight (see docs/architecture.md)."""
+
+    model = Reminder
+
+    def __init__(self, services: Services, **options: Any) -> None:
+        super().__init__(services.db, services.clock, **options)
         self.services = services
-        self.worker = worker or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
-        self.batch, self.lease, self.poll_seconds = batch, lease, poll_seconds
-        self.scheduler: AsyncIOScheduler | None = None
-        self._lock = asyncio.Lock()
-        self._running: set[asyncio.Task] = set()
+        self._listening = False
 
     async def start(self) -> None:
-        self.scheduler = AsyncIOScheduler(
-            timezone=UTC,
-            # A wake-up that runs late must still run: the rows decide what is due.
-            job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 1},
-        )
-        self.scheduler.start()
-        self.scheduler.add_job(
-            self._job,
-            "interval",
-            args=[self.tick],
-            seconds=self.poll_seconds,
-            id="poll",
-            replace_existing=True,
-        )
-        self.services.on_reminders_changed = self.poke
-        await self.tick()
+        if not self._listening:
+            self.db.listeners.append(self._changed)
+            self._listening = True
+        await super().start()
 
     async def stop(self) -> None:
-        """Stop waking; let a job in progress finish (it may be sending) before returning. The
-        scheduler is only paused meanwhile: shutting APScheduler's asyncio executor down
-        cancels the jobs it is running."""
-        self.services.on_reminders_changed = None
-        if self.scheduler is not None:
-            self.scheduler.pause()
-            await asyncio.sleep(0)  # a job already handed to the executor starts: it counts
-            await asyncio.gather(*self._running, return_exceptions=True)
-            self.scheduler.shutdown(wait=False)
-            self.scheduler = None
+        if self._listening:
+            self.db.listeners.remove(self._changed)
+            self._listening = False
+        await super().stop()
 
-    async def _job(self, work: Callable[[], Awaitable[None]]) -> None:
-        """Every scheduled job runs through here, so stop() can wait for it."""
-        task = asyncio.current_task()
-        assert task is not None
-        self._running.add(task)
-        try:
-            await work()
-        finally:
-            self._running.discard(task)
+    def _changed(self, changes: Changes) -> None:
+        if changes.reminders:
+            self.poke()
 
-    def poke(self) -> None:
-        """Something changed here: re-arm for the earliest due row (coalesced)."""
-        if self.scheduler is not None:
-            self.scheduler.add_job(self._job, args=[self.arm], id="arm", replace_existing=True)
-
-    async def tick(self) -> None:
-        async with self._lock:
-            await self.run_due()
-        await self.arm()
-
-    async def arm(self) -> None:
-        if self.scheduler is None:
-            return
-        async with self.services.db.uow(readonly=True) as uow:
-            due = await reminders.next_due(uow)
-        if due is None:
-            if self.scheduler.get_job("wake"):
-                self.scheduler.remove_job("wake")
-            return
-        delay = max(0.0, (due - self.services.clock.now()).total_seconds())
-        run_at = datetime.now(UTC) + timedelta(seconds=delay)
-        self.scheduler.add_job(
-            self._job,
-            DateTrigger(run_date=run_at),
-            args=[self.tick],
-            id="wake",
-            replace_existing=True,
-        )
-
-    async def run_due(self) -> int:
-        """Claim and fire everything due now; returns how many messages were sent."""
+    async def process(self, rows: list[Reminder]) -> int:
         sent = 0
-        while True:
-            now = self.services.clock.now()
-            async with self.services.db.uow() as uow:
-                claimed = await reminders.claim_due(
-                    uow, now, self.worker, limit=self.batch, lease=self.lease
-                )
-            if not claimed:
-                return sent
-            for reminder in claimed:
-                sent += await self.fire(reminder.id)  # type: ignore[arg-type]
+        for reminder in rows:
+            sent += await self.fire(reminder.id)  # type: ignore[arg-type]
+        return sent
 
     async def fire(self, reminder_id: int) -> int:
         db, clock = self.services.db, self.services.clock

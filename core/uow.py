@@ -7,12 +7,33 @@ so a domain error raised halfway leaves nothing behind.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from types import TracebackType
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 WRITE_QUEUE_TIMEOUT = 60.0  # seconds; far beyond any real wait, so a stuck writer is loud
+
+
+@dataclass
+class Changes:
+    """What a unit of work changed that others must follow up on, recorded by the services as
+    they go (domain events, in the small). Before commit, activities whose roster or details
+    changed get their card copies marked stale in the same transaction (core.livecards); after
+    commit, the listeners of the database (the reminder runner, the card refresher) are told,
+    so every follow-up comes from this one place instead of being wired by hand per command."""
+
+    activities: set[int] = field(default_factory=set)  # roster or details changed
+    reminders: bool = False  # reminder rows were written or changed
+    jobs: bool = False  # durable jobs were scheduled (core.work)
+
+    def __bool__(self) -> bool:
+        return bool(self.activities or self.reminders or self.jobs)
+
+
+Listener = Callable[[Changes], None]
 
 
 class UnitOfWork:
@@ -25,8 +46,11 @@ class UnitOfWork:
         sqlite: bool,
         readonly: bool,
         write_queue: asyncio.Lock | None = None,
+        listeners: list[Listener] | None = None,
     ) -> None:
         self._sessions = sessions
+        self._listeners = listeners if listeners is not None else []
+        self.changes = Changes()
         self._sqlite = sqlite
         self._readonly = readonly
         self._queue = write_queue if sqlite and not readonly else None
@@ -66,8 +90,21 @@ class UnitOfWork:
             if self._queue is not None:
                 self._queue.release()
 
+    def activity_changed(self, event_id: int) -> None:
+        """The activity's roster or details changed: its posted cards must be redrawn."""
+        self.changes.activities.add(event_id)
+
     async def commit(self) -> None:
+        changes = self.changes
+        if changes.activities:
+            from core import livecards  # it builds on this module
+
+            await livecards.mark_stale(self, changes.activities)
         await self.session.commit()
+        self.changes = Changes()
+        if changes:
+            for listener in self._listeners:
+                listener(changes)
 
     async def rollback(self) -> None:
         await self.session.rollback()

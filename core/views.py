@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_datetime, format_timedelta
 
 from core.actions import Act, act
-from core.cards import Button, Card, Place, bold, code, italic, moment, plain
+from core.cards import Button, Card, LiveCard, Place, bold, code, italic, moment, plain
 from core.i18n import Translator
 from core.models import Event, EventStatus, Visibility
 from core.parsing import format_fee
@@ -91,6 +91,7 @@ def event_card(view: EventView, t: Translator, *, personal: bool = True) -> Card
         card.add(italic(status))
     if event.status != EventStatus.CANCELLED:
         card.row(*event_buttons(view, t))
+        card.live = LiveCard(event.id, personal)  # type: ignore[arg-type]
     if event.latitude is not None and event.longitude is not None:
         card.place = Place(event.latitude, event.longitude, event.title, event.place)
     return card

@@ -26,6 +26,7 @@ from typing import Any
 
 from adapters.discord.bot import CommunityBot, run_discord
 from core.chat import Services
+from core.livecards import CardRefresher
 from tests.emulators.discord import (
     DiscordEmulator,
     EmuInteraction,
@@ -126,6 +127,7 @@ class DiscordHarness:
         self._task: asyncio.Task | None = None
         self._handled: dict[int, asyncio.Event] = {}
         self._tasks: dict[int, set[asyncio.Task]] = {}
+        self.refresher = CardRefresher(services)
 
     # ---- lifecycle -----------------------------------------------------------------------
 
@@ -154,6 +156,7 @@ class DiscordHarness:
         self.bot = bot
         await bot.login(TOKEN)
         self._track(bot)
+        await self.refresher.start()
         self._task = asyncio.create_task(run_discord(bot), name="discord-harness-bot")
         ready = asyncio.create_task(bot.wait_until_ready())
         done, _ = await asyncio.wait(
@@ -167,6 +170,8 @@ class DiscordHarness:
     async def stop(self) -> None:
         bot, task = self.bot, self._task
         self.bot, self._task = None, None
+        await self.services.settle()
+        await self.refresher.stop()
         if bot is not None:
             await bot.close()
         if task is not None:
@@ -205,7 +210,13 @@ class DiscordHarness:
             tasks = self._tasks.pop(interaction.id)
             if tasks:
                 await asyncio.wait(tasks)
+            await self.settled()
         return Answer(self.emu, interaction)
+
+    async def settled(self) -> None:
+        """Wait until follow-ups went out and every stale card copy was redrawn."""
+        await self.services.settle()
+        await self.refresher.tick()
 
     # ---- the world -----------------------------------------------------------------------
 

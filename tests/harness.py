@@ -23,6 +23,7 @@ from adapters.telegram.middlewares import FloodMiddleware
 from adapters.telegram.notifier import TelegramNotifier
 from adapters.telegram.pacing import Pacer
 from core.chat import Services
+from core.livecards import CardRefresher
 from tests.emulators.telegram import EmuUser, TelegramEmulator
 
 FAST = Pacer(
@@ -67,12 +68,14 @@ class TelegramHarness:
         # Tests type faster than people: a loose flood limit unless a test brings its own.
         flood = flood or FloodMiddleware(limit=1000, per=1.0)
         self.dp: Dispatcher = build_dispatcher(services, observer=self.track, flood=flood)
+        self.refresher = CardRefresher(services)
         self._task: asyncio.Task | None = None
 
     async def start(self) -> None:
         services = self.services
         services.notifiers["telegram"] = TelegramNotifier(self.bot)
         await register_commands(self.bot)
+        await self.refresher.start()
         self._task = asyncio.create_task(
             self.dp.start_polling(
                 self.bot,
@@ -86,11 +89,21 @@ class TelegramHarness:
         if self._task is not None:
             await self.dp.stop_polling()
             await asyncio.wait_for(self._task, 10)
+        await self.settled()
+        await self.refresher.stop()
         await self.bot.session.close()
+
+    async def settled(self) -> None:
+        """Wait until the follow-ups of what was handled went out and every stale card copy
+        was redrawn."""
+        async with asyncio.timeout(30):
+            await self.services.settle()
+            await self.refresher.tick()
 
     async def _handled(self, update: dict[str, Any]) -> None:
         async with asyncio.timeout(10):
             await self.track.event(update["update_id"]).wait()
+        await self.settled()
 
     async def say(self, user: EmuUser | int, text: str, chat_id: int | None = None) -> list[dict]:
         """The user sends text; returns the bot's new messages in that chat."""

@@ -80,10 +80,14 @@ class Chat:
         return Context(self.services, actor, Translator(actor.locale))
 
     async def say(self, who: str, text: str, locale: str | None = None) -> Reply:
-        return await handle_text(await self.context(who, locale), text)
+        reply = await handle_text(await self.context(who, locale), text)
+        await self.services.settle()  # notices and announcements follow the answer
+        return reply
 
     async def click(self, who: str, payload: str) -> Reply:
-        return await handle_action(await self.context(who), payload)
+        reply = await handle_action(await self.context(who), payload)
+        await self.services.settle()
+        return reply
 
     async def person_id(self, who: str) -> int:
         return (await self.context(who)).me

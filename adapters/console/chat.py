@@ -129,4 +129,5 @@ class ConsoleChat:
                 self.write(f"{self.person}> {line.rstrip()}")
             if not await self.handle(line):
                 break
+            await self.services.settle()  # what it told others prints before the next prompt
         self.write("Bye!")

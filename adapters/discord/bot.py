@@ -8,12 +8,13 @@ from typing import Any
 import discord
 from discord.ext import commands
 
-from adapters.discord.buttons import ActionButton, answer_unrouted
+from adapters.discord.buttons import ActionButton
 from adapters.discord.cogs.account import Account
 from adapters.discord.cogs.discover import Discover
 from adapters.discord.cogs.events import Events
 from adapters.discord.cogs.groups import Groups
 from adapters.discord.cogs.posts import Posts
+from adapters.discord.interactions import answer_click, answer_unrouted
 from adapters.discord.notifier import DiscordNotifier
 from adapters.discord.options import CatalogTranslator
 from core.chat import Services
@@ -52,6 +53,10 @@ class CommunityBot(commands.Bot):
                 await self.tree.sync(guild=guild)
         else:
             await self.tree.sync()
+
+    async def answer_click(self, interaction: discord.Interaction, payload: str) -> None:
+        """A card button was pressed (adapters/discord/buttons.py routes it here)."""
+        await answer_click(interaction, payload)
 
     async def on_interaction(self, interaction: discord.Interaction) -> None:
         """Clicks discord.py drops (forged custom_ids) still get core's answer."""

@@ -6,6 +6,10 @@ the clicked message carries a component with that custom_id; anything else it dr
 an answer, and the person sees "This interaction failed". A modified client can send any
 custom_id, so `answer_unrouted` answers those clicks too: core decodes and re-authorises the
 payload, and refuses what is forged ("That button no longer works.", "No activity #999").
+
+This module knows the buttons' shape only, not how a click is answered (the client's
+`answer_click`, adapters/discord/interactions.py): rendering a card, which the card refresher
+does in the background, needs no part of the answering stack.
 """
 
 from __future__ import annotations
@@ -13,8 +17,6 @@ from __future__ import annotations
 import re
 
 import discord
-
-from adapters.discord.interactions import answer_click
 
 PREFIX = "cl:"
 TEMPLATE = r"cl:(?P<payload>[a-z]{2}(?::[0-9]{1,16}){1,2})"
@@ -40,7 +42,7 @@ class ActionButton(discord.ui.DynamicItem[discord.ui.Button], template=TEMPLATE)
         return cls(match["payload"], label=item.label or "…")
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        await answer_click(interaction, self.payload)
+        await interaction.client.answer_click(interaction, self.payload)  # type: ignore[attr-defined]
 
 
 def routed_by_discord_py(interaction: discord.Interaction) -> bool:
@@ -54,12 +56,3 @@ def routed_by_discord_py(interaction: discord.Interaction) -> bool:
         for row in message.components
         for component in getattr(row, "children", [row])
     )
-
-
-async def answer_unrouted(interaction: discord.Interaction) -> None:
-    """A click discord.py would drop (a forged or foreign custom_id): core answers it."""
-    if interaction.type != discord.InteractionType.component or routed_by_discord_py(interaction):
-        return
-    custom_id = str((interaction.data or {}).get("custom_id", ""))
-    payload = custom_id.removeprefix(PREFIX) if custom_id.startswith(PREFIX) else ""
-    await answer_click(interaction, payload)

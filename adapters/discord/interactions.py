@@ -21,7 +21,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import discord
 
+from adapters.discord.buttons import PREFIX, routed_by_discord_py
 from adapters.discord.render import MAX_CONTENT, message_kwargs, render, trim
+from core import livecards
 from core.cards import Card, Reply, note
 from core.chat import Services, handle_action, handle_text
 from core.chat.identity import context_for
@@ -101,19 +103,45 @@ async def _in_time(
 
 
 async def send_cards(
-    interaction: discord.Interaction, cards: list[Card], *, ephemeral: bool, deferred: bool
+    interaction: discord.Interaction,
+    cards: list[Card],
+    *,
+    ephemeral: bool,
+    deferred: bool,
+    ctx: Context | None = None,
 ) -> None:
     """The first message as the interaction's response (unless already answered), the rest as
-    follow-ups."""
+    follow-ups. A live activity card in a message everyone sees is recorded as a copy
+    (`ctx` names whose view it is), so later changes redraw it (core.livecards)."""
     first = not deferred and not interaction.response.is_done()
     for card in cards:
-        for message in render(card):
+        rendered = render(card)
+        for message in rendered:
             kwargs = message_kwargs(message, ephemeral=ephemeral)
             if first:
-                await interaction.response.send_message(**kwargs)
+                answered = await interaction.response.send_message(**kwargs)
+                message_id = answered.message_id
                 first = False
             else:
-                await interaction.followup.send(**kwargs)
+                message_id = (await interaction.followup.send(**kwargs, wait=True)).id
+            if ctx is not None and not ephemeral and len(rendered) == 1:
+                await _remember(interaction, ctx, message_id, card)
+
+
+async def _remember(
+    interaction: discord.Interaction, ctx: Context, message_id: int | None, card: Card
+) -> None:
+    if card.live is None or message_id is None or interaction.channel_id is None:
+        return
+    await livecards.remember(
+        ctx.services,
+        platform=PLATFORM,
+        chat_id=str(interaction.channel_id),
+        message_id=str(message_id),
+        card=card,
+        locale=ctx.t.locale,
+        viewer_id=ctx.me,
+    )
 
 
 async def answer(
@@ -121,8 +149,11 @@ async def answer(
 ) -> None:
     """Name the actor, run `work` in time, and answer with its cards (errors ephemerally)."""
 
+    ctx: list[Context] = []
+
     async def run() -> Reply:
-        return await work(await context_of(interaction, shared=shared))
+        ctx.append(await context_of(interaction, shared=shared))
+        return await work(ctx[0])
 
     async with safety_net(interaction):
         reply, deferred = await _in_time(interaction, run(), ephemeral=ephemeral, update=False)
@@ -130,7 +161,9 @@ async def answer(
         if not cards:  # every command answers something; never leave "thinking…" behind
             cards = [note("✔")]
         ephemeral = ephemeral or reply.alert
-        await send_cards(interaction, cards, ephemeral=ephemeral, deferred=deferred)
+        await send_cards(
+            interaction, cards, ephemeral=ephemeral, deferred=deferred, ctx=ctx[0] if ctx else None
+        )
 
 
 async def run_command(
@@ -146,15 +179,21 @@ async def answer_click(interaction: discord.Interaction, payload: str) -> None:
     """A button: core runs (and re-authorises) the action; the card is edited in place."""
     message = interaction.message
     shared = message is not None and not message.flags.ephemeral
+    ctx: list[Context] = []
 
     async def run() -> Reply:
-        return await handle_action(await context_of(interaction, shared=shared), payload)
+        ctx.append(await context_of(interaction, shared=shared))
+        return await handle_action(ctx[0], payload)
 
     async with safety_net(interaction):
-        await _answer_click(interaction, run())
+        await _answer_click(interaction, run(), ctx)
 
 
-async def _answer_click(interaction: discord.Interaction, work: Awaitable[Reply]) -> None:
+async def _answer_click(
+    interaction: discord.Interaction, work: Awaitable[Reply], ctx: list[Context]
+) -> None:
+    """The clicked message is updated by the interaction response itself (Discord's own way,
+    no extra request); its other copies are redrawn by the card refresher."""
     message = interaction.message
     reply, answered = await _in_time(interaction, work, ephemeral=True, update=True)
     cards = list(reply.cards)
@@ -172,6 +211,8 @@ async def _answer_click(interaction: discord.Interaction, work: Awaitable[Reply]
                 await interaction.response.edit_message(**edit)
                 answered = True
             edited = True
+            if ctx and not message.flags.ephemeral:
+                await _remember(interaction, ctx[0], message.id, reply.cards[0])
     if reply.toast and (edited or not cards):
         toast = trim(reply.toast, MAX_CONTENT)
         if answered:
@@ -183,3 +224,12 @@ async def _answer_click(interaction: discord.Interaction, work: Awaitable[Reply]
         await send_cards(interaction, cards, ephemeral=True, deferred=answered)
     elif not answered:
         await interaction.response.defer()  # acknowledged; nothing to say
+
+
+async def answer_unrouted(interaction: discord.Interaction) -> None:
+    """A click discord.py would drop (a forged or foreign custom_id): core answers it."""
+    if interaction.type != discord.InteractionType.component or routed_by_discord_py(interaction):
+        return
+    custom_id = str((interaction.data or {}).get("custom_id", ""))
+    payload = custom_id.removeprefix(PREFIX) if custom_id.startswith(PREFIX) else ""
+    await answer_click(interaction, payload)

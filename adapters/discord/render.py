@@ -22,6 +22,7 @@ from typing import Any
 import discord
 from discord.utils import escape_markdown
 
+from adapters.discord.buttons import ActionButton
 from core.actions import encode
 from core.cards import Button, Card, Span, Style
 
@@ -231,8 +232,6 @@ class CardView(discord.ui.View):
 def view(rows: list[list[Button]]) -> discord.ui.View | None:
     """Buttons as a persistent view: action buttons are ActionButtons (DynamicItems), so a card
     posted before a restart still works after it."""
-    from adapters.discord.buttons import ActionButton
-
     if not rows:
         return None
     layout = CardView()

@@ -1,4 +1,4 @@
-"""Sending a core Reply to a Telegram chat: new messages, edits in place, venues, toasts."""
+"""Sending a core Reply to a Telegram chat: new messages, live cards, venues, toasts."""
 
 from __future__ import annotations
 
@@ -10,14 +10,21 @@ from aiogram.types import CallbackQuery
 from aiogram.types import Message as TgMessage
 
 from adapters.telegram.render import MAX_TOAST, render, trim
+from core import livecards
 from core.cards import Card, Reply
+from core.chat.registry import Context
 
 log = logging.getLogger(__name__)
+PLATFORM = "telegram"
 
 
-async def send_card(bot: Bot, chat_id: int | str, card: Card) -> None:
-    for message in render(card):
+async def send_card(bot: Bot, chat_id: int | str, card: Card) -> int | None:
+    """Send a card; returns its message id when it went out as one message (so it can be
+    edited later), else None."""
+    sent = [
         await bot.send_message(chat_id, message.html, reply_markup=message.markup)
+        for message in render(card)
+    ]
     if card.place is not None:
         place = card.place
         await bot.send_venue(
@@ -27,14 +34,27 @@ async def send_card(bot: Bot, chat_id: int | str, card: Card) -> None:
             title=trim(place.title, 64),
             address=trim(place.address, 128),
         )
+    return sent[0].message_id if len(sent) == 1 else None
 
 
-async def send_reply(bot: Bot, chat_id: int | str, reply: Reply) -> None:
+async def send_reply(bot: Bot, chat_id: int | str, reply: Reply, ctx: Context) -> None:
+    """The reply's cards as new messages; live activity cards are recorded as copies, so later
+    changes to the activity redraw them (core.livecards)."""
     for card in reply.cards:
-        await send_card(bot, chat_id, card)
+        message_id = await send_card(bot, chat_id, card)
+        if card.live is not None and message_id is not None:
+            await livecards.remember(
+                ctx.services,
+                platform=PLATFORM,
+                chat_id=str(chat_id),
+                message_id=str(message_id),
+                card=card,
+                locale=ctx.t.locale,
+                viewer_id=ctx.me,
+            )
 
 
-async def edit_card(bot: Bot, message: TgMessage, card: Card) -> bool:
+async def edit_card(bot: Bot, chat_id: int | str, message_id: int, card: Card) -> bool:
     """Replace a message with a one-message card; False when the card needs a new message."""
     rendered = render(card)
     if len(rendered) != 1:
@@ -42,8 +62,8 @@ async def edit_card(bot: Bot, message: TgMessage, card: Card) -> bool:
     try:
         await bot.edit_message_text(
             text=rendered[0].html,
-            chat_id=message.chat.id,
-            message_id=message.message_id,
+            chat_id=chat_id,
+            message_id=message_id,
             reply_markup=rendered[0].markup,
         )
     except TelegramBadRequest as error:
@@ -52,19 +72,42 @@ async def edit_card(bot: Bot, message: TgMessage, card: Card) -> bool:
     return True
 
 
-async def answer_click(bot: Bot, query: CallbackQuery, reply: Reply) -> None:
-    """Answer the query first (the spinner stops, and Telegram's deadline is met), then edit
-    the card in place or send the new cards."""
+async def answer_click(bot: Bot, query: CallbackQuery, reply: Reply, ctx: Context) -> None:
+    """Answer the query at once (the spinner stops within Telegram's window), then leave the
+    rest to the background: a live card is redrawn by the card refresher with its other
+    copies (coalesced and paced), anything else is edited or sent after the answer, so a busy
+    chat's rate limit never holds the click's handler."""
     toast = trim(reply.toast, MAX_TOAST) if reply.toast else None
     try:
         await query.answer(toast, show_alert=reply.alert and bool(toast))
     except TelegramBadRequest as error:  # too old: the click still counts, the toast is lost
         log.info("callback answer failed: %s", error.message)
-    cards = list(reply.cards)
     message = query.message if isinstance(query.message, TgMessage) else None
-    if reply.edit and cards and message is not None and await edit_card(bot, message, cards[0]):
-        cards = cards[1:]
-    if message is None:
+    if message is None or not reply.cards:
         return
-    for card in cards:
-        await send_card(bot, message.chat.id, card)
+    cards = list(reply.cards)
+    chat_id = message.chat.id
+    if reply.edit and cards[0].live is not None:
+        await livecards.redraw_later(
+            ctx.services,
+            platform=PLATFORM,
+            chat_id=str(chat_id),
+            message_id=str(message.message_id),
+            card=cards.pop(0),
+            locale=ctx.t.locale,
+            viewer_id=ctx.me,
+        )
+        if not cards:
+            return
+    ctx.services.later(_rest(bot, chat_id, message.message_id, reply.edit, cards, ctx))
+
+
+async def _rest(
+    bot: Bot, chat_id: int, message_id: int, edit: bool, cards: list[Card], ctx: Context
+) -> None:
+    try:
+        if edit and await edit_card(bot, chat_id, message_id, cards[0]):
+            cards = cards[1:]
+        await send_reply(bot, chat_id, Reply(cards=cards), ctx)
+    except Exception:  # the click was answered and committed; this is only its echo
+        log.exception("sending the rest of a click's answer to chat %s failed", chat_id)

@@ -95,7 +95,7 @@ async def settings_command(ctx: Context, args: str) -> Reply:
             "name": ctx.t("Name saved: {value}", value=stored),
         }
         text = saved[key]
-        return Reply(cards=[note(text)], reminders_changed=key == "reminders")
+        return Reply(cards=[note(text)])
     async with ctx.uow(readonly=True) as uow:
         person = await people.get_person(uow, ctx.me)
     t = ctx.t

@@ -131,9 +131,7 @@ async def create(ctx: Context, ref: str, draft: EventDraft) -> Reply:
     ctx.services.areas.forget()  # /nearby shows it from now on
     text = ctx.t("Activity #{id} created. Share it with /event {id}.", id=view.event.id)
     announcement = Announcement(view.group.id, lambda t: event_card(view, t, personal=False))  # type: ignore[arg-type]
-    return Reply(
-        cards=[note(text), _card(ctx, view)], announcements=[announcement], reminders_changed=True
-    )
+    return Reply(cards=[note(text), _card(ctx, view)], announcements=[announcement])
 
 
 @command("events", usage=N_("/events [group]"), help=N_("Upcoming activities"), section="events")
@@ -194,7 +192,6 @@ async def sign_up(ctx: Context, event_id: int) -> Reply:
         cards=[_card(ctx, result.view)],
         toast=signup_text(ctx.t, result),
         edit=True,
-        reminders_changed=result.status == "confirmed",
     )
 
 
@@ -211,7 +208,6 @@ async def cancel_signup(ctx: Context, event_id: int) -> Reply:
         toast=text,
         edit=True,
         notices=promotions(change.view, change.promoted),
-        reminders_changed=bool(change.promoted),
     )
 
 
@@ -335,9 +331,7 @@ async def editevent_command(ctx: Context, args: str) -> Reply:
         if result.changed
         else ctx.t("Nothing changed.")
     )
-    return Reply(
-        cards=[note(text), _card(ctx, result.view)], notices=notices, reminders_changed=True
-    )
+    return Reply(cards=[note(text), _card(ctx, result.view)], notices=notices)
 
 
 def change_notice(person_id: int, view: EventView) -> Notice:
@@ -380,7 +374,6 @@ async def cancelevent_command(ctx: Context, args: str) -> Reply:
             note(ctx.t("Activity #{id} is cancelled; everyone signed up is told.", id=event_id))
         ],
         notices=notices,
-        reminders_changed=True,
     )
 
 

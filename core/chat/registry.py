@@ -6,13 +6,15 @@ translation), so /help never drifts from the code.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from core import livecards
 from core.actions import Act, Action, BadAction, decode
-from core.cards import Reply, note
+from core.cards import Announcement, Notice, Reply, note
 from core.clock import Clock
 from core.db import Database
 from core.errors import DomainError
@@ -34,8 +36,24 @@ class Services:
     clock: Clock
     settings: Settings
     notifiers: dict[str, Notifier] = field(default_factory=dict)
-    on_reminders_changed: Callable[[], None] | None = None  # set by the reminder runner
     areas: AreaCache = field(default_factory=AreaCache)  # /nearby's recently read areas
+    background: set[asyncio.Task] = field(default_factory=set)  # follow-ups under way
+
+    def later(self, work: Awaitable[None]) -> None:
+        """Run a follow-up (notices, announcements) after the answer, not before it."""
+        task = asyncio.ensure_future(work)
+        self.background.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task) -> None:
+        self.background.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("a follow-up failed", exc_info=task.exception())
+
+    async def settle(self) -> None:
+        """Wait for every follow-up under way (shutdown, tests)."""
+        while self.background:
+            await asyncio.gather(*list(self.background), return_exceptions=True)
 
 
 @dataclass
@@ -111,13 +129,28 @@ async def guarded(ctx: Context, run: Callable[[], Awaitable[Reply]]) -> Reply:
         log.exception("unexpected error (ref %s) for person %s", ref, ctx.me)
         message = ctx.t("Something went wrong on our side. Reference: {ref}", ref=ref)
         return Reply(cards=[note("⚠️ " + message)], toast=message, alert=True)
-    if reply.notices:
-        await deliver(ctx.services.db, ctx.services.notifiers, reply.notices)
-    if reply.announcements:
-        await announce(ctx.services.db, ctx.services.notifiers, reply.announcements)
-    if reply.reminders_changed and ctx.services.on_reminders_changed is not None:
-        ctx.services.on_reminders_changed()
+    if reply.notices or reply.announcements:
+        ctx.services.later(follow_up(ctx.services, reply.notices, reply.announcements))
     return reply
+
+
+async def follow_up(
+    services: Services, notices: list[Notice], announcements: list[Announcement]
+) -> None:
+    """Tell the other people and chats what an action did, once it is committed and its
+    answer is on its way; the live cards among what was sent are recorded as copies."""
+    posted = await deliver(services.db, services.notifiers, notices)
+    posted += await announce(services.db, services.notifiers, announcements)
+    for item in posted:
+        await livecards.remember(
+            services,
+            platform=item.platform,
+            chat_id=item.chat_id,
+            message_id=item.message_id,
+            card=item.card,
+            locale=item.locale,
+            viewer_id=item.viewer_id,
+        )
 
 
 async def handle_text(ctx: Context, text: str) -> Reply:

@@ -134,6 +134,7 @@ def _validate(draft: EventDraft, now: datetime, *, deadline_unchanged: bool = Fa
 
 
 async def _lock_event(uow: UnitOfWork, event_id: int) -> Event:
+    """The activity, locked for a change of its roster or details."""
     if not is_id(event_id):
         raise not_found("event", id=event_id)
     event = (
@@ -141,6 +142,7 @@ async def _lock_event(uow: UnitOfWork, event_id: int) -> Event:
     ).first()
     if event is None:
         raise not_found("event", id=event_id)
+    uow.activity_changed(event_id)  # locked to be changed: its cards are redrawn on commit
     return event
 
 
@@ -220,6 +222,15 @@ async def get_event(uow: UnitOfWork, viewer_id: int, event_id: int) -> EventView
     view = await _view(uow, event, viewer_id, membership=membership)
     permissions.require_content_access(view.group, membership)
     return view
+
+
+async def shared_view(uow: UnitOfWork, event_id: int) -> EventView:
+    """The activity as a card in a shared chat shows it: counts, no one's own place."""
+    event = await uow.session.get(Event, event_id) if is_id(event_id) else None
+    if event is None:
+        raise not_found("event", id=event_id)
+    group = await uow.session.get(Group, event.group_id)
+    return await _as_seen(uow, event, group, None)  # type: ignore[arg-type]
 
 
 async def create_event(

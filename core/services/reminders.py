@@ -84,6 +84,7 @@ async def schedule_event(uow: UnitOfWork, event: Event, now: datetime) -> None:
         for row in rows:
             row.status = ReminderStatus.CANCELLED
             uow.session.add(row)
+        uow.changes.reminders = True
         return
     offsets = set(event_offsets(event))
     for person in await _confirmed_people(uow, event.id):  # type: ignore[arg-type]
@@ -108,6 +109,7 @@ async def schedule_event(uow: UnitOfWork, event: Event, now: datetime) -> None:
     for seconds, due in sorted(wanted - existing):
         uow.session.add(Reminder(event_id=event.id, offset_seconds=seconds, due_at=due))  # type: ignore[arg-type]
     await uow.session.flush()
+    uow.changes.reminders = True
 
 
 async def schedule_for_person(uow: UnitOfWork, person_id: int, now: datetime) -> None:
@@ -128,63 +130,13 @@ async def schedule_for_person(uow: UnitOfWork, person_id: int, now: datetime) ->
         await schedule_event(uow, event, now)
 
 
-async def next_due(uow: UnitOfWork) -> datetime | None:
-    """When the scheduler should next wake: the earliest pending row, or an expired lease."""
-    pending = (
-        await uow.session.exec(
-            select(sa.func.min(Reminder.due_at)).where(Reminder.status == ReminderStatus.PENDING)
-        )
-    ).one()
-    leased = (
-        await uow.session.exec(
-            select(sa.func.min(Reminder.lease_until)).where(
-                Reminder.status == ReminderStatus.CLAIMED
-            )
-        )
-    ).one()
-    times = [t for t in (pending, leased) if t is not None]
-    return min(times) if times else None
-
-
-async def claim_due(
-    uow: UnitOfWork, now: datetime, worker: str, *, limit: int = 20, lease: timedelta
-) -> list[Reminder]:
-    """Claim up to `limit` due rows for this worker, atomically.
-
-    PostgreSQL: FOR UPDATE SKIP LOCKED, so concurrent workers take different rows. SQLite: the
-    write transaction (BEGIN IMMEDIATE) already admits one claimer at a time. A claim whose lease
-    ran out (its process died) is due again; per-person delivery rows keep that from sending
-    anything twice.
-    """
-    due = sa.or_(
-        sa.and_(Reminder.status == ReminderStatus.PENDING, Reminder.due_at <= now),
-        sa.and_(Reminder.status == ReminderStatus.CLAIMED, Reminder.lease_until < now),
-    )
-    rows = list(
-        (
-            await uow.session.exec(
-                select(Reminder)
-                .where(due)
-                .order_by(Reminder.due_at, Reminder.id)
-                .limit(limit)
-                .with_for_update(skip_locked=True)
-            )
-        ).all()
-    )
-    for row in rows:
-        row.status, row.claimed_by, row.lease_until = ReminderStatus.CLAIMED, worker, now + lease
-        uow.session.add(row)
-    await uow.commit()
-    return rows
-
-
 @dataclass(frozen=True)
 class Firing:
     """What a claimed reminder turned out to be, for the runner to act on."""
 
     reminder: Reminder
     event: Event | None
-    outcome: str  # fire | cancelled | skipped | superseded
+    outcome: str  # fire | cancelled | skipped
     recipients: list[Recipient] = field(default_factory=list)
 
 
@@ -226,19 +178,22 @@ async def prepare(
     if event.starts_at <= now:
         await finish(uow, reminder.id, ReminderStatus.SKIPPED, now)  # type: ignore[arg-type]
         return Firing(reminder, event, "skipped", [])
-    closer = (
-        await uow.session.exec(
-            select(Reminder.id).where(
-                Reminder.event_id == event.id,
-                Reminder.status.in_(OPEN),  # type: ignore[attr-defined]
-                Reminder.due_at <= now,
-                Reminder.offset_seconds < reminder.offset_seconds,
+    # Back after downtime, several of an activity's reminders may be due at once: each person
+    # gets only the closest one they want (someone on other offsets than the activity's is
+    # not left out because a reminder they don't want is closer).
+    closer = [
+        timedelta(seconds=seconds)
+        for seconds in (
+            await uow.session.exec(
+                select(Reminder.offset_seconds).where(
+                    Reminder.event_id == event.id,
+                    Reminder.status.in_(OPEN),  # type: ignore[attr-defined]
+                    Reminder.due_at <= now,
+                    Reminder.offset_seconds < reminder.offset_seconds,
+                )
             )
-        )
-    ).first()
-    if closer is not None:  # back after downtime: one reminder, the closest, is enough
-        await finish(uow, reminder.id, ReminderStatus.SUPERSEDED, now)  # type: ignore[arg-type]
-        return Firing(reminder, event, "superseded", [])
+        ).all()
+    ]
     offset = timedelta(seconds=reminder.offset_seconds)
     done = set(
         (
@@ -250,7 +205,9 @@ async def prepare(
     people = [
         p
         for p in await _confirmed_people(uow, event.id)  # type: ignore[arg-type]
-        if p.id not in done and wants(p, event, offset)
+        if p.id not in done
+        and wants(p, event, offset)
+        and not any(wants(p, event, nearer) for nearer in closer)
     ]
     return Firing(reminder, event, "fire", await _recipients(uow, people, platforms))
 

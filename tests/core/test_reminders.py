@@ -11,6 +11,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
+from core import work
 from core.chat import Services
 from core.clock import FrozenClock, SystemClock
 from core.db import Database
@@ -94,9 +95,11 @@ async def test_reschedule_moves_reminders_and_tells_people(
     await chat.click("ana", "su:1")
     runner = ReminderRunner(services)
     await _at(runner, clock, STARTS - timedelta(hours=24))
+    changed = []
+    services.db.listeners.append(changed.append)
     reply = await chat.say("maya", "/editevent 1 time 2026-11-26 12:00")
     assert [n.person_id for n in reply.notices] == [await chat.person_id("ana")]
-    assert reply.reminders_changed
+    assert any(change.reminders for change in changed)  # the runner is told to re-arm
     notifier.sent.clear()
     assert await _at(runner, clock, STARTS - timedelta(hours=1)) == 0  # the old time is void
     moved = STARTS + timedelta(days=2)
@@ -200,7 +203,7 @@ async def test_a_crash_mid_send_never_sends_twice(chat: Chat, services, clock, n
     clock.set(STARTS - timedelta(hours=24))
     lease = timedelta(minutes=10)
     async with services.db.uow() as uow:
-        [claimed] = await reminders.claim_due(uow, clock.now(), "dead", limit=1, lease=lease)
+        [claimed] = await work.claim(uow, Reminder, clock.now(), "dead", limit=1, lease=lease)
     async with services.db.uow() as uow:
         firing = await reminders.prepare(uow, claimed.id, clock.now())
     async with services.db.uow() as uow:

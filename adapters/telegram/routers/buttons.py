@@ -16,9 +16,9 @@ from core.services import people
 
 async def on_click(query: CallbackQuery, bot: Bot, ctx: Context) -> None:
     reply = await handle_action(ctx, query.data or "")
-    await answer_click(bot, query, reply)
+    await answer_click(bot, query, reply, ctx)
     if ctx.in_group_chat and query.message is not None and not reply.alert:
-        await _offer_start(bot, query, ctx)
+        ctx.services.later(_offer_start(bot, query, ctx))
 
 
 async def _offer_start(bot: Bot, query: CallbackQuery, ctx: Context) -> None:

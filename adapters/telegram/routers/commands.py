@@ -16,7 +16,7 @@ from core.chat.registry import Context
 
 async def on_command(message: Message, bot: Bot, ctx: Context) -> None:
     reply = await handle_text(ctx, message.text or "")
-    await send_reply(bot, message.chat.id, reply)
+    await send_reply(bot, message.chat.id, reply, ctx)
 
 
 async def on_other_text(message: Message, bot: Bot, ctx: Context) -> None:
@@ -41,7 +41,7 @@ async def on_location(message: Message, bot: Bot, ctx: Context) -> None:
     text = f"/setlocation {where.latitude:.6f}, {where.longitude:.6f}"  # type: ignore[union-attr]
     reply = await handle_text(ctx, text)
     await bot.send_message(message.chat.id, "👍", reply_markup=ReplyKeyboardRemove())
-    await send_reply(bot, message.chat.id, reply)
+    await send_reply(bot, message.chat.id, reply, ctx)
 
 
 def build() -> Router:

@@ -216,7 +216,7 @@ async def got_confirm(message: Message, state: FSMContext, bot: Bot, ctx: Contex
         return await create(ctx, data["group"], draft)
 
     await message.answer("👍", reply_markup=ReplyKeyboardRemove())
-    await send_reply(bot, message.chat.id, await guarded(ctx, run))
+    await send_reply(bot, message.chat.id, await guarded(ctx, run), ctx)
 
 
 def build() -> Router:

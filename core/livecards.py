@@ -1,0 +1,292 @@
+"""Live activity cards: every posted copy of a card is recorded, and redrawn when its activity
+changes, in the background, within each platform's limits.
+
+A card lives in many places: the organiser's chat, each home chat of the group, every /event
+reply. Each copy is a `CardCopy` row (platform, chat, message, activity, whose view, language).
+A unit of work that changes an activity's roster or details (`uow.activity_changed`) asks, in
+the same transaction, for one "cards" job per activity that has copies (core.work). The
+`CardRefresher` claims those jobs like reminders (short renewed leases, any live process) and
+redraws each copy from the latest state:
+
+- coalesced: one job per activity, so at most one edit is in flight per message; clicks that
+  land while it runs make it run again, and the last run draws the final state;
+- only what changed: a copy whose drawing (digest) is the same is not edited;
+- paced: edits go through the platform's notifier, which keeps within its limits (Telegram's
+  pacer, discord.py's buckets), never in a click's answer path;
+- forgetful: a copy the platform will not let us edit any more (deleted, too old, the bot
+  removed) is forgotten on the platform's error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlmodel import select
+
+from core import work
+from core.cards import Card
+from core.errors import DomainError
+from core.i18n import Translator
+from core.models import CardCopy, Job
+from core.notify import DeliveryFailed
+from core.services import events
+from core.uow import Changes, UnitOfWork
+from core.views import event_card
+
+if TYPE_CHECKING:
+    from core.chat.registry import Services
+
+log = logging.getLogger(__name__)
+
+KIND = "cards"
+AT_ONCE = datetime(2000, 1, 1, tzinfo=UTC)  # due before any clock's now: "as soon as claimed"
+KEEP_PER_CHAT = 3  # copies of one activity kept live per chat and viewer (older ones scroll away)
+EDITS_AT_ONCE = 32  # edits of one activity's copies in flight together (different messages)
+RETRY = timedelta(seconds=30)
+
+
+def digest(card: Card) -> str:
+    """What a copy shows, in 32 hex digits: same digest, nothing to edit."""
+    drawn = repr((card.lines, card.buttons))
+    return hashlib.blake2b(drawn.encode(), digest_size=16).hexdigest()
+
+
+async def mark_stale(uow: UnitOfWork, event_ids: Iterable[int]) -> None:
+    """Inside the transaction that changed these activities: ask for their copies' redraw."""
+    with_copies = (
+        await uow.session.exec(
+            select(CardCopy.event_id).where(CardCopy.event_id.in_(list(event_ids))).distinct()  # type: ignore[attr-defined]
+        )
+    ).all()
+    for event_id in with_copies:
+        await work.schedule(uow, KIND, str(event_id), AT_ONCE)
+    if with_copies:
+        uow.changes.jobs = True
+
+
+async def remember(
+    services: Services,
+    *,
+    platform: str,
+    chat_id: str,
+    message_id: str,
+    card: Card,
+    locale: str | None,
+    viewer_id: int | None = None,
+    drawn: bool = True,
+) -> None:
+    """Record a posted copy of a live card (the caller just sent or edited it; `drawn=False`:
+    it still shows something older, so redraw it). `viewer_id`: whose personal view it
+    shows, None for a shared card."""
+    live = card.live
+    if live is None:
+        return
+    viewer = viewer_id if live.personal else None
+    async with services.db.uow() as uow:
+        existing = (
+            await uow.session.exec(
+                select(CardCopy).where(
+                    CardCopy.platform == platform,
+                    CardCopy.chat_id == chat_id,
+                    CardCopy.message_id == message_id,
+                )
+            )
+        ).first()
+        copy = existing or CardCopy(
+            event_id=live.event_id,
+            platform=platform,
+            chat_id=chat_id,
+            message_id=message_id,
+            created_at=services.clock.now(),
+        )
+        copy.event_id, copy.viewer_id, copy.locale = live.event_id, viewer, locale
+        copy.digest = digest(card) if drawn else ""
+        uow.session.add(copy)
+        await uow.session.flush()
+        older = (
+            await uow.session.exec(
+                select(CardCopy.id)
+                .where(
+                    CardCopy.event_id == live.event_id,
+                    CardCopy.platform == platform,
+                    CardCopy.chat_id == chat_id,
+                    CardCopy.viewer_id.is_not_distinct_from(viewer),  # type: ignore[union-attr]
+                )
+                .order_by(CardCopy.id.desc())  # type: ignore[union-attr]
+                .offset(KEEP_PER_CHAT)
+            )
+        ).all()
+        if older:
+            await uow.session.exec(sa.delete(CardCopy).where(CardCopy.id.in_(older)))  # type: ignore[attr-defined]
+        if not drawn:
+            await work.schedule(uow, KIND, str(live.event_id), AT_ONCE)
+            uow.changes.jobs = True
+        await uow.commit()
+
+
+async def redraw_later(
+    services: Services,
+    *,
+    platform: str,
+    chat_id: str,
+    message_id: str,
+    card: Card,
+    locale: str | None,
+    viewer_id: int | None = None,
+) -> None:
+    """A clicked card is redrawn by the refresher with every other copy, not in the click's
+    answer. A copy we knew is already in the job its change asked for; one we did not know (a
+    card posted before copies were kept) is recorded as stale and its redraw asked for."""
+    live = card.live
+    if live is None:
+        return
+    async with services.db.uow(readonly=True) as uow:
+        known = (
+            await uow.session.exec(
+                select(CardCopy.id).where(
+                    CardCopy.platform == platform,
+                    CardCopy.chat_id == chat_id,
+                    CardCopy.message_id == message_id,
+                )
+            )
+        ).first()
+    if known is not None:
+        return
+    await remember(
+        services,
+        platform=platform,
+        chat_id=chat_id,
+        message_id=message_id,
+        card=card,
+        locale=locale,
+        viewer_id=viewer_id,
+        drawn=False,
+    )
+
+
+async def copies_of(uow: UnitOfWork, event_id: int) -> list[CardCopy]:
+    return list(
+        (
+            await uow.session.exec(
+                select(CardCopy).where(CardCopy.event_id == event_id).order_by(CardCopy.id)
+            )
+        ).all()
+    )
+
+
+async def _drawings(services: Services, event_id: int, copies: list[CardCopy]) -> dict:
+    """The card each copy should show now, drawn once per (viewer, language)."""
+    drawn: dict[tuple[int | None, str | None], Card] = {}
+    async with services.db.uow(readonly=True) as uow:
+        shared = None
+        for copy in copies:
+            key = (copy.viewer_id, copy.locale)
+            if key in drawn:
+                continue
+            t = Translator(copy.locale)
+            view = None
+            if copy.viewer_id is not None:
+                try:
+                    view = await events.get_event(uow, copy.viewer_id, event_id)
+                except DomainError:  # they lost access (banned, left a private group)
+                    view = None
+            if view is None:
+                shared = shared or await events.shared_view(uow, event_id)
+                drawn[key] = event_card(shared, t, personal=False)
+            else:
+                drawn[key] = event_card(view, t, personal=True)
+    return drawn
+
+
+class CardRefresher(work.Worker):
+    """Redraws stale card copies: the "cards" jobs of core.work, one per activity."""
+
+    model = Job
+
+    def __init__(self, services: Services, **options) -> None:
+        super().__init__(services.db, services.clock, **options)
+        self.services = services
+        self._listening = False
+
+    async def start(self) -> None:
+        if not self._listening:
+            self.db.listeners.append(self._changed)
+            self._listening = True
+        await super().start()
+
+    async def stop(self) -> None:
+        if self._listening:
+            self.db.listeners.remove(self._changed)
+            self._listening = False
+        await super().stop()
+
+    def _changed(self, changes: Changes) -> None:
+        if changes.jobs:
+            self.poke()
+
+    async def claim_batch(self, uow: UnitOfWork, now: datetime) -> list[Job]:
+        return await work.claim(
+            uow, Job, now, self.worker, limit=self.batch, lease=self.lease, where=Job.kind == KIND
+        )
+
+    async def process(self, rows: list[Job]) -> int:
+        """Activities are redrawn side by side: one slow chat must not hold up the others."""
+        return sum(await asyncio.gather(*(self._run(job) for job in rows)))
+
+    async def _run(self, job: Job) -> int:
+        try:
+            edited = await self.redraw(int(job.key))
+        except Exception:
+            log.exception("redrawing the cards of activity %s failed; retrying later", job.key)
+            async with self.db.uow() as uow:
+                await work.retry_later(uow, job, self.worker, self.clock.now() + RETRY)
+            return 0
+        async with self.db.uow() as uow:
+            await work.finish(uow, job, self.worker, self.clock.now())
+        return edited
+
+    async def redraw(self, event_id: int) -> int:
+        """Bring every copy of the activity up to date; returns how many were edited."""
+        async with self.db.uow(readonly=True) as uow:
+            copies = await copies_of(uow, event_id)
+        notifiers = self.services.notifiers
+        copies = [c for c in copies if hasattr(notifiers.get(c.platform), "edit")]
+        if not copies:
+            return 0
+        drawn = await _drawings(self.services, event_id, copies)
+        gate = asyncio.Semaphore(EDITS_AT_ONCE)
+
+        async def redraw_copy(copy: CardCopy) -> int:
+            card = drawn[(copy.viewer_id, copy.locale)]
+            now = digest(card)
+            if now == copy.digest:
+                return 0
+            async with gate:
+                try:
+                    await notifiers[copy.platform].edit(copy.chat_id, copy.message_id, card)  # type: ignore[attr-defined]
+                except DeliveryFailed as error:
+                    log.info("card copy %s forgotten: %s", copy.id, error.reason)
+                    await self._forget(copy.id)  # type: ignore[arg-type]
+                    return 0
+            await self._drawn(copy.id, now)  # type: ignore[arg-type]
+            return 1
+
+        return sum(await asyncio.gather(*(redraw_copy(copy) for copy in copies)))
+
+    async def _drawn(self, copy_id: int, drawn: str) -> None:
+        async with self.db.uow() as uow:
+            await uow.session.exec(
+                sa.update(CardCopy).where(CardCopy.id == copy_id).values(digest=drawn)  # type: ignore[arg-type]
+            )
+            await uow.commit()
+
+    async def _forget(self, copy_id: int) -> None:
+        async with self.db.uow() as uow:
+            await uow.session.exec(sa.delete(CardCopy).where(CardCopy.id == copy_id))  # type: ignore[arg-type]
+            await uow.commit()

@@ -1,0 +1,344 @@
+"""Durable claimed work: the one mechanism behind reminders, card redraws and (later) timed
+offers.
+
+Work is a database row written in the business transaction that makes it necessary. A process
+claims due rows with a short lease (`FOR UPDATE SKIP LOCKED` on PostgreSQL; on SQLite the write
+transaction's `BEGIN IMMEDIATE` admits one claimer at a time), and a heartbeat renews the lease
+of every row it is still working on. A process that dies stops renewing, so its rows are due
+again within one lease (seconds, not minutes) and any live process takes them over.
+
+APScheduler is each process's alarm clock only: a `Worker` arms one date job for the earliest
+due row, is poked when this process schedules work, and ticks slowly for rows written by other
+processes. The rows decide what is due.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import secrets
+import socket
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.date import DateTrigger
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import select
+
+from core.clock import Clock
+from core.db import Database
+from core.models import Job, WorkStatus
+from core.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+# How long a claim holds without renewal, and how often a live worker renews it. A killed
+# process's work moves on within LEASE; renewing three times per lease survives a slow beat.
+LEASE = timedelta(seconds=15)
+BEAT = LEASE / 3
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+# ---- leases over any table with status, claimed_by and lease_until -------------------------
+
+
+def due_clause(model: Any, now: datetime) -> sa.ColumnElement[bool]:
+    """Pending rows whose time has come, and claims whose lease ran out (their process died)."""
+    return sa.or_(
+        sa.and_(model.status == WorkStatus.PENDING, model.due_at <= now),
+        sa.and_(model.status == WorkStatus.CLAIMED, model.lease_until < now),
+    )
+
+
+async def next_due(uow: UnitOfWork, model: Any) -> datetime | None:
+    """When a worker should next look: the earliest pending row, or the earliest lease end."""
+    pending = (
+        await uow.session.exec(
+            select(sa.func.min(model.due_at)).where(model.status == WorkStatus.PENDING)
+        )
+    ).one()
+    leased = (
+        await uow.session.exec(
+            select(sa.func.min(model.lease_until)).where(model.status == WorkStatus.CLAIMED)
+        )
+    ).one()
+    times = [t for t in (pending, leased) if t is not None]
+    return min(times) if times else None
+
+
+async def claim(
+    uow: UnitOfWork,
+    model: Any,
+    now: datetime,
+    worker: str,
+    *,
+    limit: int,
+    lease: timedelta = LEASE,
+    where: sa.ColumnElement[bool] | None = None,
+) -> list[Any]:
+    """Claim up to `limit` due rows of `model` for `worker`, atomically, and commit."""
+    statement = select(model).where(due_clause(model, now))
+    if where is not None:
+        statement = statement.where(where)
+    rows = list(
+        (
+            await uow.session.exec(
+                statement.order_by(model.due_at, model.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+        ).all()
+    )
+    for row in rows:
+        row.status, row.claimed_by, row.lease_until = WorkStatus.CLAIMED, worker, now + lease
+        uow.session.add(row)
+    await uow.commit()
+    return rows
+
+
+async def renew(
+    uow: UnitOfWork, model: Any, ids: Iterable[int], worker: str, now: datetime, lease: timedelta
+) -> None:
+    """Extend this worker's claims on these rows (rows another worker took over are left)."""
+    ids = list(ids)
+    if not ids:
+        return
+    await uow.session.exec(
+        sa.update(model)
+        .where(
+            model.id.in_(ids),
+            model.status == WorkStatus.CLAIMED,
+            model.claimed_by == worker,
+        )
+        .values(lease_until=now + lease)
+    )
+    await uow.commit()
+
+
+# ---- jobs: work that is not a reminder --------------------------------------------------
+
+
+async def schedule(uow: UnitOfWork, kind: str, key: str, due_at: datetime) -> None:
+    """Ask for (kind, key) to run at `due_at`, inside the caller's transaction; idempotent.
+
+    One row per (kind, key): asking again while it is pending keeps the earlier time; while it
+    is claimed, the generation grows so the running worker leaves it pending when it finishes
+    (the work runs again and sees the latest state); a finished row becomes pending again."""
+    claimed = Job.status == WorkStatus.CLAIMED  # type: ignore[arg-type]
+    is_pg = uow.session.bind.dialect.name == "postgresql"  # type: ignore[union-attr]
+    insert = (postgresql.insert if is_pg else sqlite.insert)(Job).values(
+        kind=kind,
+        key=key,
+        due_at=due_at,
+        status=WorkStatus.PENDING,
+        generation=0,
+        attempts=0,
+    )
+    pending = Job.status == WorkStatus.PENDING  # type: ignore[arg-type]
+    table = Job.__table__  # type: ignore[attr-defined]
+    await uow.session.exec(
+        insert.on_conflict_do_update(
+            index_elements=["kind", "key"],
+            set_={
+                "generation": table.c.generation + 1,
+                "status": sa.case((claimed, WorkStatus.CLAIMED), else_=WorkStatus.PENDING),
+                "due_at": sa.case(
+                    (claimed, table.c.due_at),
+                    (sa.and_(pending, table.c.due_at < due_at), table.c.due_at),
+                    else_=insert.excluded.due_at,
+                ),
+                "attempts": sa.case((claimed, table.c.attempts), else_=0),
+            },
+        )
+    )
+
+
+async def finish(uow: UnitOfWork, job: Job, worker: str, now: datetime) -> None:
+    """The claim made at `job.generation` is done. Asked for again meanwhile: pending, now."""
+    table = Job.__table__  # type: ignore[attr-defined]
+    mine = sa.and_(table.c.id == job.id, table.c.claimed_by == worker)
+    await uow.session.exec(
+        sa.update(Job)
+        .where(mine, table.c.status == WorkStatus.CLAIMED)
+        .values(
+            status=sa.case(
+                (table.c.generation == job.generation, WorkStatus.DONE),
+                else_=WorkStatus.PENDING,
+            ),
+            due_at=now,
+            claimed_by=None,
+            lease_until=None,
+        )
+    )
+    await uow.commit()
+
+
+async def retry_later(uow: UnitOfWork, job: Job, worker: str, when: datetime) -> None:
+    """The work failed: give it back, due again at `when`, one attempt more."""
+    table = Job.__table__  # type: ignore[attr-defined]
+    await uow.session.exec(
+        sa.update(Job)
+        .where(table.c.id == job.id, table.c.claimed_by == worker)
+        .values(
+            status=WorkStatus.PENDING,
+            due_at=when,
+            attempts=table.c.attempts + 1,
+            claimed_by=None,
+            lease_until=None,
+        )
+    )
+    await uow.commit()
+
+
+# ---- the worker: alarm clock, claiming loop, heartbeat ------------------------------------
+
+
+class Worker:
+    """One kind of durable work in one process. Subclasses say what is due (`next_due`), how
+    to claim a batch (`claim_batch`) and how to do a claimed row (`process`); this class wakes
+    at the right time, runs batches until nothing is due, and keeps its claims alive."""
+
+    model: Any  # the table whose rows carry the lease
+
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        *,
+        worker: str | None = None,
+        batch: int = 20,
+        lease: timedelta = LEASE,
+        poll_seconds: float = 60.0,
+    ) -> None:
+        self.db, self.clock = db, clock
+        self.worker = worker or worker_name()
+        self.batch, self.lease, self.poll_seconds = batch, lease, poll_seconds
+        self.scheduler: AsyncIOScheduler | None = None
+        self._lock = asyncio.Lock()
+        self._running: set[asyncio.Task] = set()
+        self._held: set[int] = set()  # ids of rows this worker is working on now
+        self._beat: asyncio.Task | None = None
+
+    # -- what subclasses provide
+
+    async def next_due(self, uow: UnitOfWork) -> datetime | None:
+        return await next_due(uow, self.model)
+
+    async def claim_batch(self, uow: UnitOfWork, now: datetime) -> list[Any]:
+        return await claim(uow, self.model, now, self.worker, limit=self.batch, lease=self.lease)
+
+    async def process(self, rows: list[Any]) -> int:
+        raise NotImplementedError
+
+    # -- running
+
+    async def start(self) -> None:
+        self.scheduler = AsyncIOScheduler(
+            timezone=UTC,
+            # A wake-up that runs late must still run: the rows decide what is due.
+            job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 1},
+        )
+        self.scheduler.start()
+        self.scheduler.add_job(
+            self._job,
+            "interval",
+            args=[self.tick],
+            seconds=self.poll_seconds,
+            id="poll",
+            replace_existing=True,
+        )
+        self._beat = asyncio.create_task(self._heartbeat())
+        await self.tick()
+
+    async def stop(self) -> None:
+        """Stop waking; let a job in progress finish (it may be sending) before returning. The
+        scheduler is only paused meanwhile: shutting APScheduler's asyncio executor down
+        cancels the jobs it is running."""
+        if self.scheduler is not None:
+            self.scheduler.pause()
+            await asyncio.sleep(0)  # a job already handed to the executor starts: it counts
+            await asyncio.gather(*self._running, return_exceptions=True)
+            self.scheduler.shutdown(wait=False)
+            self.scheduler = None
+        if self._beat is not None:
+            self._beat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._beat
+            self._beat = None
+
+    async def _job(self, work: Callable[[], Awaitable[None]]) -> None:
+        """Every scheduled job runs through here, so stop() can wait for it."""
+        task = asyncio.current_task()
+        assert task is not None
+        self._running.add(task)
+        try:
+            await work()
+        except Exception:  # the alarm clock must keep ticking; the rows are still there
+            log.exception("%s: a run failed; the next tick tries again", type(self).__name__)
+        finally:
+            self._running.discard(task)
+
+    def poke(self) -> None:
+        """Work was scheduled here: run what is due now and re-arm (coalesced)."""
+        if self.scheduler is not None:
+            self.scheduler.add_job(self._job, args=[self.tick], id="tick", replace_existing=True)
+
+    async def tick(self) -> None:
+        async with self._lock:
+            await self.run_due()
+        await self.arm()
+
+    async def arm(self) -> None:
+        if self.scheduler is None:
+            return
+        async with self.db.uow(readonly=True) as uow:
+            due = await self.next_due(uow)
+        if due is None:
+            if self.scheduler.get_job("wake"):
+                self.scheduler.remove_job("wake")
+            return
+        delay = max(0.0, (due - self.clock.now()).total_seconds())
+        run_at = datetime.now(UTC) + timedelta(seconds=delay)
+        self.scheduler.add_job(
+            self._job,
+            DateTrigger(run_date=run_at),
+            args=[self.tick],
+            id="wake",
+            replace_existing=True,
+        )
+
+    async def run_due(self) -> int:
+        """Claim and do everything due now, batch by batch; returns what `process` counted."""
+        done = 0
+        while True:
+            async with self.db.uow() as uow:
+                rows = await self.claim_batch(uow, self.clock.now())
+            if not rows:
+                return done
+            self._held.update(row.id for row in rows)
+            try:
+                done += await self.process(rows)
+            finally:
+                self._held.difference_update(row.id for row in rows)
+
+    async def _heartbeat(self) -> None:
+        """Renew the lease of every row this worker holds, while the process lives."""
+        while True:
+            await asyncio.sleep(self.lease.total_seconds() / 3)
+            if not self._held:
+                continue
+            try:
+                async with self.db.uow() as uow:
+                    await renew(
+                        uow, self.model, set(self._held), self.worker, self.clock.now(), self.lease
+                    )
+            except Exception:  # a missed beat is survivable: three fit in a lease
+                log.exception("%s: renewing leases failed", type(self).__name__)
