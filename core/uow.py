@@ -26,11 +26,12 @@ class Changes:
     so every follow-up comes from this one place instead of being wired by hand per command."""
 
     activities: set[int] = field(default_factory=set)  # roster or details changed
+    listings: bool = False  # an activity was created, moved, edited or cancelled (/nearby)
     reminders: bool = False  # reminder rows were written or changed
     jobs: bool = False  # durable jobs were scheduled (core.work)
 
     def __bool__(self) -> bool:
-        return bool(self.activities or self.reminders or self.jobs)
+        return bool(self.activities or self.listings or self.reminders or self.jobs)
 
 
 Listener = Callable[[Changes], None]

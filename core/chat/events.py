@@ -128,7 +128,6 @@ async def create(ctx: Context, ref: str, draft: EventDraft) -> Reply:
         draft.reminder_offsets = ctx.services.settings.default_offsets
     async with ctx.uow() as uow:
         view = await events.create_event(uow, ctx.clock, ctx.me, ref, draft)
-    ctx.services.areas.forget()  # /nearby shows it from now on
     text = ctx.t("Activity #{id} created. Share it with /event {id}.", id=view.event.id)
     announcement = Announcement(view.group.id, lambda t: event_card(view, t, personal=False))  # type: ignore[arg-type]
     return Reply(cards=[note(text), _card(ctx, view)], announcements=[announcement])
@@ -318,7 +317,6 @@ async def editevent_command(ctx: Context, args: str) -> Reply:
         )
     async with ctx.uow() as uow:
         result = await events.edit_event(uow, ctx.clock, ctx.me, event_id, **changes)
-    ctx.services.areas.forget()  # its place or time may have moved it on /nearby
     notices = promotions(result.view, result.promoted)
     if result.changed and set(result.changed) & {"starts_at", "place"}:
         notices += [
@@ -358,7 +356,6 @@ async def cancelevent_command(ctx: Context, args: str) -> Reply:
     event_id = _event_id(ctx, args, "/cancelevent 3")
     async with ctx.uow() as uow:
         result = await events.cancel_event(uow, ctx.clock, ctx.me, event_id)
-    ctx.services.areas.forget()
     event = result.view.event
 
     def card(t: Translator) -> Card:

@@ -23,7 +23,7 @@ from core.notify import Notifier, announce, deliver
 from core.services.discovery import AreaCache
 from core.services.people import Actor
 from core.settings import Settings
-from core.uow import UnitOfWork
+from core.uow import Changes, UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,13 @@ class Services:
     notifiers: dict[str, Notifier] = field(default_factory=dict)
     areas: AreaCache = field(default_factory=AreaCache)  # /nearby's recently read areas
     background: set[asyncio.Task] = field(default_factory=set)  # follow-ups under way
+
+    def __post_init__(self) -> None:
+        self.db.listeners.append(self._changed)
+
+    def _changed(self, changes: Changes) -> None:
+        if changes.listings:
+            self.areas.forget()  # /nearby shows what was created, moved or cancelled at once
 
     def later(self, work: Awaitable[None]) -> None:
         """Run a follow-up (notices, announcements) after the answer, not before it."""

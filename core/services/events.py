@@ -261,6 +261,7 @@ async def create_event(
     )
     uow.session.add(event)
     await uow.session.flush()
+    uow.changes.listings = True
     await reminders.schedule_event(uow, event, clock.now())
     view = await _view(uow, event, actor_id, group, membership=membership, mine=None)
     await uow.commit()
@@ -343,6 +344,7 @@ async def edit_event(
     event.fee_cents, event.fee_currency = draft.fee.cents, draft.fee.currency
     event.reminder_offsets = reminders.format_offsets(draft.reminder_offsets or [])
     changed = [name for name, old in before.items() if getattr(event, name) != old]
+    uow.changes.listings = bool(changed)
     uow.session.add(event)
     promoted = await _promote(uow, event, now)
     await reminders.schedule_event(uow, event, now)
@@ -368,6 +370,7 @@ async def cancel_event(uow: UnitOfWork, clock: Clock, actor_id: int, event_id: i
     permissions.require_event_manager(event, membership, actor_id)
     _require_open(event, clock.now())
     event.status = EventStatus.CANCELLED
+    uow.changes.listings = True
     uow.session.add(event)
     await reminders.schedule_event(uow, event, clock.now())
     affected = await _active_people(uow, event_id)

@@ -14,6 +14,7 @@ from core.actions import Act
 from core.cards import Reply
 from core.chat import Services, handle_action, handle_text
 from core.chat.registry import Context
+from core.db import Database
 from core.errors import DomainError
 from core.i18n import Translator
 from core.models import Block, Hello, HelloStatus, Person, Report
@@ -115,7 +116,9 @@ async def activity(
     at: tuple[float, float] | None = HOME,
     in_days: float = 3,
     capacity: int | None = None,
+    db: Database | None = None,
 ) -> int:
+    """`db`: another process's connection to the same database (default: this process's)."""
     services = chat.services
     organizer_id = await chat.person_id(organizer)
     draft = EventDraft(
@@ -126,7 +129,7 @@ async def activity(
         longitude=at[1] if at else None,
         capacity=capacity,
     )
-    async with services.db.uow() as uow:
+    async with (db or services.db).uow() as uow:
         view = await events.create_event(uow, services.clock, organizer_id, ref, draft)
     return view.event.id  # type: ignore[return-value]
 
@@ -907,8 +910,11 @@ async def test_changes_made_elsewhere_reach_nearby_within_the_cache_ttl(chat: Ha
     await locate(chat, "Ann")
     await activity(chat, "Maya", "hiking", "First", at=north(2))
     assert await shown(chat, "Ann") == ["First"]
-    # created by another process (the service directly, not this process's chat layer)
-    await activity(chat, "Maya", "hiking", "Second", at=north(3))
+    other_process = Database(chat.services.db.url)
+    try:
+        await activity(chat, "Maya", "hiking", "Second", at=north(3), db=other_process)
+    finally:
+        await other_process.dispose()
     assert await shown(chat, "Ann") == ["First"]
     chat.services.clock.advance(chat.services.areas.ttl + timedelta(seconds=1))  # type: ignore[attr-defined]
     assert await shown(chat, "Ann") == ["First", "Second"]

@@ -1,0 +1,148 @@
+"""Live activity cards through the real aiogram Bot and discord.py client: a crowd on one card
+under Telegram's rate limits, every copy of a card kept true, cancelled copies closed."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlmodel import func, select
+
+from adapters.telegram.pacing import Pacer
+from core.chat import Services
+from core.models import CardCopy, Registration
+from tests.adapters.test_discord import new_event
+from tests.discord_harness import DiscordHarness, text_of
+from tests.emulators.telegram import TelegramEmulator
+from tests.harness import TelegramHarness
+
+GROUP_CHAT = -100200300
+ORGANISER = 1
+
+
+def _plain(message: dict) -> str:
+    return message["plain"] or ""
+
+
+async def _hiking_with_home(tg: TelegramHarness, capacity: int) -> dict:
+    """Maya's group, homed in a Telegram group chat, with one activity; returns the card
+    announced in the group chat."""
+    maya = tg.emu.add_user(ORGANISER, "Maya")
+    tg.emu.add_group_chat(GROUP_CHAT, "Hikers", admins=[ORGANISER])
+    await tg.say(maya, "/newgroup Hiking")
+    await tg.say(maya, "/bindgroup hiking", chat_id=GROUP_CHAT)
+    before = {m["message_id"] for m in tg.emu.messages(GROUP_CHAT)}
+    await tg.say(
+        maya, f"/newevent hiking | Ridge walk | 2026-12-06 07:30 | Trailhead | free | {capacity}"
+    )
+    [card] = [m for m in tg.emu.messages(GROUP_CHAT) if m["message_id"] not in before]
+    return card
+
+
+def _edits_of(emu: TelegramEmulator, message: dict) -> list[float]:
+    return [
+        call.time
+        for call in emu.calls_of("editMessageText")
+        if call.ok
+        and str(call.params.get("chat_id")) == str(message["chat_id"])
+        and call.params.get("message_id") == message["message_id"]
+    ]
+
+
+async def test_a_crowd_of_60_on_a_10_seat_card_in_a_group_chat(sqlite_db, clock, settings) -> None:
+    async with TelegramEmulator() as emu:
+        services = Services(db=sqlite_db, clock=clock, settings=settings)
+        tg = TelegramHarness(emu, services, pacer=Pacer())  # the pacer as deployed
+        await tg.start()
+        try:
+            card = await _hiking_with_home(tg, capacity=10)
+            people = [emu.add_user(100 + n, f"Hiker{n}") for n in range(60)]
+            for person in people:  # they have all started the bot, so no start-link offers
+                await tg.say(person, "/start")
+            # From here on the emulator refuses what Telegram would refuse.
+            emu.rate_limit(global_per_second=30, per_chat_per_second=3)
+            _, data = emu.find_button(card, "Sign up")
+            updates = [emu.click(person, card, data) for person in people]  # one batch
+            async with asyncio.timeout(60):
+                for update in updates:
+                    await tg.track.event(update["update_id"]).wait()
+            await tg.settled()
+
+            answers = [a for a in emu.callback_answers if a["user_id"] >= 100]
+            assert len(answers) == 60  # every spinner stopped, none "query is too old"
+            assert sum(a["text"] == "You're in!" for a in answers) == 10
+            assert sum("waitlist" in (a["text"] or "") for a in answers) == 50
+            async with services.db.uow(readonly=True) as uow:
+                confirmed = (
+                    await uow.session.exec(
+                        select(func.count()).where(Registration.status == "confirmed")
+                    )
+                ).one()
+            assert confirmed == 10
+            final = tg.current(card)
+            assert "10/10 going, 50 on the waitlist" in _plain(final)
+            edits = _edits_of(emu, card)
+            assert 1 <= len(edits) <= 20  # coalesced: a handful of edits, not 60
+            assert all(
+                sum(1 for t in edits if start <= t < start + 60) <= 20 for start in edits
+            )  # within 20 a minute in one group chat
+            assert emu.throttles == []  # nothing refused: the pacer kept within the limits
+        finally:
+            await tg.stop()
+
+
+async def test_a_sign_up_in_one_chat_redraws_the_copies_in_the_others(tg: TelegramHarness) -> None:
+    card = await _hiking_with_home(tg, capacity=10)
+    maya_copy = next(m for m in tg.emu.messages(ORGANISER) if "Ridge walk" in _plain(m))
+    zoe = tg.emu.add_user(9, "Zoe")
+    [zoe_copy] = [m for m in await tg.say(zoe, "/event 1") if "Ridge walk" in _plain(m)]
+    ann = tg.emu.add_user(10, "Ann")
+    await tg.say(ann, "/signup 1")
+
+    assert "1/10 going" in _plain(tg.current(card))  # the group chat's shared card
+    assert "1/10 going" in _plain(tg.current(maya_copy))  # the organiser's private card
+    assert "1/10 going" in _plain(tg.current(zoe_copy))  # another person's /event reply
+    assert "You're going" not in _plain(tg.current(card))  # shared: nobody's own status
+
+    await tg.click(zoe, tg.current(zoe_copy), "Sign up")
+    assert "You're going" in _plain(tg.current(zoe_copy))  # her own card, personal
+    assert "2/10 going" in _plain(tg.current(card))
+    assert "2/10 going" in _plain(tg.current(maya_copy))
+
+
+async def test_a_cancelled_activity_closes_every_copy(tg: TelegramHarness) -> None:
+    card = await _hiking_with_home(tg, capacity=10)
+    zoe = tg.emu.add_user(9, "Zoe")
+    [zoe_copy] = [m for m in await tg.say(zoe, "/event 1") if "Ridge walk" in _plain(m)]
+    await tg.say(tg.emu.add_user(10, "Ann"), "/signup 1")
+    await tg.say(ORGANISER, "/cancelevent 1")
+
+    for copy in (card, zoe_copy):
+        shown = tg.current(copy)
+        assert "[Cancelled]" in _plain(shown)
+        assert not [label for label, _ in tg.emu.buttons(shown) if "Sign up" in label]
+
+
+async def test_a_deleted_copy_is_forgotten(tg: TelegramHarness) -> None:
+    card = await _hiking_with_home(tg, capacity=10)
+    tg.emu._history[GROUP_CHAT].pop(card["message_id"])  # an admin deleted the card
+    await tg.say(tg.emu.add_user(10, "Ann"), "/signup 1")
+    async with tg.services.db.uow(readonly=True) as uow:
+        chats = (await uow.session.exec(select(CardCopy.chat_id))).all()
+    assert str(GROUP_CHAT) not in chats  # Telegram said it is gone: no more edits tried
+    assert str(ORGANISER) in chats
+
+
+async def test_discord_a_click_updates_the_message_and_the_other_copies(
+    dc: DiscordHarness,
+) -> None:
+    maya = dc.add_user(1, "Maya", manager=True)
+    await dc.slash(maya, "newgroup", name="Hiking")
+    await new_event(dc, maya, seats=10)
+    zoe, ann = dc.add_user(9, "Zoe"), dc.add_user(10, "Ann")
+    copy = (await dc.slash(zoe, "event", activity=1)).message
+    other = (await dc.slash(ann, "event", activity=1)).message
+    await dc.click(ann, other, "Sign up")
+    assert "1/10 going" in text_of(dc.current(other))  # the interaction's own update
+    assert "1/10 going" in text_of(dc.current(copy))  # another copy, by the refresher
+    await dc.slash(maya, "cancelevent", activity=1)
+    assert "[Cancelled]" in text_of(dc.current(copy))
