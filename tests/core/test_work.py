@@ -1,0 +1,114 @@
+"""Durable claimed work (core/work.py): jobs coalesce, a change during a run is not lost, a live
+worker keeps its claims, a dead one's claims move on after one short lease."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from sqlmodel import select
+
+from core import work
+from core.clock import SystemClock
+from core.db import Database
+from core.models import Job, WorkStatus
+from core.work import Worker
+
+
+async def _jobs(db: Database) -> list[Job]:
+    async with db.uow(readonly=True) as uow:
+        return list((await uow.session.exec(select(Job).order_by(Job.id))).all())
+
+
+async def _schedule(db: Database, key: str, when) -> None:
+    async with db.uow() as uow:
+        await work.schedule(uow, "test", key, when)
+        await uow.commit()
+
+
+async def test_asking_twice_keeps_one_row_at_the_earlier_time(db: Database, clock) -> None:
+    now = clock.now()
+    await _schedule(db, "a", now + timedelta(minutes=5))
+    await _schedule(db, "a", now + timedelta(minutes=1))
+    await _schedule(db, "a", now + timedelta(minutes=9))
+    [job] = await _jobs(db)
+    assert job.status == WorkStatus.PENDING
+    assert job.due_at == now + timedelta(minutes=1)
+
+
+async def test_a_change_while_the_work_runs_makes_it_run_again(db: Database, clock) -> None:
+    await _schedule(db, "a", clock.now())
+    async with db.uow() as uow:
+        [claimed] = await work.claim(uow, Job, clock.now(), "w1", limit=5)
+    await _schedule(db, "a", clock.now())  # asked again while w1 works on it
+    async with db.uow() as uow:
+        await work.finish(uow, claimed, "w1", clock.now())
+    [job] = await _jobs(db)
+    assert job.status == WorkStatus.PENDING  # not done: the newer state is still to draw
+    async with db.uow() as uow:
+        [again] = await work.claim(uow, Job, clock.now(), "w2", limit=5)
+    async with db.uow() as uow:
+        await work.finish(uow, again, "w2", clock.now())
+    [job] = await _jobs(db)
+    assert job.status == WorkStatus.DONE
+
+
+async def test_a_dead_workers_claim_moves_on_after_one_lease(db: Database, clock) -> None:
+    await _schedule(db, "a", clock.now())
+    async with db.uow() as uow:
+        assert len(await work.claim(uow, Job, clock.now(), "dead", limit=5)) == 1
+    clock.advance(work.LEASE - timedelta(seconds=1))
+    async with db.uow() as uow:
+        assert await work.claim(uow, Job, clock.now(), "alive", limit=5) == []
+    clock.advance(timedelta(seconds=2))
+    async with db.uow() as uow:
+        [taken] = await work.claim(uow, Job, clock.now(), "alive", limit=5)
+    assert taken.claimed_by == "alive"
+
+
+async def test_renewing_keeps_a_claim_and_only_the_holders(db: Database, clock) -> None:
+    await _schedule(db, "a", clock.now())
+    async with db.uow() as uow:
+        [job] = await work.claim(uow, Job, clock.now(), "w1", limit=5)
+    clock.advance(work.LEASE - timedelta(seconds=1))
+    async with db.uow() as uow:
+        await work.renew(uow, Job, [job.id], "someone else", clock.now(), work.LEASE)
+        await work.renew(uow, Job, [job.id], "w1", clock.now(), work.LEASE)
+    clock.advance(timedelta(seconds=5))  # past the first lease, inside the renewed one
+    async with db.uow() as uow:
+        assert await work.claim(uow, Job, clock.now(), "w2", limit=5) == []
+
+
+class SlowJobs(Worker):
+    model = Job
+
+    def __init__(self, db: Database, seconds: float, **options) -> None:
+        super().__init__(db, SystemClock(), **options)
+        self.seconds = seconds
+        self.started = asyncio.Event()
+
+    async def process(self, rows: list[Job]) -> int:
+        self.started.set()
+        await asyncio.sleep(self.seconds)
+        for job in rows:
+            async with self.db.uow() as uow:
+                await work.finish(uow, job, self.worker, self.clock.now())
+        return len(rows)
+
+
+async def test_a_live_worker_keeps_its_claim_past_the_lease(sqlite_db: Database) -> None:
+    """The heartbeat renews while the work runs longer than a lease; nobody else takes it."""
+    lease = timedelta(seconds=2)
+    busy = SlowJobs(sqlite_db, seconds=5, lease=lease, worker="busy")
+    other = SlowJobs(sqlite_db, seconds=0, lease=lease, worker="other")
+    await _schedule(sqlite_db, "a", SystemClock().now())
+    await busy.start()
+    try:
+        await asyncio.wait_for(busy.started.wait(), 10)
+        for _ in range(8):  # look for a free claim over 4 s: two leases' worth
+            await asyncio.sleep(0.5)
+            assert await other.run_due() == 0
+    finally:
+        await busy.stop()
+    [job] = await _jobs(sqlite_db)
+    assert job.status == WorkStatus.DONE
