@@ -269,10 +269,11 @@ class ProcessedUpdate(SQLModel, table=True):
 
 
 class GroupChat(SQLModel, table=True):
-    """A platform chat that is a group's home: new activities and posts are announced there."""
+    """A platform chat that is a group's home: new activities and posts are announced there.
+    A group may have several, on one platform or both (one community across platforms)."""
 
     __tablename__ = "group_chat"
-    __table_args__ = (sa.UniqueConstraint("group_id", "platform"),)
+    __table_args__ = (sa.UniqueConstraint("group_id", "platform", "chat_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     group_id: int = Field(foreign_key="community_group.id", index=True)

@@ -60,7 +60,10 @@ class TelegramHarness:
         services: Services,
         pacer: Pacer = FAST,
         flood: FloodMiddleware | None = None,
+        refresher: CardRefresher | None = None,
     ) -> None:
+        """`refresher`: the process's card refresher when another harness runs it already
+        (one refresher per process, as in bots/cli.py)."""
         self.emu = emu
         self.services = services
         self.bot: Bot = build_bot("42:TEST", emu.base_url, pacer=pacer)
@@ -68,14 +71,16 @@ class TelegramHarness:
         # Tests type faster than people: a loose flood limit unless a test brings its own.
         flood = flood or FloodMiddleware(limit=1000, per=1.0)
         self.dp: Dispatcher = build_dispatcher(services, observer=self.track, flood=flood)
-        self.refresher = CardRefresher(services)
+        self._own_refresher = refresher is None
+        self.refresher = refresher or CardRefresher(services)
         self._task: asyncio.Task | None = None
 
     async def start(self) -> None:
         services = self.services
         services.notifiers["telegram"] = TelegramNotifier(self.bot)
         await register_commands(self.bot)
-        await self.refresher.start()
+        if self._own_refresher:
+            await self.refresher.start()
         self._task = asyncio.create_task(
             self.dp.start_polling(
                 self.bot,
@@ -90,7 +95,8 @@ class TelegramHarness:
             await self.dp.stop_polling()
             await asyncio.wait_for(self._task, 10)
         await self.settled()
-        await self.refresher.stop()
+        if self._own_refresher:
+            await self.refresher.stop()
         await self.bot.session.close()
 
     async def settled(self) -> None:

@@ -31,7 +31,10 @@ log = logging.getLogger(__name__)
 # and updates are lost. Measured in bench/telegram_throughput.py: no gain in throughput above
 # a handful, and no errors at this bound.
 CONCURRENT_UPDATES = 8
-EXTRA_COMMANDS = {"bindgroup": N_("Make this group chat a group's home (chat admins)")}
+EXTRA_COMMANDS = {
+    "bindgroup": N_("Make this group chat a group's home (chat admins)"),
+    "unbindgroup": N_("Stop announcing a group in this chat (chat admins)"),
+}
 
 
 def build_bot(token: str, api_base: str | None = None, pacer: Pacer | None = None) -> Bot:

@@ -3,6 +3,8 @@ admin ones: /requests, /ban, /promote, /demote, /memberevents."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 import discord
 from discord import app_commands
 from discord.ext import commands
@@ -95,18 +97,7 @@ class Groups(commands.Cog):
     )
     @app_commands.autocomplete(group=group_names)
     async def bindgroup(self, interaction: discord.Interaction, group: str) -> None:
-        """Both checks matter: a server manager who is not a group admin could hijack a group's
-        announcements, and a group admin who is not a manager could spam someone's server."""
-        if interaction.guild is None or not interaction.permissions.manage_guild:
-
-            async def refuse(ctx: Context) -> Reply:
-                text = ctx.t("Only people who manage this server can do that, in a server channel.")
-                return Reply(cards=[note(text)])
-
-            await answer(interaction, refuse)
-            return
-
-        async def bind(ctx: Context) -> Reply:
+        async def bind(ctx: Context) -> str:
             async with ctx.uow() as uow:
                 found = await chats.bind_home_chat(
                     uow,
@@ -116,10 +107,47 @@ class Groups(commands.Cog):
                     chat_id=str(interaction.channel_id),
                     locale=ctx.t.locale,
                 )
-            text = ctx.t(
+            return ctx.t(
                 "This chat is now the home of {group}: new activities and posts appear here.",
                 group=found.name,
             )
+
+        await _as_server_manager(interaction, bind)
+
+    @app_commands.command(
+        name="unbindgroup",
+        description=app_commands.locale_str(
+            N_("Stop announcing a group in this channel (server managers)")
+        ),
+    )
+    @app_commands.autocomplete(group=group_names)
+    async def unbindgroup(self, interaction: discord.Interaction, group: str) -> None:
+        async def unbind(ctx: Context) -> str:
+            async with ctx.uow() as uow:
+                found = await chats.unbind_home_chat(
+                    uow, ctx.me, group, platform="discord", chat_id=str(interaction.channel_id)
+                )
+            return ctx.t("This chat is no longer a home of {group}.", group=found.name)
+
+        await _as_server_manager(interaction, unbind)
+
+
+async def _as_server_manager(
+    interaction: discord.Interaction, change: Callable[[Context], Awaitable[str]]
+) -> None:
+    """Both checks matter: a server manager who is not a group admin could hijack a group's
+    announcements, and a group admin who is not a manager could spam someone's server (the
+    service checks the group side)."""
+    if interaction.guild is None or not interaction.permissions.manage_guild:
+
+        async def refuse(ctx: Context) -> Reply:
+            text = ctx.t("Only people who manage this server can do that, in a server channel.")
             return Reply(cards=[note(text)])
 
-        await answer(interaction, lambda ctx: guarded(ctx, lambda: bind(ctx)))
+        await answer(interaction, refuse)
+        return
+
+    async def run(ctx: Context) -> Reply:
+        return Reply(cards=[note(await change(ctx))])
+
+    await answer(interaction, lambda ctx: guarded(ctx, lambda: run(ctx)))

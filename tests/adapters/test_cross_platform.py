@@ -1,0 +1,105 @@
+"""One community across Telegram and Discord: both adapters in one process, each against its
+emulator, over one database (SQLite, and PostgreSQL where required)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import pytest
+
+from core.chat import Services
+from core.db import Database
+from tests.discord_harness import CHANNEL, DiscordHarness, text_of
+from tests.emulators.telegram import TelegramEmulator
+from tests.harness import TelegramHarness
+
+GROUP_CHAT = -100200300
+
+
+@dataclass
+class Both:
+    tg: TelegramHarness
+    dc: DiscordHarness
+
+
+@pytest.fixture
+async def both(db: Database, clock, settings) -> AsyncIterator[Both]:
+    services = Services(db=db, clock=clock, settings=settings)
+    async with TelegramEmulator() as emu, DiscordHarness.running(services) as dc:
+        tg = TelegramHarness(emu, services, refresher=dc.refresher)
+        await tg.start()
+        try:
+            yield Both(tg, dc)
+        finally:
+            await tg.stop()
+
+
+def _tg_text(message: dict) -> str:
+    return message["plain"] or ""
+
+
+async def test_a_group_with_homes_on_both_platforms_shares_one_roster(both: Both) -> None:
+    tg, dc = both.tg, both.dc
+    maya = tg.emu.add_user(1, "Maya")
+    tg.emu.add_group_chat(GROUP_CHAT, "Hikers", admins=[1])
+    await tg.say(maya, "/newgroup Hiking")
+    await tg.say(maya, "/bindgroup hiking", chat_id=GROUP_CHAT)
+    dan = dc.add_user(50, "Dan", manager=True)  # runs the Discord server
+    await dc.slash(dan, "join", group="hiking")
+    await tg.say(maya, "/promote hiking Dan")  # an admin on another platform
+    bound = await dc.slash(dan, "bindgroup", group="hiking")
+    assert "now the home of Hiking" in bound.text
+
+    before = len(dc.emu.messages(CHANNEL))
+    await tg.say(maya, "/newevent hiking | Ridge walk | 2026-12-06 07:30 | Trailhead | free | 2")
+    [tg_card] = [m for m in tg.emu.messages(GROUP_CHAT) if "Ridge walk" in _tg_text(m)]
+    [dc_card] = [m for m in dc.emu.messages(CHANNEL)[before:] if "Ridge walk" in text_of(m)]
+
+    def same_counts(expected: str) -> None:
+        assert expected in _tg_text(tg.current(tg_card))
+        assert expected in text_of(dc.current(dc_card))
+
+    zoe = tg.emu.add_user(9, "Zoe")
+    await tg.say(zoe, "/start")
+    await tg.click(zoe, tg_card, "Sign up")
+    same_counts("1/2 going")
+    ann = dc.add_user(60, "Ann")
+    await dc.click(ann, dc_card, "Sign up")
+    same_counts("2/2 going")
+    bob = dc.add_user(61, "Bob")
+    await dc.click(bob, dc_card, "Sign up")  # full: Bob waits
+    same_counts("2/2 going, 1 on the waitlist")
+
+    who = await tg.say(maya, "/who 1")  # one roster, whatever platform people came from
+    roster = "\n".join(_tg_text(m) for m in who)
+    assert "Zoe" in roster and "Ann" in roster and "Bob" in roster
+
+    await tg.click(zoe, tg.current(tg_card), "Cancel")  # a Telegram cancellation...
+    same_counts("2/2 going")
+    promoted = dc.dms(bob)  # ...promotes the waitlisted Discord user, told once on Discord
+    assert len(promoted) == 1 and "a seat opened up" in text_of(promoted[0])
+
+
+async def test_several_homes_on_one_platform_and_unbinding(tg: TelegramHarness) -> None:
+    maya = tg.emu.add_user(1, "Maya")
+    other_chat = GROUP_CHAT - 1
+    tg.emu.add_group_chat(GROUP_CHAT, "Hikers", admins=[1])
+    tg.emu.add_group_chat(other_chat, "Hikers (Berlin)", admins=[1])
+    await tg.say(maya, "/newgroup Hiking")
+    await tg.say(maya, "/bindgroup hiking", chat_id=GROUP_CHAT)
+    await tg.say(maya, "/bindgroup hiking", chat_id=other_chat)
+    await tg.say(maya, "/newevent hiking | Ridge walk | 2026-12-06 07:30 | Trailhead")
+    for chat in (GROUP_CHAT, other_chat):
+        assert any("Ridge walk" in _tg_text(m) for m in tg.emu.messages(chat))
+
+    zoe = tg.emu.add_user(9, "Zoe")
+    refused = await tg.say(zoe, "/unbindgroup hiking", chat_id=other_chat)
+    assert "Only this chat's admins" in _tg_text(refused[-1])
+    done = await tg.say(maya, "/unbindgroup hiking", chat_id=other_chat)
+    assert "no longer a home of Hiking" in _tg_text(done[-1])
+    again = await tg.say(maya, "/unbindgroup hiking", chat_id=other_chat)
+    assert "not a home of Hiking" in _tg_text(again[-1])
+    await tg.say(maya, "/newevent hiking | Lake loop | 2026-12-07 07:30 | Lakeside")
+    assert any("Lake loop" in _tg_text(m) for m in tg.emu.messages(GROUP_CHAT))
+    assert not any("Lake loop" in _tg_text(m) for m in tg.emu.messages(other_chat))
