@@ -106,6 +106,10 @@ class Person(SQLModel, table=True):
     longitude: float | None = None
     interests: str = Field(default="", max_length=300)
     discoverable: bool = False
+    # Where notices reach a person with accounts on several platforms (core.notify.reach):
+    # their own choice, else the platform they used last.
+    preferred_platform: str | None = Field(default=None, max_length=16)
+    last_platform: str | None = Field(default=None, max_length=16)
 
 
 class Identity(SQLModel, table=True):

@@ -10,11 +10,10 @@ import logging
 from dataclasses import dataclass
 from typing import Protocol
 
-from sqlmodel import select
-
 from core.cards import Announcement, Card, Notice, mention, plain
 from core.i18n import Translator
 from core.models import Event, Identity, Person
+from core.services import reach
 from core.services.chats import home_chats
 from core.views import format_time
 
@@ -60,50 +59,52 @@ class Posted:
 
 
 async def recipient(db, person_id: int, notifiers: dict[str, Notifier]):
-    """The person and their first identity that some notifier can reach, or None."""
+    """The person and their accounts some notifier can reach, the one to try first first."""
     async with db.uow(readonly=True) as uow:
         person = await uow.session.get(Person, person_id)
-        identities = (
-            await uow.session.exec(
-                select(Identity).where(Identity.person_id == person_id).order_by(Identity.id)
-            )
-        ).all()
-    for identity in identities:
-        if identity.platform in notifiers:
-            return person, identity
-    return None
+        if person is None:
+            return None, []
+        found = await reach.accounts(uow, [person], notifiers)
+    return person, found[person_id]
 
 
 async def deliver(db, notifiers: dict[str, Notifier], notices: list[Notice]) -> list[Posted]:
-    """Send each notice in its recipient's language. Failures are logged, never raised: the
-    action that caused the notice has already been committed and stays done."""
+    """Send each notice once, in its recipient's language, to the first of their accounts that
+    takes it. Failures are logged, never raised: the action that caused the notice has already
+    been committed and stays done."""
     posted = []
     for notice in notices:
-        found = await recipient(db, notice.person_id, notifiers)
-        if found is None:
+        person, accounts = await recipient(db, notice.person_id, notifiers)
+        if not accounts:
             log.info("no reachable identity for person %s", notice.person_id)
             continue
-        person, identity = found
         card = notice.card(Translator(person.locale))
-        try:
-            message_id = await notifiers[identity.platform].send(identity, card)
-        except DeliveryFailed as error:
-            log.warning("notice to person %s failed: %s", notice.person_id, error.reason)
-            continue
-        except Exception:  # a notifier bug must not hide an action that is already committed
-            log.exception("notice to person %s failed unexpectedly", notice.person_id)
-            continue
-        if message_id is not None:
-            posted.append(
-                Posted(
-                    identity.platform,
-                    identity.external_id,
-                    message_id,
-                    card,
-                    person.locale,
+        for identity in accounts:
+            try:
+                message_id = await notifiers[identity.platform].send(identity, card)
+            except DeliveryFailed as error:
+                log.warning(
+                    "notice to person %s on %s failed: %s",
                     notice.person_id,
+                    identity.platform,
+                    error.reason,
                 )
-            )
+                continue
+            except Exception:  # a notifier bug must not hide an action that is already done
+                log.exception("notice to person %s failed unexpectedly", notice.person_id)
+                continue
+            if message_id is not None:
+                posted.append(
+                    Posted(
+                        identity.platform,
+                        identity.external_id,
+                        message_id,
+                        card,
+                        person.locale,
+                        notice.person_id,
+                    )
+                )
+            break
     return posted
 
 

@@ -98,27 +98,31 @@ class ReminderRunner(Worker):
     async def _deliver(
         self, firing: Firing, recipient: Recipient
     ) -> tuple[DeliveryStatus, str | None, str | None]:
+        """Once, to the first of the person's accounts that takes it; when none does, a
+        mention in the group's home chat. Returns how it went, for the delivery log."""
         notifiers = self.services.notifiers
-        person, identity = recipient.person, recipient.identity
-        if identity is None:
+        person = recipient.person
+        if not recipient.accounts:
             return DeliveryStatus.FAILED, None, "no account the bot can reach"
         event = firing.event
         assert event is not None
         remaining = event.starts_at - self.services.clock.now()
         card = reminder_card(event, remaining, person.timezone, Translator(person.locale))
-        try:
-            await notifiers[identity.platform].send(identity, card)
-        except Exception as error:  # recorded either way: the run goes on to the next person
-            if not isinstance(error, DeliveryFailed):
+        failures = []
+        for identity in recipient.accounts:
+            try:
+                await notifiers[identity.platform].send(identity, card)
+            except DeliveryFailed as error:
+                failures.append(f"{identity.platform}: {error.reason}")
+                continue
+            except Exception as error:  # recorded either way: the run goes on to the next
                 log.exception("reminder to person %s failed unexpectedly", person.id)
-                return (
-                    DeliveryStatus.FAILED,
-                    identity.platform,
-                    f"unexpected error: {error!r}"[:300],
-                )
-            mentioned = await mention_in_home_chat(
-                self.services.db, notifiers, event, identity, person.display_name
-            )
-            reason = error.reason + ("; mentioned in the group's chat" if mentioned else "")
-            return DeliveryStatus.FAILED, identity.platform, reason
-        return DeliveryStatus.SENT, identity.platform, None
+                failures.append(f"{identity.platform}: unexpected error: {error!r}")
+                continue
+            return DeliveryStatus.SENT, identity.platform, "; ".join(failures) or None
+        first = recipient.accounts[0]
+        mentioned = await mention_in_home_chat(
+            self.services.db, notifiers, event, first, person.display_name
+        )
+        reason = "; ".join(failures) + ("; mentioned in the group's chat" if mentioned else "")
+        return DeliveryStatus.FAILED, first.platform, reason

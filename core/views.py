@@ -116,17 +116,34 @@ def event_list_card(title: str, views: list[EventView], t: Translator) -> Card:
 
 
 def attendees_card(result: Attendees, t: Translator) -> Card:
+    """One roster whatever platform people came from; when it spans several, each name has a
+    small mark of where the person is (linked people: every platform, once)."""
     card = Card().add(bold(t("Who's going: ")), bold(result.view.event.title))
-    if not result.confirmed:
+    marked = len(result.platforms) > 1
+
+    def line(number: int, person) -> list:
+        spans = [plain(f"{number}. "), plain(person.name)]
+        if marked and person.platforms:
+            spans.append(
+                plain(" · " + "+".join(PLATFORM_NAMES.get(p, p) for p in person.platforms))
+            )
+        return spans
+
+    going = [p for p in result.people if p.status == "confirmed"]
+    waiting = [p for p in result.people if p.status == "waitlisted"]
+    if not going:
         card.add(t("Nobody has signed up yet."))
-    for number, name in enumerate(result.confirmed, 1):
-        card.add(plain(f"{number}. "), plain(name))
-    if result.waitlisted:
+    for number, person in enumerate(going, 1):
+        card.add(*line(number, person))
+    if waiting:
         card.add(plain(""))
         card.add(bold(t("Waitlist")))
-        for number, name in enumerate(result.waitlisted, 1):
-            card.add(plain(f"{number}. "), plain(name))
+        for number, person in enumerate(waiting, 1):
+            card.add(*line(number, person))
     return card
+
+
+PLATFORM_NAMES = {"telegram": "Telegram", "discord": "Discord", "console": "Console"}
 
 
 def group_card(summary: GroupSummary, t: Translator, *, short: bool = False) -> Card:

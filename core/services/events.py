@@ -23,6 +23,7 @@ from core.models import (
     Event,
     EventStatus,
     Group,
+    Identity,
     Membership,
     MembershipStatus,
     Person,
@@ -81,10 +82,28 @@ class EditResult:
 
 
 @dataclass(frozen=True)
+class Attendee:
+    name: str
+    status: str
+    platforms: tuple[str, ...]  # where the person has accounts (one roster across platforms)
+
+
+@dataclass(frozen=True)
 class Attendees:
     view: EventView
-    confirmed: list[str]
-    waitlisted: list[str]
+    people: list[Attendee]  # in arrival order
+
+    @property
+    def confirmed(self) -> list[str]:
+        return [p.name for p in self.people if p.status == RegistrationStatus.CONFIRMED]
+
+    @property
+    def waitlisted(self) -> list[str]:
+        return [p.name for p in self.people if p.status == RegistrationStatus.WAITLISTED]
+
+    @property
+    def platforms(self) -> set[str]:
+        return {platform for person in self.people for platform in person.platforms}
 
 
 @dataclass
@@ -561,16 +580,28 @@ async def my_events(uow: UnitOfWork, clock: Clock, person_id: int) -> list[Event
 
 async def attendees(uow: UnitOfWork, viewer_id: int, event_id: int) -> Attendees:
     view = await get_event(uow, viewer_id, event_id)
-    rows = await uow.session.exec(
-        select(Person.display_name, Registration.status)
-        .join(Registration, Registration.person_id == Person.id)  # type: ignore[arg-type]
-        .where(Registration.event_id == event_id, Registration.status.in_(ACTIVE))  # type: ignore[attr-defined]
-        .order_by(Registration.seq)
-    )
-    confirmed, waiting = [], []
-    for name, status in rows.all():
-        (confirmed if status == RegistrationStatus.CONFIRMED else waiting).append(name)
-    return Attendees(view=view, confirmed=confirmed, waitlisted=waiting)
+    rows = (
+        await uow.session.exec(
+            select(Person.id, Person.display_name, Registration.status)
+            .join(Registration, Registration.person_id == Person.id)  # type: ignore[arg-type]
+            .where(Registration.event_id == event_id, Registration.status.in_(ACTIVE))  # type: ignore[attr-defined]
+            .order_by(Registration.seq)
+        )
+    ).all()
+    platforms: dict[int, set[str]] = {person_id: set() for person_id, _, _ in rows}
+    if platforms:
+        accounts = await uow.session.exec(
+            select(Identity.person_id, Identity.platform).where(
+                Identity.person_id.in_(list(platforms))  # type: ignore[attr-defined]
+            )
+        )
+        for person_id, platform in accounts.all():
+            platforms[person_id].add(platform)
+    people = [
+        Attendee(name, status, tuple(sorted(platforms[person_id])))
+        for person_id, name, status in rows
+    ]
+    return Attendees(view=view, people=people)
 
 
 async def release_in_group(

@@ -28,6 +28,7 @@ from core.models import (
     Reminder,
     ReminderStatus,
 )
+from core.services import reach
 from core.uow import UnitOfWork
 
 DEFAULT_OFFSETS = (timedelta(hours=24), timedelta(hours=1))
@@ -143,24 +144,15 @@ class Firing:
 @dataclass(frozen=True)
 class Recipient:
     person: Person
-    identity: Identity | None  # their first account on a platform we can send to, if any
+    accounts: list[Identity]  # on platforms we can send to, the one to try first first
 
 
 async def _recipients(
     uow: UnitOfWork, people: list[Person], platforms: frozenset[str]
 ) -> list[Recipient]:
-    """Each person with their first reachable account, in one query for the whole roster."""
-    ids = [p.id for p in people]
-    accounts: dict[int, Identity] = {}
-    if ids and platforms:
-        rows = await uow.session.exec(
-            select(Identity)
-            .where(Identity.person_id.in_(ids), Identity.platform.in_(platforms))  # type: ignore[attr-defined]
-            .order_by(Identity.id)
-        )
-        for identity in rows.all():
-            accounts.setdefault(identity.person_id, identity)
-    return [Recipient(p, accounts.get(p.id)) for p in people]  # type: ignore[arg-type]
+    """Each person with their reachable accounts in order, in one query for the roster."""
+    found = await reach.accounts(uow, people, platforms)
+    return [Recipient(p, found[p.id]) for p in people]  # type: ignore[index]
 
 
 async def prepare(

@@ -73,7 +73,8 @@ async def test_a_group_with_homes_on_both_platforms_shares_one_roster(both: Both
 
     who = await tg.say(maya, "/who 1")  # one roster, whatever platform people came from
     roster = "\n".join(_tg_text(m) for m in who)
-    assert "Zoe" in roster and "Ann" in roster and "Bob" in roster
+    assert "1. Zoe · Telegram" in roster and "2. Ann · Discord" in roster  # marked, once each
+    assert "1. Bob · Discord" in roster  # the waitlist
 
     await tg.click(zoe, tg.current(tg_card), "Cancel")  # a Telegram cancellation...
     same_counts("2/2 going")
