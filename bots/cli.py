@@ -8,6 +8,7 @@ import gc
 import logging
 import os
 import sys
+from collections.abc import Awaitable
 
 from adapters.console.chat import ConsoleChat, ConsoleNotifier
 from core.chat import Services
@@ -43,7 +44,12 @@ def settle_heap() -> None:
 async def run(settings: Settings) -> None:
     services = await build_services(settings)
     workers = (ReminderRunner(services), CardRefresher(services))
+    web = None
     try:
+        if settings.web_port:
+            from adapters.web import build_app, serve
+
+            web = await serve(build_app(services), settings.web_host, settings.web_port)
         platforms = []
         if settings.telegram_bot_token:
             from adapters.telegram.app import build_bot, run_telegram
@@ -51,11 +57,13 @@ async def run(settings: Settings) -> None:
 
             bot = build_bot(settings.telegram_bot_token, settings.telegram_api_base)
             services.notifiers["telegram"] = TelegramNotifier(bot)
+            services.health["telegram"] = lambda: _answers(bot.get_me())
             platforms.append(run_telegram(services, bot))
         if settings.discord_bot_token:
             from adapters.discord.bot import CommunityBot, run_discord
 
             client = CommunityBot(services, guild_ids=settings.discord_guilds)
+            services.health["discord"] = lambda: _answers(client.wait_until_ready())
             await client.login(settings.discord_bot_token)  # runs setup_hook: commands, notifier
             platforms.append(run_discord(client))
         if platforms:
@@ -73,7 +81,16 @@ async def run(settings: Settings) -> None:
         for worker in workers:
             await worker.stop()
         await services.settle()
+        if web is not None:
+            await web.cleanup()
         await services.db.dispose()
+
+
+async def _answers(call: Awaitable[object]) -> bool:
+    """A platform is reachable when this call comes back (the health check's timeout bounds
+    it)."""
+    await call
+    return True
 
 
 def main(argv: list[str] | None = None) -> None:

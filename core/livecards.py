@@ -33,6 +33,7 @@ from core import work
 from core.cards import Card
 from core.errors import DomainError
 from core.i18n import Translator
+from core.metrics import CARDS_STALE
 from core.models import CardCopy, Job
 from core.notify import DeliveryFailed
 from core.services import events
@@ -237,7 +238,11 @@ class CardRefresher(work.Worker):
 
     async def process(self, rows: list[Job]) -> int:
         """Activities are redrawn side by side: one slow chat must not hold up the others."""
-        return sum(await asyncio.gather(*(self._run(job) for job in rows)))
+        CARDS_STALE.set(len(rows))
+        try:
+            return sum(await asyncio.gather(*(self._run(job) for job in rows)))
+        finally:
+            CARDS_STALE.set(0)
 
     async def _run(self, job: Job) -> int:
         try:

@@ -11,10 +11,12 @@ reminder twice and a killed process's reminders move on within seconds.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 from core.chat.registry import Services
 from core.i18n import Translator
+from core.metrics import REMINDERS, REMINDERS_DUE
 from core.models import DeliveryStatus, Reminder, ReminderStatus
 from core.notify import DeliveryFailed, mention_in_home_chat
 from core.services import reminders
@@ -24,6 +26,7 @@ from core.views import reminder_card
 from core.work import Worker
 
 log = logging.getLogger(__name__)
+LATE = timedelta(minutes=1)  # a reminder sent this long after its time counts as late
 
 
 class ReminderRunner(Worker):
@@ -55,6 +58,7 @@ class ReminderRunner(Worker):
             self.poke()
 
     async def process(self, rows: list[Reminder]) -> int:
+        REMINDERS_DUE.set(len(rows))
         sent = 0
         for reminder in rows:
             sent += await self.fire(reminder.id)  # type: ignore[arg-type]
@@ -67,6 +71,7 @@ class ReminderRunner(Worker):
                 uow, reminder_id, clock.now(), frozenset(self.services.notifiers)
             )
         if firing.outcome == "skipped":
+            REMINDERS.labels("skipped").inc()
             log.warning(
                 "reminder %s of activity %s skipped: the activity had already started",
                 reminder_id,
@@ -87,6 +92,9 @@ class ReminderRunner(Worker):
                 continue
             status, platform, reason = await self._deliver(firing, recipient)
             sent += status == DeliveryStatus.SENT
+            REMINDERS.labels(status).inc()
+            if status == DeliveryStatus.SENT and clock.now() - firing.reminder.due_at > LATE:
+                REMINDERS.labels("late").inc()
             async with db.uow() as uow:
                 await reminders.mark(
                     uow, delivery_id, status, clock.now(), platform=platform, reason=reason

@@ -54,6 +54,19 @@ class Settings(BaseSettings):
         "global sync otherwise.",
     )
 
+    web_port: int | None = Field(
+        default=None,
+        description="Port of the bot's own web server (/healthz, /metrics); off when unset.",
+    )
+    web_host: str = Field(
+        default="127.0.0.1", description="Address the web server listens on (0.0.0.0: all)."
+    )
+    redis_url: str | None = Field(
+        default=None,
+        description="redis://... for state shared by several bot processes; one process "
+        "needs none.",
+    )
+
     @field_validator("reminder_offsets")
     @classmethod
     def _offsets_parse(cls, value: str) -> str:

@@ -29,6 +29,7 @@ from core.chat import Services, handle_action, handle_text
 from core.chat.identity import context_for
 from core.chat.registry import Context
 from core.i18n import Translator
+from core.metrics import LATENCY, UPDATES
 
 log = logging.getLogger(__name__)
 
@@ -60,9 +61,12 @@ async def context_of(interaction: discord.Interaction, *, shared: bool) -> Conte
 async def safety_net(interaction: discord.Interaction) -> AsyncIterator[None]:
     """Core answers its own errors; this catches the rest (Discord refusing a message, a
     notifier raising) so the person is told, as core would tell them, instead of seeing
-    "This interaction failed"."""
+    "This interaction failed". It also counts the interaction and its time (core.metrics)."""
+    kind = interaction.type.name
+    UPDATES.labels(PLATFORM, kind).inc()
     try:
-        yield
+        with LATENCY.labels(PLATFORM, kind).time():
+            yield
     except Exception:
         ref = secrets.token_hex(4)
         log.exception("Discord interaction failed (ref %s)", ref)

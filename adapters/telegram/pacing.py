@@ -26,6 +26,8 @@ from aiogram.exceptions import TelegramRetryAfter
 from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
 
+from core.metrics import SENDS, THROTTLED
+
 log = logging.getLogger(__name__)
 HOLD_MARGIN = 0.05  # seconds beyond retry_after, so a retry never arrives a hair early
 
@@ -137,8 +139,12 @@ class PacingMiddleware(BaseRequestMiddleware):
             if paced:
                 await self.pacer.acquire(str(chat_id))
             try:
-                return await make_request(bot, method)
+                response = await make_request(bot, method)
+                if paced:
+                    SENDS.labels("telegram", name).inc()
+                return response
             except TelegramRetryAfter as error:
+                THROTTLED.labels("telegram").inc()
                 if attempt == self.attempts:
                     raise
                 log.warning("429 on %s: holding for %ss", name, error.retry_after)

@@ -38,6 +38,8 @@ class Services:
     notifiers: dict[str, Notifier] = field(default_factory=dict)
     areas: AreaCache = field(default_factory=AreaCache)  # /nearby's recently read areas
     background: set[asyncio.Task] = field(default_factory=set)  # follow-ups under way
+    # /healthz checks beside the database's: each running platform adds its own
+    health: dict[str, Callable[[], Awaitable[bool]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.db.listeners.append(self._changed)
