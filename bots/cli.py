@@ -55,7 +55,12 @@ async def run(settings: Settings) -> None:
             from adapters.telegram.app import build_bot, run_telegram
             from adapters.telegram.notifier import TelegramNotifier
 
-            bot = build_bot(settings.telegram_bot_token, settings.telegram_api_base)
+            pacer = None
+            if settings.redis_url:  # several processes of one bot share one send budget
+                from adapters.telegram.shared_pacing import SharedPacer
+
+                pacer = SharedPacer(settings.redis_url, settings.telegram_bot_token.split(":")[0])
+            bot = build_bot(settings.telegram_bot_token, settings.telegram_api_base, pacer)
             services.notifiers["telegram"] = TelegramNotifier(bot)
             services.health["telegram"] = lambda: _answers(bot.get_me())
             platforms.append(run_telegram(services, bot))

@@ -31,6 +31,8 @@ POSTGRES_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )
 REQUIRE_POSTGRES = os.environ.get("REQUIRE_POSTGRES") == "1"
+# Redis for the tests of state shared by several processes (.ci/run starts it when it is down)
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 START = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 
 

@@ -21,6 +21,7 @@ from adapters.telegram.middlewares import (
 from adapters.telegram.pacing import Pacer, PacingMiddleware
 from adapters.telegram.responses import KeepResponseModels
 from adapters.telegram.routers import routers
+from adapters.telegram.shared_pacing import SharedPacer
 from core.chat import COMMANDS, Services
 from core.i18n import N_, SUPPORTED, Translator
 from core.services import inbox
@@ -37,7 +38,9 @@ EXTRA_COMMANDS = {
 }
 
 
-def build_bot(token: str, api_base: str | None = None, pacer: Pacer | None = None) -> Bot:
+def build_bot(
+    token: str, api_base: str | None = None, pacer: Pacer | SharedPacer | None = None
+) -> Bot:
     session = (
         AiohttpSession(api=TelegramAPIServer.from_base(api_base)) if api_base else AiohttpSession()
     )

@@ -10,6 +10,9 @@ request middleware), so replies, announcements and reminders share one budget.
   card and its map arrive together; 20 a minute in a group chat).
 - A 429 holds its scope (that chat, or the whole bot) for its `retry_after`: the request is
   retried after it, and no other sender uses the scope meanwhile.
+
+This Pacer counts one process's sends. Several processes of one bot share one budget through
+Redis instead (`shared_pacing.SharedPacer`, when REDIS_URL is set), with the same rules.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import logging
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from aiogram import Bot
 from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
@@ -27,6 +31,9 @@ from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
 
 from core.metrics import SENDS, THROTTLED
+
+if TYPE_CHECKING:
+    from adapters.telegram.shared_pacing import SharedPacer
 
 log = logging.getLogger(__name__)
 HOLD_MARGIN = 0.05  # seconds beyond retry_after, so a retry never arrives a hair early
@@ -114,7 +121,7 @@ class Pacer:
         self.overall.in_flight -= 1
         self.overall.completed.append(time.monotonic())
 
-    def hold(self, chat_id: str | None, seconds: float) -> None:
+    async def hold(self, chat_id: str | None, seconds: float) -> None:
         until = time.monotonic() + seconds + HOLD_MARGIN
         self.holds[chat_id] = max(self.holds.get(chat_id, 0.0), until)
 
@@ -122,7 +129,7 @@ class Pacer:
 class PacingMiddleware(BaseRequestMiddleware):
     """Paces sends and edits through the Pacer; on a 429, holds the scope and retries."""
 
-    def __init__(self, pacer: Pacer, attempts: int = 5) -> None:
+    def __init__(self, pacer: Pacer | SharedPacer, attempts: int = 5) -> None:
         self.pacer = pacer
         self.attempts = attempts
 
@@ -148,7 +155,9 @@ class PacingMiddleware(BaseRequestMiddleware):
                 if attempt == self.attempts:
                     raise
                 log.warning("429 on %s: holding for %ss", name, error.retry_after)
-                self.pacer.hold(str(chat_id) if chat_id is not None else None, error.retry_after)
+                await self.pacer.hold(
+                    str(chat_id) if chat_id is not None else None, error.retry_after
+                )
                 if not paced:
                     await asyncio.sleep(error.retry_after + HOLD_MARGIN)
             finally:
