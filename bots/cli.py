@@ -8,12 +8,14 @@ import gc
 import logging
 import os
 import sys
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from adapters.console.chat import ConsoleChat, ConsoleNotifier
 from core.chat import Services
 from core.clock import SystemClock
 from core.db import Database, migrate_sync
+from core.leader import Leadership
 from core.livecards import CardRefresher
 from core.scheduler import ReminderRunner
 from core.seed import seed_demo
@@ -41,54 +43,111 @@ def settle_heap() -> None:
     gc.freeze()
 
 
-async def run(settings: Settings) -> None:
+async def run(settings: Settings, role: str = "all") -> None:
+    """`role`: "all" (the default) runs everything here; "web" only takes updates (polling,
+    webhook, Discord gateway); "worker" only runs reminders and card redraws (durable work,
+    claimed from the database, so any number of workers share it)."""
     services = await build_services(settings)
-    workers = (ReminderRunner(services), CardRefresher(services))
-    web = None
+    workers = (ReminderRunner(services), CardRefresher(services)) if role != "web" else ()
+    takes_updates = role != "worker"
+    app = runner = None
+    closing: list[Callable[[], Awaitable[None]]] = []
     try:
         if settings.web_port:
-            from adapters.web import build_app, serve
+            from adapters.web import build_app
 
-            web = await serve(build_app(services), settings.web_host, settings.web_port)
+            app = build_app(services)
         platforms = []
         if settings.telegram_bot_token:
-            from adapters.telegram.app import build_bot, run_telegram
-            from adapters.telegram.notifier import TelegramNotifier
-
-            pacer = None
-            if settings.redis_url:  # several processes of one bot share one send budget
-                from adapters.telegram.shared_pacing import SharedPacer
-
-                pacer = SharedPacer(settings.redis_url, settings.telegram_bot_token.split(":")[0])
-            bot = build_bot(settings.telegram_bot_token, settings.telegram_api_base, pacer)
-            services.notifiers["telegram"] = TelegramNotifier(bot)
-            services.health["telegram"] = lambda: _answers(bot.get_me())
-            platforms.append(run_telegram(services, bot))
+            platforms += await _telegram(services, settings, app, takes_updates, closing)
         if settings.discord_bot_token:
-            from adapters.discord.bot import CommunityBot, run_discord
+            from adapters.discord.bot import community_bot, run_discord
 
-            client = CommunityBot(services, guild_ids=settings.discord_guilds)
+            client = community_bot(services, **_discord_options(settings))
             services.health["discord"] = lambda: _answers(client.wait_until_ready())
             await client.login(settings.discord_bot_token)  # runs setup_hook: commands, notifier
-            platforms.append(run_discord(client))
-        if platforms:
-            for worker in workers:
-                await worker.start()
+            closing.append(client.close)
+            if takes_updates:
+                platforms.append(run_discord(client))
+        if app is not None:
+            from adapters.web import serve
+
+            runner = await serve(app, settings.web_host, settings.web_port)  # type: ignore[arg-type]
+        for worker in workers:
+            await worker.start()
+        if platforms or not takes_updates:
             settle_heap()
-            await asyncio.gather(*platforms)
+            await asyncio.gather(*platforms) if platforms else asyncio.Event().wait()
             return
         chat = ConsoleChat(services)
         services.notifiers["console"] = ConsoleNotifier(chat.out, ansi=chat.ansi)
-        for worker in workers:
-            await worker.start()
         await chat.run()
     finally:
         for worker in workers:
             await worker.stop()
         await services.settle()
-        if web is not None:
-            await web.cleanup()
+        for close in closing:
+            await close()
+        if runner is not None:
+            await runner.cleanup()
         await services.db.dispose()
+
+
+async def _telegram(
+    services: Services,
+    settings: Settings,
+    app: Any,
+    takes_updates: bool,
+    closing: list[Callable[[], Awaitable[None]]],
+) -> list[Awaitable[None]]:
+    """The Telegram bot and its notifier; and, when this process takes updates, webhook
+    routes on the web server or long polling by the one process holding the polling lock."""
+    from adapters.telegram.app import build_bot, build_dispatcher, run_telegram
+    from adapters.telegram.notifier import TelegramNotifier
+
+    token = settings.telegram_bot_token
+    assert token is not None
+    pacer = None
+    if settings.redis_url:  # several processes of one bot share one send budget
+        from adapters.telegram.shared_pacing import SharedPacer
+
+        pacer = SharedPacer(settings.redis_url, token.split(":")[0])
+        closing.append(pacer.close)
+    bot = build_bot(token, settings.telegram_api_base, pacer)
+    closing.append(bot.session.close)
+    services.notifiers["telegram"] = TelegramNotifier(bot)
+    services.health["telegram"] = lambda: _answers(bot.get_me())
+    if not takes_updates:
+        return []
+    if settings.telegram_webhook_url:
+        from adapters.telegram.webhook import add_webhook, set_webhook_once
+
+        if app is None or not settings.telegram_webhook_secret:
+            raise SystemExit("webhook mode needs WEB_PORT and TELEGRAM_WEBHOOK_SECRET")
+        url, secret = settings.telegram_webhook_url, settings.telegram_webhook_secret
+        add_webhook(app, build_dispatcher(services), bot, url, secret)
+        await set_webhook_once(services.db, bot, url, secret)
+        log.info("Telegram: webhook mode at %s", url)
+        return []
+
+    async def poll() -> None:
+        leadership = Leadership(services.db, "telegram-polling")
+        await leadership.acquire()  # one poller per token; the others stand by
+        try:
+            await run_telegram(services, bot)
+        finally:
+            await leadership.release()
+
+    return [poll()]
+
+
+def _discord_options(settings: Settings) -> dict[str, Any]:
+    options: dict[str, Any] = {"guild_ids": settings.discord_guilds}
+    if settings.discord_shard_count:
+        options.update(
+            shard_count=settings.discord_shard_count, shard_ids=settings.discord_shards or None
+        )
+    return options
 
 
 async def _answers(call: Awaitable[object]) -> bool:
@@ -98,15 +157,38 @@ async def _answers(call: Awaitable[object]) -> bool:
     return True
 
 
+async def _set_webhook(settings: Settings) -> None:
+    from adapters.telegram.app import build_bot
+    from adapters.telegram.webhook import set_webhook
+
+    url, secret = settings.telegram_webhook_url, settings.telegram_webhook_secret
+    if not (settings.telegram_bot_token and url and secret):
+        raise SystemExit("set TELEGRAM_BOT_TOKEN, TELEGRAM_WEBHOOK_URL and TELEGRAM_WEBHOOK_SECRET")
+    bot = build_bot(settings.telegram_bot_token, settings.telegram_api_base)
+    try:
+        changed = await set_webhook(bot, url, secret)
+        log.info("webhook %s", "set" if changed else "already set")
+    finally:
+        await bot.session.close()
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="community-bot", description=__doc__)
     parser.add_argument(
         "command",
         nargs="?",
         default="run",
-        choices=("run", "migrate"),
+        choices=("run", "migrate", "set-webhook"),
         help="run (default): start every configured platform, or the console; "
-        "migrate: apply database migrations and exit",
+        "migrate: apply database migrations and exit; "
+        "set-webhook: point Telegram at TELEGRAM_WEBHOOK_URL and exit",
+    )
+    parser.add_argument(
+        "--role",
+        choices=("all", "web", "worker"),
+        default="all",
+        help="with run: all (default); web: take updates only; worker: reminders and card "
+        "redraws only",
     )
     options = parser.parse_args(argv)
     settings = Settings()
@@ -122,8 +204,11 @@ def main(argv: list[str] | None = None) -> None:
         migrate_sync(settings.database_url)
         log.info("database is up to date")
         return
+    if options.command == "set-webhook":
+        asyncio.run(_set_webhook(settings))
+        return
     try:
-        asyncio.run(run(settings))
+        asyncio.run(run(settings, options.role))
     except KeyboardInterrupt:
         pass
     except BrokenPipeError:  # the reader of our output went away (`... | head`): stop quietly

@@ -54,6 +54,24 @@ class Settings(BaseSettings):
         "global sync otherwise.",
     )
 
+    telegram_webhook_url: str | None = Field(
+        default=None,
+        description="Public HTTPS URL for Telegram webhook mode (served on WEB_PORT); long "
+        "polling when unset.",
+    )
+    telegram_webhook_secret: str | None = Field(
+        default=None,
+        description="Secret Telegram echoes on every webhook request; requests without it are "
+        "refused.",
+    )
+    discord_shard_count: int | None = Field(
+        default=None, description="Total Discord shards across all processes; unsharded when unset."
+    )
+    discord_shard_ids: str = Field(
+        default="",
+        description="Comma-separated shard ids this process runs (of DISCORD_SHARD_COUNT); all "
+        "when empty.",
+    )
     web_port: int | None = Field(
         default=None,
         description="Port of the bot's own web server (/healthz, /metrics); off when unset.",
@@ -77,6 +95,10 @@ class Settings(BaseSettings):
     def default_offsets(self) -> list[timedelta]:
         """REMINDER_OFFSETS, parsed: copied onto each new activity."""
         return parse_offsets(self.reminder_offsets)
+
+    @property
+    def discord_shards(self) -> list[int]:
+        return [int(part) for part in self.discord_shard_ids.replace(" ", "").split(",") if part]
 
     @property
     def discord_guilds(self) -> list[int]:

@@ -66,6 +66,18 @@ class CommunityBot(commands.Bot):
         log.info("Discord: connected as %s to %d servers", self.user, len(self.guilds))
 
 
+class ShardedCommunityBot(CommunityBot, commands.AutoShardedBot):
+    """The same bot running some of the shards (`shard_ids` of `shard_count`): guilds are
+    split across processes (DISCORD_SHARD_COUNT, DISCORD_SHARD_IDS)."""
+
+
+def community_bot(services: Services, **options: Any) -> CommunityBot:
+    """A sharded client when `shard_count` is given, else the plain one."""
+    if options.get("shard_count"):
+        return ShardedCommunityBot(services, **options)
+    return CommunityBot(services, **options)
+
+
 async def run_discord(bot: CommunityBot) -> None:
     """Connect a bot that has already logged in (see bots/cli.py: logging in first registers
     the Notifier, so reminders due at start-up can go out) and run until cancelled."""
