@@ -39,6 +39,10 @@ class Act(StrEnum):
     DECLINE_HELLO = "hd"
     BLOCK = "bk"
     REPORT = "ab"
+    MAYBE = "mb"
+    GUEST_MORE = "pl"  # +1
+    GUEST_FEWER = "mi"  # -1
+    REMIND_MAYBE = "rm"
 
 
 ARITY = {Act.GROUP_POSTS: 2, Act.APPROVE: 2, Act.REJECT: 2, Act.NEARBY: 2, Act.DISMISS: 2}

@@ -89,6 +89,7 @@ class EventStatus(StrEnum):
 class RegistrationStatus(StrEnum):
     CONFIRMED = "confirmed"
     WAITLISTED = "waitlisted"
+    MAYBE = "maybe"  # interested: holds no seat, is shown apart, reminded only if they asked
     CANCELLED = "cancelled"
 
 
@@ -239,10 +240,13 @@ class Event(SQLModel, table=True):
     waiting: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     heat: float = Field(default=0.0, sa_column_kwargs={"server_default": "0"})  # as of heat_at
     heat_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    interested: int = Field(default=0, sa_column_kwargs={"server_default": "0"})  # maybe
+    # guests one person may bring (+1s); 0: none. Guests take seats like anyone.
+    max_guests: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class Registration(SQLModel, table=True):
-    """A person's place on an activity: one row per (event, person), ever.
+    """A person's place on an activity (with their guests): one row per (event, person), ever.
 
     `seq` is the arrival order within the event; a person who cancels and signs up again gets a
     new, later `seq`, so they join the back of the queue.
@@ -260,6 +264,10 @@ class Registration(SQLModel, table=True):
     seq: int
     created_at: datetime = Field(sa_column=utc_column())
     updated_at: datetime = Field(sa_column=utc_column())
+    # the person's party is 1 + guests: it takes seats, and waits, as a whole
+    guests: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # a "maybe" is reminded only if they asked (people with a seat always are)
+    remind: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
 
 
 class ProcessedUpdate(SQLModel, table=True):

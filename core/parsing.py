@@ -85,6 +85,19 @@ def parse_capacity(text: str | None) -> int | None:
     return check_capacity(number)
 
 
+def parse_guests(text: str) -> int:
+    """Guests each person may bring: a whole number, 0 (or 'none') for no guests."""
+    value = text.strip().lower()
+    if value in ("", "-", "none", "no", "0", "不"):
+        return 0
+    try:
+        return int(value)
+    except ValueError:
+        raise invalid(
+            "bad_guests", N_("Guests per person must be a whole number, like 2 (0 for none).")
+        ) from None
+
+
 def check_capacity(number: int | None) -> int | None:
     if number is None:
         return None

@@ -44,24 +44,54 @@ def counts_text(view: EventView, t: Translator) -> str:
         text = t("{confirmed}/{capacity} going", confirmed=view.confirmed, capacity=event.capacity)
     if view.waitlisted:
         text += ", " + t.ngettext("{n} on the waitlist", "{n} on the waitlist", view.waitlisted)
+    if event.interested:
+        text += ", " + t.ngettext("{n} maybe", "{n} maybe", event.interested)
     return text
 
 
 def your_status(view: EventView, t: Translator) -> str | None:
+    guests = view.viewer_guests
     if view.viewer_status == "confirmed":
+        if guests:
+            return t.ngettext(
+                "✅ You're going, with {n} guest.", "✅ You're going, with {n} guests.", guests
+            )
         return t("✅ You're going.")
     if view.viewer_status == "waitlisted":
-        return t("⏳ You're #{position} on the waitlist.", position=view.viewer_position)
+        waiting = t("⏳ You're #{position} on the waitlist.", position=view.viewer_position)
+        if guests:
+            waiting += " " + t.ngettext(
+                "Your party: you and {n} guest.", "Your party: you and {n} guests.", guests
+            )
+        return waiting
+    if view.viewer_status == "maybe":
+        return t("🤔 You're a maybe: no seat is held for you.")
     return None
 
 
 def event_buttons(view: EventView, t: Translator) -> list[Button]:
+    """The card's main row: what anyone may do with the activity."""
     event_id = view.event.id
     return [
         Button(t("✅ Sign up"), act(Act.SIGN_UP, event_id)),  # type: ignore[arg-type]
+        Button(t("🤔 Maybe"), act(Act.MAYBE, event_id)),  # type: ignore[arg-type]
         Button(t("❌ Cancel"), act(Act.CANCEL_SIGNUP, event_id)),  # type: ignore[arg-type]
         Button(t("👥 Who's going"), act(Act.WHO, event_id)),  # type: ignore[arg-type]
     ]
+
+
+def guest_buttons(view: EventView, t: Translator, *, personal: bool) -> list[Button]:
+    """+1 / -1 where the activity takes guests; a maybe's "remind me" on their own card."""
+    event_id = view.event.id
+    buttons = []
+    if view.event.max_guests:
+        buttons += [
+            Button(t("➕ Guest"), act(Act.GUEST_MORE, event_id)),  # type: ignore[arg-type]
+            Button(t("➖ Guest"), act(Act.GUEST_FEWER, event_id)),  # type: ignore[arg-type]
+        ]
+    if personal and view.viewer_status == "maybe":
+        buttons.append(Button(t("🔔 Remind me too"), act(Act.REMIND_MAYBE, event_id)))  # type: ignore[arg-type]
+    return buttons
 
 
 def event_card(view: EventView, t: Translator, *, personal: bool = True) -> Card:
@@ -89,8 +119,19 @@ def event_card(view: EventView, t: Translator, *, personal: bool = True) -> Card
     if status:
         card.add(plain(""))
         card.add(italic(status))
+    if event.max_guests:
+        card.add(
+            plain(
+                t.ngettext(
+                    "Guests: up to {n} per person.",
+                    "Guests: up to {n} per person.",
+                    event.max_guests,
+                )
+            )
+        )
     if event.status != EventStatus.CANCELLED:
         card.row(*event_buttons(view, t))
+        card.row(*guest_buttons(view, t, personal=personal))
         card.live = LiveCard(event.id, personal)  # type: ignore[arg-type]
     if event.latitude is not None and event.longitude is not None:
         card.place = Place(event.latitude, event.longitude, event.title, event.place)
@@ -123,6 +164,8 @@ def attendees_card(result: Attendees, t: Translator) -> Card:
 
     def line(number: int, person) -> list:
         spans = [plain(f"{number}. "), plain(person.name)]
+        if person.guests:
+            spans.append(plain(f" +{person.guests}"))
         if marked and person.platforms:
             spans.append(
                 plain(" · " + "+".join(PLATFORM_NAMES.get(p, p) for p in person.platforms))
@@ -130,16 +173,17 @@ def attendees_card(result: Attendees, t: Translator) -> Card:
         return spans
 
     going = [p for p in result.people if p.status == "confirmed"]
-    waiting = [p for p in result.people if p.status == "waitlisted"]
     if not going:
         card.add(t("Nobody has signed up yet."))
     for number, person in enumerate(going, 1):
         card.add(*line(number, person))
-    if waiting:
-        card.add(plain(""))
-        card.add(bold(t("Waitlist")))
-        for number, person in enumerate(waiting, 1):
-            card.add(*line(number, person))
+    for status, heading in (("waitlisted", t("Waitlist")), ("maybe", t("Maybe"))):
+        listed = [p for p in result.people if p.status == status]
+        if listed:
+            card.add(plain(""))
+            card.add(bold(heading))
+            for number, person in enumerate(listed, 1):
+                card.add(*line(number, person))
     return card
 
 

@@ -15,6 +15,7 @@ from core.parsing import (
     parse_capacity,
     parse_coordinates,
     parse_fee,
+    parse_guests,
     parse_local_datetime,
     parse_reminder_offsets,
 )
@@ -66,7 +67,13 @@ def promotions(view: EventView, people: list[int]) -> list[Notice]:
                 moment(format_time(event.starts_at, event.timezone, t), event.starts_at),
             )
             .add(plain("📍 "), plain(event.place))
-            .row(*event_buttons(view, t)[1:])
+            .row(
+                *[
+                    button
+                    for button in event_buttons(view, t)
+                    if button.action and button.action.act in (Act.CANCEL_SIGNUP, Act.WHO)
+                ]
+            )
         )
 
     return [Notice(person, card) for person in people]
@@ -215,6 +222,70 @@ async def signup_action(ctx: Context, action: Action) -> Reply:
     return await sign_up(ctx, action.id)
 
 
+@on_action(Act.MAYBE)
+async def maybe_action(ctx: Context, action: Action) -> Reply:
+    return await _maybe(ctx, action.id)
+
+
+async def _maybe(ctx: Context, event_id: int) -> Reply:
+    async with ctx.uow() as uow:
+        change = await events.maybe(uow, ctx.clock, ctx.me, event_id)
+    text = (
+        ctx.t("You're already a maybe.")
+        if change.previous_status == "maybe"
+        else ctx.t("Marked as maybe: no seat is held for you. Sign up when you know.")
+    )
+    return Reply(
+        cards=[_card(ctx, change.view)],
+        toast=text,
+        edit=True,
+        notices=promotions(change.view, change.promoted),
+    )
+
+
+@on_action(Act.GUEST_MORE, Act.GUEST_FEWER)
+async def guests_action(ctx: Context, action: Action) -> Reply:
+    delta = 1 if action.act == Act.GUEST_MORE else -1
+    async with ctx.uow() as uow:
+        change = await events.change_guests(uow, ctx.clock, ctx.me, action.id, delta)
+    view = change.view
+    if view.viewer_status == "waitlisted":
+        text = ctx.t(
+            "Your party of {n} waits as one: #{position} on the waitlist.",
+            n=1 + view.viewer_guests,
+            position=view.viewer_position,
+        )
+    else:
+        text = ctx.t.ngettext(
+            "You're going, with {n} guest.", "You're going, with {n} guests.", view.viewer_guests
+        )
+    return Reply(
+        cards=[_card(ctx, view)],
+        toast=text,
+        edit=True,
+        notices=promotions(view, change.promoted),
+    )
+
+
+@on_action(Act.REMIND_MAYBE)
+async def remind_maybe_action(ctx: Context, action: Action) -> Reply:
+    async with ctx.uow() as uow:
+        view = await events.remind_maybe(uow, ctx.clock, ctx.me, action.id)
+    return Reply(cards=[_card(ctx, view)], toast=ctx.t("You'll get the reminders too."), edit=True)
+
+
+@command(
+    "maybe",
+    usage=N_("/maybe <number>"),
+    help=N_("Interested, not sure yet: no seat is held"),
+    section="events",
+)
+async def maybe_command(ctx: Context, args: str) -> Reply:
+    reply = await _maybe(ctx, _event_id(ctx, args, "/maybe 3"))
+    reply.cards.insert(0, note(reply.toast or ""))
+    return reply
+
+
 @on_action(Act.CANCEL_SIGNUP, Act.RELEASE)
 async def cancel_action(ctx: Context, action: Action) -> Reply:
     return await cancel_signup(ctx, action.id)
@@ -263,13 +334,15 @@ EDIT_FIELDS = {
     "capacity": "capacity",
     "deadline": "signup_deadline",
     "reminders": "reminder_offsets",
+    "guests": "max_guests",
 }
 
 
 @command(
     "editevent",
     usage=N_(
-        "/editevent <number> <title|time|place|fee|capacity|deadline|description|reminders> <value>"
+        "/editevent <number> "
+        "<title|time|place|fee|capacity|deadline|description|reminders|guests> <value>"
     ),
     help=N_("Change an activity (organizer or admin)"),
     section="events",
@@ -286,7 +359,7 @@ async def editevent_command(ctx: Context, args: str) -> Reply:
                     ctx.t,
                     ctx.t(
                         "Say what to change: title, time, place, fee, capacity, "
-                        "deadline, description or reminders."
+                        "deadline, description, reminders or guests."
                     ),
                     "/editevent 3 time 2026-12-06 08:00",
                 )
@@ -308,6 +381,8 @@ async def editevent_command(ctx: Context, args: str) -> Reply:
         parsed = parse_capacity(value)
     elif name == "reminder_offsets":
         parsed = parse_reminder_offsets(value)
+    elif name == "max_guests":
+        parsed = parse_guests(value)
     changes: dict[str, object] = {name: parsed}
     if name == "place":
         coordinates = parse_coordinates(value)

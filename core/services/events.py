@@ -37,7 +37,9 @@ from core.services.groups import find_group, membership_of
 from core.uow import UnitOfWork
 from core.validation import check_timezone, clean_text, is_id, one_line
 
-ACTIVE = (RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED)
+ACTIVE = (RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED)  # holding or awaiting seats
+LISTED = (*ACTIVE, RegistrationStatus.MAYBE)  # on the roster, maybes included
+MAX_GUESTS = 10
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,7 @@ class EventView:
     viewer_status: str | None = None
     viewer_position: int | None = None
     can_manage: bool = False
+    viewer_guests: int = 0
 
     @property
     def is_full(self) -> bool:
@@ -86,6 +89,7 @@ class Attendee:
     name: str
     status: str
     platforms: tuple[str, ...]  # where the person has accounts (one roster across platforms)
+    guests: int = 0
 
 
 @dataclass(frozen=True)
@@ -100,6 +104,10 @@ class Attendees:
     @property
     def waitlisted(self) -> list[str]:
         return [p.name for p in self.people if p.status == RegistrationStatus.WAITLISTED]
+
+    @property
+    def maybe(self) -> list[str]:
+        return [p.name for p in self.people if p.status == RegistrationStatus.MAYBE]
 
     @property
     def platforms(self) -> set[str]:
@@ -121,6 +129,7 @@ class EventDraft:
     latitude: float | None = None
     longitude: float | None = None
     reminder_offsets: list[timedelta] | None = None  # None: the configured default
+    max_guests: int = 0  # guests each person may bring
 
 
 def check_future(starts_at: datetime, now: datetime) -> None:
@@ -150,6 +159,12 @@ def _validate(draft: EventDraft, now: datetime, *, deadline_unchanged: bool = Fa
         )
     if draft.timezone is not None:
         check_timezone(draft.timezone)
+    if not 0 <= draft.max_guests <= MAX_GUESTS:
+        raise invalid(
+            "bad_max_guests",
+            N_("Guests per person: a number from 0 to {most}."),
+            most=MAX_GUESTS,
+        )
 
 
 async def _lock_event(uow: UnitOfWork, event_id: int) -> Event:
@@ -206,13 +221,15 @@ async def _view(
         membership = await membership_of(uow, event.group_id, viewer_id)
     if mine is _UNREAD:
         mine = await _registration(uow, event.id, viewer_id)  # type: ignore[arg-type]
-    active = mine if mine is not None and mine.status in ACTIVE else None
+    active = mine if mine is not None and mine.status in LISTED else None
     view = await _as_seen(uow, event, group, active)  # type: ignore[arg-type]
     return replace(view, can_manage=permissions.can_manage_event(event, membership, viewer_id))
 
 
 async def _promote(uow: UnitOfWork, event: Event, now: datetime) -> list[int]:
-    """Fill free seats from the waitlist in arrival order. The caller holds the event lock."""
+    """Fill free seats from the waitlist in arrival order, whole parties only: a party that
+    does not fit waits, and nobody behind it goes first (fair to a family of four; documented
+    in docs/organisers.md). The caller holds the event lock."""
     free = None if event.capacity is None else event.capacity - event.going
     if free is not None and free <= 0:
         return []
@@ -223,13 +240,16 @@ async def _promote(uow: UnitOfWork, event: Event, now: datetime) -> list[int]:
         )
         .order_by(Registration.seq)
     )
-    if free is not None:
-        statement = statement.limit(free)
     promoted = []
     for registration in (await uow.session.exec(statement)).all():
+        party = 1 + registration.guests
+        if free is not None and party > free:
+            break
         tallies.move_registration(event, registration, RegistrationStatus.CONFIRMED, now)
         uow.session.add(registration)
         promoted.append(registration.person_id)
+        if free is not None:
+            free -= party
     return promoted
 
 
@@ -272,6 +292,7 @@ async def create_event(
         fee_cents=draft.fee.cents,
         fee_currency=draft.fee.currency,
         capacity=draft.capacity,
+        max_guests=draft.max_guests,
         signup_deadline=draft.signup_deadline,
         reminder_offsets=reminders.format_offsets(
             reminders.DEFAULT_OFFSETS if draft.reminder_offsets is None else draft.reminder_offsets
@@ -298,6 +319,7 @@ EDITABLE = (
     "latitude",
     "longitude",
     "reminder_offsets",
+    "max_guests",
 )
 
 
@@ -327,6 +349,7 @@ async def edit_event(
         latitude=event.latitude,
         longitude=event.longitude,
         reminder_offsets=reminders.event_offsets(event),
+        max_guests=event.max_guests,
     )
     for name, value in changes.items():
         setattr(draft, name, value)
@@ -354,6 +377,7 @@ async def edit_event(
             "fee_cents",
             "fee_currency",
             "reminder_offsets",
+            "max_guests",
         )
     }
     event.title, event.description, event.place = draft.title, draft.description, draft.place
@@ -362,6 +386,7 @@ async def edit_event(
     event.latitude, event.longitude = draft.latitude, draft.longitude
     event.fee_cents, event.fee_currency = draft.fee.cents, draft.fee.currency
     event.reminder_offsets = reminders.format_offsets(draft.reminder_offsets or [])
+    event.max_guests = draft.max_guests
     changed = [name for name, old in before.items() if getattr(event, name) != old]
     uow.changes.listings = bool(changed)
     uow.session.add(event)
@@ -377,7 +402,7 @@ async def edit_event(
 async def _active_people(uow: UnitOfWork, event_id: int) -> list[int]:
     rows = await uow.session.exec(
         select(Registration.person_id)
-        .where(Registration.event_id == event_id, Registration.status.in_(ACTIVE))  # type: ignore[attr-defined]
+        .where(Registration.event_id == event_id, Registration.status.in_(LISTED))  # type: ignore[attr-defined]
         .order_by(Registration.seq)
     )
     return list(rows.all())
@@ -406,34 +431,40 @@ def _require_open(event: Event, now: datetime) -> None:
         raise conflict("event_started", N_("This activity has already started."))
 
 
-async def sign_up(uow: UnitOfWork, clock: Clock, actor_id: int, event_id: int) -> SignupResult:
-    """Take a seat, or the next place on the waitlist. Signing up twice changes nothing."""
-    event = await _lock_event(uow, event_id)
-    group = await uow.session.get(Group, event.group_id)
-    membership = await membership_of(uow, event.group_id, actor_id)
-    permissions.require_content_access(group, membership)  # type: ignore[arg-type]
+async def sign_up(
+    uow: UnitOfWork, clock: Clock, actor_id: int, event_id: int, guests: int | None = None
+) -> SignupResult:
+    """Take seats for oneself and `guests` (none by default), or the next place on the
+    waitlist for the whole party. Signing up twice changes nothing; a "maybe" who signs up
+    becomes a sign-up."""
+    event, group, membership = await _open_for(uow, clock, actor_id, event_id)
     now = clock.now()
-    _require_open(event, now)
     existing = await _registration(uow, event_id, actor_id)
     if existing is not None and existing.status in ACTIVE:
         view = await _view(uow, event, actor_id, group, membership=membership, mine=existing)
         return SignupResult(view, f"already_{existing.status}", view.viewer_position)
     if event.signup_deadline is not None and now > event.signup_deadline:
         raise conflict("signup_closed", N_("Sign-up for this activity has closed."))
-    has_seat = event.capacity is None or event.going < event.capacity
-    status = RegistrationStatus.CONFIRMED if has_seat else RegistrationStatus.WAITLISTED
-    last = (
-        await uow.session.exec(
-            select(func.coalesce(func.max(Registration.seq), 0)).where(
-                Registration.event_id == event_id
-            )
-        )
-    ).one()
     registration = existing or Registration(
-        event_id=event_id, person_id=actor_id, status=status, seq=0, created_at=now, updated_at=now
+        event_id=event_id,
+        person_id=actor_id,
+        status=RegistrationStatus.CANCELLED,
+        seq=0,
+        created_at=now,
+        updated_at=now,
     )
-    registration.seq = last + 1
+    party_guests = _check_guests(event, guests if guests is not None else 0)
+    if registration.status == RegistrationStatus.MAYBE:  # the count of maybes moves first
+        tallies.move_registration(event, registration, RegistrationStatus.CANCELLED, now)
+    registration.guests = party_guests
+    status = (
+        RegistrationStatus.CONFIRMED
+        if _seats_free(event, 1 + party_guests)
+        else RegistrationStatus.WAITLISTED
+    )
+    registration.seq = await _next_seq(uow, event_id)
     tallies.move_registration(event, registration, status, now)
+    registration.remind = True
     uow.session.add(registration)
     await uow.session.flush()
     person = await uow.session.get(Person, actor_id)
@@ -444,27 +475,154 @@ async def sign_up(uow: UnitOfWork, clock: Clock, actor_id: int, event_id: int) -
     return SignupResult(view, status, view.viewer_position)
 
 
+async def _open_for(
+    uow: UnitOfWork, clock: Clock, actor_id: int, event_id: int
+) -> tuple[Event, Group, Membership | None]:
+    """The activity, locked, if the actor may act on its roster now."""
+    event = await _lock_event(uow, event_id)
+    group = await uow.session.get(Group, event.group_id)
+    membership = await membership_of(uow, event.group_id, actor_id)
+    permissions.require_content_access(group, membership)  # type: ignore[arg-type]
+    _require_open(event, clock.now())
+    return event, group, membership  # type: ignore[return-value]
+
+
+async def _next_seq(uow: UnitOfWork, event_id: int) -> int:
+    last = (
+        await uow.session.exec(
+            select(func.coalesce(func.max(Registration.seq), 0)).where(
+                Registration.event_id == event_id
+            )
+        )
+    ).one()
+    return last + 1
+
+
+def _seats_free(event: Event, party: int) -> bool:
+    """Whether a new party of `party` seats gets them now: there must be room, and nobody
+    already waiting (who would otherwise be overtaken)."""
+    if event.capacity is None:
+        return True
+    return event.waiting == 0 and event.going + party <= event.capacity
+
+
+def _check_guests(event: Event, guests: int) -> int:
+    if guests < 0:
+        raise invalid("negative_guests", N_("The number of guests can't be negative."))
+    if guests > event.max_guests:
+        if event.max_guests == 0:
+            raise invalid("no_guests", N_("This activity takes no guests."))
+        raise invalid(
+            "too_many_guests",
+            N_("At most {count} guests per person for this activity."),
+            count=event.max_guests,
+        )
+    return guests
+
+
 async def cancel_signup(
     uow: UnitOfWork, clock: Clock, actor_id: int, event_id: int
 ) -> RosterChange:
-    """Give the place up; a freed seat goes to the first person waiting."""
+    """Give the place up, guests included (a maybe stops being one); freed seats go to the
+    first parties waiting."""
     event = await _lock_event(uow, event_id)
     now = clock.now()
     _require_open(event, now)
     registration = await _registration(uow, event_id, actor_id)
-    if registration is None or registration.status not in ACTIVE:
+    if registration is None or registration.status not in LISTED:
         raise conflict("not_signed_up", N_("You are not signed up for this activity."))
     previous = registration.status
-    tallies.move_registration(event, registration, RegistrationStatus.CANCELLED, now)
+    return await _leave(uow, event, registration, RegistrationStatus.CANCELLED, now, previous)
+
+
+async def _leave(
+    uow: UnitOfWork,
+    event: Event,
+    registration: Registration,
+    status: str,
+    now: datetime,
+    previous: str,
+) -> RosterChange:
+    """Move someone off their seat or place (to cancelled, or to maybe), promote whoever fits
+    in what they freed, and commit."""
+    tallies.move_registration(event, registration, status, now)
+    registration.guests = 0
+    registration.remind = status != RegistrationStatus.MAYBE
     uow.session.add(registration)
     await uow.session.flush()
-    promoted = await _promote(uow, event, now) if previous == RegistrationStatus.CONFIRMED else []
+    promoted = await _promote(uow, event, now) if previous in ACTIVE else []
     if promoted:
         await reminders.schedule_event(uow, event, now)
     await uow.session.flush()
-    view = await _view(uow, event, actor_id, mine=registration)
+    view = await _view(uow, event, registration.person_id, mine=registration)
     await uow.commit()
     return RosterChange(view=view, promoted=promoted, previous_status=previous)
+
+
+async def maybe(uow: UnitOfWork, clock: Clock, actor_id: int, event_id: int) -> RosterChange:
+    """Interested, not committed: holds no seat (a seat held is given up, and goes to the
+    first party waiting), shown apart on the roster, reminded only if they ask."""
+    event, group, membership = await _open_for(uow, clock, actor_id, event_id)
+    now = clock.now()
+    registration = await _registration(uow, event_id, actor_id)
+    if registration is not None and registration.status == RegistrationStatus.MAYBE:
+        view = await _view(uow, event, actor_id, group, membership=membership, mine=registration)
+        return RosterChange(view=view, previous_status=RegistrationStatus.MAYBE)
+    if registration is None:
+        registration = Registration(
+            event_id=event_id,
+            person_id=actor_id,
+            status=RegistrationStatus.CANCELLED,
+            seq=await _next_seq(uow, event_id),
+            created_at=now,
+            updated_at=now,
+        )
+    previous = registration.status
+    return await _leave(uow, event, registration, RegistrationStatus.MAYBE, now, previous)
+
+
+async def remind_maybe(uow: UnitOfWork, clock: Clock, actor_id: int, event_id: int) -> EventView:
+    """A maybe asks to be reminded too."""
+    event, group, membership = await _open_for(uow, clock, actor_id, event_id)
+    registration = await _registration(uow, event_id, actor_id)
+    if registration is None or registration.status != RegistrationStatus.MAYBE:
+        raise conflict("not_a_maybe", N_("Mark yourself as maybe first."))
+    registration.remind = True
+    uow.session.add(registration)
+    await uow.session.flush()
+    view = await _view(uow, event, actor_id, group, membership=membership, mine=registration)
+    await uow.commit()
+    return view
+
+
+async def change_guests(
+    uow: UnitOfWork, clock: Clock, actor_id: int, event_id: int, delta: int
+) -> RosterChange:
+    """Bring one guest more (`delta` 1) or fewer (-1). Not signed up yet: signs up with one
+    guest. A seated party grows only into free seats (nobody waiting is overtaken); a party
+    on the waitlist keeps its place; fewer guests free seats for the parties waiting."""
+    event, group, membership = await _open_for(uow, clock, actor_id, event_id)
+    now = clock.now()
+    registration = await _registration(uow, event_id, actor_id)
+    if registration is None or registration.status not in ACTIVE:
+        if delta < 0:
+            raise conflict("not_signed_up", N_("You are not signed up for this activity."))
+        result = await sign_up(uow, clock, actor_id, event_id, guests=_check_guests(event, 1))
+        return RosterChange(view=result.view, previous_status=None)
+    guests = _check_guests(event, registration.guests + delta)
+    seated = registration.status == RegistrationStatus.CONFIRMED
+    if seated and delta > 0 and not _seats_free(event, delta):
+        raise conflict("no_seat_for_guest", N_("No free seat for another guest."))
+    tallies.set_guests(event, registration, guests)
+    uow.session.add(registration)
+    await uow.session.flush()
+    promoted = await _promote(uow, event, now)
+    if promoted:
+        await reminders.schedule_event(uow, event, now)
+    await uow.session.flush()
+    view = await _view(uow, event, actor_id, group, membership=membership, mine=registration)
+    await uow.commit()
+    return RosterChange(view=view, promoted=promoted, previous_status=registration.status)
 
 
 def visible_to(viewer_id: int):
@@ -492,7 +650,7 @@ async def views_for(
                 select(Registration).where(
                     Registration.person_id == viewer_id,
                     Registration.event_id.in_(ids),  # type: ignore[attr-defined]
-                    Registration.status.in_(ACTIVE),  # type: ignore[attr-defined]
+                    Registration.status.in_(LISTED),  # type: ignore[attr-defined]
                 )
             )
         ).all()
@@ -516,7 +674,7 @@ async def views_of(uow: UnitOfWork, ids: list[int], viewer_id: int) -> list[Even
                     sa.and_(
                         Registration.event_id == Event.id,
                         Registration.person_id == viewer_id,
-                        Registration.status.in_(ACTIVE),  # type: ignore[attr-defined]
+                        Registration.status.in_(LISTED),  # type: ignore[attr-defined]
                     ),
                 )
                 .where(Event.id.in_(ids))  # type: ignore[union-attr]
@@ -539,6 +697,7 @@ async def _as_seen(
         waitlisted=event.waiting,
         viewer_status=registration.status if registration else None,
         viewer_position=await _position(uow, registration) if waiting else None,  # type: ignore[arg-type]
+        viewer_guests=registration.guests if registration else 0,
     )
 
 
@@ -569,7 +728,7 @@ async def my_events(uow: UnitOfWork, clock: Clock, person_id: int) -> list[Event
         .join(Registration, Registration.event_id == Event.id)  # type: ignore[arg-type]
         .where(
             Registration.person_id == person_id,
-            Registration.status.in_(ACTIVE),  # type: ignore[attr-defined]
+            Registration.status.in_(LISTED),  # type: ignore[attr-defined]
             Event.status == EventStatus.SCHEDULED,
             Event.starts_at > clock.now(),
         )
@@ -582,13 +741,13 @@ async def attendees(uow: UnitOfWork, viewer_id: int, event_id: int) -> Attendees
     view = await get_event(uow, viewer_id, event_id)
     rows = (
         await uow.session.exec(
-            select(Person.id, Person.display_name, Registration.status)
+            select(Person.id, Person.display_name, Registration.status, Registration.guests)
             .join(Registration, Registration.person_id == Person.id)  # type: ignore[arg-type]
-            .where(Registration.event_id == event_id, Registration.status.in_(ACTIVE))  # type: ignore[attr-defined]
+            .where(Registration.event_id == event_id, Registration.status.in_(LISTED))  # type: ignore[attr-defined]
             .order_by(Registration.seq)
         )
     ).all()
-    platforms: dict[int, set[str]] = {person_id: set() for person_id, _, _ in rows}
+    platforms: dict[int, set[str]] = {person_id: set() for person_id, *_ in rows}
     if platforms:
         accounts = await uow.session.exec(
             select(Identity.person_id, Identity.platform).where(
@@ -598,8 +757,8 @@ async def attendees(uow: UnitOfWork, viewer_id: int, event_id: int) -> Attendees
         for person_id, platform in accounts.all():
             platforms[person_id].add(platform)
     people = [
-        Attendee(name, status, tuple(sorted(platforms[person_id])))
-        for person_id, name, status in rows
+        Attendee(name, status, tuple(sorted(platforms[person_id])), guests)
+        for person_id, name, status, guests in rows
     ]
     return Attendees(view=view, people=people)
 
@@ -616,7 +775,7 @@ async def release_in_group(
             .join(Event, Event.id == Registration.event_id)  # type: ignore[arg-type]
             .where(
                 Registration.person_id == person_id,
-                Registration.status.in_(ACTIVE),  # type: ignore[attr-defined]
+                Registration.status.in_(LISTED),  # type: ignore[attr-defined]
                 Event.group_id == group_id,
                 Event.status == EventStatus.SCHEDULED,
                 Event.starts_at > now,

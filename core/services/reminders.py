@@ -54,12 +54,19 @@ def wants(person: Person, event: Event, offset: timedelta) -> bool:
 
 
 async def _confirmed_people(uow: UnitOfWork, event_id: int) -> list[Person]:
+    """Who is reminded: everyone with a seat, and the maybes who asked to be."""
     rows = await uow.session.exec(
         select(Person)
         .join(Registration, Registration.person_id == Person.id)  # type: ignore[arg-type]
         .where(
             Registration.event_id == event_id,
-            Registration.status == RegistrationStatus.CONFIRMED,
+            sa.or_(
+                Registration.status == RegistrationStatus.CONFIRMED,
+                sa.and_(
+                    Registration.status == RegistrationStatus.MAYBE,
+                    Registration.remind == sa.true(),
+                ),
+            ),
         )
         .order_by(Registration.seq)
     )

@@ -49,23 +49,40 @@ def _previous(row: Registration | Membership) -> str | None:
     return row.status if sa.inspect(row).persistent else None
 
 
+def _count(event: Event, status: str | None, party: int) -> None:
+    """Add a party (1 + guests; negative to take it away) to the count of `status`."""
+    if status == Status.CONFIRMED:
+        event.going += party
+    elif status == Status.WAITLISTED:
+        event.waiting += party
+    elif status == Status.MAYBE:
+        event.interested += 1 if party > 0 else -1
+
+
 def move_registration(event: Event, registration: Registration, status: str, now: datetime) -> None:
-    """Set a registration's status and move the activity's counts with it. The caller holds the
-    activity's lock, so read-modify-write of the counts is safe."""
+    """Set a registration's status and move the activity's counts with it: seats taken and
+    waited for count whole parties (the person and their guests), maybes count people. The
+    caller holds the activity's lock, so read-modify-write of the counts is safe."""
     previous = _previous(registration)
     if previous == status:
         return
+    party = 1 + registration.guests
+    _count(event, previous, -party)
+    _count(event, status, party)
     if previous == Status.CONFIRMED:
-        event.going -= 1
         _add_heat(event, -faded(1.0, registration.updated_at, now), now)
-    elif previous == Status.WAITLISTED:
-        event.waiting -= 1
     if status == Status.CONFIRMED:
-        event.going += 1
         _add_heat(event, 1.0, now)
-    elif status == Status.WAITLISTED:
-        event.waiting += 1
     registration.status, registration.updated_at = status, now
+
+
+def set_guests(event: Event, registration: Registration, guests: int) -> None:
+    """Change how many guests someone brings; their seats (or the seats they wait for) move
+    with it. The caller holds the activity's lock and has checked that the seats are free."""
+    status = _previous(registration)
+    _count(event, status, -(1 + registration.guests))
+    registration.guests = guests
+    _count(event, status, 1 + guests)
 
 
 def _add_heat(event: Event, amount: float, now: datetime) -> None:
@@ -101,16 +118,21 @@ def recount(connection: Connection, now: datetime | None = None) -> None:
     )
     connection.execute(sa.update(Group).values(members=members))
 
-    def roster(status: str) -> sa.ScalarSelect:
+    def roster(status: str, what: sa.ColumnElement) -> sa.ScalarSelect:
         return (
-            sa.select(sa.func.count())
+            sa.select(sa.func.coalesce(sa.func.sum(what), 0))
             .where(Registration.event_id == Event.id, Registration.status == status)
             .scalar_subquery()
         )
 
+    party = 1 + Registration.guests
     connection.execute(
         sa.update(Event).values(
-            going=roster(Status.CONFIRMED), waiting=roster(Status.WAITLISTED), heat=0, heat_at=None
+            going=roster(Status.CONFIRMED, party),
+            waiting=roster(Status.WAITLISTED, party),
+            interested=roster(Status.MAYBE, sa.literal(1)),
+            heat=0,
+            heat_at=None,
         )
     )
     # heat only matters while sign-ups fade within days: recent confirmations are enough

@@ -75,7 +75,7 @@ SCRIPT = """\
 1
 /as me
 /event 1
-2
+3
 /frobnicate
 99
 hello there
@@ -96,7 +96,7 @@ async def test_a_newcomer_session(services: Services) -> None:
     opened = _after(lines, "me> 1")  # the first "1": the activity's button in the list
     assert opened[0] == "Ridge walk  #1"
     assert "👥 0/2 going" in opened
-    assert opened[-1] == "   [1] ✅ Sign up  [2] ❌ Cancel  [3] 👥 Who's going"
+    assert opened[-1] == "   [1] ✅ Sign up  [2] 🤔 Maybe  [3] ❌ Cancel  [4] 👥 Who's going"
     signed_up = _after(lines[lines.index("me> 1") + 1 :], "me> 1")  # the second "1"
     assert signed_up[0] == "💬 You're in!"
     assert "👥 1/2 going" in signed_up and "✅ You're going." in signed_up
@@ -107,7 +107,7 @@ async def test_a_newcomer_session(services: Services) -> None:
     assert carols[0] == "💬 It's full: you're #1 on the waitlist."
     assert "⏳ You're #1 on the waitlist." in carols
 
-    mine = _after(lines, "me> 2")  # the Cancel button
+    mine = _after(lines, "me> 3")  # the Cancel button
     assert "💬 Your sign-up is cancelled." in mine
     assert "👥 2/2 going" in mine
     notices = [line for line in lines if line.startswith("📨")]

@@ -1,0 +1,114 @@
+"""RSVP beyond yes and no: "maybe" (no seat, shown apart, reminded only on request) and guests
+(+1s take seats and wait as a whole party; cancelling frees them all). Counts stay true."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import text
+
+from core.chat import Services
+from core.scheduler import ReminderRunner
+from core.services import tallies
+from tests.support import START, Chat, RecordingNotifier
+
+STARTS = START + timedelta(days=3)
+
+
+async def _activity(chat: Chat, capacity: int, guests: int = 0) -> None:
+    await chat.say("maya", "/newgroup Hiking")
+    await chat.say(
+        "maya", f"/newevent hiking | Ridge | 2026-11-24 12:00 | Trailhead | free | {capacity}"
+    )
+    if guests:
+        await chat.say("maya", f"/editevent 1 guests {guests}")
+
+
+async def _counts_match_rows(services: Services) -> tuple[int, int, int]:
+    """The stored going/waiting/maybe, after checking them against a recount of the rows."""
+    async with services.db.engine.begin() as conn:
+        stored = (await conn.execute(text("SELECT going, waiting, interested FROM event"))).one()
+        await conn.run_sync(tallies.recount, services.clock.now())
+        recounted = (
+            await conn.execute(text("SELECT going, waiting, interested FROM event"))
+        ).one()
+    assert tuple(stored) == tuple(recounted)
+    return tuple(stored)  # type: ignore[return-value]
+
+
+async def test_a_maybe_holds_no_seat_and_is_shown_apart(chat: Chat, services) -> None:
+    await _activity(chat, capacity=1)
+    await chat.click("ana", "su:1")
+    await chat.click("ben", "su:1")  # waits
+    reply = await chat.click("ana", "mb:1")  # not sure any more: her seat goes to Ben
+    assert "Marked as maybe" in (reply.toast or "")
+    assert [n.person_id for n in reply.notices] == [await chat.person_id("ben")]
+    assert "1/1 going, 1 maybe" in reply.text
+    assert "You're a maybe" in reply.text
+    who = await chat.say("maya", "/who 1")
+    assert who.text.split("Maybe")[1].strip() == "1. ana"
+    assert await _counts_match_rows(services) == (1, 0, 1)
+    again = await chat.click("ana", "mb:1")
+    assert again.toast == "You're already a maybe."
+
+
+async def test_a_maybe_is_reminded_only_when_asked(chat: Chat, services, clock) -> None:
+    notifier = services.notifiers["test"] = RecordingNotifier()
+    await _activity(chat, capacity=5)
+    await chat.click("ana", "mb:1")
+    await chat.click("ben", "mb:1")
+    asked = await chat.click("ben", "rm:1")
+    assert asked.toast == "You'll get the reminders too."
+    clock.set(STARTS - timedelta(hours=1))
+    assert await ReminderRunner(services).run_due() == 1
+    assert notifier.texts_to("ana") == [] and len(notifier.texts_to("ben")) == 1
+
+
+async def test_a_party_on_a_full_activity_waits_as_a_party(chat: Chat, services) -> None:
+    await _activity(chat, capacity=3, guests=2)
+    for name in ("ann", "bob", "cid"):
+        await chat.click(name, "su:1")
+    first = await chat.click("dee", "pl:1")  # not signed up: +1 signs her up with a guest
+    assert "party of 2 waits as one: #1" in (first.toast or "")
+    await chat.click("dee", "pl:1")  # +2: a party of three
+    refused = await chat.click("dee", "pl:1")  # the activity takes two guests at most
+    assert "At most 2 guests" in (refused.toast or "")
+    await chat.click("eve", "su:1")  # waits behind Dee's party
+    assert await _counts_match_rows(services) == (3, 4, 0)
+
+    await chat.click("ann", "cx:1")  # one seat free: Dee's party of three doesn't fit...
+    assert await _counts_match_rows(services) == (2, 4, 0)
+    who = await chat.say("maya", "/who 1")
+    assert "1. dee +2" in who.text.split("Waitlist")[1]  # ...and Eve does not overtake it
+    await chat.click("bob", "cx:1")
+    released = await chat.click("cid", "cx:1")  # three free: the whole party goes in
+    assert [n.person_id for n in released.notices] == [await chat.person_id("dee")]
+    assert await _counts_match_rows(services) == (3, 1, 0)
+
+    cancelled = await chat.click("dee", "cx:1")  # cancelling frees all three seats
+    assert [n.person_id for n in cancelled.notices] == [await chat.person_id("eve")]
+    assert await _counts_match_rows(services) == (1, 0, 0)
+
+
+async def test_a_seated_party_grows_only_into_free_seats(chat: Chat, services) -> None:
+    await _activity(chat, capacity=2, guests=3)
+    await chat.click("ann", "su:1")
+    grown = await chat.click("ann", "pl:1")
+    assert grown.toast == "You're going, with 1 guest."
+    assert "2/2 going" in grown.text and "with 1 guest" in grown.text
+    full = await chat.click("ann", "pl:1")
+    assert full.toast == "No free seat for another guest."
+    await chat.click("ann", "mi:1")
+    assert await _counts_match_rows(services) == (1, 0, 0)
+
+
+async def test_guests_only_where_the_organiser_allows_them(chat: Chat) -> None:
+    await _activity(chat, capacity=5)
+    refused = await chat.click("ann", "pl:1")
+    assert refused.toast == "This activity takes no guests."
+    shown = await chat.say("ann", "/event 1")
+    assert "➕ Guest" not in [b.label for card in shown.cards for row in card.buttons for b in row]
+    bad = await chat.say("maya", "/editevent 1 guests lots")
+    assert "whole number" in bad.text
+    too_many = await chat.say("maya", "/editevent 1 guests 50")
+    assert "from 0 to 10" in too_many.text
