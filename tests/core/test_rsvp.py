@@ -29,9 +29,7 @@ async def _counts_match_rows(services: Services) -> tuple[int, int, int]:
     async with services.db.engine.begin() as conn:
         stored = (await conn.execute(text("SELECT going, waiting, interested FROM event"))).one()
         await conn.run_sync(tallies.recount, services.clock.now())
-        recounted = (
-            await conn.execute(text("SELECT going, waiting, interested FROM event"))
-        ).one()
+        recounted = (await conn.execute(text("SELECT going, waiting, interested FROM event"))).one()
     assert tuple(stored) == tuple(recounted)
     return tuple(stored)  # type: ignore[return-value]
 
