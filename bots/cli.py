@@ -17,6 +17,7 @@ from core.clock import SystemClock
 from core.db import Database, migrate_sync
 from core.leader import Leadership
 from core.livecards import CardRefresher
+from core.offers import OfferWorker
 from core.scheduler import ReminderRunner
 from core.seed import seed_demo
 from core.settings import Settings
@@ -48,7 +49,11 @@ async def run(settings: Settings, role: str = "all") -> None:
     webhook, Discord gateway); "worker" only runs reminders and card redraws (durable work,
     claimed from the database, so any number of workers share it)."""
     services = await build_services(settings)
-    workers = (ReminderRunner(services), CardRefresher(services)) if role != "web" else ()
+    workers = (
+        (ReminderRunner(services), CardRefresher(services), OfferWorker(services))
+        if role != "web"
+        else ()
+    )
     takes_updates = role != "worker"
     app = runner = None
     closing: list[Callable[[], Awaitable[None]]] = []

@@ -43,6 +43,8 @@ class Act(StrEnum):
     GUEST_MORE = "pl"  # +1
     GUEST_FEWER = "mi"  # -1
     REMIND_MAYBE = "rm"
+    ACCEPT_OFFER = "oa"
+    PASS_OFFER = "op"
 
 
 ARITY = {Act.GROUP_POSTS: 2, Act.APPROVE: 2, Act.REJECT: 2, Act.NEARBY: 2, Act.DISMISS: 2}

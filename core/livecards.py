@@ -23,7 +23,7 @@ import asyncio
 import hashlib
 import logging
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
@@ -46,7 +46,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 KIND = "cards"
-AT_ONCE = datetime(2000, 1, 1, tzinfo=UTC)  # due before any clock's now: "as soon as claimed"
 KEEP_PER_CHAT = 3  # copies of one activity kept live per chat and viewer (older ones scroll away)
 EDITS_AT_ONCE = 32  # edits of one activity's copies in flight together (different messages)
 RETRY = timedelta(seconds=30)
@@ -66,7 +65,7 @@ async def mark_stale(uow: UnitOfWork, event_ids: Iterable[int]) -> None:
         )
     ).all()
     for event_id in with_copies:
-        await work.schedule(uow, KIND, str(event_id), AT_ONCE)
+        await work.schedule(uow, KIND, str(event_id), work.AT_ONCE)
     if with_copies:
         uow.changes.jobs = True
 
@@ -126,7 +125,7 @@ async def remember(
         if older:
             await uow.session.exec(sa.delete(CardCopy).where(CardCopy.id.in_(older)))  # type: ignore[attr-defined]
         if not drawn:
-            await work.schedule(uow, KIND, str(live.event_id), AT_ONCE)
+            await work.schedule(uow, KIND, str(live.event_id), work.AT_ONCE)
             uow.changes.jobs = True
         await uow.commit()
 

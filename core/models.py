@@ -90,6 +90,7 @@ class RegistrationStatus(StrEnum):
     CONFIRMED = "confirmed"
     WAITLISTED = "waitlisted"
     MAYBE = "maybe"  # interested: holds no seat, is shown apart, reminded only if they asked
+    OFFERED = "offered"  # a freed seat held for them until `offer_until` (timed offers)
     CANCELLED = "cancelled"
 
 
@@ -243,6 +244,8 @@ class Event(SQLModel, table=True):
     interested: int = Field(default=0, sa_column_kwargs={"server_default": "0"})  # maybe
     # guests one person may bring (+1s); 0: none. Guests take seats like anyone.
     max_guests: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # timed waitlist offers: a freed seat is offered for this long (None: given at once)
+    offer_seconds: int | None = None
 
 
 class Registration(SQLModel, table=True):
@@ -268,6 +271,7 @@ class Registration(SQLModel, table=True):
     guests: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     # a "maybe" is reminded only if they asked (people with a seat always are)
     remind: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    offer_until: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
 
 
 class ProcessedUpdate(SQLModel, table=True):

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
-from core.durations import parse_offsets
+from core.durations import parse_duration, parse_offsets
 from core.errors import invalid
 from core.i18n import N_
 
@@ -95,6 +95,21 @@ def parse_guests(text: str) -> int:
     except ValueError:
         raise invalid(
             "bad_guests", N_("Guests per person must be a whole number, like 2 (0 for none).")
+        ) from None
+
+
+def parse_offer_window(text: str) -> int | None:
+    """How long a freed seat is held for the person it is offered to ('2h', '30m'), in
+    seconds; 'off' (or 'none') gives freed seats at once, as without offers."""
+    value = text.strip().lower()
+    if value in ("", "off", "none", "-", "0", "关"):
+        return None
+    try:
+        return int(parse_duration(value).total_seconds())
+    except ValueError:
+        raise invalid(
+            "bad_offer_window",
+            N_("Say how long a freed seat is held, like 2h or 30m, or off."),
         ) from None
 
 

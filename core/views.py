@@ -66,6 +66,8 @@ def your_status(view: EventView, t: Translator) -> str | None:
         return waiting
     if view.viewer_status == "maybe":
         return t("🤔 You're a maybe: no seat is held for you.")
+    if view.viewer_status == "offered":
+        return t("🎟 A seat is held for you: accept it or pass it on.")
     return None
 
 
@@ -91,6 +93,11 @@ def guest_buttons(view: EventView, t: Translator, *, personal: bool) -> list[But
         ]
     if personal and view.viewer_status == "maybe":
         buttons.append(Button(t("🔔 Remind me too"), act(Act.REMIND_MAYBE, event_id)))  # type: ignore[arg-type]
+    if personal and view.viewer_status == "offered":
+        buttons += [
+            Button(t("✅ Accept"), act(Act.ACCEPT_OFFER, event_id)),  # type: ignore[arg-type]
+            Button(t("↪️ Pass"), act(Act.PASS_OFFER, event_id)),  # type: ignore[arg-type]
+        ]
     return buttons
 
 

@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 # How long a claim holds without renewal, and how often a live worker renews it. A killed
 # process's work moves on within LEASE; renewing three times per lease survives a slow beat.
 LEASE = timedelta(seconds=15)
-BEAT = LEASE / 3
+AT_ONCE = datetime(2000, 1, 1, tzinfo=UTC)  # due before any clock's now: "as soon as claimed"
 
 
 def worker_name() -> str:
@@ -156,6 +156,7 @@ async def schedule(uow: UnitOfWork, kind: str, key: str, due_at: datetime) -> No
                     else_=insert.excluded.due_at,
                 ),
                 "attempts": sa.case((claimed, table.c.attempts), else_=0),
+                "payload": sa.case((claimed, table.c.payload), else_=insert.excluded.payload),
             },
         )
     )
@@ -184,16 +185,32 @@ async def finish(uow: UnitOfWork, job: Job, worker: str, now: datetime) -> None:
 async def retry_later(uow: UnitOfWork, job: Job, worker: str, when: datetime) -> None:
     """The work failed: give it back, due again at `when`, one attempt more."""
     table = Job.__table__  # type: ignore[attr-defined]
+    await defer(uow, job, worker, when, job.payload, attempts=table.c.attempts + 1)
+
+
+async def defer(
+    uow: UnitOfWork,
+    job: Job,
+    worker: str,
+    when: datetime,
+    payload: str | None,
+    *,
+    attempts: object = None,
+) -> None:
+    """A step of the work is done and the next is due at `when` (e.g. an offer told now,
+    expired at its deadline): give the row back with what the next step needs to know."""
+    table = Job.__table__  # type: ignore[attr-defined]
+    values: dict[str, object] = {
+        "status": WorkStatus.PENDING,
+        "due_at": when,
+        "payload": payload,
+        "claimed_by": None,
+        "lease_until": None,
+    }
+    if attempts is not None:
+        values["attempts"] = attempts
     await uow.session.exec(
-        sa.update(Job)
-        .where(table.c.id == job.id, table.c.claimed_by == worker)
-        .values(
-            status=WorkStatus.PENDING,
-            due_at=when,
-            attempts=table.c.attempts + 1,
-            claimed_by=None,
-            lease_until=None,
-        )
+        sa.update(Job).where(table.c.id == job.id, table.c.claimed_by == worker).values(**values)
     )
     await uow.commit()
 

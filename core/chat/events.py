@@ -17,6 +17,7 @@ from core.parsing import (
     parse_fee,
     parse_guests,
     parse_local_datetime,
+    parse_offer_window,
     parse_reminder_offsets,
 )
 from core.services import events, groups, reminders
@@ -267,6 +268,24 @@ async def guests_action(ctx: Context, action: Action) -> Reply:
     )
 
 
+@on_action(Act.ACCEPT_OFFER, Act.PASS_OFFER)
+async def offer_action(ctx: Context, action: Action) -> Reply:
+    accept = action.act == Act.ACCEPT_OFFER
+    async with ctx.uow() as uow:
+        change = await events.answer_offer(uow, ctx.clock, ctx.me, action.id, accept=accept)
+    text = (
+        ctx.t("The seat is yours. See you there!")
+        if accept
+        else ctx.t("Passed on: the seat goes to the next person waiting.")
+    )
+    return Reply(
+        cards=[_card(ctx, change.view)],
+        toast=text,
+        edit=True,
+        notices=promotions(change.view, change.promoted),
+    )
+
+
 @on_action(Act.REMIND_MAYBE)
 async def remind_maybe_action(ctx: Context, action: Action) -> Reply:
     async with ctx.uow() as uow:
@@ -335,6 +354,7 @@ EDIT_FIELDS = {
     "deadline": "signup_deadline",
     "reminders": "reminder_offsets",
     "guests": "max_guests",
+    "offers": "offer_seconds",
 }
 
 
@@ -342,7 +362,7 @@ EDIT_FIELDS = {
     "editevent",
     usage=N_(
         "/editevent <number> "
-        "<title|time|place|fee|capacity|deadline|description|reminders|guests> <value>"
+        "<title|time|place|fee|capacity|deadline|description|reminders|guests|offers> <value>"
     ),
     help=N_("Change an activity (organizer or admin)"),
     section="events",
@@ -359,7 +379,7 @@ async def editevent_command(ctx: Context, args: str) -> Reply:
                     ctx.t,
                     ctx.t(
                         "Say what to change: title, time, place, fee, capacity, "
-                        "deadline, description, reminders or guests."
+                        "deadline, description, reminders, guests or offers."
                     ),
                     "/editevent 3 time 2026-12-06 08:00",
                 )
@@ -383,6 +403,8 @@ async def editevent_command(ctx: Context, args: str) -> Reply:
         parsed = parse_reminder_offsets(value)
     elif name == "max_guests":
         parsed = parse_guests(value)
+    elif name == "offer_seconds":
+        parsed = parse_offer_window(value)
     changes: dict[str, object] = {name: parsed}
     if name == "place":
         coordinates = parse_coordinates(value)

@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import func, select
 
-from core import permissions
+from core import permissions, work
 from core.clock import Clock
 from core.errors import conflict, invalid, not_found
 from core.i18n import N_
@@ -37,9 +37,11 @@ from core.services.groups import find_group, membership_of
 from core.uow import UnitOfWork
 from core.validation import check_timezone, clean_text, is_id, one_line
 
-ACTIVE = (RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED)  # holding or awaiting seats
+# holding, offered or awaiting seats
+ACTIVE = (RegistrationStatus.CONFIRMED, RegistrationStatus.OFFERED, RegistrationStatus.WAITLISTED)
 LISTED = (*ACTIVE, RegistrationStatus.MAYBE)  # on the roster, maybes included
 MAX_GUESTS = 10
+OFFER = "offer"  # the job kind of a timed offer (core.services.offers)
 
 
 @dataclass(frozen=True)
@@ -130,6 +132,7 @@ class EventDraft:
     longitude: float | None = None
     reminder_offsets: list[timedelta] | None = None  # None: the configured default
     max_guests: int = 0  # guests each person may bring
+    offer_seconds: int | None = None  # timed waitlist offers: how long a freed seat is held
 
 
 def check_future(starts_at: datetime, now: datetime) -> None:
@@ -229,7 +232,9 @@ async def _view(
 async def _promote(uow: UnitOfWork, event: Event, now: datetime) -> list[int]:
     """Fill free seats from the waitlist in arrival order, whole parties only: a party that
     does not fit waits, and nobody behind it goes first (fair to a family of four; documented
-    in docs/organisers.md). The caller holds the event lock."""
+    in docs/organisers.md). With timed offers on, the seats are offered instead (held until a
+    deadline; the offer worker tells them and expires what is not taken). Returns who got a
+    seat outright. The caller holds the event lock."""
     free = None if event.capacity is None else event.capacity - event.going
     if free is not None and free <= 0:
         return []
@@ -245,12 +250,76 @@ async def _promote(uow: UnitOfWork, event: Event, now: datetime) -> list[int]:
         party = 1 + registration.guests
         if free is not None and party > free:
             break
-        tallies.move_registration(event, registration, RegistrationStatus.CONFIRMED, now)
+        if event.offer_seconds:
+            await _offer(uow, event, registration, now)
+        else:
+            tallies.move_registration(event, registration, RegistrationStatus.CONFIRMED, now)
+            promoted.append(registration.person_id)
         uow.session.add(registration)
-        promoted.append(registration.person_id)
         if free is not None:
             free -= party
     return promoted
+
+
+def offer_deadline(event: Event, now: datetime) -> datetime:
+    """How long an offered seat is held: the activity's window, or half the time left before
+    the start when that is shorter (an offer must leave time to pass it on)."""
+    window = timedelta(seconds=event.offer_seconds or 0)
+    return now + min(window, (event.starts_at - now) / 2)
+
+
+async def _offer(uow: UnitOfWork, event: Event, registration: Registration, now: datetime) -> None:
+    tallies.move_registration(event, registration, RegistrationStatus.OFFERED, now)
+    registration.offer_until = offer_deadline(event, now)
+    uow.session.add(registration)
+    await uow.session.flush()
+    await work.schedule(uow, OFFER, str(registration.id), work.AT_ONCE)  # tell them now
+    uow.changes.jobs = True
+
+
+async def answer_offer(
+    uow: UnitOfWork, clock: Clock, actor_id: int, event_id: int, *, accept: bool
+) -> RosterChange:
+    """Take the offered seat, or pass it on to the next party waiting (passing gives up the
+    place on the waitlist too)."""
+    event = await _lock_event(uow, event_id)
+    now = clock.now()
+    _require_open(event, now)
+    registration = await _registration(uow, event_id, actor_id)
+    live = (
+        registration is not None
+        and registration.status == RegistrationStatus.OFFERED
+        and registration.offer_until is not None
+        and now < registration.offer_until
+    )
+    if not live:
+        raise conflict("no_offer", N_("There is no seat offered to you for this activity now."))
+    previous = registration.status  # type: ignore[union-attr]
+    if not accept:
+        return await _leave(uow, event, registration, RegistrationStatus.CANCELLED, now, previous)  # type: ignore[arg-type]
+    tallies.move_registration(event, registration, RegistrationStatus.CONFIRMED, now)  # type: ignore[arg-type]
+    registration.offer_until = None  # type: ignore[union-attr]
+    uow.session.add(registration)
+    await reminders.schedule_event(uow, event, now)
+    await uow.session.flush()
+    view = await _view(uow, event, actor_id, mine=registration)
+    await uow.commit()
+    return RosterChange(view=view, previous_status=previous)
+
+
+async def expire_offer(uow: UnitOfWork, registration_id: int, now: datetime) -> RosterChange | None:
+    """An offer's deadline passed unanswered: the seat goes to the next party waiting, and the
+    person leaves the waitlist. None when there was nothing to expire (accepted, passed)."""
+    registration = await uow.session.get(Registration, registration_id)
+    if registration is None:
+        return None
+    event = await _lock_event(uow, registration.event_id)
+    await uow.session.refresh(registration)
+    if registration.status != RegistrationStatus.OFFERED:
+        return None
+    return await _leave(
+        uow, event, registration, RegistrationStatus.CANCELLED, now, RegistrationStatus.OFFERED
+    )
 
 
 async def get_event(uow: UnitOfWork, viewer_id: int, event_id: int) -> EventView:
@@ -293,6 +362,7 @@ async def create_event(
         fee_currency=draft.fee.currency,
         capacity=draft.capacity,
         max_guests=draft.max_guests,
+        offer_seconds=draft.offer_seconds,
         signup_deadline=draft.signup_deadline,
         reminder_offsets=reminders.format_offsets(
             reminders.DEFAULT_OFFSETS if draft.reminder_offsets is None else draft.reminder_offsets
@@ -320,6 +390,7 @@ EDITABLE = (
     "longitude",
     "reminder_offsets",
     "max_guests",
+    "offer_seconds",
 )
 
 
@@ -350,6 +421,7 @@ async def edit_event(
         longitude=event.longitude,
         reminder_offsets=reminders.event_offsets(event),
         max_guests=event.max_guests,
+        offer_seconds=event.offer_seconds,
     )
     for name, value in changes.items():
         setattr(draft, name, value)
@@ -378,6 +450,7 @@ async def edit_event(
             "fee_currency",
             "reminder_offsets",
             "max_guests",
+            "offer_seconds",
         )
     }
     event.title, event.description, event.place = draft.title, draft.description, draft.place
@@ -387,6 +460,7 @@ async def edit_event(
     event.fee_cents, event.fee_currency = draft.fee.cents, draft.fee.currency
     event.reminder_offsets = reminders.format_offsets(draft.reminder_offsets or [])
     event.max_guests = draft.max_guests
+    event.offer_seconds = draft.offer_seconds
     changed = [name for name, old in before.items() if getattr(event, name) != old]
     uow.changes.listings = bool(changed)
     uow.session.add(event)

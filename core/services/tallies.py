@@ -51,7 +51,7 @@ def _previous(row: Registration | Membership) -> str | None:
 
 def _count(event: Event, status: str | None, party: int) -> None:
     """Add a party (1 + guests; negative to take it away) to the count of `status`."""
-    if status == Status.CONFIRMED:
+    if status in (Status.CONFIRMED, Status.OFFERED):  # an offered seat is held: taken
         event.going += party
     elif status == Status.WAITLISTED:
         event.waiting += party
@@ -126,9 +126,18 @@ def recount(connection: Connection, now: datetime | None = None) -> None:
         )
 
     party = 1 + Registration.guests
+    seated = sa.or_(Registration.status == Status.CONFIRMED, Registration.status == Status.OFFERED)
+
+    def seats(what: sa.ColumnElement) -> sa.ScalarSelect:
+        return (
+            sa.select(sa.func.coalesce(sa.func.sum(what), 0))
+            .where(Registration.event_id == Event.id, seated)
+            .scalar_subquery()
+        )
+
     connection.execute(
         sa.update(Event).values(
-            going=roster(Status.CONFIRMED, party),
+            going=seats(party),
             waiting=roster(Status.WAITLISTED, party),
             interested=roster(Status.MAYBE, sa.literal(1)),
             heat=0,

@@ -1,0 +1,128 @@
+"""Timed waitlist offers (an activity setting, `/editevent <id> offers 2h`): a freed seat is
+offered to the first party waiting, held for them until a deadline, with Accept / Pass.
+
+Each offer is a durable "offer" job (core.work), written in the transaction that made the offer,
+and done by whichever process is alive: first it tells the person (at most once: the step is
+recorded before the message goes out; a lost message still leaves the offer on their card), then
+it wakes at the deadline and, if the seat was neither taken nor passed, gives it to the next
+party waiting. Restarts lose nothing: the rows are the truth.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlmodel import select
+
+from core import work
+from core.actions import Act, act
+from core.cards import Button, Card, Notice, bold, italic, moment, plain
+from core.i18n import Translator
+from core.models import Event, Job, Registration, RegistrationStatus
+from core.notify import deliver
+from core.services import events
+from core.services.events import OFFER
+from core.uow import Changes, UnitOfWork
+from core.views import format_time
+
+if TYPE_CHECKING:
+    from core.chat.registry import Services
+
+TOLD = "told"  # the job's payload once the person was told of the offer
+
+
+def offer_card(event: Event, until: datetime, t: Translator) -> Card:
+    return (
+        Card()
+        .add(bold(t("🎟 A seat opened up for you: ")), bold(event.title), plain(f"  #{event.id}"))
+        .add(plain("🕒 "), moment(format_time(event.starts_at, event.timezone, t), event.starts_at))
+        .add(plain("📍 "), plain(event.place))
+        .add(
+            italic(t("It's held for you until ")),
+            moment(format_time(until, event.timezone, t), until),
+            italic(t(". Take it, or pass it to the next person.")),
+        )
+        .row(
+            Button(t("✅ Accept"), act(Act.ACCEPT_OFFER, event.id)),  # type: ignore[arg-type]
+            Button(t("↪️ Pass"), act(Act.PASS_OFFER, event.id)),  # type: ignore[arg-type]
+        )
+    )
+
+
+def expired_card(event: Event, t: Translator) -> Card:
+    return Card().add(
+        plain(t("The seat offered to you for ")),
+        bold(event.title),
+        plain(t(" went to the next person: the time to accept it ran out.")),
+    )
+
+
+class OfferWorker(work.Worker):
+    model = Job
+
+    def __init__(self, services: Services, **options) -> None:
+        super().__init__(services.db, services.clock, **options)
+        self.services = services
+        self._listening = False
+
+    async def start(self) -> None:
+        if not self._listening:
+            self.db.listeners.append(self._changed)
+            self._listening = True
+        await super().start()
+
+    async def stop(self) -> None:
+        if self._listening:
+            self.db.listeners.remove(self._changed)
+            self._listening = False
+        await super().stop()
+
+    def _changed(self, changes: Changes) -> None:
+        if changes.jobs:
+            self.poke()
+
+    async def claim_batch(self, uow: UnitOfWork, now: datetime) -> list[Job]:
+        return await work.claim(
+            uow, Job, now, self.worker, limit=self.batch, lease=self.lease, where=Job.kind == OFFER
+        )
+
+    async def process(self, rows: list[Job]) -> int:
+        done = 0
+        for job in rows:
+            done += await self._step(job)
+        return done
+
+    async def _step(self, job: Job) -> int:
+        now = self.clock.now()
+        async with self.db.uow(readonly=True) as uow:
+            found = (
+                await uow.session.exec(
+                    select(Registration, Event)
+                    .join(Event, Event.id == Registration.event_id)  # type: ignore[arg-type]
+                    .where(Registration.id == int(job.key))
+                )
+            ).first()
+        registration, event = found if found else (None, None)
+        live = registration is not None and registration.status == RegistrationStatus.OFFERED
+        if not live or registration.offer_until is None:  # type: ignore[union-attr]
+            async with self.db.uow() as uow:
+                await work.finish(uow, job, self.worker, now)
+            return 0
+        until = registration.offer_until  # type: ignore[union-attr]
+        if now < until:
+            async with self.db.uow() as uow:  # the next step is the deadline; told first
+                await work.defer(uow, job, self.worker, until, TOLD)
+            if job.payload != TOLD:
+                await self._tell(registration.person_id, lambda t: offer_card(event, until, t))  # type: ignore[union-attr,arg-type]
+            return 1
+        async with self.db.uow() as uow:
+            change = await events.expire_offer(uow, registration.id, now)  # type: ignore[union-attr,arg-type]
+        async with self.db.uow() as uow:
+            await work.finish(uow, job, self.worker, now)
+        if change is not None:
+            await self._tell(registration.person_id, lambda t: expired_card(event, t))  # type: ignore[union-attr,arg-type]
+        return 1
+
+    async def _tell(self, person_id: int, card) -> None:
+        await deliver(self.db, self.services.notifiers, [Notice(person_id, card)])

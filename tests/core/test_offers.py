@@ -1,0 +1,101 @@
+"""Timed waitlist offers: a freed seat is offered to the first person waiting, with Accept and
+Pass and a deadline; unanswered, it passes to the next, also across a restart."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import text
+
+from core.chat import Services
+from core.offers import OfferWorker
+from tests.support import Chat, RecordingNotifier
+
+
+async def _full_with_two_waiting(chat: Chat, services: Services) -> RecordingNotifier:
+    notifier = services.notifiers["test"] = RecordingNotifier()
+    await chat.say("maya", "/newgroup Hiking")
+    await chat.say("maya", "/newevent hiking | Ridge | 2026-11-24 12:00 | Trailhead | free | 1")
+    reply = await chat.say("maya", "/editevent 1 offers 2h")
+    assert "updated" in reply.text
+    await chat.click("ann", "su:1")
+    await chat.click("bob", "su:1")  # waits, first
+    await chat.click("cid", "su:1")  # waits, second
+    return notifier
+
+
+async def _status(services: Services, name: str) -> str:
+    async with services.db.engine.connect() as conn:
+        return (
+            await conn.execute(
+                text(
+                    "SELECT r.status FROM registration r JOIN person p ON p.id = r.person_id "
+                    "WHERE p.display_name = :name"
+                ),
+                {"name": name},
+            )
+        ).scalar_one()
+
+
+async def test_a_freed_seat_is_offered_and_can_be_accepted(chat: Chat, services) -> None:
+    notifier = await _full_with_two_waiting(chat, services)
+    await chat.click("ann", "cx:1")
+    assert await OfferWorker(services).run_due() == 1  # tells Bob
+    [offer] = notifier.texts_to("bob")
+    assert "A seat opened up for you" in offer and "held for you until" in offer
+    assert await _status(services, "bob") == "offered"
+    shown = await chat.say("bob", "/event 1")
+    assert "A seat is held for you" in shown.text
+    taken = await chat.click("bob", "oa:1")
+    assert taken.toast == "The seat is yours. See you there!"
+    assert await _status(services, "bob") == "confirmed"
+    late = await chat.click("bob", "oa:1")
+    assert late.toast == "There is no seat offered to you for this activity now."
+
+
+async def test_passing_offers_the_seat_to_the_next(chat: Chat, services) -> None:
+    notifier = await _full_with_two_waiting(chat, services)
+    await chat.click("ann", "cx:1")
+    await OfferWorker(services).run_due()
+    passed = await chat.click("bob", "op:1")
+    assert passed.toast == "Passed on: the seat goes to the next person waiting."
+    await OfferWorker(services).run_due()
+    assert await _status(services, "cid") == "offered"
+    assert len(notifier.texts_to("cid")) == 1
+
+
+async def test_an_unanswered_offer_passes_to_the_next_across_a_restart(
+    chat: Chat, services, clock
+) -> None:
+    notifier = await _full_with_two_waiting(chat, services)
+    await chat.click("ann", "cx:1")
+    first = OfferWorker(services, worker="before")
+    await first.run_due()  # Bob is told; then this process stops
+    clock.advance(timedelta(hours=2, seconds=1))  # past the deadline, while down
+    restarted = OfferWorker(services, worker="after")
+    assert await restarted.run_due() == 2  # Bob's offer expires, Cid is told
+    assert await _status(services, "bob") == "cancelled"
+    assert await _status(services, "cid") == "offered"
+    assert "went to the next person" in notifier.texts_to("bob")[-1]
+    assert len(notifier.texts_to("bob")) == 2 and len(notifier.texts_to("cid")) == 1
+    assert await restarted.run_due() == 0  # each step once
+    async with services.db.engine.connect() as conn:
+        going = (await conn.execute(text("SELECT going, waiting FROM event"))).one()
+    assert tuple(going) == (1, 0)  # Cid's offered seat is held; nobody else waits
+
+
+async def test_an_offer_close_to_the_start_is_shorter(chat: Chat, services, clock) -> None:
+    await _full_with_two_waiting(chat, services)
+    clock.set(clock.now().replace(year=2026, month=11, day=24, hour=11, minute=0))
+    await chat.click("ann", "cx:1")  # an hour before the start: held for 30 minutes
+    async with services.db.engine.connect() as conn:
+        until = (
+            await conn.execute(text("SELECT offer_until FROM registration WHERE status='offered'"))
+        ).scalar_one()
+    assert str(until).startswith("2026-11-24 11:30")
+
+
+async def test_bad_offer_windows_are_refused(chat: Chat, services) -> None:
+    await _full_with_two_waiting(chat, services)
+    reply = await chat.say("maya", "/editevent 1 offers soon")
+    assert "like 2h or 30m, or off" in reply.text
