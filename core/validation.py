@@ -35,8 +35,15 @@ def clean_text(value: str | None, *, field: str, min_len: int, max_len: int) -> 
     """
     text = unicodedata.normalize("NFC", UNSAFE.sub("", value or "")).strip()
     label = Term(FIELD_LABELS.get(field, field))
-    if len(text) < min_len:
+    if not text and min_len:
         raise invalid(f"{field}_empty", N_("The {field} can't be empty."), field=label)
+    if len(text) < min_len:
+        raise invalid(
+            f"{field}_too_short",
+            N_("The {field} is too short: at least {limit} characters."),
+            field=label,
+            limit=min_len,
+        )
     if len(text) > max_len:
         raise invalid(
             f"{field}_too_long",

@@ -96,8 +96,14 @@ def _join_text(t: Translator, result: groups.JoinResult) -> str:
 
 
 async def _join(ctx: Context, ref: str) -> Reply:
-    async with ctx.uow() as uow:
-        result = await groups.join_group(uow, ctx.clock, ctx.me, ref)
+    try:
+        async with ctx.uow() as uow:
+            result = await groups.join_group(uow, ctx.clock, ctx.me, ref)
+    except groups.AmbiguousGroup as ambiguous:  # "chess": Chess Club or Chess Masters?
+        async with ctx.uow(readonly=True) as uow:
+            found = await groups.summaries(uow, ambiguous.candidates, ctx.me)
+        title = ambiguous.render(ctx.t)
+        return Reply(cards=[group_list_card(ctx.t, title, found, Act.JOIN)])
     async with ctx.uow(readonly=True) as uow:
         summary = await groups.group_summary(uow, ctx.me, str(result.group.id))
     text = _join_text(ctx.t, result)

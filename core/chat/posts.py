@@ -8,7 +8,7 @@ from core.actions import Act, Action
 from core.cards import Announcement, Reply, note
 from core.chat.args import number, target_and_rest
 from core.chat.registry import Context, command, on_action
-from core.errors import invalid
+from core.errors import DomainError, invalid
 from core.i18n import N_
 from core.services import groups, posts
 from core.views import group_list_card, post_card, post_page_cards, replies_card, usage
@@ -18,7 +18,7 @@ from core.views import group_list_card, post_card, post_page_cards, replies_card
     "post", usage=N_("/post <group> <text>"), help=N_("Write a post in a group"), section="posts"
 )
 async def post_command(ctx: Context, args: str) -> Reply:
-    ref, body = target_and_rest(args)
+    ref, body = await _group_and_text(ctx, args)
     if not ref or not body:
         return Reply(
             cards=[
@@ -38,6 +38,20 @@ async def post_command(ctx: Context, args: str) -> Reply:
     return Reply(
         cards=[note(ctx.t("Posted.")), post_card(view, ctx.t)], announcements=[announcement]
     )
+
+
+async def _group_and_text(ctx: Context, args: str) -> tuple[str, str]:
+    """'book-club Hello | pipes & stuff': the group is the first word when a group has exactly
+    that name, and the text is all the rest, pipes included; else 'Trail Runners | Hi', where
+    only the first '|' separates a many-word group name from the text."""
+    head, _, rest = args.strip().partition(" ")
+    if "|" in args and head:
+        async with ctx.uow(readonly=True) as uow:
+            try:
+                await groups.find_group(uow, head, loose=False)
+            except DomainError:
+                return target_and_rest(args)
+    return head, rest.strip()
 
 
 async def _page(ctx: Context, ref: str, page: int) -> Reply:

@@ -12,7 +12,7 @@ from sqlmodel import func, select
 
 from core import permissions
 from core.clock import Clock
-from core.errors import conflict, forbidden, invalid, not_found
+from core.errors import InvalidInput, conflict, forbidden, invalid, not_found
 from core.i18n import N_
 from core.models import Group, Identity, Membership, MembershipStatus, Person, Role, Visibility
 from core.services import tallies
@@ -70,8 +70,23 @@ async def membership_of(uow: UnitOfWork, group_id: int, person_id: int) -> Membe
     return result.first()
 
 
-async def find_group(uow: UnitOfWork, ref: str) -> Group:
-    """A group by slug, name (any letter case) or id ('#3' or '3')."""
+class AmbiguousGroup(InvalidInput):
+    """Several groups match a loose name: the person must pick (`candidates`, best first)."""
+
+    code = "group_ambiguous"
+
+    def __init__(self, text: str, candidates: list[Group]) -> None:
+        names = ", ".join(group.name for group in candidates)
+        super().__init__(
+            N_("Several groups match “{text}”: {names}. Which one?"), text=text[:80], names=names
+        )
+        self.candidates = candidates
+
+
+async def find_group(uow: UnitOfWork, ref: str, *, loose: bool = True) -> Group:
+    """A group by slug, name (any letter case) or id ('#3' or '3'); failing those, when
+    `loose`, by the start of a word of its name or of its slug ('chess' finds "Chess Club",
+    'run' finds "Trail Runners"): one match is the group, several raise AmbiguousGroup."""
     text = one_line(ref or "")
     if not text:
         raise invalid("group_missing", N_("Which group? Give its name, e.g. /join hiking."))
@@ -86,9 +101,38 @@ async def find_group(uow: UnitOfWork, ref: str) -> Group:
         )
     )
     group = result.first()
-    if group is None:
-        raise not_found("group", name=text[:80])
-    return group
+    if group is not None:
+        return group
+    found = await _by_words(uow, text) if loose else []
+    if len(found) == 1:
+        return found[0]
+    if found:
+        raise AmbiguousGroup(text, found)
+    raise not_found("group", name=text[:80])
+
+
+CANDIDATES = 8
+
+
+async def _by_words(uow: UnitOfWork, text: str) -> list[Group]:
+    """Groups a word of whose name (or whose slug) starts with `text`, biggest first."""
+    word = text.lower().replace("%", "").replace("_", "")
+    if len(word) < 2:
+        return []
+    name = func.lower(Group.name)
+    rows = await uow.session.exec(
+        select(Group)
+        .where(
+            sa.or_(
+                name.like(f"{word}%"),
+                name.like(f"% {word}%"),
+                Group.slug.like(f"{slugify(word)}%"),  # type: ignore[attr-defined]
+            )
+        )
+        .order_by(Group.members.desc(), Group.id)  # type: ignore[attr-defined]
+        .limit(CANDIDATES)
+    )
+    return list(rows.all())
 
 
 async def create_group(
@@ -138,7 +182,7 @@ async def create_group(
     return group
 
 
-async def _summaries(uow: UnitOfWork, groups: list[Group], viewer_id: int) -> list[GroupSummary]:
+async def summaries(uow: UnitOfWork, groups: list[Group], viewer_id: int) -> list[GroupSummary]:
     ids = [g.id for g in groups]
     mine = await uow.session.exec(
         select(Membership).where(
@@ -174,12 +218,12 @@ async def search_groups(
         func.lower(Group.name),
         Group.id,
     ).limit(limit)
-    return await _summaries(uow, list((await uow.session.exec(statement)).all()), viewer_id)
+    return await summaries(uow, list((await uow.session.exec(statement)).all()), viewer_id)
 
 
 async def group_summary(uow: UnitOfWork, viewer_id: int, ref: str) -> GroupSummary:
     group = await find_group(uow, ref)
-    return (await _summaries(uow, [group], viewer_id))[0]
+    return (await summaries(uow, [group], viewer_id))[0]
 
 
 async def my_groups(uow: UnitOfWork, person_id: int) -> list[GroupSummary]:
@@ -192,7 +236,7 @@ async def my_groups(uow: UnitOfWork, person_id: int) -> list[GroupSummary]:
         )
         .order_by(Group.name)
     )
-    return await _summaries(uow, list(rows.all()), person_id)
+    return await summaries(uow, list(rows.all()), person_id)
 
 
 async def join_group(uow: UnitOfWork, clock: Clock, actor_id: int, ref: str) -> JoinResult:

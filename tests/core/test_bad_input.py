@@ -129,6 +129,10 @@ CASES: dict[str, tuple[str, Call]] = {
         "name_empty",
         lambda u, w: groups.create_group(u, w.clock, w.olga, name=" \x00\x1b\x07 "),
     ),
+    "group name one letter": (
+        "name_too_short",
+        lambda u, w: groups.create_group(u, w.clock, w.olga, name="x"),
+    ),
     "group name 10 kB": (
         "name_too_long",
         lambda u, w: groups.create_group(u, w.clock, w.olga, name=HUGE),
