@@ -30,7 +30,7 @@ async def build_services(settings: Settings) -> Services:
     db = Database(settings.database_url)
     await db.migrate()
     clock = SystemClock()
-    if settings.seed_demo and await seed_demo(db, clock, settings.default_timezone):
+    if settings.seeds_demo and await seed_demo(db, clock, settings.default_timezone):
         log.info("seeded the demo community")
     return Services(db=db, clock=clock, settings=settings)
 

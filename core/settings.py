@@ -24,10 +24,11 @@ class Settings(BaseSettings):
         description="SQLAlchemy async URL. SQLite file by default; postgresql+asyncpg://... "
         "for several bot processes.",
     )
-    seed_demo: bool = Field(
-        default=True,
+    seed_demo: bool | None = Field(
+        default=None,
         description="Seed a small demo community (hiking, cycling, fishing) into an empty "
-        "database at start-up.",
+        "database at start-up: auto (unset) seeds only for the console chat, never beside a "
+        "real Telegram or Discord bot; true forces it, false never.",
     )
     default_locale: str = Field(default="en", description="Language when a person has none.")
     default_timezone: str = Field(
@@ -84,6 +85,19 @@ class Settings(BaseSettings):
         description="redis://... for state shared by several bot processes; one process "
         "needs none.",
     )
+
+    @field_validator("seed_demo", mode="before")
+    @classmethod
+    def _auto(cls, value: object) -> object:
+        return None if isinstance(value, str) and value.strip().lower() in ("", "auto") else value
+
+    @property
+    def seeds_demo(self) -> bool:
+        """Fake groups and members belong in a try-out, not in a real community: by default
+        only the console chat (no platform token) gets them."""
+        if self.seed_demo is not None:
+            return self.seed_demo
+        return not (self.telegram_bot_token or self.discord_bot_token)
 
     @field_validator("reminder_offsets")
     @classmethod
