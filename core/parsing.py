@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
 from core.durations import parse_duration, parse_offsets
@@ -21,7 +22,17 @@ MAX_CAPACITY = 100_000
 _SYMBOLS = {"€": "EUR", "$": "USD", "£": "GBP", "¥": "CNY", "￥": "CNY"}
 _FEE = re.compile(r"^\s*([€$£¥￥])?\s*(-?\d+(?:[.,]\d{1,2})?)\s*([A-Za-z]{3}|元)?\s*$")
 _DATETIME_FORMATS = ("%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%Y/%m/%d %H:%M", "%d.%m.%Y %H:%M")
-_COORDS = re.compile(r"(?<![\d.])(-?\d{1,3}\.\d{2,})\s*,\s*(-?\d{1,3}\.\d{2,})")
+# two decimal numbers, any precision ("52.52, 13.4"): plain integers ("Hall 3, 2nd floor") are not
+# coordinates
+_COORDS = re.compile(r"(?<![\d.])(-?\d{1,3}\.\d+)\s*,\s*(-?\d{1,3}\.\d+)(?![\d.])")
+_NUMBER = r"(-?\d{1,3}(?:\.\d+)?)"
+# where map links put a point (OpenStreetMap, Google Maps, Apple Maps, geo: URIs)
+_LINK_PAIRS = [
+    re.compile(r"#map=\d+(?:\.\d+)?/" + _NUMBER + "/" + _NUMBER),  # openstreetmap.org/#map=z/la/lo
+    re.compile(r"/@" + _NUMBER + "," + _NUMBER),  # google.com/maps/@la,lo,15z and /place/…/@la,lo
+    re.compile(r"^geo:" + _NUMBER + "," + _NUMBER, re.IGNORECASE),  # geo:la,lo;u=35
+]
+_LINK_QUERY = ("ll", "q", "query", "sll", "center", "destination", "daddr")
 
 
 @dataclass(frozen=True)
@@ -130,8 +141,10 @@ def check_capacity(number: int | None) -> int | None:
 def parse_local_datetime(text: str, timezone: str) -> datetime:
     """'2026-12-06 09:00' read in `timezone` -> an aware datetime.
 
-    A wall time that does not exist (skipped by a DST change) or is ambiguous takes the first
-    reading (fold=0), as most calendars do.
+    A wall time that does not exist (the hour skipped when clocks go forward) is refused, with
+    the nearest times that do exist: read silently it would show 02:30 on one card and 03:30
+    on every other. A time that exists twice (the hour repeated when clocks go back) is the
+    first of the two, as most calendars read it (docs/commands.md).
     """
     value = " ".join((text or "").split())
     for fmt in _DATETIME_FORMATS:
@@ -139,7 +152,21 @@ def parse_local_datetime(text: str, timezone: str) -> datetime:
             naive = datetime.strptime(value, fmt)
         except ValueError:
             continue
-        return naive.replace(tzinfo=ZoneInfo(timezone))
+        zone = ZoneInfo(timezone)
+        if not _exists(naive, zone):
+            before, after = _around_gap(naive, zone)
+            raise invalid(
+                "time_in_dst_gap",
+                N_(
+                    "{time} does not exist in {zone}: the clocks skip that hour. "
+                    "Try {before} or {after}."
+                ),
+                time=naive.strftime("%Y-%m-%d %H:%M"),
+                zone=timezone,
+                before=before.strftime("%H:%M"),
+                after=after.strftime("%H:%M"),
+            )
+        return naive.replace(tzinfo=zone)
     raise invalid(
         "bad_datetime",
         N_("I can't read the time “{text}”. Use YYYY-MM-DD HH:MM, like 2026-12-06 09:00."),
@@ -147,12 +174,56 @@ def parse_local_datetime(text: str, timezone: str) -> datetime:
     )
 
 
+def _exists(naive: datetime, zone: ZoneInfo) -> bool:
+    """Whether the wall time happens in the zone (a round trip through UTC keeps it)."""
+    aware = naive.replace(tzinfo=zone)
+    return aware.astimezone(UTC).astimezone(zone).replace(tzinfo=None) == naive
+
+
+def _around_gap(naive: datetime, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """The last minute before a skipped stretch of wall time and the first after it."""
+    step = timedelta(minutes=1)
+    before, after = naive - step, naive + step
+    while not _exists(before, zone):
+        before -= step
+    while not _exists(after, zone):
+        after += step
+    return before, after
+
+
+def _from_link(text: str) -> tuple[str, str] | None:
+    """A point in a map link: ?mlat=&mlon= (OpenStreetMap), ?ll= / ?q= / ?query= (Apple and
+    Google Maps), #map=z/lat/lon, /@lat,lon, geo:lat,lon."""
+    for word in text.split():
+        if "://" not in word and not word.lower().startswith("geo:"):
+            continue
+        url = urlsplit(word)
+        query = parse_qs(url.query)
+        if "mlat" in query and "mlon" in query:
+            return query["mlat"][0], query["mlon"][0]
+        for key in _LINK_QUERY:
+            for value in query.get(key, []):
+                pair = re.fullmatch(_NUMBER + r"\s*,\s*" + _NUMBER, value.strip())
+                if pair:
+                    return pair.group(1), pair.group(2)
+        for pattern in _LINK_PAIRS:
+            found = pattern.search(word)
+            if found:
+                return found.group(1), found.group(2)
+    return None
+
+
 def parse_coordinates(text: str | None) -> tuple[float, float] | None:
-    """'52.52, 13.40' or a map link containing coordinates -> (lat, lng); None if absent."""
-    match = _COORDS.search(text or "")
-    if not match:
-        return None
-    lat, lng = float(match.group(1)), float(match.group(2))
+    """'52.52, 13.4' (any precision) or a map link with a point in it -> (lat, lng); None if
+    there is none."""
+    text = text or ""
+    pair = _from_link(text)
+    if pair is None:
+        match = _COORDS.search(text)
+        if not match:
+            return None
+        pair = match.group(1), match.group(2)
+    lat, lng = float(pair[0]), float(pair[1])
     if not (-90 <= lat <= 90 and -180 <= lng <= 180):
         raise invalid("bad_coordinates", N_("Those coordinates are off the map."))
     return lat, lng

@@ -279,6 +279,34 @@ async def demote_command(ctx: Context, args: str) -> Reply:
 
 
 @command(
+    "grouptimezone",
+    usage=N_("/grouptimezone <group> <timezone>"),
+    help=N_("The timezone new activities' times are read in (admins only)"),
+    section="admin",
+)
+async def grouptimezone_command(ctx: Context, args: str) -> Reply:
+    ref, value = target_and_rest(args)
+    if not ref or not value:
+        return Reply(
+            cards=[
+                usage(
+                    ctx.t,
+                    ctx.t("Name the group and an IANA timezone."),
+                    "/grouptimezone hiking Europe/Berlin",
+                )
+            ]
+        )
+    async with ctx.uow() as uow:
+        group = await groups.set_timezone(uow, ctx.me, ref, value)
+    text = ctx.t(
+        "New activities of {group} are now in {zone}; those already planned keep their time.",
+        group=group.name,
+        zone=group.timezone,
+    )
+    return Reply(cards=[note(text)])
+
+
+@command(
     "memberevents",
     usage=N_("/memberevents <group> on|off"),
     help=N_("Let members create activities (admins only)"),

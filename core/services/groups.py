@@ -381,3 +381,14 @@ async def set_members_can_create_events(
     uow.session.add(group)
     await uow.commit()
     return group
+
+
+async def set_timezone(uow: UnitOfWork, actor_id: int, ref: str, timezone: str) -> Group:
+    """The zone new activities' times are typed in (admins). Activities already made keep their
+    instant and their own zone: changing it never moves anything."""
+    group = await find_group(uow, ref)
+    permissions.require_admin(group, await membership_of(uow, group.id, actor_id))  # type: ignore[arg-type]
+    group.timezone = check_timezone(timezone.strip())
+    uow.session.add(group)
+    await uow.commit()
+    return group

@@ -40,3 +40,45 @@ async def test_join_offers_the_candidates_when_several_match(chat: Chat) -> None
     assert sorted(_buttons(reply)) == ["➕ Chess Club", "➕ Chess Masters"]
     nothing = await chat.say("ann", "/join quidditch")
     assert "No group called “quidditch”" in nothing.text
+
+
+async def test_setlocation_takes_any_precision_and_map_links(chat: Chat) -> None:
+    for text in (
+        "52.52, 13.4",
+        "https://www.openstreetmap.org/?mlat=52.52000&mlon=13.40000#map=15/52.52/13.40",
+        "https://www.openstreetmap.org/#map=15/52.5200/13.4050",
+        "https://www.google.com/maps/@52.52,13.405,15z",
+        "https://maps.google.com/?q=52.52,13.4",
+        "https://maps.apple.com/?ll=52.52,13.4&q=Berlin",
+        "geo:52.52,13.4;u=35",
+    ):
+        reply = await chat.say("ann", f"/setlocation {text}")
+        assert "Send coordinates like" not in reply.text, (text, reply.text)
+    off = await chat.say("ann", "/setlocation 152.5, 13.4")
+    assert "off the map" in off.text
+
+
+async def test_a_time_in_the_dst_gap_is_refused_with_the_nearest_times(chat: Chat) -> None:
+    await chat.say("maya", "/newgroup Hiking")
+    await chat.say("maya", "/grouptimezone hiking America/New_York")
+    reply = await chat.say(
+        "maya", "/newevent hiking | Night walk | 2027-03-14 02:30 | Trailhead", locale="en"
+    )
+    assert "does not exist in America/New_York" in reply.text
+    assert "Try 01:59 or 03:00" in reply.text
+    assert "created" not in reply.text
+
+
+async def test_an_admin_changes_the_groups_timezone(chat: Chat) -> None:
+    await chat.say("maya", "/newgroup Hiking")
+    await chat.say("maya", "/newevent hiking | Ridge | 2026-12-06 07:30 | Trailhead")
+    changed = await chat.say("maya", "/grouptimezone hiking Europe/Berlin")
+    assert "now in Europe/Berlin" in changed.text
+    kept = await chat.say("maya", "/event 1")
+    assert "07:30 (UTC)" in kept.text  # an activity already planned keeps its time and zone
+    await chat.say("maya", "/newevent hiking | Lake | 2026-12-07 07:30 | Lakeside")
+    assert "07:30 (Europe/Berlin)" in (await chat.say("maya", "/event 2")).text
+    refused = await chat.say("ann", "/grouptimezone hiking Asia/Tokyo")
+    assert "admin" in refused.text.lower()
+    bad = await chat.say("maya", "/grouptimezone hiking Mars/Olympus")
+    assert "Mars/Olympus" in bad.text and "now in" not in bad.text
