@@ -34,11 +34,11 @@ from core.cards import Card
 from core.errors import DomainError
 from core.i18n import Translator
 from core.metrics import CARDS_STALE
-from core.models import CardCopy, Job
+from core.models import CardCopy, Job, Person
 from core.notify import DeliveryFailed
 from core.services import events
 from core.uow import Changes, UnitOfWork
-from core.views import event_card
+from core.views import LOCAL_TIMES, event_card
 
 if TYPE_CHECKING:
     from core.chat.registry import Services
@@ -186,7 +186,7 @@ async def _drawings(services: Services, event_id: int, copies: list[CardCopy]) -
     async with services.db.uow(readonly=True) as uow:
         shared = None
         for copy in copies:
-            key = (copy.viewer_id, copy.locale)
+            key = (copy.viewer_id, copy.locale, copy.platform)
             if key in drawn:
                 continue
             t = Translator(copy.locale)
@@ -200,7 +200,9 @@ async def _drawings(services: Services, event_id: int, copies: list[CardCopy]) -
                 shared = shared or await events.shared_view(uow, event_id)
                 drawn[key] = event_card(shared, t, personal=False)
             else:
-                drawn[key] = event_card(view, t, personal=True)
+                person = await uow.session.get(Person, copy.viewer_id)
+                zone = None if copy.platform in LOCAL_TIMES else person.timezone  # type: ignore[union-attr]
+                drawn[key] = event_card(view, t, personal=True, reader_zone=zone)
     return drawn
 
 
@@ -267,7 +269,7 @@ class CardRefresher(work.Worker):
         gate = asyncio.Semaphore(EDITS_AT_ONCE)
 
         async def redraw_copy(copy: CardCopy) -> int:
-            card = drawn[(copy.viewer_id, copy.locale)]
+            card = drawn[(copy.viewer_id, copy.locale, copy.platform)]
             now = digest(card)
             if now == copy.digest:
                 return 0

@@ -101,8 +101,16 @@ def guest_buttons(view: EventView, t: Translator, *, personal: bool) -> list[But
     return buttons
 
 
-def event_card(view: EventView, t: Translator, *, personal: bool = True) -> Card:
-    """The activity card. `personal` adds the viewer's own status (not in shared chats)."""
+# platforms whose clients show every time in the reader's own zone (Discord's <t:…>)
+LOCAL_TIMES = frozenset({"discord"})
+
+
+def event_card(
+    view: EventView, t: Translator, *, personal: bool = True, reader_zone: str | None = None
+) -> Card:
+    """The activity card. `personal` adds the viewer's own status (not in shared chats);
+    `reader_zone`, the reader's own timezone, adds the time there when it differs (platforms
+    that show times in each reader's zone themselves, like Discord, pass none)."""
     event = view.event
     card = Card()
     title = [bold(event.title), plain(f"  #{event.id}")]
@@ -111,6 +119,10 @@ def event_card(view: EventView, t: Translator, *, personal: bool = True) -> Card
     card.add(*title)
     card.add(plain(t("Group: ")), plain(view.group.name))
     card.add(plain("🕒 "), moment(format_time(event.starts_at, event.timezone, t), event.starts_at))
+    if personal and reader_zone and reader_zone != event.timezone:
+        card.add(
+            plain("   "), plain(t("your time: ") + format_time(event.starts_at, reader_zone, t))
+        )
     card.add(plain("📍 "), plain(event.place))
     card.add(plain("💶 "), plain(fee_text(view, t)))
     card.add(plain("👥 "), plain(counts_text(view, t)))

@@ -153,7 +153,7 @@ def _dismiss(kind: str, item_id: int, t: Translator) -> Button:
 
 def _recommend_card(found: discovery.Recommendations, t: Translator) -> Card:
     card = Card().add(bold(t("Suggestions for you")))
-    if found.cold_start:
+    if found.ask_interests:
         card.add(italic(t("Tell me what you like with /interests hiking, photography …")))
     reasons = {
         "co_members": lambda p: t.ngettext(

@@ -23,6 +23,7 @@ from core.parsing import (
 from core.services import events, groups, reminders
 from core.services.events import EventDraft, EventView
 from core.views import (
+    LOCAL_TIMES,
     attendees_card,
     event_buttons,
     event_card,
@@ -51,7 +52,8 @@ async def _load_view(ctx: Context, event_id: int) -> EventView:
 
 
 def _card(ctx: Context, view: EventView) -> Card:
-    return event_card(view, ctx.t, personal=not ctx.in_group_chat)
+    zone = None if ctx.actor.platform in LOCAL_TIMES else ctx.actor.timezone
+    return event_card(view, ctx.t, personal=not ctx.in_group_chat, reader_zone=zone)
 
 
 def promotions(view: EventView, people: list[int]) -> list[Notice]:

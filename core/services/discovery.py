@@ -374,7 +374,7 @@ class Recommendations:
     groups: list[GroupPick]
     posts: list[tuple[Post, Group, str, int, int]]  # post, group, author, likes, replies
     events: list[EventView]
-    cold_start: bool
+    ask_interests: bool  # they have not said what they like: the card invites them to
 
 
 async def _dismissed(uow: UnitOfWork, person_id: int) -> dict[str, set[int]]:
@@ -472,7 +472,6 @@ async def recommend(
             if overlap and group_id not in excluded:
                 score, reason, shared = scores.get(group_id, (0.0, "tags", overlap))
                 scores[group_id] = (score + 3.0 * overlap, reason, shared)
-    cold = not mine
     if len(scores) < limit:
         for group_id, members in (
             await uow.session.exec(
@@ -503,7 +502,7 @@ async def recommend(
     source = mine | {p.group.id for p in picks}  # type: ignore[misc]
     posts = await _hot_posts(uow, now, viewer_id, source, dismissed["post"], limit)
     events = await _activities(uow, clock, viewer_id, source, dismissed["event"], limit)
-    return Recommendations(picks, posts, events, cold)
+    return Recommendations(picks, posts, events, ask_interests=not stated)
 
 
 async def _hot_posts(

@@ -82,3 +82,14 @@ async def test_an_admin_changes_the_groups_timezone(chat: Chat) -> None:
     assert "admin" in refused.text.lower()
     bad = await chat.say("maya", "/grouptimezone hiking Mars/Olympus")
     assert "Mars/Olympus" in bad.text and "now in" not in bad.text
+
+
+async def test_a_personal_card_shows_the_readers_time_too(chat: Chat) -> None:
+    await chat.say("maya", "/newgroup Hiking")  # the group's zone: UTC
+    await chat.say("maya", "/newevent hiking | Ridge | 2026-12-06 07:30 | Trailhead")
+    await chat.say("ann", "/settings timezone America/New_York")
+    shown = await chat.say("ann", "/event 1")
+    assert "07:30 (UTC)" in shown.text
+    assert "your time: Sun, 6 Dec 2026, 02:30 (America/New_York)" in shown.text
+    same = await chat.say("maya", "/event 1")
+    assert "your time" not in same.text  # the same zone: once is enough
