@@ -130,6 +130,7 @@ class Announcement:
 
     group_id: int
     card: Callable[[Translator], Card]
+    skip: tuple[str, str] | None = None  # (platform, chat id) the answer itself went to
 
 
 @dataclass

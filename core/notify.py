@@ -118,8 +118,8 @@ async def announce(
             chats = await home_chats(uow, item.group_id)
         for chat in chats:
             notifier = notifiers.get(chat.platform)
-            if notifier is None:
-                continue
+            if notifier is None or item.skip == (chat.platform, chat.chat_id):
+                continue  # no way there, or the card was just posted there as the answer
             card = item.card(Translator(chat.locale))
             try:
                 message_id = await notifier.post(chat.chat_id, card)

@@ -54,6 +54,7 @@ async def context_of(interaction: discord.Interaction, *, shared: bool) -> Conte
         username=user.name,
         platform_locale=str(interaction.locale),
         in_group_chat=shared and interaction.guild is not None,
+        chat_id=str(interaction.channel_id),
     )
 
 
@@ -113,22 +114,26 @@ async def send_cards(
     ephemeral: bool,
     deferred: bool,
     ctx: Context | None = None,
+    public_live: bool = False,
 ) -> None:
     """The first message as the interaction's response (unless already answered), the rest as
     follow-ups. A live activity card in a message everyone sees is recorded as a copy
-    (`ctx` names whose view it is), so later changes redraw it (core.livecards)."""
+    (`ctx` names whose view it is), so later changes redraw it (core.livecards).
+    `public_live`: live cards go to the whole channel even when the rest is ephemeral (a new
+    activity's card, so everyone can sign up from it)."""
     first = not deferred and not interaction.response.is_done()
     for card in cards:
         rendered = render(card)
+        private = ephemeral and not (public_live and card.live is not None)
         for message in rendered:
-            kwargs = message_kwargs(message, ephemeral=ephemeral)
+            kwargs = message_kwargs(message, ephemeral=private)
             if first:
                 answered = await interaction.response.send_message(**kwargs)
                 message_id = answered.message_id
                 first = False
             else:
                 message_id = (await interaction.followup.send(**kwargs, wait=True)).id
-            if ctx is not None and not ephemeral and len(rendered) == 1:
+            if ctx is not None and not private and len(rendered) == 1:
                 await _remember(interaction, ctx, message_id, card)
 
 
@@ -149,7 +154,12 @@ async def _remember(
 
 
 async def answer(
-    interaction: discord.Interaction, work: Work, *, ephemeral: bool = True, shared: bool = False
+    interaction: discord.Interaction,
+    work: Work,
+    *,
+    ephemeral: bool = True,
+    shared: bool = False,
+    public_live: bool = False,
 ) -> None:
     """Name the actor, run `work` in time, and answer with its cards (errors ephemerally)."""
 
@@ -166,7 +176,12 @@ async def answer(
             cards = [note("✔")]
         ephemeral = ephemeral or reply.alert
         await send_cards(
-            interaction, cards, ephemeral=ephemeral, deferred=deferred, ctx=ctx[0] if ctx else None
+            interaction,
+            cards,
+            ephemeral=ephemeral,
+            deferred=deferred,
+            ctx=ctx[0] if ctx else None,
+            public_live=public_live and not reply.alert,
         )
 
 

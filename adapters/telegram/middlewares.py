@@ -108,5 +108,6 @@ class ActorMiddleware(BaseMiddleware):
             platform_locale=user.language_code,
             private_chat=private if isinstance(event, Message) else None,
             in_group_chat=chat is not None and not private,
+            chat_id=str(chat.id) if chat is not None else None,
         )
         return await handler(event, data)

@@ -139,7 +139,11 @@ async def create(ctx: Context, ref: str, draft: EventDraft) -> Reply:
     async with ctx.uow() as uow:
         view = await events.create_event(uow, ctx.clock, ctx.me, ref, draft)
     text = ctx.t("Activity #{id} created. Share it with /event {id}.", id=view.event.id)
-    announcement = Announcement(view.group.id, lambda t: event_card(view, t, personal=False))  # type: ignore[arg-type]
+    announcement = Announcement(
+        view.group.id,  # type: ignore[arg-type]
+        lambda t: event_card(view, t, personal=False),
+        skip=ctx.chat,  # created in a home chat: the answer is the announcement there
+    )
     return Reply(cards=[note(text), _card(ctx, view)], announcements=[announcement])
 
 

@@ -59,7 +59,15 @@ async def actor_for(
 
 
 async def context_for(
-    services: Services, *, in_group_chat: bool = False, **identity: str | bool | None
+    services: Services,
+    *,
+    in_group_chat: bool = False,
+    chat_id: str | None = None,
+    **identity: str | bool | None,
 ) -> Context:
+    """`chat_id`: the shared chat (group chat, server channel) the message came from."""
     actor = await actor_for(services, **identity)  # type: ignore[arg-type]
-    return Context(services, actor, Translator(actor.locale), in_group_chat=in_group_chat)
+    chat = (actor.platform, chat_id) if chat_id is not None and in_group_chat else None
+    return Context(
+        services, actor, Translator(actor.locale), in_group_chat=in_group_chat, chat=chat
+    )

@@ -51,7 +51,8 @@ async def _group_and_text(ctx: Context, args: str) -> tuple[str, str]:
                 await groups.find_group(uow, head, loose=False)
             except DomainError:
                 return target_and_rest(args)
-    return head, rest.strip()
+    rest = rest.strip()
+    return head, rest[1:].strip() if rest.startswith("|") else rest  # 'hiking | text' too
 
 
 async def _page(ctx: Context, ref: str, page: int) -> Reply:

@@ -71,6 +71,7 @@ class Context:
     actor: Actor
     t: Translator
     in_group_chat: bool = False
+    chat: tuple[str, str] | None = None  # (platform, chat id) of a shared chat it came from
 
     @property
     def me(self) -> int:

@@ -163,11 +163,17 @@ async def test_newevent_modal_creates_an_activity(dc: DiscordHarness) -> None:
         maya,
         {"Title": "Night walk", WHEN: "2026-12-06 19:00", "Place": "Old town", "Fee": "5 EUR"},
     )
-    assert created.ephemeral
-    assert "Activity #1 created" in created.text
+    confirmation, card = created[0], created[-1]
+    assert confirmation.ephemeral and "Activity #1 created" in markdown_of(confirmation.data)
+    # the card is for the whole channel (issue #12: it was visible only to its creator)
+    assert not card.ephemeral
     assert "Night walk" in created.text and "5 EUR" in created.text
-    assert "<t:" in markdown_of(created[0].data) + markdown_of(created[-1].data)
+    assert "<t:" in markdown_of(card.data)
     assert "Night walk" in (await dc.slash(maya, "events")).text
+    ana = dc.add_user(2, "Ana")
+    signed = await dc.click(ana, created.messages[-1], "Sign up")  # from the channel card
+    assert "You're in!" in signed.text
+    assert "1 going" in text_of(dc.current(created.messages[-1]))
 
 
 async def test_newevent_for_an_unknown_group_says_so_before_the_form(

@@ -11,7 +11,7 @@ from adapters.telegram.pacing import Pacer
 from core.chat import Services
 from core.models import CardCopy, Registration
 from tests.adapters.test_discord import new_event
-from tests.discord_harness import DiscordHarness, text_of
+from tests.discord_harness import CHANNEL, DiscordHarness, text_of
 from tests.emulators.telegram import TelegramEmulator
 from tests.harness import TelegramHarness
 
@@ -146,3 +146,16 @@ async def test_discord_a_click_updates_the_message_and_the_other_copies(
     assert "1/10 going" in text_of(dc.current(copy))  # another copy, by the refresher
     await dc.slash(maya, "cancelevent", activity=1)
     assert "[Cancelled]" in text_of(dc.current(copy))
+
+
+async def test_discord_a_new_activity_in_its_home_channel_is_posted_once(
+    dc: DiscordHarness,
+) -> None:
+    maya = dc.add_user(1, "Maya", manager=True)
+    await dc.slash(maya, "newgroup", name="Hiking")
+    await dc.slash(maya, "bindgroup", group="hiking")
+    await new_event(dc, maya, "Ridge walk", seats=10)
+    public = [
+        m for m in dc.emu.messages(CHANNEL) if "Ridge walk" in text_of(m) and not m.get("flags")
+    ]
+    assert len(public) == 1  # the answer is the announcement there: not a second copy

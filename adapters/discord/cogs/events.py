@@ -44,9 +44,12 @@ class NewEventModal(discord.ui.Modal):
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
         fields = [f.value for f in (self.name, self.when, self.place, self.fee, self.capacity)]
-        await answer(
+        in_server = interaction.guild is not None
+        await answer(  # only the confirmation is private: the card is for the whole channel
             interaction,
             lambda ctx: guarded(ctx, lambda: create_from_fields(ctx, self.group, *fields)),
+            shared=in_server,
+            public_live=in_server,
         )
 
 
