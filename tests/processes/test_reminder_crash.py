@@ -1,0 +1,148 @@
+"""A reminder fan-out survives SIGKILL: the real bot as an OS process, the Telegram emulator in
+this process, one database (SQLite, and PostgreSQL where required). 120 people are due a
+reminder; the bot is killed just after the first few went out and started again: everyone not
+in flight at the kill gets exactly one reminder within 30 seconds of the restart, nobody gets
+two, and the sends that were in flight (at most the sender's concurrency: one) are the only
+ones that may be lost (docs/architecture.md, "Reminders")."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from core.db import Database
+from core.models import Event, Group, Identity, Membership, Person, Registration
+from core.services import reminders
+from tests.emulators.telegram import TelegramEmulator
+
+ROOT = Path(__file__).resolve().parents[2]
+PEOPLE = 120
+FIRST_ID = 5000
+TITLE = "Ridge walk"
+IN_FLIGHT = 1  # the reminder runner sends one message at a time
+
+
+async def _seed(db: Database) -> None:
+    """A group, an activity due its 10-minute reminder in 2 seconds, 120 people with a seat."""
+    now = datetime.now(UTC)
+    async with db.uow() as uow:
+        session = uow.session
+        maya = Person(display_name="Maya", created_at=now)
+        session.add(maya)
+        await session.flush()
+        group = Group(
+            slug="hiking", name="Hiking", timezone="UTC", created_by=maya.id, created_at=now
+        )  # type: ignore[arg-type]
+        session.add(group)
+        await session.flush()
+        session.add(
+            Membership(
+                group_id=group.id, person_id=maya.id, role="owner", status="active", created_at=now
+            )
+        )  # type: ignore[arg-type]
+        event = Event(
+            group_id=group.id,  # type: ignore[arg-type]
+            creator_id=maya.id,  # type: ignore[arg-type]
+            title=TITLE,
+            starts_at=now + timedelta(minutes=10, seconds=2),
+            timezone="UTC",
+            place="Trailhead",
+            capacity=None,
+            reminder_offsets="10m",
+            created_at=now,
+            going=PEOPLE,
+        )
+        session.add(event)
+        await session.flush()
+        for n in range(PEOPLE):
+            person = Person(display_name=f"Hiker {n}", created_at=now)
+            session.add(person)
+            await session.flush()
+            session.add(
+                Identity(person_id=person.id, platform="telegram", external_id=str(FIRST_ID + n))  # type: ignore[arg-type]
+            )
+            session.add(
+                Registration(
+                    event_id=event.id,  # type: ignore[arg-type]
+                    person_id=person.id,  # type: ignore[arg-type]
+                    status="confirmed",
+                    seq=n + 1,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+        await reminders.schedule_event(uow, event, now)
+        await uow.commit()
+
+
+async def _start_bot(url: str, api_base: str) -> asyncio.subprocess.Process:
+    env = {
+        **{k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "WEB_PORT")},
+        "PYTHONPATH": str(ROOT),
+        "DATABASE_URL": url,
+        "TELEGRAM_BOT_TOKEN": "42:TEST",
+        "TELEGRAM_API_BASE": api_base,
+        "SEED_DEMO": "false",
+        "LOG_LEVEL": "WARNING",
+    }
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bots", "run", cwd=ROOT, env=env, start_new_session=True
+    )
+
+
+def _reminded(emu: TelegramEmulator) -> dict[int, int]:
+    """How many reminders each attendee's chat received."""
+    counts: dict[int, int] = {}
+    for call in emu.calls_of("sendMessage"):
+        chat = int(call.params.get("chat_id", 0))
+        if call.ok and chat >= FIRST_ID and TITLE in str(call.params.get("text", "")):
+            counts[chat] = counts.get(chat, 0) + 1
+    return counts
+
+
+async def _until(condition, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        await asyncio.sleep(0.02)
+    return condition()
+
+
+async def test_a_killed_fan_out_is_finished_by_the_restarted_process(db: Database) -> None:
+    await _seed(db)
+    async with TelegramEmulator() as emu:
+        for n in range(PEOPLE):
+            emu.add_user(FIRST_ID + n, f"Hiker {n}")
+        bot = await _start_bot(db.url, emu.base_url)
+        try:
+            started = await _until(lambda: len(_reminded(emu)) >= 3, 60)
+            assert started, "the first reminders never went out"
+        finally:
+            if bot.returncode is None:
+                os.killpg(bot.pid, signal.SIGKILL)  # mid fan-out, no chance to clean up
+            await bot.wait()
+        at_kill = dict(_reminded(emu))
+        assert len(at_kill) < PEOPLE, "the fan-out finished before the kill; kill earlier"
+
+        restarted = await _start_bot(db.url, emu.base_url)
+        try:
+            # everyone but the sends in flight at the kill, within 30 s of the restart
+            done = await _until(lambda: len(_reminded(emu)) >= PEOPLE - IN_FLIGHT, 30)
+            await asyncio.sleep(1)  # anything sent twice would arrive now
+        finally:
+            restarted.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(restarted.wait(), 15)
+            except TimeoutError:
+                os.killpg(restarted.pid, signal.SIGKILL)
+                await restarted.wait()
+        reminded = _reminded(emu)
+        assert done, f"{PEOPLE - len(reminded)} people never got their reminder"
+        assert all(count == 1 for count in reminded.values()), "someone was reminded twice"
+        assert PEOPLE - len(reminded) <= IN_FLIGHT
