@@ -27,11 +27,11 @@ from core.i18n import N_, SUPPORTED, Translator
 from core.services import inbox
 
 log = logging.getLogger(__name__)
-# Updates handled at once. aiogram's default is unlimited: a burst (a restart after downtime
-# brings up to 24 hours of updates) then queues on the database pool until requests time out
-# and updates are lost. Measured in bench/telegram_throughput.py: no gain in throughput above
-# a handful, and no errors at this bound.
-CONCURRENT_UPDATES = 8
+# Updates in memory at once. aiogram's default is unlimited: a burst (a restart after downtime
+# brings up to 24 hours of updates) would all be read in. Handlers themselves run at most
+# FloodMiddleware's `concurrent` (8) at once; this larger bound leaves room for people whose
+# updates wait in their own queue without holding a handler slot.
+CONCURRENT_UPDATES = 256
 EXTRA_COMMANDS = {
     "bindgroup": N_("Make this group chat a group's home (chat admins)"),
     "unbindgroup": N_("Stop announcing a group in this chat (chat admins)"),
@@ -63,9 +63,9 @@ def build_dispatcher(
     dp = Dispatcher(storage=MemoryStorage())
     if observer is not None:
         dp.update.outer_middleware(observer)
+    dp.update.outer_middleware(flood)  # first: each person's place in line, before any await
     dp.update.outer_middleware(OnceMiddleware(services))
     for observer in (dp.message, dp.callback_query):
-        observer.outer_middleware(flood)
         observer.outer_middleware(ActorMiddleware(services))
     dp.include_routers(*routers())
     return dp

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections import OrderedDict, deque
@@ -12,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
-from aiogram.types import CallbackQuery, Message, TelegramObject, Update, User
+from aiogram.types import Message, TelegramObject, Update, User
 
 from core.chat import Services
 from core.chat.identity import context_for
@@ -52,39 +53,72 @@ class OnceMiddleware(BaseMiddleware):
 
 
 class FloodMiddleware(BaseMiddleware):
-    """At most `limit` messages or clicks per person per `per` seconds; the rest are dropped,
-    with one polite warning, so one person cannot starve everyone else."""
+    """Each person's updates in arrival order, bursts queued, only real floods refused.
 
-    def __init__(self, limit: int = 8, per: float = 4.0) -> None:
+    The outermost update middleware after aiogram's own, so it sees updates in the order
+    polling delivered them: each takes its place in its person's queue before anything awaits.
+    A person's updates then run one at a time (their /newgroup and /join never race), while
+    other people's run beside them, at most `concurrent` handlers at once: only the head of
+    each person's queue takes one of those slots, so a person's burst of twenty waits on its
+    own and stalls nobody else. (aiogram's own `tasks_concurrency_limit` would count the
+    waiting ones too, so the dispatcher is given a much larger one.)
+
+    A phone that reconnects after a tunnel delivers its queued messages at once: they are all
+    handled, in order. More than `limit` updates from one person within `per` seconds is a
+    flood: those are refused, with a translated "slow down" each time a flood starts (then
+    quietly, clicks still answered, until the person's window clears).
+    """
+
+    def __init__(self, limit: int = 30, per: float = 10.0, concurrent: int = 8) -> None:
         self.limit, self.per = limit, per
+        self.slots = asyncio.Semaphore(concurrent)
+        self.queues: dict[int, asyncio.Lock] = {}
+        self.waiting: dict[int, int] = {}
         self.seen: dict[int, deque[float]] = {}
-        self.warned: set[int] = set()
+        self.flooding: set[int] = set()
+
+    def _floods(self, user_id: int) -> bool:
+        """Count the update in the person's window; True when it is over the limit."""
+        now = time.monotonic()
+        stamps = self.seen.setdefault(user_id, deque())
+        while stamps and now - stamps[0] > self.per:
+            stamps.popleft()
+        stamps.append(now)
+        if len(self.seen) > 10_000:  # forget idle people
+            self.seen = {k: v for k, v in self.seen.items() if v and now - v[-1] <= self.per}
+        return len(stamps) > self.limit
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         user: User | None = data.get("event_from_user")
         if user is None:
-            return await handler(event, data)
-        now = time.monotonic()
-        stamps = self.seen.setdefault(user.id, deque())
-        while stamps and now - stamps[0] > self.per:
-            stamps.popleft()
-        if len(stamps) >= self.limit:
-            if user.id not in self.warned:
-                self.warned.add(user.id)
-                t = Translator(user.language_code)
-                text = t("Slow down a little, please.")
-                if isinstance(event, CallbackQuery):
-                    await event.answer(text)
-                elif isinstance(event, Message):
-                    await event.answer(text)
-            elif isinstance(event, CallbackQuery):
-                await event.answer()
-            return None
-        self.warned.discard(user.id)
-        stamps.append(now)
-        if len(self.seen) > 10_000:  # forget idle people
-            self.seen = {k: v for k, v in self.seen.items() if v and now - v[-1] <= self.per}
-        return await handler(event, data)
+            async with self.slots:
+                return await handler(event, data)
+        key = user.id
+        flood = self._floods(key)
+        queue = self.queues.setdefault(key, asyncio.Lock())
+        self.waiting[key] = self.waiting.get(key, 0) + 1
+        try:
+            async with queue:
+                if flood:
+                    return await self._refuse(key, event, user)
+                self.flooding.discard(key)
+                async with self.slots:
+                    return await handler(event, data)
+        finally:
+            self.waiting[key] -= 1
+            if not self.waiting[key]:
+                del self.waiting[key], self.queues[key]
+
+    async def _refuse(self, key: int, event: TelegramObject, user: User) -> None:
+        first = key not in self.flooding
+        self.flooding.add(key)
+        text = Translator(user.language_code)("Slow down a little, please.") if first else None
+        assert isinstance(event, Update)
+        if event.callback_query is not None:
+            await event.callback_query.answer(text)
+        elif event.message is not None and text:
+            await event.message.answer(text)
+        log.info("flood from user %s: update %s refused", key, event.update_id)
 
 
 class ActorMiddleware(BaseMiddleware):

@@ -10,11 +10,8 @@ from aiogram.methods import Response, SendMessage
 from aiogram.types import Message
 from sqlmodel import func, select
 
-from adapters.telegram.middlewares import FloodMiddleware
 from adapters.telegram.responses import KeepResponseModels
-from core.chat import Services
 from core.models import Post
-from tests.emulators.telegram import TelegramEmulator
 from tests.harness import TelegramHarness
 
 GROUP_CHAT = -100200300
@@ -186,27 +183,6 @@ async def test_group_chat_home_announcements_and_start_link(tg: TelegramHarness)
     assert url == "https://t.me/community_test_bot?start=event_1"
     opened = await tg.say(zoe, "/start event_1")
     assert "Ridge" in _plain(opened) and "You're going" in _plain(opened)
-
-
-async def test_flood_limit_answers_once_and_drops_the_rest(sqlite_db, clock, settings) -> None:
-    async with TelegramEmulator() as emu:
-        tg = TelegramHarness(
-            emu,
-            Services(db=sqlite_db, clock=clock, settings=settings),
-            flood=FloodMiddleware(limit=8, per=60.0),
-        )
-        await tg.start()
-        try:
-            await _flood(tg)
-        finally:
-            await tg.stop()
-
-
-async def _flood(tg: TelegramHarness) -> None:
-    ana = tg.emu.add_user(2, "Ana")
-    replies = [await tg.say(ana, "/help") for _ in range(12)]
-    assert sum(1 for r in replies if r and "Slow down" in _plain(r)) == 1
-    assert sum(1 for r in replies if not r) >= 3
 
 
 async def test_answer_models_survive_garbage_collection(tg: TelegramHarness) -> None:
