@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import time
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -31,11 +32,10 @@ from sqlmodel import select
 
 from core import work
 from core.cards import Card
-from core.errors import DomainError
 from core.i18n import Translator
 from core.metrics import CARDS_STALE
 from core.models import CardCopy, Job, Person
-from core.notify import DeliveryFailed
+from core.notify import DeliveryFailed, quietly
 from core.services import events
 from core.uow import Changes, UnitOfWork
 from core.views import LOCAL_TIMES, event_card
@@ -46,9 +46,12 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 KIND = "cards"
-KEEP_PER_CHAT = 3  # copies of one activity kept live per chat and viewer (older ones scroll away)
+# copies of one activity kept live per chat: in a person's own chat the latest one, in a shared
+# chat the latest three (older ones scrolled away; every live copy costs an edit per change)
+KEEP_PERSONAL, KEEP_SHARED = 1, 3
 EDITS_AT_ONCE = 32  # edits of one activity's copies in flight together (different messages)
 RETRY = timedelta(seconds=30)
+COALESCE = 1.0  # seconds between two redraws of one activity's cards
 
 
 def digest(card: Card) -> str:
@@ -119,7 +122,7 @@ async def remember(
                     CardCopy.viewer_id.is_not_distinct_from(viewer),  # type: ignore[union-attr]
                 )
                 .order_by(CardCopy.id.desc())  # type: ignore[union-attr]
-                .offset(KEEP_PER_CHAT)
+                .offset(KEEP_SHARED if viewer is None else KEEP_PERSONAL)
             )
         ).all()
         if older:
@@ -181,28 +184,30 @@ async def copies_of(uow: UnitOfWork, event_id: int) -> list[CardCopy]:
 
 
 async def _drawings(services: Services, event_id: int, copies: list[CardCopy]) -> dict:
-    """The card each copy should show now, drawn once per (viewer, language)."""
-    drawn: dict[tuple[int | None, str | None], Card] = {}
+    """The card each copy should show now, drawn once per (reader, language, platform), from
+    views read together (events.views_for_readers)."""
+    readers = sorted({c.viewer_id for c in copies if c.viewer_id is not None})
     async with services.db.uow(readonly=True) as uow:
-        shared = None
-        for copy in copies:
-            key = (copy.viewer_id, copy.locale, copy.platform)
-            if key in drawn:
-                continue
-            t = Translator(copy.locale)
-            view = None
-            if copy.viewer_id is not None:
-                try:
-                    view = await events.get_event(uow, copy.viewer_id, event_id)
-                except DomainError:  # they lost access (banned, left a private group)
-                    view = None
-            if view is None:
-                shared = shared or await events.shared_view(uow, event_id)
-                drawn[key] = event_card(shared, t, personal=False)
-            else:
-                person = await uow.session.get(Person, copy.viewer_id)
-                zone = None if copy.platform in LOCAL_TIMES else person.timezone  # type: ignore[union-attr]
-                drawn[key] = event_card(view, t, personal=True, reader_zone=zone)
+        shared, views = await events.views_for_readers(uow, event_id, readers)
+        zones = dict(
+            (
+                await uow.session.exec(
+                    select(Person.id, Person.timezone).where(Person.id.in_(readers))  # type: ignore[union-attr]
+                )
+            ).all()
+        )
+    drawn: dict[tuple[int | None, str | None, str], Card] = {}
+    for copy in copies:
+        key = (copy.viewer_id, copy.locale, copy.platform)
+        if key in drawn:
+            continue
+        t = Translator(copy.locale)
+        view = views.get(copy.viewer_id) if copy.viewer_id is not None else None
+        if view is None:  # a shared card, or a reader who lost access: nobody's own status
+            drawn[key] = event_card(shared, t, personal=False)
+        else:
+            zone = None if copy.platform in LOCAL_TIMES else zones.get(copy.viewer_id)
+            drawn[key] = event_card(view, t, personal=True, reader_zone=zone)
     return drawn
 
 
@@ -215,6 +220,7 @@ class CardRefresher(work.Worker):
         super().__init__(services.db, services.clock, **options)
         self.services = services
         self._listening = False
+        self._last: dict[int, float] = {}  # activity -> when its last redraw began
 
     async def start(self) -> None:
         if not self._listening:
@@ -246,8 +252,17 @@ class CardRefresher(work.Worker):
             CARDS_STALE.set(0)
 
     async def _run(self, job: Job) -> int:
+        """One activity's redraw, at most one per COALESCE seconds: changes that land in the
+        meantime are drawn together by the next one (a crowd's 60 clicks are a few edits)."""
+        event_id = int(job.key)
+        wait = self._last.get(event_id, -COALESCE) + COALESCE - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        self._last[event_id] = time.monotonic()
+        if len(self._last) > 10_000:
+            self._last.clear()
         try:
-            edited = await self.redraw(int(job.key))
+            edited = await self.redraw(event_id)
         except Exception:
             log.exception("redrawing the cards of activity %s failed; retrying later", job.key)
             async with self.db.uow() as uow:
@@ -267,32 +282,37 @@ class CardRefresher(work.Worker):
             return 0
         drawn = await _drawings(self.services, event_id, copies)
         gate = asyncio.Semaphore(EDITS_AT_ONCE)
+        drawn_now: dict[int, str] = {}
+        gone: list[int] = []
 
-        async def redraw_copy(copy: CardCopy) -> int:
+        async def redraw_copy(copy: CardCopy) -> None:
             card = drawn[(copy.viewer_id, copy.locale, copy.platform)]
             now = digest(card)
             if now == copy.digest:
-                return 0
+                return
             async with gate:
                 try:
-                    await notifiers[copy.platform].edit(copy.chat_id, copy.message_id, card)  # type: ignore[attr-defined]
+                    with quietly():  # a redraw never goes before anyone's answer
+                        await notifiers[copy.platform].edit(copy.chat_id, copy.message_id, card)  # type: ignore[attr-defined]
                 except DeliveryFailed as error:
                     log.info("card copy %s forgotten: %s", copy.id, error.reason)
-                    await self._forget(copy.id)  # type: ignore[arg-type]
-                    return 0
-            await self._drawn(copy.id, now)  # type: ignore[arg-type]
-            return 1
+                    gone.append(copy.id)  # type: ignore[arg-type]
+                    return
+            drawn_now[copy.id] = now  # type: ignore[index]
 
-        return sum(await asyncio.gather(*(redraw_copy(copy) for copy in copies)))
-
-    async def _drawn(self, copy_id: int, drawn: str) -> None:
-        async with self.db.uow() as uow:
-            await uow.session.exec(
-                sa.update(CardCopy).where(CardCopy.id == copy_id).values(digest=drawn)  # type: ignore[arg-type]
-            )
-            await uow.commit()
-
-    async def _forget(self, copy_id: int) -> None:
-        async with self.db.uow() as uow:
-            await uow.session.exec(sa.delete(CardCopy).where(CardCopy.id == copy_id))  # type: ignore[arg-type]
-            await uow.commit()
+        await asyncio.gather(*(redraw_copy(copy) for copy in copies))
+        if drawn_now or gone:  # one transaction for the whole redraw
+            async with self.db.uow() as uow:
+                if drawn_now:
+                    table = CardCopy.__table__  # type: ignore[attr-defined]
+                    connection = await uow.session.connection()
+                    await connection.execute(
+                        sa.update(table)
+                        .where(table.c.id == sa.bindparam("copy_id"))
+                        .values(digest=sa.bindparam("drawn")),
+                        [{"copy_id": k, "drawn": v} for k, v in drawn_now.items()],
+                    )
+                if gone:
+                    await uow.session.exec(sa.delete(CardCopy).where(CardCopy.id.in_(gone)))  # type: ignore[attr-defined]
+                await uow.commit()
+        return len(drawn_now)

@@ -7,6 +7,9 @@ platform that has a notifier, builds the card in the person's own language, and 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -18,6 +21,24 @@ from core.services.chats import home_chats
 from core.views import format_time
 
 log = logging.getLogger(__name__)
+
+
+_QUIET: ContextVar[bool] = ContextVar("quiet_sends", default=False)
+
+
+@contextmanager
+def quietly() -> Iterator[None]:
+    """Sends made inside are background work (card redraws): a platform's pacer lets them go
+    only when no answer to anyone is waiting for the same budget."""
+    token = _QUIET.set(True)
+    try:
+        yield
+    finally:
+        _QUIET.reset(token)
+
+
+def is_quiet() -> bool:
+    return _QUIET.get()
 
 
 class DeliveryFailed(Exception):

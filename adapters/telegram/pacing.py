@@ -31,6 +31,7 @@ from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
 
 from core.metrics import SENDS, THROTTLED
+from core.notify import is_quiet
 
 if TYPE_CHECKING:
     from adapters.telegram.shared_pacing import SharedPacer
@@ -86,6 +87,7 @@ class Pacer:
     chats: dict[str, Bucket] = field(default_factory=dict)
     holds: dict[str | None, float] = field(default_factory=dict)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    answers_waiting: int = 0
 
     def __post_init__(self) -> None:
         self.overall = Window(max(1, int(self.per_second)))
@@ -100,22 +102,33 @@ class Pacer:
             bucket = self.chats[chat_id] = Bucket(rate, self.chat_burst)
         return bucket
 
-    async def acquire(self, chat_id: str) -> None:
-        while True:
-            async with self.lock:
-                now = time.monotonic()
-                bucket = self._bucket(chat_id)
-                ready = max(
-                    self.overall.ready_at(now),
-                    bucket.ready_at(now),
-                    self.holds.get(None, 0.0),
-                    self.holds.get(chat_id, 0.0),
-                )
-                if ready <= now:
-                    bucket.take()
-                    self.overall.in_flight += 1
-                    return
-            await asyncio.sleep(ready - now)
+    async def acquire(self, chat_id: str, *, quiet: bool = False) -> None:
+        """Wait for a slot. `quiet` (a background card redraw) also waits while any answer is
+        waiting: redraws use what the answers leave of the budget, never the other way."""
+        waiting = not quiet
+        if waiting:
+            self.answers_waiting += 1
+        try:
+            while True:
+                async with self.lock:
+                    now = time.monotonic()
+                    bucket = self._bucket(chat_id)
+                    ready = max(
+                        self.overall.ready_at(now),
+                        bucket.ready_at(now),
+                        self.holds.get(None, 0.0),
+                        self.holds.get(chat_id, 0.0),
+                    )
+                    if quiet and self.answers_waiting:
+                        ready = max(ready, now + 0.02)
+                    if ready <= now:
+                        bucket.take()
+                        self.overall.in_flight += 1
+                        return
+                await asyncio.sleep(ready - now)
+        finally:
+            if waiting:
+                self.answers_waiting -= 1
 
     def release(self) -> None:
         self.overall.in_flight -= 1
@@ -144,7 +157,7 @@ class PacingMiddleware(BaseRequestMiddleware):
         paced = chat_id is not None and (name.startswith("Send") or name.startswith("Edit"))
         for attempt in range(1, self.attempts + 1):
             if paced:
-                await self.pacer.acquire(str(chat_id))
+                await self.pacer.acquire(str(chat_id), quiet=is_quiet())
             try:
                 response = await make_request(bot, method)
                 if paced:

@@ -55,7 +55,9 @@ class SharedPacer:
     def _hold_key(self, chat_id: str | None) -> str:
         return f"{self.prefix}:hold:{chat_id or '*'}"
 
-    async def acquire(self, chat_id: str) -> None:
+    async def acquire(self, chat_id: str, *, quiet: bool = False) -> None:
+        """`quiet` is accepted for the same calls as Pacer; across processes redraws and
+        answers share the budget first come, first served."""
         per_chat = self.group if chat_id.startswith("-") else self.private
         while True:
             held = max(
