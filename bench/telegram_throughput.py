@@ -73,6 +73,7 @@ from adapters.telegram.app import (
 )
 from adapters.telegram.middlewares import FloodMiddleware
 from adapters.telegram.notifier import TelegramNotifier
+from adapters.telegram.pacing import Pacer
 from bench import report
 from bots.cli import settle_heap
 from core.chat import Services
@@ -150,6 +151,7 @@ class Stack:
     task: asyncio.Task[None] | None = None
     db: Database | None = None
     workers: list[CardRefresher] = field(default_factory=list)
+    services: Services | None = None
 
     async def start(self) -> None:
         for worker in self.workers:  # ours redraws clicked cards in the background, as deployed
@@ -159,6 +161,8 @@ class Stack:
         )
 
     async def stop(self) -> None:
+        if self.services is not None:  # replies still being sent in the background
+            await self.services.settle()
         if self.task is not None:
             await self.dp.stop_polling()
             await asyncio.wait_for(self.task, 15)  # closes the bot's session too
@@ -293,20 +297,33 @@ def calls_stack(emu: TelegramEmulator) -> Stack:
     return Stack("calls", bot, dp, meter, _counted(dp, meter))
 
 
-async def our_stack(emu: TelegramEmulator, workdir: Path, polling: dict[str, Any]) -> Stack:
-    """The product's Bot and Dispatcher over a fresh SQLite file, as run_telegram builds them."""
+async def our_stack(
+    emu: TelegramEmulator, workdir: Path, polling: dict[str, Any], pacer: Pacer = FAST
+) -> Stack:
+    """The product's Bot and Dispatcher over a SQLite file in `workdir` (made and migrated
+    if new), as run_telegram builds them; `pacer` FAST unless Telegram's limits are measured."""
     url = f"sqlite+aiosqlite:///{workdir / 'bench.db'}"
     db = Database(url)
     await db.migrate()
     settings = Settings(_env_file=None, database_url=url, seed_demo=False)
     services = Services(db=db, clock=SystemClock(), settings=settings)
-    bot = build_bot("42:TEST", emu.base_url, pacer=FAST)
+    bot = build_bot("42:TEST", emu.base_url, pacer=pacer)
     meter = Meter()
     dp = build_dispatcher(services, observer=meter)
     reached = _counted(dp)
     services.notifiers["telegram"] = TelegramNotifier(bot)
     await register_commands(bot)
-    return Stack("ours", bot, dp, meter, reached, polling, db=db, workers=[CardRefresher(services)])
+    return Stack(
+        "ours",
+        bot,
+        dp,
+        meter,
+        reached,
+        polling,
+        db=db,
+        workers=[CardRefresher(services)],
+        services=services,
+    )
 
 
 # --------------------------------------------------------------------------------------------

@@ -97,9 +97,11 @@ class Pacer:
         if bucket is None:
             if len(self.chats) > 50_000:
                 self.chats.clear()  # idle buckets are full anyway; forgetting them is safe
-            group = chat_id.startswith("-")
-            rate = self.group_per_minute / 60 if group else self.per_chat_per_second
-            bucket = self.chats[chat_id] = Bucket(rate, self.chat_burst)
+            if chat_id.startswith("-"):  # a group: no burst, so no 60 s holds more than the limit
+                bucket = Bucket(self.group_per_minute / (60 + 60 / self.group_per_minute), 1)
+            else:
+                bucket = Bucket(self.per_chat_per_second, self.chat_burst)
+            self.chats[chat_id] = bucket
         return bucket
 
     async def acquire(self, chat_id: str, *, quiet: bool = False) -> None:
@@ -145,6 +147,8 @@ class PacingMiddleware(BaseRequestMiddleware):
     def __init__(self, pacer: Pacer | SharedPacer, attempts: int = 5) -> None:
         self.pacer = pacer
         self.attempts = attempts
+        self.order: dict[str, asyncio.Lock] = {}  # per chat: sends in the order asked for
+        self.users: dict[str, int] = {}  # per chat: sends holding or waiting for its lock
 
     async def __call__(
         self,
@@ -155,6 +159,28 @@ class PacingMiddleware(BaseRequestMiddleware):
         chat_id = getattr(method, "chat_id", None)
         name = type(method).__name__
         paced = chat_id is not None and (name.startswith("Send") or name.startswith("Edit"))
+        if not paced or is_quiet():  # background redraws need no place in the chat's order
+            return await self._send(make_request, bot, method, name, chat_id, paced)
+        key = str(chat_id)
+        lock = self.order.setdefault(key, asyncio.Lock())
+        self.users[key] = self.users.get(key, 0) + 1
+        try:
+            async with lock:  # replies sent in the background keep the order they were made in
+                return await self._send(make_request, bot, method, name, chat_id, paced)
+        finally:
+            self.users[key] -= 1
+            if not self.users[key]:
+                del self.users[key], self.order[key]
+
+    async def _send(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+        name: str,
+        chat_id: object,
+        paced: bool,
+    ) -> Response[TelegramType]:
         for attempt in range(1, self.attempts + 1):
             if paced:
                 await self.pacer.acquire(str(chat_id), quiet=is_quiet())

@@ -38,7 +38,15 @@ async def send_card(bot: Bot, chat_id: int | str, card: Card) -> int | None:
 
 
 async def send_reply(bot: Bot, chat_id: int | str, reply: Reply, ctx: Context) -> None:
-    """The reply's cards as new messages; live activity cards are recorded as copies, so later
+    """Send the reply's cards after the handler, in the background: the person's next update
+    (a click on a card) need not wait while this chat's rate limit paces these messages. The
+    session's pacing keeps every chat's sends in the order they were asked for."""
+    if reply.cards:
+        ctx.services.later(_send_cards(bot, chat_id, reply, ctx))
+
+
+async def _send_cards(bot: Bot, chat_id: int | str, reply: Reply, ctx: Context) -> None:
+    """The cards as new messages; live activity cards are recorded as copies, so later
     changes to the activity redraw them (core.livecards)."""
     for card in reply.cards:
         message_id = await send_card(bot, chat_id, card)
@@ -108,6 +116,6 @@ async def _rest(
     try:
         if edit and await edit_card(bot, chat_id, message_id, cards[0]):
             cards = cards[1:]
-        await send_reply(bot, chat_id, Reply(cards=cards), ctx)
+        await _send_cards(bot, chat_id, Reply(cards=cards), ctx)
     except Exception:  # the click was answered and committed; this is only its echo
         log.exception("sending the rest of a click's answer to chat %s failed", chat_id)
