@@ -24,7 +24,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
@@ -35,9 +35,9 @@ from core.cards import Card
 from core.i18n import Translator
 from core.metrics import CARDS_STALE
 from core.models import CardCopy, Job, Person
-from core.notify import DeliveryFailed, quietly
+from core.notify import DeliveryFailed, Posted, quietly
 from core.services import events
-from core.uow import Changes, UnitOfWork
+from core.uow import UnitOfWork
 from core.views import LOCAL_TIMES, event_card
 
 if TYPE_CHECKING:
@@ -69,46 +69,34 @@ async def mark_stale(uow: UnitOfWork, event_ids: Iterable[int]) -> None:
     ).all()
     for event_id in with_copies:
         await work.schedule(uow, KIND, str(event_id), work.AT_ONCE)
-    if with_copies:
-        uow.changes.jobs = True
 
 
-async def remember(
-    services: Services,
-    *,
-    platform: str,
-    chat_id: str,
-    message_id: str,
-    card: Card,
-    locale: str | None,
-    viewer_id: int | None = None,
-    drawn: bool = True,
-) -> None:
+def _at(posted: Posted):
+    """The copy stored for this message, if any."""
+    return select(CardCopy).where(
+        CardCopy.platform == posted.platform,
+        CardCopy.chat_id == posted.chat_id,
+        CardCopy.message_id == posted.message_id,
+    )
+
+
+async def remember(services: Services, posted: Posted, *, drawn: bool = True) -> None:
     """Record a posted copy of a live card (the caller just sent or edited it; `drawn=False`:
-    it still shows something older, so redraw it). `viewer_id`: whose personal view it
-    shows, None for a shared card."""
-    live = card.live
+    it still shows something older, so redraw it). `posted.viewer_id`: whose personal view
+    it shows (ignored for a shared card)."""
+    card, live = posted.card, posted.card.live
     if live is None:
         return
-    viewer = viewer_id if live.personal else None
+    viewer = posted.viewer_id if live.personal else None
     async with services.db.uow() as uow:
-        existing = (
-            await uow.session.exec(
-                select(CardCopy).where(
-                    CardCopy.platform == platform,
-                    CardCopy.chat_id == chat_id,
-                    CardCopy.message_id == message_id,
-                )
-            )
-        ).first()
-        copy = existing or CardCopy(
+        copy = (await uow.session.exec(_at(posted))).first() or CardCopy(
             event_id=live.event_id,
-            platform=platform,
-            chat_id=chat_id,
-            message_id=message_id,
+            platform=posted.platform,
+            chat_id=posted.chat_id,
+            message_id=posted.message_id,
             created_at=services.clock.now(),
         )
-        copy.event_id, copy.viewer_id, copy.locale = live.event_id, viewer, locale
+        copy.event_id, copy.viewer_id, copy.locale = live.event_id, viewer, posted.locale
         copy.digest = digest(card) if drawn else ""
         uow.session.add(copy)
         await uow.session.flush()
@@ -117,8 +105,8 @@ async def remember(
                 select(CardCopy.id)
                 .where(
                     CardCopy.event_id == live.event_id,
-                    CardCopy.platform == platform,
-                    CardCopy.chat_id == chat_id,
+                    CardCopy.platform == posted.platform,
+                    CardCopy.chat_id == posted.chat_id,
                     CardCopy.viewer_id.is_not_distinct_from(viewer),  # type: ignore[union-attr]
                 )
                 .order_by(CardCopy.id.desc())  # type: ignore[union-attr]
@@ -129,48 +117,19 @@ async def remember(
             await uow.session.exec(sa.delete(CardCopy).where(CardCopy.id.in_(older)))  # type: ignore[attr-defined]
         if not drawn:
             await work.schedule(uow, KIND, str(live.event_id), work.AT_ONCE)
-            uow.changes.jobs = True
         await uow.commit()
 
 
-async def redraw_later(
-    services: Services,
-    *,
-    platform: str,
-    chat_id: str,
-    message_id: str,
-    card: Card,
-    locale: str | None,
-    viewer_id: int | None = None,
-) -> None:
+async def redraw_later(services: Services, posted: Posted) -> None:
     """A clicked card is redrawn by the refresher with every other copy, not in the click's
     answer. A copy we knew is already in the job its change asked for; one we did not know (a
     card posted before copies were kept) is recorded as stale and its redraw asked for."""
-    live = card.live
-    if live is None:
+    if posted.card.live is None:
         return
     async with services.db.uow(readonly=True) as uow:
-        known = (
-            await uow.session.exec(
-                select(CardCopy.id).where(
-                    CardCopy.platform == platform,
-                    CardCopy.chat_id == chat_id,
-                    CardCopy.message_id == message_id,
-                )
-            )
-        ).first()
-    if known is not None:
-        return
-    await remember(
-        services,
-        platform=platform,
-        chat_id=chat_id,
-        message_id=message_id,
-        card=card,
-        locale=locale,
-        viewer_id=viewer_id,
-        drawn=False,
-    )
+        known = (await uow.session.exec(_at(posted))).first()
+    if known is None:
+        await remember(services, posted, drawn=False)
 
 
 async def copies_of(uow: UnitOfWork, event_id: int) -> list[CardCopy]:
@@ -214,34 +173,12 @@ async def _drawings(services: Services, event_id: int, copies: list[CardCopy]) -
 class CardRefresher(work.Worker):
     """Redraws stale card copies: the "cards" jobs of core.work, one per activity."""
 
-    model = Job
+    kind = KIND
 
     def __init__(self, services: Services, **options) -> None:
         super().__init__(services.db, services.clock, **options)
         self.services = services
-        self._listening = False
         self._last: dict[int, float] = {}  # activity -> when its last redraw began
-
-    async def start(self) -> None:
-        if not self._listening:
-            self.db.listeners.append(self._changed)
-            self._listening = True
-        await super().start()
-
-    async def stop(self) -> None:
-        if self._listening:
-            self.db.listeners.remove(self._changed)
-            self._listening = False
-        await super().stop()
-
-    def _changed(self, changes: Changes) -> None:
-        if changes.jobs:
-            self.poke()
-
-    async def claim_batch(self, uow: UnitOfWork, now: datetime) -> list[Job]:
-        return await work.claim(
-            uow, Job, now, self.worker, limit=self.batch, lease=self.lease, where=Job.kind == KIND
-        )
 
     async def process(self, rows: list[Job]) -> int:
         """Activities are redrawn side by side: one slow chat must not hold up the others."""

@@ -23,7 +23,6 @@ from core.models import Event, Job, Registration, RegistrationStatus
 from core.notify import deliver
 from core.services import events
 from core.services.events import OFFER
-from core.uow import Changes, UnitOfWork
 from core.views import format_time
 
 if TYPE_CHECKING:
@@ -59,33 +58,11 @@ def expired_card(event: Event, t: Translator) -> Card:
 
 
 class OfferWorker(work.Worker):
-    model = Job
+    kind = OFFER
 
     def __init__(self, services: Services, **options) -> None:
         super().__init__(services.db, services.clock, **options)
         self.services = services
-        self._listening = False
-
-    async def start(self) -> None:
-        if not self._listening:
-            self.db.listeners.append(self._changed)
-            self._listening = True
-        await super().start()
-
-    async def stop(self) -> None:
-        if self._listening:
-            self.db.listeners.remove(self._changed)
-            self._listening = False
-        await super().stop()
-
-    def _changed(self, changes: Changes) -> None:
-        if changes.jobs:
-            self.poke()
-
-    async def claim_batch(self, uow: UnitOfWork, now: datetime) -> list[Job]:
-        return await work.claim(
-            uow, Job, now, self.worker, limit=self.batch, lease=self.lease, where=Job.kind == OFFER
-        )
 
     async def process(self, rows: list[Job]) -> int:
         done = 0

@@ -39,23 +39,9 @@ class ReminderRunner(Worker):
     def __init__(self, services: Services, **options: Any) -> None:
         super().__init__(services.db, services.clock, **options)
         self.services = services
-        self._listening = False
 
-    async def start(self) -> None:
-        if not self._listening:
-            self.db.listeners.append(self._changed)
-            self._listening = True
-        await super().start()
-
-    async def stop(self) -> None:
-        if self._listening:
-            self.db.listeners.remove(self._changed)
-            self._listening = False
-        await super().stop()
-
-    def _changed(self, changes: Changes) -> None:
-        if changes.reminders:
-            self.poke()
+    def wakes_on(self, changes: Changes) -> bool:
+        return changes.reminders
 
     async def process(self, rows: list[Reminder]) -> int:
         REMINDERS_DUE.set(len(rows))

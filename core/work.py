@@ -33,7 +33,7 @@ from sqlmodel import select
 from core.clock import Clock
 from core.db import Database
 from core.models import Job, WorkStatus
-from core.uow import UnitOfWork
+from core.uow import Changes, UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -128,6 +128,7 @@ async def renew(
 
 async def schedule(uow: UnitOfWork, kind: str, key: str, due_at: datetime) -> None:
     """Ask for (kind, key) to run at `due_at`, inside the caller's transaction; idempotent.
+    The commit then wakes the workers (`uow.changes.jobs`).
 
     One row per (kind, key): asking again while it is pending keeps the earlier time; while it
     is claimed, the generation grows so the running worker leaves it pending when it finishes
@@ -160,6 +161,7 @@ async def schedule(uow: UnitOfWork, kind: str, key: str, due_at: datetime) -> No
             },
         )
     )
+    uow.changes.jobs = True
 
 
 async def finish(uow: UnitOfWork, job: Job, worker: str, now: datetime) -> None:
@@ -219,11 +221,13 @@ async def defer(
 
 
 class Worker:
-    """One kind of durable work in one process. Subclasses say what is due (`next_due`), how
-    to claim a batch (`claim_batch`) and how to do a claimed row (`process`); this class wakes
-    at the right time, runs batches until nothing is due, and keeps its claims alive."""
+    """One kind of durable work in one process. Subclasses say which rows are theirs (`model`,
+    and `kind` for jobs), how to do a claimed row (`process`) and which commits concern them
+    (`wakes_on`); this class wakes at the right time, runs batches until nothing is due, and
+    keeps its claims alive."""
 
-    model: Any  # the table whose rows carry the lease
+    model: Any = Job  # the table whose rows carry the lease
+    kind: str | None = None  # for jobs: the kind this worker does
 
     def __init__(
         self,
@@ -243,21 +247,36 @@ class Worker:
         self._running: set[asyncio.Task] = set()
         self._held: set[int] = set()  # ids of rows this worker is working on now
         self._beat: asyncio.Task | None = None
+        self._listening = False
 
     # -- what subclasses provide
+
+    def wakes_on(self, changes: Changes) -> bool:
+        """Whether a commit in this process may have made work for this worker."""
+        return changes.jobs
 
     async def next_due(self, uow: UnitOfWork) -> datetime | None:
         return await next_due(uow, self.model)
 
     async def claim_batch(self, uow: UnitOfWork, now: datetime) -> list[Any]:
-        return await claim(uow, self.model, now, self.worker, limit=self.batch, lease=self.lease)
+        where = Job.kind == self.kind if self.kind is not None else None  # type: ignore[arg-type]
+        return await claim(
+            uow, self.model, now, self.worker, limit=self.batch, lease=self.lease, where=where
+        )
 
     async def process(self, rows: list[Any]) -> int:
         raise NotImplementedError
 
+    def _changed(self, changes: Changes) -> None:
+        if self.wakes_on(changes):
+            self.poke()
+
     # -- running
 
     async def start(self) -> None:
+        if not self._listening:
+            self.db.listeners.append(self._changed)
+            self._listening = True
         self.scheduler = AsyncIOScheduler(
             timezone=UTC,
             # A wake-up that runs late must still run: the rows decide what is due.
@@ -279,6 +298,9 @@ class Worker:
         """Stop waking; let a job in progress finish (it may be sending) before returning. The
         scheduler is only paused meanwhile: shutting APScheduler's asyncio executor down
         cancels the jobs it is running."""
+        if self._listening:
+            self.db.listeners.remove(self._changed)
+            self._listening = False
         if self.scheduler is not None:
             self.scheduler.pause()
             await asyncio.sleep(0)  # a job already handed to the executor starts: it counts

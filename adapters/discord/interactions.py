@@ -30,6 +30,7 @@ from core.chat.identity import context_for
 from core.chat.registry import Context
 from core.i18n import Translator
 from core.metrics import LATENCY, UPDATES
+from core.notify import Posted
 
 log = logging.getLogger(__name__)
 
@@ -142,15 +143,10 @@ async def _remember(
 ) -> None:
     if card.live is None or message_id is None or interaction.channel_id is None:
         return
-    await livecards.remember(
-        ctx.services,
-        platform=PLATFORM,
-        chat_id=str(interaction.channel_id),
-        message_id=str(message_id),
-        card=card,
-        locale=ctx.t.locale,
-        viewer_id=ctx.me,
+    posted = Posted(
+        PLATFORM, str(interaction.channel_id), str(message_id), card, ctx.t.locale, ctx.me
     )
+    await livecards.remember(ctx.services, posted)
 
 
 async def answer(

@@ -13,6 +13,7 @@ from adapters.telegram.render import MAX_TOAST, render, trim
 from core import livecards
 from core.cards import Card, Reply
 from core.chat.registry import Context
+from core.notify import Posted
 
 log = logging.getLogger(__name__)
 PLATFORM = "telegram"
@@ -51,15 +52,8 @@ async def _send_cards(bot: Bot, chat_id: int | str, reply: Reply, ctx: Context) 
     for card in reply.cards:
         message_id = await send_card(bot, chat_id, card)
         if card.live is not None and message_id is not None:
-            await livecards.remember(
-                ctx.services,
-                platform=PLATFORM,
-                chat_id=str(chat_id),
-                message_id=str(message_id),
-                card=card,
-                locale=ctx.t.locale,
-                viewer_id=ctx.me,
-            )
+            posted = Posted(PLATFORM, str(chat_id), str(message_id), card, ctx.t.locale, ctx.me)
+            await livecards.remember(ctx.services, posted)
 
 
 async def edit_card(bot: Bot, chat_id: int | str, message_id: int, card: Card) -> bool:
@@ -96,15 +90,10 @@ async def answer_click(bot: Bot, query: CallbackQuery, reply: Reply, ctx: Contex
     cards = list(reply.cards)
     chat_id = message.chat.id
     if reply.edit and cards[0].live is not None:
-        await livecards.redraw_later(
-            ctx.services,
-            platform=PLATFORM,
-            chat_id=str(chat_id),
-            message_id=str(message.message_id),
-            card=cards.pop(0),
-            locale=ctx.t.locale,
-            viewer_id=ctx.me,
+        clicked = Posted(
+            PLATFORM, str(chat_id), str(message.message_id), cards.pop(0), ctx.t.locale, ctx.me
         )
+        await livecards.redraw_later(ctx.services, clicked)
         if not cards:
             return
     ctx.services.later(_rest(bot, chat_id, message.message_id, reply.edit, cards, ctx))

@@ -152,15 +152,7 @@ async def follow_up(
     posted = await deliver(services.db, services.notifiers, notices)
     posted += await announce(services.db, services.notifiers, announcements)
     for item in posted:
-        await livecards.remember(
-            services,
-            platform=item.platform,
-            chat_id=item.chat_id,
-            message_id=item.message_id,
-            card=item.card,
-            locale=item.locale,
-            viewer_id=item.viewer_id,
-        )
+        await livecards.remember(services, item)
 
 
 async def handle_text(ctx: Context, text: str) -> Reply:

@@ -108,10 +108,6 @@ class Attendees:
         return [p.name for p in self.people if p.status == RegistrationStatus.WAITLISTED]
 
     @property
-    def maybe(self) -> list[str]:
-        return [p.name for p in self.people if p.status == RegistrationStatus.MAYBE]
-
-    @property
     def platforms(self) -> set[str]:
         return {platform for person in self.people for platform in person.platforms}
 
@@ -274,7 +270,6 @@ async def _offer(uow: UnitOfWork, event: Event, registration: Registration, now:
     uow.session.add(registration)
     await uow.session.flush()
     await work.schedule(uow, OFFER, str(registration.id), work.AT_ONCE)  # tell them now
-    uow.changes.jobs = True
 
 
 async def answer_offer(
