@@ -609,6 +609,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m bench.telegram_throughput", description=__doc__.split("\n\n")[0]
     )
+    parser.add_argument(
+        "--mode",
+        choices=("fast", "limits"),
+        default="fast",
+        help="fast: no rate limits, ours against echo and calls; limits: Telegram's limits "
+        "enforced by the emulator, our real pacer (bench/telegram_limits.py)",
+    )
     parser.add_argument("--updates", type=int, default=2000, help="timed updates per run")
     parser.add_argument("--repeat", type=int, default=2, help="runs per bot; the best is kept")
     parser.add_argument("--only", choices=("echo", "calls", "ours"), help="measure one bot only")
@@ -627,5 +634,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(parse_args()))
+    options = parse_args()
+    if options.mode == "limits":
+        from bench import telegram_limits  # imports this module: not at the top
+
+        asyncio.run(telegram_limits.run(options.updates))
+    else:
+        asyncio.run(main(options))
     sys.exit(0)

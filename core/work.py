@@ -248,6 +248,8 @@ class Worker:
         self._held: set[int] = set()  # ids of rows this worker is working on now
         self._beat: asyncio.Task | None = None
         self._listening = False
+        self._poked: asyncio.Future | None = None  # the run pokes started, while it runs
+        self._again = False  # poked since that run began
 
     # -- what subclasses provide
 
@@ -326,9 +328,22 @@ class Worker:
             self._running.discard(task)
 
     def poke(self) -> None:
-        """Work was scheduled here: run what is due now and re-arm (coalesced)."""
-        if self.scheduler is not None:
-            self.scheduler.add_job(self._job, args=[self.tick], id="tick", replace_existing=True)
+        """Work was scheduled here: run what is due now and re-arm. Pokes while a run is under
+        way coalesce into one more run after it, so none is lost (an APScheduler job of the same
+        id would be skipped while one runs: max_instances) and a crowd's commits cost a few
+        runs, not one each."""
+        if self.scheduler is None:
+            return
+        self._again = True
+        if self._poked is None or self._poked.done():
+            self._poked = asyncio.ensure_future(self._job(self._drain))
+            self._running.add(self._poked)  # now, not when it starts: stop() waits for it
+            self._poked.add_done_callback(self._running.discard)
+
+    async def _drain(self) -> None:
+        while self._again:
+            self._again = False
+            await self.tick()
 
     async def tick(self) -> None:
         async with self._lock:

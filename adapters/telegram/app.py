@@ -29,9 +29,10 @@ from core.services import inbox
 log = logging.getLogger(__name__)
 # Updates in memory at once. aiogram's default is unlimited: a burst (a restart after downtime
 # brings up to 24 hours of updates) would all be read in. Handlers themselves run at most
-# FloodMiddleware's `concurrent` (8) at once; this larger bound leaves room for people whose
-# updates wait in their own queue without holding a handler slot.
-CONCURRENT_UPDATES = 256
+# FloodMiddleware's `concurrent` (8) at once, clicks first; this larger bound is how deep into a
+# backlog the bot looks for clicks to serve first (a click left unread behind a few thousand
+# messages would outlive its 15 s window). A waiting update costs a few KiB.
+CONCURRENT_UPDATES = 4096
 EXTRA_COMMANDS = {
     "bindgroup": N_("Make this group chat a group's home (chat admins)"),
     "unbindgroup": N_("Stop announcing a group in this chat (chat admins)"),

@@ -6,10 +6,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import OrderedDict, deque
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
@@ -52,6 +53,49 @@ class OnceMiddleware(BaseMiddleware):
         return await handler(event, data)
 
 
+class Slots:
+    """At most `n` handlers at once, clicks first: a waiting click takes the next free slot
+    before any waiting message. A click's spinner turns until it is answered and Telegram gives
+    up after 15 s, while a command's reply may come a little later; under a backlog (a crowd,
+    a restart after downtime) clicks are therefore served first. Each person's own order is
+    kept by their queue, before a slot is asked for."""
+
+    def __init__(self, n: int) -> None:
+        self.free = n
+        self.waiting: tuple[deque[asyncio.Future[None]], deque[asyncio.Future[None]]] = (
+            deque(),  # clicks
+            deque(),  # everything else
+        )
+
+    @contextlib.asynccontextmanager
+    async def take(self, urgent: bool) -> AsyncIterator[None]:
+        if self.free and not any(self.waiting):
+            self.free -= 1
+        else:
+            turn = asyncio.get_running_loop().create_future()
+            queue = self.waiting[0 if urgent else 1]
+            queue.append(turn)
+            try:
+                await turn
+            except asyncio.CancelledError:
+                if turn.cancelled():
+                    queue.remove(turn)
+                else:
+                    self._release()  # handed a slot as it was cancelled: pass it on
+                raise
+        try:
+            yield
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        for queue in self.waiting:
+            if queue:
+                queue.popleft().set_result(None)
+                return
+        self.free += 1
+
+
 class FloodMiddleware(BaseMiddleware):
     """Each person's updates in arrival order, bursts queued, only real floods refused.
 
@@ -60,7 +104,8 @@ class FloodMiddleware(BaseMiddleware):
     A person's updates then run one at a time (their /newgroup and /join never race), while
     other people's run beside them, at most `concurrent` handlers at once: only the head of
     each person's queue takes one of those slots, so a person's burst of twenty waits on its
-    own and stalls nobody else. (aiogram's own `tasks_concurrency_limit` would count the
+    own and stalls nobody else; waiting clicks get the slots before waiting messages (`Slots`).
+    (aiogram's own `tasks_concurrency_limit` would count the
     waiting ones too, so the dispatcher is given a much larger one.)
 
     A phone that reconnects after a tunnel delivers its queued messages at once: they are all
@@ -71,7 +116,7 @@ class FloodMiddleware(BaseMiddleware):
 
     def __init__(self, limit: int = 30, per: float = 10.0, concurrent: int = 8) -> None:
         self.limit, self.per = limit, per
-        self.slots = asyncio.Semaphore(concurrent)
+        self.slots = Slots(concurrent)
         self.queues: dict[int, asyncio.Lock] = {}
         self.waiting: dict[int, int] = {}
         self.seen: dict[int, deque[float]] = {}
@@ -90,8 +135,9 @@ class FloodMiddleware(BaseMiddleware):
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         user: User | None = data.get("event_from_user")
+        urgent = isinstance(event, Update) and event.callback_query is not None
         if user is None:
-            async with self.slots:
+            async with self.slots.take(urgent):
                 return await handler(event, data)
         key = user.id
         flood = self._floods(key)
@@ -102,7 +148,7 @@ class FloodMiddleware(BaseMiddleware):
                 if flood:
                     return await self._refuse(key, event, user)
                 self.flooding.discard(key)
-                async with self.slots:
+                async with self.slots.take(urgent):
                     return await handler(event, data)
         finally:
             self.waiting[key] -= 1

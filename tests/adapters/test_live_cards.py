@@ -7,6 +7,7 @@ import asyncio
 
 from sqlmodel import func, select
 
+from adapters.telegram.middlewares import FloodMiddleware
 from adapters.telegram.pacing import Pacer
 from core.chat import Services
 from core.models import CardCopy, Registration
@@ -59,7 +60,7 @@ async def test_a_crowd_of_60_on_a_10_seat_card_in_a_group_chat(sqlite_db, clock,
             for person in people:  # they have all started the bot, so no start-link offers
                 await tg.say(person, "/start")
             # From here on the emulator refuses what Telegram would refuse.
-            emu.rate_limit(global_per_second=30, per_chat_per_second=3)
+            emu.limit_like_telegram()
             _, data = emu.find_button(card, "Sign up")
             updates = [emu.click(person, card, data) for person in people]  # one batch
             async with asyncio.timeout(60):
@@ -69,6 +70,7 @@ async def test_a_crowd_of_60_on_a_10_seat_card_in_a_group_chat(sqlite_db, clock,
 
             answers = [a for a in emu.callback_answers if a["user_id"] >= 100]
             assert len(answers) == 60  # every spinner stopped, none "query is too old"
+            assert max(a["waited"] for a in answers) <= 2.0  # each within 2 s of its click
             assert sum(a["text"] == "You're in!" for a in answers) == 10
             assert sum("waitlist" in (a["text"] or "") for a in answers) == 50
             async with services.db.uow(readonly=True) as uow:
@@ -159,3 +161,39 @@ async def test_discord_a_new_activity_in_its_home_channel_is_posted_once(
         m for m in dc.emu.messages(CHANNEL) if "Ridge walk" in text_of(m) and not m.get("flags")
     ]
     assert len(public) == 1  # the answer is the announcement there: not a second copy
+
+
+async def test_clicks_queued_behind_a_backlog_are_served_first(sqlite_db, clock, settings) -> None:
+    """A backlog (a restart after downtime, a busy hour): 150 commands, then 20 clicks. The
+    clicks' spinners time out after 15 s while a reply may come later, so the clicks take the
+    next free handler slots, ahead of the commands still waiting."""
+    async with TelegramEmulator() as emu:
+        services = Services(db=sqlite_db, clock=clock, settings=settings)
+        tg = TelegramHarness(emu, services, flood=FloodMiddleware())  # the deployed middleware
+        await tg.start()
+        try:
+            card = await _hiking_with_home(tg, capacity=50)
+            talkers = [emu.add_user(2000 + n, f"Talker{n}") for n in range(150)]
+            clickers = [emu.add_user(100 + n, f"Hiker{n}") for n in range(20)]
+            for person in clickers:
+                await tg.say(person, "/start")
+            _, data = emu.find_button(card, "Sign up")
+            since = len(emu.calls)
+            updates = [emu.send_message(person, "/help") for person in talkers]
+            updates += [emu.click(person, card, data) for person in clickers]
+            async with asyncio.timeout(120):
+                for update in updates:
+                    await tg.track.event(update["update_id"]).wait()
+            await tg.settled()
+
+            calls = [c for c in emu.calls[since:] if c.ok]
+            answers = [i for i, c in enumerate(calls) if c.method == "answerCallbackQuery"]
+            helps = [
+                i
+                for i, c in enumerate(calls)
+                if c.method == "sendMessage" and int(c.params["chat_id"]) >= 2000
+            ]
+            assert len(answers) == 20 and len(helps) == 150  # everybody answered
+            assert max(answers) < helps[100]  # every click before the last 50 commands
+        finally:
+            await tg.stop()

@@ -52,6 +52,11 @@ SEND_METHODS = frozenset(
     {"sendMessage", "sendLocation", "sendVenue", "editMessageText", "editMessageReplyMarkup"}
 )
 
+#: Telegram's flood limits as ``limit_like_telegram`` enforces them.
+TELEGRAM_PER_SECOND = 30
+TELEGRAM_PRIVATE_BURST = 4.0
+TELEGRAM_GROUP_PER_MINUTE = 20
+
 MAX_TEXT_LENGTH = 4096
 MAX_CALLBACK_DATA_BYTES = 64
 MAX_CALLBACK_ANSWER_LENGTH = 200
@@ -653,6 +658,14 @@ def _as_float(value: Any, name: str) -> float:
     raise _bad(f"wrong {name}")
 
 
+def _is_group(chat_id: int | str) -> bool:
+    """Group, supergroup and channel ids are negative (or @usernames); private chats positive."""
+    try:
+        return int(chat_id) < 0
+    except ValueError:
+        return True
+
+
 def _scope_key(scope: dict[str, Any] | None) -> str:
     """``commands`` keys: "default", "all_private_chats", "chat:-100", "chat_member:-100:7"."""
     if not scope:
@@ -677,6 +690,7 @@ class _Query:
     created: float
     user_id: int
     answered: bool = False
+    fetched: float | None = None  # when getUpdates first handed it to the bot
 
 
 @dataclass(slots=True)
@@ -748,6 +762,8 @@ class TelegramEmulator:
         self._limit_retry_after = 1
         self._global_windows: dict[str, deque[float]] = {}
         self._chat_windows: dict[tuple[str, int | str], deque[float]] = {}
+        self._like_telegram = False
+        self._buckets: dict[tuple[str, int | str], tuple[float, float]] = {}
         self._fail_every: int | None = None
         self._fail_retry_after = 1
         self._fail_methods: frozenset[str] = SEND_METHODS
@@ -972,8 +988,24 @@ class TelegramEmulator:
         self._global_limit = global_per_second
         self._chat_limit = per_chat_per_second
         self._limit_retry_after = retry_after
+        self._like_telegram = False
         self._global_windows.clear()
         self._chat_windows.clear()
+
+    def limit_like_telegram(self) -> None:
+        """Refuse with 429 what Telegram's flood control would (edits count as sends):
+
+        * 30 send-type calls per token in any second;
+        * a private chat: a sustained 1 per second, with a short burst of 4 (Telegram lets a
+          few quick replies through and then limits to about one a second);
+        * a group chat (negative id): 20 in any minute.
+
+        Windows are compared with ``_EARLY_RETRY_TOLERANCE`` of slack, as for ``retry_after``.
+        Replaces ``rate_limit``'s limits.
+        """
+        self.rate_limit()
+        self._like_telegram = True
+        self._buckets.clear()
 
     def fail_every(
         self, n: int | None, retry_after: int = 1, methods: Iterable[str] | None = None
@@ -1144,6 +1176,9 @@ class TelegramEmulator:
             self._check_windows(call, chat_id)
 
     def _check_windows(self, call: Call, chat_id: int | str | None) -> None:
+        if self._like_telegram:
+            self._check_like_telegram(call, chat_id)
+            return
         now = call.time
         cutoff = now - 1.0
         windows: list[deque[float]] = []
@@ -1163,6 +1198,32 @@ class TelegramEmulator:
             windows.append(window)
         for window in windows:
             window.append(now)
+
+    def _check_like_telegram(self, call: Call, chat_id: int | str | None) -> None:
+        now, slack = call.time, _EARLY_RETRY_TOLERANCE
+        overall = self._global_windows.setdefault(call.token, deque())
+        while overall and overall[0] <= now - 1.0 + slack:
+            overall.popleft()
+        if len(overall) >= TELEGRAM_PER_SECOND:
+            raise self._throttle(call, None, "global_limit", 1)
+        if chat_id is None:
+            overall.append(now)
+            return
+        key = (call.token, chat_id)
+        if _is_group(chat_id):
+            window = self._chat_windows.setdefault(key, deque())
+            while window and window[0] <= now - 60.0 + slack:
+                window.popleft()
+            if len(window) >= TELEGRAM_GROUP_PER_MINUTE:
+                raise self._throttle(call, chat_id, "chat_limit", math.ceil(window[0] + 60 - now))
+            window.append(now)
+        else:
+            tokens, stamp = self._buckets.get(key, (TELEGRAM_PRIVATE_BURST, now))
+            tokens = min(TELEGRAM_PRIVATE_BURST, tokens + (now - stamp))
+            if tokens + slack < 1:
+                raise self._throttle(call, chat_id, "chat_limit", 1)
+            self._buckets[key] = (tokens - 1, now)
+        overall.append(now)
 
     def _throttle(
         self,
@@ -1249,6 +1310,10 @@ class TelegramEmulator:
                 pending.kind not in _OPT_IN_UPDATES if allowed is None else pending.kind in allowed
             )
             if wanted:
+                if not pending.delivered and pending.kind == "callback_query":
+                    query = self._queries.get(pending.update["callback_query"]["id"])
+                    if query is not None:
+                        query.fetched = self.clock()
                 pending.delivered = True
                 batch.append(pending.update)
                 index += 1
@@ -1584,6 +1649,9 @@ class TelegramEmulator:
                 "show_alert": bool(params.get("show_alert", False)),
                 "url": params.get("url"),
                 "cache_time": params.get("cache_time"),
+                "waited": self.clock() - query.created,  # seconds the spinner turned
+                # of which in the bot's hands (the rest it sat in the update queue)
+                "handled_in": self.clock() - (query.fetched or query.created),
             }
         )
         return True

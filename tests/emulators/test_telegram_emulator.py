@@ -180,6 +180,8 @@ async def test_click_answer_and_edit(emu: TelegramEmulator, bot: Bot) -> None:
             "show_alert": True,
             "url": None,
             "cache_time": None,
+            "waited": 0.0,  # the fake clock did not move
+            "handled_in": 0.0,
         }
     ]
     edited = emu.last_message(USER_ID)
@@ -340,6 +342,51 @@ async def test_rate_limits_per_chat_and_global(
     with pytest.raises(TelegramRetryAfter):
         await bot.send_message(8, "c")  # a global flood wait binds every chat
     assert [(r.chat_id, r.throttle.reason) for r in emu.early_retries] == [(8, "global_limit")]
+
+
+async def test_limits_like_telegram_private_group_and_overall(
+    emu: TelegramEmulator, bot: Bot, api_clock: FakeClock
+) -> None:
+    emu.add_group_chat(GROUP_ID, "Hikers")
+    emu.limit_like_telegram()
+
+    for n in range(4):  # a short burst in a private chat passes...
+        await bot.send_message(USER_ID, f"burst {n}")
+    with pytest.raises(TelegramRetryAfter):  # ...then about one a second
+        await bot.send_message(USER_ID, "fifth at once")
+    api_clock.advance(1)
+    sent = await bot.send_message(USER_ID, "a second later")
+    api_clock.advance(1)
+    with pytest.raises(TelegramRetryAfter):  # edits count as sends
+        for n in range(3):
+            await bot.edit_message_text(f"edit {n}", chat_id=USER_ID, message_id=sent.message_id)
+
+    for n in range(20):  # a group chat: 20 in any minute, spread or not
+        await bot.send_message(GROUP_ID, f"group {n}")
+        api_clock.advance(2)
+    with pytest.raises(TelegramRetryAfter) as throttled:
+        await bot.send_message(GROUP_ID, "21st within the minute")
+    assert throttled.value.retry_after == 20  # when the oldest of the 20 leaves the minute
+    api_clock.advance(20)
+    await bot.send_message(GROUP_ID, "after the wait")
+
+    reasons = [t.reason for t in emu.throttles]
+    assert reasons == ["chat_limit", "chat_limit", "chat_limit"]
+
+
+async def test_limits_like_telegram_overall_30_a_second(
+    emu: TelegramEmulator, bot: Bot, api_clock: FakeClock
+) -> None:
+    for n in range(31):
+        emu.add_user(100 + n, f"User{n}")
+    emu.limit_like_telegram()
+    for n in range(30):
+        await bot.send_message(100 + n, "hi")
+    with pytest.raises(TelegramRetryAfter):
+        await bot.send_message(130, "the 31st in one second")
+    assert [(t.reason, t.chat_id) for t in emu.throttles] == [("global_limit", None)]
+    api_clock.advance(1)
+    await bot.send_message(130, "next second")
 
 
 async def test_edit_with_identical_content_is_not_modified(emu: TelegramEmulator, bot: Bot) -> None:
