@@ -186,8 +186,7 @@ def report(
     held = sorted(a["handled_in"] for a in answers if a["user_id"] in ids)
     p50 = statistics.median(waits) if waits else math.nan
     p95 = statistics.quantiles(waits, n=100)[94] if len(waits) > 1 else math.nan
-    private = [c.time for c in sends if not str(c.params.get("chat_id", "")).startswith("-")]
-    busy = (max(private) - start) if private else math.nan
+    busy = replied  # until the last reply to an update went out: work was queued till then
     in_busy = sum(1 for c in sends if c.time <= start + busy)
     rate = in_busy / busy if busy else math.nan
     group_edits = sorted(

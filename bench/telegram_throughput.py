@@ -84,7 +84,7 @@ from core.settings import Settings
 from tests.emulators.telegram import EmuUser, TelegramEmulator
 from tests.harness import FAST
 
-TARGET = 0.8
+TARGET = 0.5  # ours against the calls bot (issue #11; the calls bot itself reaches ~0.5 of echo)
 PER_USER = 5  # 2 commands, 2 clicks, 1 post: the 40/40/20 mix, and under the flood limit
 ACTIVITIES = 4
 ORGANIZER_ID = 1
@@ -587,16 +587,19 @@ async def main(options: argparse.Namespace) -> None:
     best = {label: max(t.rate for t in trials) for label, trials in results.items()}
     echo = best.get("echo", math.nan) or math.nan
     if "ours" in best and "echo" in best:
-        ratio = best["ours"] / echo
-        verdict = "MET" if ratio >= TARGET else "NOT MET"
-        print(f"ratio ours/echo: {ratio:.2f}   target: >= {TARGET:.2f}   -> target {verdict}")
+        print(f"ratio ours/echo: {best['ours'] / echo:.2f}")
     if "calls" in best and "echo" in best:
         print(
             f"ratio calls/echo: {best['calls'] / echo:.2f}   (the ceiling: a bare bot making "
             "our API calls, no database)"
         )
     if "ours" in best and "calls" in best and best["calls"]:
-        print(f"ratio ours/calls: {best['ours'] / best['calls']:.2f}   (our code against that)")
+        ratio = best["ours"] / best["calls"]
+        verdict = "MET" if ratio >= TARGET else "NOT MET"
+        print(
+            f"ratio ours/calls: {ratio:.2f}   (our code against that)   target: >= {TARGET:.2f}"
+            f" -> {verdict}"
+        )
     if "echo" in best:
         for label, rate in best.items():
             if label.startswith("ours ("):

@@ -14,7 +14,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
-from aiogram.types import Message, TelegramObject, Update, User
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types import CallbackQuery, Message, TelegramObject, Update, User
 
 from core.chat import Services
 from core.chat.identity import context_for
@@ -96,6 +97,43 @@ class Slots:
         self.free += 1
 
 
+class ClickClock:
+    """A click's answer is due within Telegram's window (15 s from the tap), however long the
+    queue ahead of it: if the handler has not answered `after` seconds after the click reached
+    the bot, the spinner is stopped with "queued", and the handler's toast comes later as a
+    message instead (`claim()` says which). The click itself is never dropped."""
+
+    def __init__(self, query: CallbackQuery, locale: str | None, after: float) -> None:
+        self.query, self.locale = query, locale
+        self.done = False
+        self._ack: asyncio.Task[None] | None = None
+        self._timer = asyncio.get_running_loop().call_later(after, self._expire)
+
+    def claim(self) -> bool:
+        """True when the caller answers the query itself; False when "queued" already did."""
+        if self.done:
+            return False
+        self.done = True
+        self._timer.cancel()
+        return True
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+    def _expire(self) -> None:
+        if not self.done:
+            self.done = True
+            self._ack = asyncio.ensure_future(self._answer_queued())
+
+    async def _answer_queued(self) -> None:
+        t = Translator(self.locale)
+        text = t("⏳ Busy right now: your tap is queued, I'll message you.")
+        try:
+            await self.query.answer(text)
+        except TelegramAPIError as error:
+            log.info("could not answer a queued click: %s", error)
+
+
 class FloodMiddleware(BaseMiddleware):
     """Each person's updates in arrival order, bursts queued, only real floods refused.
 
@@ -114,8 +152,11 @@ class FloodMiddleware(BaseMiddleware):
     quietly, clicks still answered, until the person's window clears).
     """
 
-    def __init__(self, limit: int = 30, per: float = 10.0, concurrent: int = 8) -> None:
+    def __init__(
+        self, limit: int = 30, per: float = 10.0, concurrent: int = 8, answer_within: float = 8.0
+    ) -> None:
         self.limit, self.per = limit, per
+        self.answer_within = answer_within  # seconds before a waiting click hears "queued"
         self.slots = Slots(concurrent)
         self.queues: dict[int, asyncio.Lock] = {}
         self.waiting: dict[int, int] = {}
@@ -135,10 +176,27 @@ class FloodMiddleware(BaseMiddleware):
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         user: User | None = data.get("event_from_user")
-        urgent = isinstance(event, Update) and event.callback_query is not None
+        query = event.callback_query if isinstance(event, Update) else None
+        urgent = query is not None
         if user is None:
             async with self.slots.take(urgent):
                 return await handler(event, data)
+        if query is not None:
+            data["click"] = ClickClock(query, user.language_code, self.answer_within)
+        try:
+            return await self._in_line(user, handler, event, data, urgent)
+        finally:
+            if query is not None:
+                data["click"].cancel()
+
+    async def _in_line(
+        self,
+        user: User,
+        handler: Handler,
+        event: TelegramObject,
+        data: dict[str, Any],
+        urgent: bool,
+    ) -> Any:
         key = user.id
         flood = self._floods(key)
         queue = self.queues.setdefault(key, asyncio.Lock())
@@ -146,7 +204,7 @@ class FloodMiddleware(BaseMiddleware):
         try:
             async with queue:
                 if flood:
-                    return await self._refuse(key, event, user)
+                    return await self._refuse(key, event, user, data.get("click"))
                 self.flooding.discard(key)
                 async with self.slots.take(urgent):
                     return await handler(event, data)
@@ -155,13 +213,17 @@ class FloodMiddleware(BaseMiddleware):
             if not self.waiting[key]:
                 del self.waiting[key], self.queues[key]
 
-    async def _refuse(self, key: int, event: TelegramObject, user: User) -> None:
+    async def _refuse(
+        self, key: int, event: TelegramObject, user: User, click: ClickClock | None
+    ) -> None:
         first = key not in self.flooding
         self.flooding.add(key)
-        text = Translator(user.language_code)("Slow down a little, please.") if first else None
+        t = Translator(user.language_code)
+        text = t("Slow down a little, please.") if first else None
         assert isinstance(event, Update)
         if event.callback_query is not None:
-            await event.callback_query.answer(text)
+            if click is None or click.claim():
+                await event.callback_query.answer(text)
         elif event.message is not None and text:
             await event.message.answer(text)
         log.info("flood from user %s: update %s refused", key, event.update_id)

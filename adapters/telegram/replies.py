@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+from html import escape
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramBadRequest
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.types import CallbackQuery
 from aiogram.types import Message as TgMessage
 
@@ -74,16 +75,23 @@ async def edit_card(bot: Bot, chat_id: int | str, message_id: int, card: Card) -
     return True
 
 
-async def answer_click(bot: Bot, query: CallbackQuery, reply: Reply, ctx: Context) -> None:
+async def answer_click(
+    bot: Bot, query: CallbackQuery, reply: Reply, ctx: Context, *, queued: bool = False
+) -> None:
     """Answer the query at once (the spinner stops within Telegram's window), then leave the
     rest to the background: a live card is redrawn by the card refresher with its other
     copies (coalesced and paced), anything else is edited or sent after the answer, so a busy
-    chat's rate limit never holds the click's handler."""
+    chat's rate limit never holds the click's handler. `queued`: the click waited so long that
+    it was answered "queued" already (middlewares.ClickClock); its toast becomes a message."""
     toast = trim(reply.toast, MAX_TOAST) if reply.toast else None
-    try:
-        await query.answer(toast, show_alert=reply.alert and bool(toast))
-    except TelegramBadRequest as error:  # too old: the click still counts, the toast is lost
-        log.info("callback answer failed: %s", error.message)
+    if queued:
+        if toast:
+            ctx.services.later(_toast_as_message(bot, query.from_user.id, toast))
+    else:
+        try:
+            await query.answer(toast, show_alert=reply.alert and bool(toast))
+        except TelegramBadRequest as error:  # too old: the click still counts, the toast lost
+            log.info("callback answer failed: %s", error.message)
     message = query.message if isinstance(query.message, TgMessage) else None
     if message is None or not reply.cards:
         return
@@ -97,6 +105,13 @@ async def answer_click(bot: Bot, query: CallbackQuery, reply: Reply, ctx: Contex
         if not cards:
             return
     ctx.services.later(_rest(bot, chat_id, message.message_id, reply.edit, cards, ctx))
+
+
+async def _toast_as_message(bot: Bot, user_id: int, toast: str) -> None:
+    try:
+        await bot.send_message(user_id, escape(toast))
+    except TelegramAPIError as error:  # never started the bot, or blocked it: the card shows it
+        log.info("a queued click's result could not be sent to %s: %s", user_id, error)
 
 
 async def _rest(

@@ -197,3 +197,34 @@ async def test_clicks_queued_behind_a_backlog_are_served_first(sqlite_db, clock,
             assert max(answers) < helps[100]  # every click before the last 50 commands
         finally:
             await tg.stop()
+
+
+async def test_a_click_stuck_in_a_long_queue_hears_queued_then_gets_its_result(
+    sqlite_db, clock, settings
+) -> None:
+    """A person's tap waits behind their own earlier messages (their order is kept): before
+    Telegram's window closes the spinner is stopped with "queued", and the tap's result, which
+    would have been the toast, arrives as a message. The tap itself counts."""
+    async with TelegramEmulator() as emu:
+        services = Services(db=sqlite_db, clock=clock, settings=settings)
+        flood = FloodMiddleware(answer_within=0.01)  # the deployed 8 s, shrunk for the test
+        tg = TelegramHarness(emu, services, flood=flood)
+        await tg.start()
+        try:
+            card = await _hiking_with_home(tg, capacity=10)
+            ann = emu.add_user(10, "Ann")
+            await tg.say(ann, "/start")
+            _, data = emu.find_button(card, "Sign up")
+            updates = [emu.send_message(ann, "/events") for _ in range(5)]
+            updates.append(emu.click(ann, card, data))
+            async with asyncio.timeout(60):
+                for update in updates:
+                    await tg.track.event(update["update_id"]).wait()
+            await tg.settled()
+
+            [answer] = [a for a in emu.callback_answers if a["user_id"] == ann.id]
+            assert "queued" in answer["text"]
+            assert _plain(emu.last_message(ann.id)) == "You're in!"
+            assert "1/10 going" in _plain(tg.current(card))
+        finally:
+            await tg.stop()

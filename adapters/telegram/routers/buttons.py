@@ -6,6 +6,7 @@ from aiogram import Bot, Router
 from aiogram.types import CallbackQuery
 from aiogram.utils.deep_linking import create_start_link
 
+from adapters.telegram.middlewares import ClickClock
 from adapters.telegram.replies import answer_click, send_card
 from core.actions import Act, BadAction, decode
 from core.cards import Button, note
@@ -14,9 +15,11 @@ from core.chat.registry import Context
 from core.services import people
 
 
-async def on_click(query: CallbackQuery, bot: Bot, ctx: Context) -> None:
+async def on_click(
+    query: CallbackQuery, bot: Bot, ctx: Context, click: ClickClock | None = None
+) -> None:
     reply = await handle_action(ctx, query.data or "")
-    await answer_click(bot, query, reply, ctx)
+    await answer_click(bot, query, reply, ctx, queued=click is not None and not click.claim())
     if ctx.in_group_chat and query.message is not None and not reply.alert:
         ctx.services.later(_offer_start(bot, query, ctx))
 
