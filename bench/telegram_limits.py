@@ -209,7 +209,11 @@ def report(
     clicks = len(people) * 5
     print(f"  every update handled in {handled:.1f} s; every reply sent after {replied:.1f} s")
     print(f"  commands answered:    {answered_commands:,} of {len(people) * 5:,}")
-    print(f"  clicks answered:      {len(waits):,} of {clicks:,}")
+    queued = sum(1 for a in answers if a["user_id"] in ids and "queued" in (a["text"] or ""))
+    print(
+        f'  clicks answered:      {len(waits):,} of {clicks:,} ({queued:,} of them "queued",'
+        " their result sent as a message)"
+    )
     verdict = "MET" if p95 < CLICK_P95_TARGET else "NOT MET"
     print(
         f"  click answer p50/p95, from the click: {p50 * 1000:,.0f} / {p95 * 1000:,.0f} ms   "

@@ -7,9 +7,11 @@ so a domain error raised halfway leaves nothing behind.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import contextvars
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from types import TracebackType
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -35,6 +37,28 @@ class Changes:
 
 
 Listener = Callable[[Changes], None]
+
+
+class Rider(Protocol):
+    """Rows that must commit with the first write of the work under way, or not at all: the
+    claim of an incoming update (core.services.inbox) rides with the update's action, so a
+    crash between the two can neither lose the action nor apply it twice."""
+
+    done: bool
+
+    async def write(self, uow: UnitOfWork) -> None: ...
+
+
+#: The rider of the update being handled in this context, if any.
+RIDER: contextvars.ContextVar[Rider | None] = contextvars.ContextVar("rider", default=None)
+
+
+def detached(work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+    """A task that outlives the update it was started from (follow-ups, wake-ups): it does
+    not carry that update's rider, whose commit belongs to the update alone."""
+    context = contextvars.copy_context()
+    context.run(RIDER.set, None)
+    return asyncio.get_running_loop().create_task(work, context=context)
 
 
 class UnitOfWork:
@@ -101,7 +125,14 @@ class UnitOfWork:
             from core import livecards  # it builds on this module
 
             await livecards.mark_stale(self, changes.activities)
+        rider = RIDER.get()
+        if rider is not None and rider.done:
+            rider = None
+        if rider is not None:
+            await rider.write(self)
         await self.session.commit()
+        if rider is not None:
+            rider.done = True
         self.changes = Changes()
         if changes:
             for listener in self._listeners:

@@ -33,7 +33,7 @@ from sqlmodel import select
 from core.clock import Clock
 from core.db import Database
 from core.models import Job, WorkStatus
-from core.uow import Changes, UnitOfWork
+from core.uow import Changes, UnitOfWork, detached
 
 log = logging.getLogger(__name__)
 
@@ -336,7 +336,7 @@ class Worker:
             return
         self._again = True
         if self._poked is None or self._poked.done():
-            self._poked = asyncio.ensure_future(self._job(self._drain))
+            self._poked = detached(self._job(self._drain))
             self._running.add(self._poked)  # now, not when it starts: stop() waits for it
             self._poked.add_done_callback(self._running.discard)
 

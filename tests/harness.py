@@ -91,9 +91,13 @@ class TelegramHarness:
         )
 
     async def stop(self) -> None:
-        if self._task is not None:
-            await self.dp.stop_polling()
-            await asyncio.wait_for(self._task, 10)
+        """Stop polling and the refresher (a second call does nothing: tests may stop a bot to
+        restart another on the same database, and the fixture stops it again)."""
+        if self._task is None:
+            return
+        await self.dp.stop_polling()
+        await asyncio.wait_for(self._task, 10)
+        self._task = None
         await self.settled()
         if self._own_refresher:
             await self.refresher.stop()

@@ -21,6 +21,7 @@ from core.chat import Services
 from core.chat.identity import context_for
 from core.i18n import Translator
 from core.services import inbox
+from core.uow import RIDER
 
 log = logging.getLogger(__name__)
 PLATFORM = "telegram"
@@ -31,7 +32,9 @@ class OnceMiddleware(BaseMiddleware):
     """Apply an update at most once, even if Telegram delivers it again after a crash.
 
     A small in-memory window answers the common case; the database ledger (core.services.inbox)
-    answers across restarts and across processes.
+    answers across restarts and across processes. The ledger's claim commits with the update's
+    first change (a rider of the unit of work), so the update costs no transaction of its own
+    and a crash cannot separate the two.
     """
 
     def __init__(self, services: Services, window: int = 4096) -> None:
@@ -43,15 +46,22 @@ class OnceMiddleware(BaseMiddleware):
         assert isinstance(event, Update)
         if event.update_id in self.recent:
             return None
-        async with self.services.db.uow() as uow:
-            first = await inbox.claim(uow, self.services.clock, PLATFORM, event.update_id)
+        claim = inbox.Claim(PLATFORM, event.update_id, self.services.clock.now())
+        token = RIDER.set(claim)
+        try:
+            result = await handler(event, data)
+        except inbox.AlreadyApplied:
+            log.info("update %s already applied; skipped", event.update_id)
+            result = None
+        finally:
+            RIDER.reset(token)
+        if not claim.done:  # it changed nothing: claim it on its own
+            async with self.services.db.uow() as uow:
+                await inbox.claim(uow, self.services.clock, PLATFORM, event.update_id)
         self.recent[event.update_id] = None  # only once claimed: a failed claim may come again
         if len(self.recent) > self.window:
             self.recent.popitem(last=False)
-        if not first:
-            log.info("update %s already applied; skipped", event.update_id)
-            return None
-        return await handler(event, data)
+        return result
 
 
 class Slots:

@@ -9,8 +9,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
+from typing import Any
 
 from core import livecards
 from core.actions import Act, Action, BadAction, decode
@@ -21,9 +22,10 @@ from core.errors import DomainError
 from core.i18n import N_, Translator
 from core.notify import Notifier, announce, deliver
 from core.services.discovery import AreaCache
+from core.services.inbox import AlreadyApplied
 from core.services.people import Actor
 from core.settings import Settings
-from core.uow import Changes, UnitOfWork
+from core.uow import Changes, UnitOfWork, detached
 
 log = logging.getLogger(__name__)
 
@@ -48,9 +50,9 @@ class Services:
         if changes.listings:
             self.areas.forget()  # /nearby shows what was created, moved or cancelled at once
 
-    def later(self, work: Awaitable[None]) -> None:
+    def later(self, work: Coroutine[Any, Any, None]) -> None:
         """Run a follow-up (notices, announcements) after the answer, not before it."""
-        task = asyncio.ensure_future(work)
+        task = detached(work)
         self.background.add(task)
         task.add_done_callback(self._done)
 
@@ -134,6 +136,8 @@ async def guarded(ctx: Context, run: Callable[[], Awaitable[Reply]]) -> Reply:
     except DomainError as error:
         message = error.render(ctx.t)
         return Reply(cards=[note("⚠️ " + message)], toast=message, alert=True)
+    except AlreadyApplied:
+        raise  # a re-delivered update: the adapter drops it without a word
     except Exception:
         ref = secrets.token_hex(4)
         log.exception("unexpected error (ref %s) for person %s", ref, ctx.me)

@@ -11,7 +11,7 @@ from aiogram.types import Message
 from sqlmodel import func, select
 
 from adapters.telegram.responses import KeepResponseModels
-from core.models import Post
+from core.models import Post, ProcessedUpdate
 from tests.harness import TelegramHarness
 
 GROUP_CHAT = -100200300
@@ -128,6 +128,30 @@ async def test_an_update_delivered_twice_is_applied_once(tg: TelegramHarness) ->
     async with tg.services.db.uow(readonly=True) as uow:
         count = (await uow.session.exec(select(func.count()).select_from(Post))).one()
     assert count == 1
+
+
+async def test_an_update_delivered_again_after_a_restart_is_applied_once(
+    tg: TelegramHarness,
+) -> None:
+    """The in-memory window is gone with the process: the database ledger, written in the
+    same transaction as the post, refuses the repeat, and nothing is said twice."""
+    await _community(tg)
+    update = tg.emu.send_message(1, "/post hiking Same post")
+    await tg._handled(update)
+    await tg.stop()
+    restarted = TelegramHarness(tg.emu, tg.services)
+    await restarted.start()
+    try:
+        before = len(tg.emu.messages(1))
+        await restarted.push(update)  # Telegram re-delivers it to the new process
+        assert len(tg.emu.messages(1)) == before  # no second "Posted." and no second post
+    finally:
+        await restarted.stop()
+    async with tg.services.db.uow(readonly=True) as uow:
+        count = (await uow.session.exec(select(func.count()).select_from(Post))).one()
+        claims = (await uow.session.exec(select(func.count()).select_from(ProcessedUpdate))).one()
+    assert count == 1
+    assert claims >= 1
 
 
 async def test_429s_are_waited_out_and_nothing_is_lost(tg: TelegramHarness) -> None:
