@@ -107,17 +107,19 @@ async def _telegram(
 ) -> list[Awaitable[None]]:
     """The Telegram bot and its notifier; and, when this process takes updates, webhook
     routes on the web server or long polling by the one process holding the polling lock."""
-    from adapters.telegram.app import build_bot, build_dispatcher, run_telegram
+    from adapters.telegram.app import build_bot, build_dispatcher, run_telegram, shared_state
     from adapters.telegram.notifier import TelegramNotifier
 
     token = settings.telegram_bot_token
     assert token is not None
-    pacer = None
-    if settings.redis_url:  # several processes of one bot share one send budget
+    pacer, shared = None, None
+    if settings.redis_url:  # several processes of one bot: one send budget, shared wizards
         from adapters.telegram.shared_pacing import SharedPacer
 
         pacer = SharedPacer(settings.redis_url, token.split(":")[0])
         closing.append(pacer.close)
+        shared = shared_state(settings.redis_url, token.split(":")[0])
+        closing.append(shared[0].close)
     bot = build_bot(token, settings.telegram_api_base, pacer)
     closing.append(bot.session.close)
     services.notifiers["telegram"] = TelegramNotifier(bot)
@@ -130,7 +132,7 @@ async def _telegram(
         if app is None or not settings.telegram_webhook_secret:
             raise SystemExit("webhook mode needs WEB_PORT and TELEGRAM_WEBHOOK_SECRET")
         url, secret = settings.telegram_webhook_url, settings.telegram_webhook_secret
-        add_webhook(app, build_dispatcher(services), bot, url, secret)
+        add_webhook(app, build_dispatcher(services, shared=shared), bot, url, secret)
         await set_webhook_once(services.db, bot, url, secret)
         log.info("Telegram: webhook mode at %s", url)
         return []
@@ -139,7 +141,7 @@ async def _telegram(
         leadership = Leadership(services.db, "telegram-polling")
         await leadership.acquire()  # one poller per token; the others stand by
         try:
-            await run_telegram(services, bot)
+            await run_telegram(services, bot, build_dispatcher(services, shared=shared))
         finally:
             await leadership.release()
 

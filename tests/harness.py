@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware, Bot, Dispatcher
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.types import TelegramObject, Update
 
 from adapters.telegram.app import (
@@ -61,6 +62,7 @@ class TelegramHarness:
         pacer: Pacer = FAST,
         flood: FloodMiddleware | None = None,
         refresher: CardRefresher | None = None,
+        shared: tuple[BaseStorage, BaseEventIsolation] | None = None,
     ) -> None:
         """`refresher`: the process's card refresher when another harness runs it already
         (one refresher per process, as in bots/cli.py)."""
@@ -70,7 +72,9 @@ class TelegramHarness:
         self.track = _Track()
         # Tests type faster than people: a loose flood limit unless a test brings its own.
         flood = flood or FloodMiddleware(limit=1000, per=1.0)
-        self.dp: Dispatcher = build_dispatcher(services, observer=self.track, flood=flood)
+        self.dp: Dispatcher = build_dispatcher(
+            services, observer=self.track, flood=flood, shared=shared
+        )
         self._own_refresher = refresher is None
         self.refresher = refresher or CardRefresher(services)
         self._task: asyncio.Task | None = None

@@ -10,6 +10,7 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.types import BotCommand
 
@@ -54,14 +55,38 @@ def build_bot(
     )
 
 
+WIZARD_TTL = 24 * 3600  # seconds a half-filled wizard is kept in Redis
+
+
+def shared_state(redis_url: str, bot_id: str) -> tuple[BaseStorage, BaseEventIsolation]:
+    """Wizard state and per-person locks in Redis, for several processes of one bot: a
+    half-filled /newevent continues on whichever process gets the next message, after a
+    restart too, and one person's updates are never handled by two processes at once."""
+    from aiogram.fsm.storage.base import DefaultKeyBuilder
+    from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
+
+    keys = DefaultKeyBuilder(prefix=f"community:{bot_id}:fsm", with_bot_id=True)
+    storage = RedisStorage.from_url(
+        redis_url, key_builder=keys, state_ttl=WIZARD_TTL, data_ttl=WIZARD_TTL
+    )
+    return storage, RedisEventIsolation(storage.redis, key_builder=keys)
+
+
 def build_dispatcher(
     services: Services,
     observer: BaseMiddleware | None = None,
     flood: FloodMiddleware | None = None,
+    shared: tuple[BaseStorage, BaseEventIsolation] | None = None,
 ) -> Dispatcher:
-    """`observer` wraps every update before anything else (tests and metrics use it)."""
+    """`observer` wraps every update before anything else (tests and metrics use it);
+    `shared`: wizard storage and event isolation from `shared_state` (default: this process's
+    memory)."""
     flood = flood or FloodMiddleware()
-    dp = Dispatcher(storage=MemoryStorage())
+    if shared is None:
+        dp = Dispatcher(storage=MemoryStorage())
+    else:
+        storage, isolation = shared
+        dp = Dispatcher(storage=storage, events_isolation=isolation)
     if observer is not None:
         dp.update.outer_middleware(observer)
     dp.update.outer_middleware(flood)  # first: each person's place in line, before any await
@@ -85,10 +110,10 @@ async def register_commands(bot: Bot) -> None:
         await bot.set_my_commands(bot_commands(locale), language_code=locale)
 
 
-async def run_telegram(services: Services, bot: Bot) -> None:
+async def run_telegram(services: Services, bot: Bot, dp: Dispatcher | None = None) -> None:
     """Long polling until cancelled; one poller per token (docs/telegram.md). The caller
     registers the TelegramNotifier, so reminders can go out before polling starts."""
-    dp = build_dispatcher(services)
+    dp = dp or build_dispatcher(services)
     me = await bot.get_me()
     await register_commands(bot)
     log.info("Telegram: polling as @%s", me.username)
