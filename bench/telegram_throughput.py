@@ -376,6 +376,8 @@ async def seed_community(emu: TelegramEmulator, stack: Stack, users: list[EmuUse
     ]
     for text in script:  # one at a time: each depends on the one before
         await settle(stack, [lambda text=text: emu.send_message(maya, text)], 30)
+    if stack.services is not None:  # replies go out after their handler, in the background
+        await stack.services.settle()
     created = "\n".join(m["plain"] or "" for m in emu.messages(maya.id))
     missing = [n for n in range(1, ACTIVITIES + 1) if f"Activity #{n} created" not in created]
     if missing:
