@@ -71,7 +71,8 @@ class Role(StrEnum):
 
 class MembershipStatus(StrEnum):
     ACTIVE = "active"
-    PENDING = "pending"
+    PENDING = "pending"  # asked to join a private group; `created_at` is when they asked
+    DECLINED = "declined"  # their request was declined at `created_at` (the cool-down runs)
     BANNED = "banned"
     LEFT = "left"
 

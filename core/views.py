@@ -14,7 +14,7 @@ from babel.dates import format_datetime, format_timedelta
 from core.actions import Act, act
 from core.cards import Button, Card, LiveCard, Place, bold, code, italic, moment, plain
 from core.i18n import Translator
-from core.models import Event, EventStatus, Visibility
+from core.models import Event, EventStatus, Role, Visibility
 from core.parsing import format_fee
 from core.services.events import Attendees, EventView
 from core.services.groups import GroupSummary
@@ -227,7 +227,8 @@ def group_card(summary: GroupSummary, t: Translator, *, short: bool = False) -> 
             Button(t("📝 Posts"), act(Act.GROUP_POSTS, group.id, 1)),  # type: ignore[arg-type]
             Button(t("📅 Activities"), act(Act.GROUP_EVENTS, group.id)),  # type: ignore[arg-type]
         )
-        if not short:
+        owner = summary.membership.role == Role.OWNER  # type: ignore[union-attr]
+        if not short and not owner:  # an owner hands the group over first (/transfer)
             card.row(Button(t("Leave"), act(Act.LEAVE, group.id)))  # type: ignore[arg-type]
     elif summary.is_pending:
         card.add(italic(t("Your request to join is waiting for an admin.")))

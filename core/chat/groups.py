@@ -8,8 +8,9 @@ from core.chat.args import fields, target_and_rest
 from core.chat.events import promotions
 from core.chat.registry import Context, command, on_action
 from core.i18n import N_, Translator
-from core.models import Group, Role, Visibility
+from core.models import Group, Role
 from core.services import events, groups
+from core.services.people import Actor
 from core.views import group_card, group_list_card, usage
 
 
@@ -106,8 +107,28 @@ async def _join(ctx: Context, ref: str) -> Reply:
         return Reply(cards=[group_list_card(ctx.t, title, found, Act.JOIN)])
     async with ctx.uow(readonly=True) as uow:
         summary = await groups.group_summary(uow, ctx.me, str(result.group.id))
+        admins = (
+            await groups.group_admins(uow, result.group.id) if result.status == "requested" else []
+        )  # type: ignore[arg-type]
     text = _join_text(ctx.t, result)
-    return Reply(cards=[note(text), group_card(summary, ctx.t)], toast=text)
+    notices = [_request_notice(admin, result.group, ctx.actor) for admin in admins]
+    return Reply(cards=[note(text), group_card(summary, ctx.t)], toast=text, notices=notices)
+
+
+def _request_notice(admin_id: int, group: Group, requester: Actor) -> Notice:
+    """A private group's admins hear of each request, with the buttons to decide it."""
+
+    def card(t: Translator) -> Card:
+        name = requester.display_name
+        return note(t("{name} asks to join {group}.", name=name, group=group.name)).row(
+            Button(
+                t("✅ Approve {name}", name=name[:40]),
+                act(Act.APPROVE, group.id, requester.person_id),
+            ),  # type: ignore[arg-type]
+            Button(t("✖ Decline"), act(Act.REJECT, group.id, requester.person_id)),  # type: ignore[arg-type]
+        )
+
+    return Notice(admin_id, card)
 
 
 @command("join", usage=N_("/join <group>"), help=N_("Join a group"), section="groups")
@@ -132,12 +153,9 @@ async def join_action(ctx: Context, action: Action) -> Reply:
 
 async def _leave(ctx: Context, ref: str) -> Reply:
     async with ctx.uow() as uow:
-        group = await groups.leave_group(uow, ctx.me, ref)
+        group, changes = await events.leave_and_release(uow, ctx.clock, ctx.me, ref)
     text = ctx.t("You left {group}.", group=group.name)
-    notices = []
-    if group.visibility == Visibility.PRIVATE:  # its activities are no longer visible to them
-        notices = await _release(ctx, ctx.me, group.id)  # type: ignore[arg-type]
-    return Reply(cards=[note(text)], toast=text, notices=notices)
+    return Reply(cards=[note(text)], toast=text, notices=_promotions(changes))
 
 
 @command("leave", usage=N_("/leave <group>"), help=N_("Leave a group"), section="groups")
@@ -205,7 +223,7 @@ async def decide_action(ctx: Context, action: Action) -> Reply:
     group_id, person_id = action.args
     async with ctx.uow() as uow:
         group, person = await groups.decide_request(
-            uow, ctx.me, group_id, person_id, approve=approve
+            uow, ctx.clock, ctx.me, group_id, person_id, approve=approve
         )
     text = (
         ctx.t("{name} is now a member.", name=person.display_name)
@@ -218,7 +236,10 @@ async def decide_action(ctx: Context, action: Action) -> Reply:
 
 
 @command(
-    "ban", usage=N_("/ban <group> <person>"), help=N_("Ban someone from a group"), section="admin"
+    "ban",
+    usage=N_("/ban <group> <person>"),
+    help=N_("Ban someone from a group (a name, @username or #number)"),
+    section="admin",
 )
 async def ban_command(ctx: Context, args: str) -> Reply:
     ref, who = target_and_rest(args)
@@ -227,15 +248,37 @@ async def ban_command(ctx: Context, args: str) -> Reply:
             cards=[usage(ctx.t, ctx.t("Name the group and the person."), "/ban hiking @troll")]
         )
     async with ctx.uow() as uow:
-        group, person = await groups.ban_member(uow, ctx.me, ref, who)
+        group, person, changes = await events.ban_and_release(uow, ctx.clock, ctx.me, ref, who)
     text = ctx.t("{name} is banned from {group}.", name=person.display_name, group=group.name)
-    return Reply(cards=[note(text)], notices=await _release(ctx, person.id, group.id))  # type: ignore[arg-type]
+    told = _told(person.id, N_("You were banned from {group} by its admins."), group)  # type: ignore[arg-type]
+    return Reply(cards=[note(text)], notices=[told, *_promotions(changes)])
 
 
-async def _release(ctx: Context, person_id: int, group_id: int) -> list[Notice]:
-    """Free someone's seats in a group's activities; tell the people who move up."""
+@command(
+    "unban",
+    usage=N_("/unban <group> <person>"),
+    help=N_("Let a banned person join again"),
+    section="admin",
+)
+async def unban_command(ctx: Context, args: str) -> Reply:
+    ref, who = target_and_rest(args)
+    if not who:
+        return Reply(
+            cards=[usage(ctx.t, ctx.t("Name the group and the person."), "/unban hiking #12")]
+        )
     async with ctx.uow() as uow:
-        changes = await events.release_in_group(uow, ctx.clock, person_id, group_id)
+        group, person = await groups.unban_member(uow, ctx.me, ref, who)
+    text = ctx.t("{name} may join {group} again.", name=person.display_name, group=group.name)
+    told = _told(person.id, N_("You may join {group} again: your ban was lifted."), group)  # type: ignore[arg-type]
+    return Reply(cards=[note(text)], notices=[told])
+
+
+def _told(person_id: int, text: str, group: Group) -> Notice:
+    return Notice(person_id, lambda t: note(t(text, group=group.name)))
+
+
+def _promotions(changes: list[events.RosterChange]) -> list[Notice]:
+    """The people who move up into seats someone gave up are told."""
     return [notice for c in changes for notice in promotions(c.view, c.promoted)]
 
 
@@ -248,6 +291,12 @@ async def _set_role(ctx: Context, args: str, role: Role) -> Reply:
     async with ctx.uow() as uow:
         group, person = await groups.set_role(uow, ctx.me, ref, who, role)
     name = person.display_name
+    if role == Role.OWNER:
+        text = ctx.t(
+            "{name} now owns {group}; you're one of its admins.", name=name, group=group.name
+        )
+        told = _told(person.id, N_("You're now the owner of {group}."), group)  # type: ignore[arg-type]
+        return Reply(cards=[note(text)], notices=[told])
     text = (
         ctx.t("{name} is now an admin of {group}.", name=name, group=group.name)
         if role == Role.ADMIN
@@ -256,6 +305,16 @@ async def _set_role(ctx: Context, args: str, role: Role) -> Reply:
         )
     )
     return Reply(cards=[note(text)])
+
+
+@command(
+    "transfer",
+    usage=N_("/transfer <group> <person>"),
+    help=N_("Hand a group over to another member (owner only)"),
+    section="admin",
+)
+async def transfer_command(ctx: Context, args: str) -> Reply:
+    return await _set_role(ctx, args, Role.OWNER)
 
 
 @command(

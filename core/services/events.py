@@ -32,7 +32,7 @@ from core.models import (
     Visibility,
 )
 from core.parsing import FREE, Fee, check_capacity
-from core.services import reminders, tallies
+from core.services import groups, reminders, tallies
 from core.services.groups import find_group, membership_of
 from core.uow import UnitOfWork
 from core.validation import check_timezone, clean_text, is_id, one_line
@@ -878,11 +878,36 @@ async def attendees(uow: UnitOfWork, viewer_id: int, event_id: int) -> Attendees
     return Attendees(view=view, people=people)
 
 
-async def release_in_group(
+async def leave_and_release(
+    uow: UnitOfWork, clock: Clock, actor_id: int, ref: str
+) -> tuple[Group, list[RosterChange]]:
+    """Leave a group, in one transaction with giving up the seats of a private group's
+    activities (no longer visible to them): nobody is left holding a seat they cannot see."""
+    group = await groups.leave_group(uow, actor_id, ref)
+    changes = []
+    if group.visibility == Visibility.PRIVATE:
+        changes = await _release_in_group(uow, clock, actor_id, group.id)  # type: ignore[arg-type]
+    await uow.commit()
+    return group, changes
+
+
+async def ban_and_release(
+    uow: UnitOfWork, clock: Clock, actor_id: int, ref: str, who: str
+) -> tuple[Group, Person, list[RosterChange]]:
+    """Ban someone and free their seats in the group's activities, in one transaction: a crash
+    between the two can no longer leave a banned person holding seats."""
+    group, person = await groups.ban_member(uow, actor_id, ref, who)
+    changes = await _release_in_group(uow, clock, person.id, group.id)  # type: ignore[arg-type]
+    await uow.commit()
+    return group, person, changes
+
+
+async def _release_in_group(
     uow: UnitOfWork, clock: Clock, person_id: int, group_id: int
 ) -> list[RosterChange]:
     """Give up someone's places in a group's upcoming activities (they were banned, or left a
-    private group they can no longer see); each freed seat goes to the next person waiting."""
+    private group they can no longer see); each freed seat goes to the next person waiting.
+    The caller commits."""
     now = clock.now()
     ids = (
         await uow.session.exec(
@@ -913,5 +938,4 @@ async def release_in_group(
         await uow.session.flush()
         view = await _view(uow, event, person_id, mine=registration)
         changes.append(RosterChange(view, promoted, previous))
-    await uow.commit()
     return changes

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from dataclasses import dataclass
+from datetime import timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -41,6 +43,9 @@ class GroupSummary:
 class JoinResult:
     group: Group
     status: str  # joined | already_member | requested | already_requested
+
+
+REQUEST_COOL_DOWN = timedelta(hours=24)  # after a declined request, before the next one
 
 
 def slugify(name: str) -> str:
@@ -258,14 +263,27 @@ async def join_group(uow: UnitOfWork, clock: Clock, actor_id: int, ref: str) -> 
         if group.visibility == Visibility.PRIVATE
         else MembershipStatus.ACTIVE
     )
+    now = clock.now()
+    if membership is not None and membership.status == MembershipStatus.DECLINED:
+        wait = membership.created_at + REQUEST_COOL_DOWN - now
+        if status == MembershipStatus.PENDING and wait > timedelta(0):
+            raise conflict(
+                "request_cooling_down",
+                N_("Your request to join {group} was declined. You can ask again in {hours} h."),
+                group=group.name,
+                hours=math.ceil(wait.total_seconds() / 3600),
+            )
     if membership is None:
-        membership = Membership(group_id=group.id, person_id=actor_id, created_at=clock.now())
+        membership = Membership(group_id=group.id, person_id=actor_id, created_at=now)
+    elif status == MembershipStatus.PENDING:
+        membership.created_at = now  # requests wait in the order they were made
     await tallies.move_membership(uow, membership, status, Role.MEMBER)
     await uow.commit()
     return JoinResult(group, "requested" if status == MembershipStatus.PENDING else "joined")
 
 
 async def leave_group(uow: UnitOfWork, actor_id: int, ref: str) -> Group:
+    """Leave a group; the caller commits (events.leave_and_release frees the seats first)."""
     group = await find_group(uow, ref)
     membership = await membership_of(uow, group.id, actor_id)  # type: ignore[arg-type]
     if membership is None or membership.status not in (
@@ -280,26 +298,66 @@ async def leave_group(uow: UnitOfWork, actor_id: int, ref: str) -> Group:
             group=group.name,
         )
     await tallies.move_membership(uow, membership, MembershipStatus.LEFT, Role.MEMBER)
-    await uow.commit()
     return group
 
 
+class AmbiguousMember(InvalidInput):
+    """Several members of a group go by the name given: the person must pick one by number."""
+
+    code = "member_ambiguous"
+
+    def __init__(
+        self, group: Group, text: str, candidates: list[tuple[Person, str | None]]
+    ) -> None:
+        choices = ", ".join(
+            f"#{person.id} {person.display_name}" + (f" (@{username})" if username else "")
+            for person, username in candidates
+        )
+        super().__init__(
+            N_(
+                "Several members of {group} are called “{name}”: {choices}. "
+                "Name one by its number, like #{example}."
+            ),
+            group=group.name,
+            name=text[:80],
+            choices=choices,
+            example=candidates[0][0].id,
+        )
+        self.candidates = [person for person, _ in candidates]
+
+
 async def find_member(uow: UnitOfWork, group: Group, who: str) -> tuple[Person, Membership]:
-    """A person in a group by display name or platform username ('@maya'), any letter case."""
-    name = who.strip().lstrip("@").lower()
+    """A person in a group by number ('#12', as a numbered choice offers), display name or
+    platform username ('@maya'), any letter case. Two people of one name are never guessed
+    between: that raises AmbiguousMember."""
+    text = one_line(who)
+    digits = text[1:]
+    if text.startswith("#") and digits.isascii() and digits.isdigit() and is_id(int(digits)):
+        membership = await membership_of(uow, group.id, int(digits))  # type: ignore[arg-type]
+        person = await uow.session.get(Person, int(digits)) if membership else None
+        if person is None or membership is None:
+            raise not_found("person", name=who)
+        return person, membership
+    name = text.lstrip("@").lower()
     rows = await uow.session.exec(
-        select(Person, Membership)
+        select(Person, Membership, Identity.username)
         .join(Membership, Membership.person_id == Person.id)  # type: ignore[arg-type]
         .outerjoin(Identity, Identity.person_id == Person.id)  # type: ignore[arg-type]
         .where(
             Membership.group_id == group.id,
             sa.or_(func.lower(Person.display_name) == name, func.lower(Identity.username) == name),
         )
+        .order_by(Person.id)
     )
-    found = rows.first()
-    if found is None:
+    found: dict[int, tuple[Person, Membership, str | None]] = {}
+    for person, membership, username in rows.all():
+        found.setdefault(person.id, (person, membership, username))  # type: ignore[arg-type]
+    if not found:
         raise not_found("person", name=who)
-    return found[0], found[1]
+    if len(found) > 1:
+        raise AmbiguousMember(group, text, [(p, u) for p, _, u in found.values()])
+    person, membership, _ = next(iter(found.values()))
+    return person, membership
 
 
 async def pending_requests(uow: UnitOfWork, actor_id: int, ref: str) -> tuple[Group, list[Person]]:
@@ -314,26 +372,56 @@ async def pending_requests(uow: UnitOfWork, actor_id: int, ref: str) -> tuple[Gr
     return group, list(rows.all())
 
 
+async def group_admins(uow: UnitOfWork, group_id: int) -> list[int]:
+    """The people who decide a group's join requests: its owner and admins."""
+    rows = await uow.session.exec(
+        select(Membership.person_id).where(
+            Membership.group_id == group_id,
+            Membership.status == MembershipStatus.ACTIVE,
+            sa.or_(Membership.role == Role.OWNER, Membership.role == Role.ADMIN),
+        )
+    )
+    return list(rows.all())
+
+
 async def decide_request(
-    uow: UnitOfWork, actor_id: int, group_id: int, person_id: int, *, approve: bool
+    uow: UnitOfWork,
+    clock: Clock,
+    actor_id: int,
+    group_id: int,
+    person_id: int,
+    *,
+    approve: bool,
 ) -> tuple[Group, Person]:
+    """Approve or decline a join request. A declined person may ask again after
+    REQUEST_COOL_DOWN; the first admin to decide wins, the others are told it is decided."""
     group = await uow.session.get(Group, group_id) if is_id(group_id) else None
     if group is None:
         raise not_found("group", name=f"#{group_id}")
     permissions.require_admin(group, await membership_of(uow, group_id, actor_id))
     membership = await membership_of(uow, group_id, person_id) if is_id(person_id) else None
+    decided = {
+        MembershipStatus.ACTIVE: N_("{name}'s request was already approved."),
+        MembershipStatus.DECLINED: N_("{name}'s request was already declined."),
+    }
+    if membership is not None and membership.status in decided:  # another admin was quicker
+        person = await uow.session.get(Person, person_id)
+        raise conflict("request_decided", decided[membership.status], name=person.display_name)  # type: ignore[union-attr]
     if membership is None or membership.status != MembershipStatus.PENDING:
         raise not_found("request")
-    status = MembershipStatus.ACTIVE if approve else MembershipStatus.LEFT
-    await tallies.move_membership(uow, membership, status)
+    if approve:
+        await tallies.move_membership(uow, membership, MembershipStatus.ACTIVE)
+    else:
+        membership.created_at = clock.now()  # the cool-down counts from the decision
+        await tallies.move_membership(uow, membership, MembershipStatus.DECLINED)
     person = await uow.session.get(Person, person_id)
     await uow.commit()
     return group, person  # type: ignore[return-value]
 
 
 async def ban_member(uow: UnitOfWork, actor_id: int, ref: str, who: str) -> tuple[Group, Person]:
-    """Ban someone from a group. Their seats are given up separately, by
-    events.release_in_group, which the chat layer calls right after (it promotes the waitlist)."""
+    """Ban someone from a group; the caller commits (events.ban_and_release frees their seats in
+    the same transaction, promoting the waitlist)."""
     group = await find_group(uow, ref)
     actor_membership = await membership_of(uow, group.id, actor_id)  # type: ignore[arg-type]
     permissions.require_admin(group, actor_membership)
@@ -342,6 +430,22 @@ async def ban_member(uow: UnitOfWork, actor_id: int, ref: str, who: str) -> tupl
         raise invalid("ban_self", N_("You can't ban yourself."))
     permissions.require_can_manage_member(actor_membership, target)
     await tallies.move_membership(uow, target, MembershipStatus.BANNED, Role.MEMBER)
+    return group, person
+
+
+async def unban_member(uow: UnitOfWork, actor_id: int, ref: str, who: str) -> tuple[Group, Person]:
+    """Lift a ban: the person may join (or ask to join) again."""
+    group = await find_group(uow, ref)
+    permissions.require_admin(group, await membership_of(uow, group.id, actor_id))  # type: ignore[arg-type]
+    person, target = await find_member(uow, group, who)
+    if not permissions.is_banned(target):
+        raise conflict(
+            "not_banned",
+            N_("{name} is not banned from {group}."),
+            name=person.display_name,
+            group=group.name,
+        )
+    await tallies.move_membership(uow, target, MembershipStatus.LEFT, Role.MEMBER)
     await uow.commit()
     return group, person
 

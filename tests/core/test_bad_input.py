@@ -83,7 +83,7 @@ async def world(db: Database, clock: FrozenClock) -> World:
     async with db.uow() as uow:
         await groups.set_role(uow, ids["maya"], "hiking", "leo", Role.ADMIN)
     async with db.uow() as uow:
-        await groups.ban_member(uow, ids["maya"], "hiking", "carl")
+        await events.ban_and_release(uow, clock, ids["maya"], "hiking", "carl")
     start = clock.now() + timedelta(days=5)
     async with db.uow() as uow:
         event = await events.create_event(
@@ -168,34 +168,49 @@ CASES: dict[str, tuple[str, Call]] = {
         lambda u, w: groups.join_group(u, w.clock, w.olga, " "),
     ),
     "join while banned": ("banned", lambda u, w: groups.join_group(u, w.clock, w.carl, "hiking")),
-    "leave as owner": ("owner_cannot_leave", lambda u, w: groups.leave_group(u, w.maya, "hiking")),
-    "leave when not in": ("not_member", lambda u, w: groups.leave_group(u, w.olga, "hiking")),
-    "leave unknown group": ("group_not_found", lambda u, w: groups.leave_group(u, w.bob, "nope")),
+    "leave as owner": (
+        "owner_cannot_leave",
+        lambda u, w: events.leave_and_release(u, w.clock, w.maya, "hiking"),
+    ),
+    "leave when not in": (
+        "not_member",
+        lambda u, w: events.leave_and_release(u, w.clock, w.olga, "hiking"),
+    ),
+    "leave unknown group": (
+        "group_not_found",
+        lambda u, w: events.leave_and_release(u, w.clock, w.bob, "nope"),
+    ),
     "approve as non-admin": (
         "not_admin",
-        lambda u, w: groups.decide_request(u, w.bob, w.secret, w.olga, approve=True),
+        lambda u, w: groups.decide_request(u, w.clock, w.bob, w.secret, w.olga, approve=True),
     ),
     "approve unknown group": (
         "group_not_found",
-        lambda u, w: groups.decide_request(u, w.maya, 999, w.olga, approve=True),
+        lambda u, w: groups.decide_request(u, w.clock, w.maya, 999, w.olga, approve=True),
     ),
     "approve without request": (
         "request_not_found",
-        lambda u, w: groups.decide_request(u, w.maya, w.secret, w.olga, approve=True),
+        lambda u, w: groups.decide_request(u, w.clock, w.maya, w.secret, w.olga, approve=True),
     ),
     "requests as non-admin": (
         "not_admin",
         lambda u, w: groups.pending_requests(u, w.bob, "hiking"),
     ),
-    "ban as member": ("not_admin", lambda u, w: groups.ban_member(u, w.bob, "hiking", "leo")),
-    "ban yourself": ("ban_self", lambda u, w: groups.ban_member(u, w.leo, "hiking", "leo")),
+    "ban as member": (
+        "not_admin",
+        lambda u, w: events.ban_and_release(u, w.clock, w.bob, "hiking", "leo"),
+    ),
+    "ban yourself": (
+        "ban_self",
+        lambda u, w: events.ban_and_release(u, w.clock, w.leo, "hiking", "leo"),
+    ),
     "admin bans owner": (
         "target_is_owner",
-        lambda u, w: groups.ban_member(u, w.leo, "hiking", "maya"),
+        lambda u, w: events.ban_and_release(u, w.clock, w.leo, "hiking", "maya"),
     ),
     "ban unknown person": (
         "person_not_found",
-        lambda u, w: groups.ban_member(u, w.maya, "hiking", "nobody"),
+        lambda u, w: events.ban_and_release(u, w.clock, w.maya, "hiking", "nobody"),
     ),
     "promote as admin": (
         "not_owner",

@@ -68,9 +68,10 @@ async def test_private_group_request_approved_by_an_admin(chat: Chat) -> None:
     assert await _status(chat, secret, "olga") == ("active", "member")
     assert (await chat.say("olga", "/posts secret")).text.startswith("Posts in Secret")
     assert "No pending requests." in (await chat.say("maya", "/requests secret")).text
-    # the button pressed a second time finds nothing to decide
+    # the button pressed a second time (or by a second admin) says it is decided already
     again = await chat.click("maya", f"ap:{secret}:{olga}")
-    assert again.toast == "No pending request from that person."
+    assert again.toast == "olga's request was already approved."
+    assert again.notices == []
 
 
 async def test_private_group_request_declined(chat: Chat) -> None:
@@ -83,10 +84,44 @@ async def test_private_group_request_declined(chat: Chat) -> None:
     assert reply.toast == "Declined olga."
     assert [n.person_id for n in reply.notices] == [olga]
     assert reply.notices[0].card(EN).text == "Your request to join Secret was declined."
-    assert await _status(chat, secret, "olga") == ("left", "member")
+    assert await _status(chat, secret, "olga") == ("declined", "member")
     assert (await chat.say("olga", "/posts secret")).text.startswith("⚠️ ")
-    # they may ask again later
+    # not at once: a cool-down of a day, said in hours
+    chat.services.clock.advance(timedelta(hours=2))
+    assert (await chat.say("olga", "/join secret")).toast == (
+        "Your request to join Secret was declined. You can ask again in 22 h."
+    )
+    assert await _status(chat, secret, "olga") == ("declined", "member")  # nothing changed
+    assert (await chat.click("maya", f"rj:{secret}:{olga}")).toast == (
+        "olga's request was already declined."
+    )
+    chat.services.clock.advance(timedelta(hours=22))
     assert (await chat.say("olga", "/join secret")).toast.endswith("was sent to its admins.")
+
+
+async def test_a_request_reaches_every_admin_with_its_buttons(chat: Chat) -> None:
+    secret = await _secret(chat)
+    await chat.say("bob", "/join secret")
+    await chat.click("maya", f"ap:{secret}:{await chat.person_id('bob')}")
+    await chat.say("maya", "/promote secret bob")
+    await chat.say("carl", "/join secret")
+    await chat.click("maya", f"ap:{secret}:{await chat.person_id('carl')}")  # a plain member
+    olga = await chat.person_id("olga")
+
+    reply = await chat.say("olga", "/join secret")
+
+    admins = {await chat.person_id("maya"), await chat.person_id("bob")}
+    assert {n.person_id for n in reply.notices} == admins  # carl, a member, is not asked
+    card = reply.notices[0].card(EN)
+    assert card.text == "olga asks to join Secret."
+    [[approve, decline]] = card.buttons
+    assert (approve.action.act.value, approve.action.args) == ("ap", (secret, olga))
+    assert (decline.action.act.value, decline.action.args) == ("rj", (secret, olga))
+    # bob decides first; maya's tap on her copy of the buttons is told so
+    assert (await chat.click("bob", f"ap:{secret}:{olga}")).toast == "olga is now a member."
+    late = await chat.click("maya", f"rj:{secret}:{olga}")
+    assert late.toast == "olga's request was already approved."
+    assert await _status(chat, secret, "olga") == ("active", "member")
 
 
 async def test_only_admins_decide_requests(chat: Chat) -> None:
@@ -296,7 +331,9 @@ async def test_a_ban_gives_up_the_seats_and_promotes_the_next(chat: Chat) -> Non
         await chat.click(who, "su:1")
     reply = await chat.say("maya", "/ban hiking troll")
     assert "troll is banned from Hiking" in reply.text
-    assert [n.person_id for n in reply.notices] == [await chat.person_id("ana")]
+    troll, ana = await chat.person_id("troll"), await chat.person_id("ana")
+    assert [n.person_id for n in reply.notices] == [troll, ana]  # told, and promoted
+    assert reply.notices[0].card(EN).text == "You were banned from Hiking by its admins."
     assert "1/1 going" in (await chat.say("ana", "/event 1")).text
     assert "You're going" in (await chat.say("ana", "/event 1")).text
 
@@ -309,3 +346,71 @@ async def test_leaving_a_private_group_gives_up_its_seats(chat: Chat) -> None:
     await chat.click("ana", "su:1")
     await chat.say("ana", "/leave secret")
     assert "You haven't signed up" in (await chat.say("ana", "/myevents")).text
+
+
+# ---- admins acting on the right person -------------------------------------------------------
+
+
+async def test_a_ban_of_an_ambiguous_name_asks_which(chat: Chat) -> None:
+    await chat.say("maya", "/newgroup Runners")
+    elsewhere = Chat(chat.services, platform="discord")  # another Ann, on another platform
+    for driver in (chat, elsewhere):
+        await driver.say("Ann", "/join runners")
+    first, second = await chat.person_id("Ann"), await elsewhere.person_id("Ann")
+
+    reply = await chat.say("maya", "/ban runners ann")
+    assert reply.text == (
+        f"⚠️ Several members of Runners are called “ann”: #{first} Ann, #{second} Ann. "
+        f"Name one by its number, like #{first}."
+    )
+    assert reply.notices == []
+    group = await _group_id(chat, "runners")
+    assert await _status(chat, group, "Ann") == ("active", "member")
+
+    reply = await chat.say("maya", f"/ban runners #{second}")
+    assert reply.text == "Ann is banned from Runners."
+    assert [n.person_id for n in reply.notices] == [second]
+    assert await _status(chat, group, "Ann") == ("active", "member")
+    assert await _status(elsewhere, group, "Ann") == ("banned", "member")
+    assert (await chat.say("maya", "/ban runners #999999")).text.startswith("⚠️ ")
+
+
+async def test_unban_lets_them_back(chat: Chat) -> None:
+    await chat.say("maya", "/newgroup Runners")
+    await chat.say("troll", "/join runners")
+    await chat.say("maya", "/ban runners troll")
+    assert (await chat.say("troll", "/join runners")).text.startswith("⚠️ You are banned")
+
+    reply = await chat.say("maya", "/unban runners troll")
+    assert reply.text == "troll may join Runners again."
+    assert reply.notices[0].card(EN).text == "You may join Runners again: your ban was lifted."
+    assert (await chat.say("troll", "/join runners")).toast == "Welcome to Runners!"
+    again = await chat.say("maya", "/unban runners troll")
+    assert again.text == "⚠️ troll is not banned from Runners."
+    assert (await chat.say("troll", "/unban runners troll")).text == (
+        "⚠️ Only admins of Runners can do that."
+    )
+
+
+async def test_the_owner_hands_the_group_over_then_may_leave(chat: Chat) -> None:
+    await chat.say("maya", "/newgroup Runners")
+    await chat.say("bob", "/join runners")
+    card = (await chat.say("maya", "/group runners")).cards[-1]
+    labels = [b.label for row in card.buttons for b in row]
+    assert "Leave" not in labels  # an owner's Leave would only be refused
+
+    assert (await chat.say("bob", "/transfer runners maya")).text.startswith("⚠️ Only the owner")
+    reply = await chat.say("maya", "/transfer runners bob")
+    assert reply.text == "bob now owns Runners; you're one of its admins."
+    assert reply.notices[0].card(EN).text == "You're now the owner of Runners."
+    group = await _group_id(chat, "runners")
+    assert await _status(chat, group, "bob") == ("active", "owner")
+    assert await _status(chat, group, "maya") == ("active", "admin")
+    card = (await chat.say("maya", "/group runners")).cards[-1]
+    assert "Leave" in [b.label for row in card.buttons for b in row]
+    assert (await chat.say("maya", "/leave runners")).toast == "You left Runners."
+
+
+async def _group_id(chat: Chat, slug: str) -> int:
+    async with chat.services.db.uow(readonly=True) as uow:
+        return (await groups.find_group(uow, slug)).id  # type: ignore[return-value]

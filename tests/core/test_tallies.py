@@ -76,14 +76,18 @@ async def test_member_count_follows_every_change(db: Database, clock: FrozenCloc
         (lambda uow: groups.join_group(uow, clock, bob, "hiking"), hiking, 2),
         (lambda uow: groups.join_group(uow, clock, bob, "hiking"), hiking, 2),  # already in
         (lambda uow: groups.join_group(uow, clock, ann, "hiking"), hiking, 3),
-        (lambda uow: groups.leave_group(uow, ann, "hiking"), hiking, 2),
+        (lambda uow: events.leave_and_release(uow, clock, ann, "hiking"), hiking, 2),
         (lambda uow: groups.join_group(uow, clock, ann, "hiking"), hiking, 3),  # back again
-        (lambda uow: groups.ban_member(uow, maya, "hiking", "ann"), hiking, 2),
+        (lambda uow: events.ban_and_release(uow, clock, maya, "hiking", "ann"), hiking, 2),
         (lambda uow: groups.join_group(uow, clock, bob, "secret"), secret, 1),  # a request
-        (lambda uow: groups.decide_request(uow, maya, secret, bob, approve=True), secret, 2),
+        (lambda uow: groups.decide_request(uow, clock, maya, secret, bob, approve=True), secret, 2),
         (lambda uow: groups.join_group(uow, clock, ann, "secret"), secret, 2),
-        (lambda uow: groups.decide_request(uow, maya, secret, ann, approve=False), secret, 2),
-        (lambda uow: groups.leave_group(uow, bob, "secret"), secret, 1),
+        (
+            lambda uow: groups.decide_request(uow, clock, maya, secret, ann, approve=False),
+            secret,
+            2,
+        ),
+        (lambda uow: events.leave_and_release(uow, clock, bob, "secret"), secret, 1),
     ]
     for number, (step, group_id, expected) in enumerate(steps):
         async with db.uow() as uow:
@@ -129,9 +133,7 @@ async def test_banned_persons_seat_is_freed_in_the_counts(db: Database, clock: F
             await events.sign_up(uow, clock, who, event_id)
     assert (await _stored(db, event_id, clock))[:2] == (1, 1)
     async with db.uow() as uow:
-        group, person = await groups.ban_member(uow, maya, "hiking", "bob")
-    async with db.uow() as uow:
-        await events.release_in_group(uow, clock, person.id, group.id)  # type: ignore[arg-type]
+        await events.ban_and_release(uow, clock, maya, "hiking", "bob")
     assert (await _stored(db, event_id, clock))[:2] == (1, 0)  # Ann has the seat
 
 
