@@ -45,6 +45,10 @@ class Act(StrEnum):
     REMIND_MAYBE = "rm"
     ACCEPT_OFFER = "oa"
     PASS_OFFER = "op"
+    REPORT_POST = "fp"  # flag a post for its group's admins and the operators
+    DISMISS_REPORT = "fd"
+    DELETE_REPORTED = "fx"
+    BAN_REPORTED = "fb"
 
 
 ARITY = {Act.GROUP_POSTS: 2, Act.APPROVE: 2, Act.REJECT: 2, Act.NEARBY: 2, Act.DISMISS: 2}

@@ -61,6 +61,8 @@ def not_found(what: str, **params: object) -> NotFound:
         "group": N_("No group called “{name}”. Try /groups to see them."),
         "event": N_("No activity #{id}. Try /events to see upcoming ones."),
         "post": N_("No post #{id}."),
+        "reply": N_("No reply #{id}."),
+        "report": N_("No open report #{id}."),
         "person": N_("Nobody called “{name}” here."),
         "request": N_("No pending request from that person."),
     }

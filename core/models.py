@@ -178,6 +178,7 @@ class Post(SQLModel, table=True):
     pinned: bool = False
     deleted: bool = False
     created_at: datetime = Field(sa_column=utc_column())
+    edited_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
 
 
 class Comment(SQLModel, table=True):
@@ -394,14 +395,27 @@ class Block(SQLModel, table=True):
     blocked_id: int = Field(foreign_key="person.id", index=True)
 
 
+class ReportStatus(StrEnum):
+    OPEN = "open"
+    DISMISSED = "dismissed"  # looked at: nothing to do
+    ACTED = "acted"  # the post was deleted or the person banned
+
+
 class Report(SQLModel, table=True):
-    """A report for the operators to review (see docs/discovery.md)."""
+    """A report of a person (companions) or of a post and its author (a group's post card), for
+    the operators and, when it is about something in a group, that group's admins (/reports)."""
+
+    __table_args__ = (sa.Index("ix_report_status_group", "status", "group_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     reporter_id: int = Field(foreign_key="person.id")
     reported_id: int = Field(foreign_key="person.id", index=True)
     reason: str = Field(default="", max_length=500)
     created_at: datetime = Field(sa_column=utc_column())
+    group_id: int | None = Field(default=None, foreign_key="community_group.id")
+    post_id: int | None = Field(default=None, foreign_key="post.id")
+    status: str = Field(default=ReportStatus.OPEN, max_length=16)
+    handled_by: int | None = Field(default=None, foreign_key="person.id")
 
 
 class WorkStatus(StrEnum):

@@ -86,6 +86,18 @@ class Settings(BaseSettings):
         "needs none.",
     )
 
+    operator_ids: str = Field(
+        default="",
+        description="Comma-separated platform:id of the people who run this community (e.g. "
+        "telegram:123,discord:456): they see every report (/reports) and are told of new ones.",
+    )
+
+    @property
+    def operators(self) -> set[tuple[str, str]]:
+        """OPERATOR_IDS as (platform, external id) pairs."""
+        pairs = (part.strip().partition(":") for part in self.operator_ids.split(","))
+        return {(platform.lower(), ident) for platform, _, ident in pairs if platform and ident}
+
     @field_validator("seed_demo", mode="before")
     @classmethod
     def _auto(cls, value: object) -> object:

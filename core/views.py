@@ -244,6 +244,8 @@ def post_card(view: PostView, t: Translator, *, full: bool = False) -> Card:
     head = [bold(view.author_name), plain(f"  #{post.id} · "), plain(view.group.name)]
     if post.pinned:
         head.insert(0, plain("📌 "))
+    if post.edited_at is not None:
+        head.append(italic(t(" · edited")))
     card.add(*head)
     card.add(plain(body))
     buttons = [
@@ -255,6 +257,8 @@ def post_card(view: PostView, t: Translator, *, full: bool = False) -> Card:
     if view.viewer_can_moderate:
         buttons.append(Button(t("🗑 Delete"), act(Act.DELETE_POST, post.id)))  # type: ignore[arg-type]
     card.row(*buttons)
+    if not view.viewer_is_author:
+        card.row(Button(t("⚠️ Report"), act(Act.REPORT_POST, post.id)))  # type: ignore[arg-type]
     return card
 
 
@@ -281,9 +285,18 @@ def replies_card(view: PostView, replies: list[ReplyView], t: Translator) -> Car
     if not replies:
         card.add(italic(t("No replies yet.")))
     for item in replies:
-        card.add(bold(item.author_name), plain(": "), plain(item.comment.body))
+        card.add(
+            plain(f"[{item.comment.id}] "),
+            bold(item.author_name),
+            plain(": "),
+            plain(item.comment.body),
+        )
     card.add(plain(""))
     card.add(italic(t("Reply with /reply {id} <text>", id=view.post.id)))
+    if replies:
+        card.add(
+            italic(t("Delete a reply of yours (admins: any) with /deletereply <its [number]>"))
+        )
     return card
 
 

@@ -4,7 +4,14 @@ An adapter turns its platform's input into `handle_text` or `handle_action` call
 acting person, and renders the returned Reply. Importing this package registers every command.
 """
 
-from core.chat import account, discovery, events, groups, posts  # noqa: F401 - registers them
+from core.chat import (  # noqa: F401 - registers them
+    account,
+    discovery,
+    events,
+    groups,
+    moderation,
+    posts,
+)
 from core.chat.registry import COMMANDS, Services, handle_action, handle_text
 
 __all__ = ["COMMANDS", "Services", "handle_action", "handle_text"]

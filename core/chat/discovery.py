@@ -6,12 +6,13 @@ from __future__ import annotations
 from core.actions import Act, Action, act
 from core.cards import Button, Card, Notice, Reply, bold, italic, note, plain
 from core.chat.args import number
+from core.chat.moderation import report_notices
 from core.chat.registry import Context, command, on_action
 from core.errors import forbidden, invalid
 from core.i18n import N_, Translator
 from core.models import Person
 from core.parsing import parse_coordinates
-from core.services import discovery
+from core.services import discovery, reports
 from core.views import counts_text, event_buttons, fee_text, format_time
 
 KIND_CODES = {1: "group", 2: "post", 3: "event"}
@@ -341,6 +342,6 @@ async def block_action(ctx: Context, action: Action) -> Reply:
 @on_action(Act.REPORT)
 async def report_action(ctx: Context, action: Action) -> Reply:
     async with ctx.uow() as uow:
-        await discovery.report(uow, ctx.clock, ctx.me, action.id)
+        report = await reports.report_person(uow, ctx.clock, ctx.me, action.id)
     text = ctx.t("Reported to the operators, and blocked. Thank you.")
-    return Reply(toast=text, cards=[note(text)])
+    return Reply(toast=text, cards=[note(text)], notices=await report_notices(ctx, report))

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from core.actions import Act, Action
-from core.cards import Announcement, Reply, note
+from core.actions import Act, Action, act
+from core.cards import Announcement, Button, Card, Notice, Reply, note, plain
 from core.chat.args import number, target_and_rest
 from core.chat.registry import Context, command, on_action
 from core.errors import DomainError, invalid
-from core.i18n import N_
+from core.i18n import N_, Translator
 from core.services import groups, posts
 from core.views import group_list_card, post_card, post_page_cards, replies_card, usage
 
@@ -33,7 +33,13 @@ async def post_command(ctx: Context, args: str) -> Reply:
         post = await posts.create_post(uow, ctx.clock, ctx.me, ref, body)
     async with ctx.uow(readonly=True) as uow:
         view, _ = await posts.get_post(uow, ctx.me, post.id)  # type: ignore[arg-type]
-    public = replace(view, liked_by_viewer=False, viewer_can_moderate=False, viewer_is_admin=False)
+    public = replace(
+        view,
+        liked_by_viewer=False,
+        viewer_can_moderate=False,
+        viewer_is_admin=False,
+        viewer_is_author=False,
+    )
     announcement = Announcement(view.group.id, lambda t: post_card(public, t))  # type: ignore[arg-type]
     return Reply(
         cards=[note(ctx.t("Posted.")), post_card(view, ctx.t)], announcements=[announcement]
@@ -106,8 +112,76 @@ async def reply_command(ctx: Context, args: str) -> Reply:
     post_id = _post_id(args, "/reply 12 Thanks, see you there!")
     _, _, body = args.strip().partition(" ")  # the number has no spaces; the text may have "|"
     async with ctx.uow() as uow:
-        await posts.reply(uow, ctx.clock, ctx.me, post_id, body)
-    return await _replies(ctx, post_id)
+        comment, post = await posts.reply(uow, ctx.clock, ctx.me, post_id, body)
+    answer = await _replies(ctx, post_id)
+    if post.author_id != ctx.me:  # the author hears of replies to their post, not their own
+        answer.notices.append(
+            _reply_notice(post.author_id, post.id, ctx.actor.display_name, comment.body)
+        )  # type: ignore[arg-type]
+    return answer
+
+
+def _reply_notice(author_id: int, post_id: int, name: str, body: str) -> Notice:
+    snippet = body if len(body) <= 200 else body[:200] + "…"
+
+    def card(t: Translator) -> Card:
+        text = t("{name} replied to your post #{id}:", name=name, id=post_id)
+        return (
+            note(text).add(plain(snippet)).row(Button(t("💬 Replies"), act(Act.REPLIES, post_id)))
+        )
+
+    return Notice(author_id, card)
+
+
+@command(
+    "editpost",
+    usage=N_("/editpost <post number> <new text>"),
+    help=N_("Rewrite your own post"),
+    section="posts",
+)
+async def editpost_command(ctx: Context, args: str) -> Reply:
+    post_id = _post_id(args, "/editpost 12 The ridge trail is muddy again.")
+    _, _, body = args.strip().partition(" ")
+    if not body.strip():
+        return Reply(
+            cards=[
+                usage(
+                    ctx.t,
+                    ctx.t("Give the post's number, then its new text."),
+                    "/editpost 12 The ridge trail is muddy again.",
+                )
+            ]
+        )
+    async with ctx.uow() as uow:
+        await posts.edit_post(uow, ctx.clock, ctx.me, post_id, body)
+    async with ctx.uow(readonly=True) as uow:
+        view, _ = await posts.get_post(uow, ctx.me, post_id)
+    return Reply(cards=[note(ctx.t("Post edited.")), post_card(view, ctx.t, full=True)])
+
+
+@command(
+    "deletereply",
+    usage=N_("/deletereply <reply number>"),
+    help=N_("Delete your reply (admins: any reply in their group)"),
+    section="posts",
+)
+async def deletereply_command(ctx: Context, args: str) -> Reply:
+    reply_id = number(args) if args else None
+    if reply_id is None:
+        return Reply(
+            cards=[
+                usage(
+                    ctx.t,
+                    ctx.t("Which reply? Its [number] is shown before it in /replies."),
+                    "/deletereply 7",
+                )
+            ]
+        )
+    async with ctx.uow() as uow:
+        post = await posts.delete_reply(uow, ctx.me, reply_id)
+    answer = await _replies(ctx, post.id)  # type: ignore[arg-type]
+    text = ctx.t("Reply deleted.")
+    return Reply(cards=[note(text), *answer.cards], toast=text)
 
 
 async def _replies(ctx: Context, post_id: int) -> Reply:

@@ -33,7 +33,6 @@ from core.models import (
     Post,
     Registration,
     RegistrationStatus,
-    Report,
     Visibility,
     as_stored,
     epoch_seconds,
@@ -43,7 +42,7 @@ from core.services.events import EventView, views_of, visible_to
 from core.services.groups import find_group, membership_of, parse_tags
 from core.services.posts import engagement
 from core.uow import UnitOfWork
-from core.validation import clean_text, is_id
+from core.validation import is_id
 
 EARTH_KM = 6371.0
 DEFAULT_RADIUS_KM = 10.0
@@ -832,16 +831,3 @@ async def block(uow: UnitOfWork, actor_id: int, other_id: int) -> None:
         hello.status = HelloStatus.DECLINED
         uow.session.add(hello)
     await uow.commit()
-
-
-async def report(
-    uow: UnitOfWork, clock: Clock, actor_id: int, other_id: int, reason: str = ""
-) -> None:
-    """Recorded for the operators; reporting also blocks, so the person is not shown again."""
-    text = clean_text(reason, field="description", min_len=0, max_len=500)
-    await _require_other(uow, actor_id, other_id)
-    uow.session.add(
-        Report(reporter_id=actor_id, reported_id=other_id, reason=text, created_at=clock.now())
-    )
-    await uow.session.flush()
-    await block(uow, actor_id, other_id)

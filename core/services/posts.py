@@ -31,6 +31,7 @@ class PostView:
     liked_by_viewer: bool
     viewer_can_moderate: bool
     viewer_is_admin: bool
+    viewer_is_author: bool = False
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ class ReplyView:
     comment: Comment
 
 
-async def _load_post(uow: UnitOfWork, post_id: int, viewer_id: int):
+async def load_post(uow: UnitOfWork, post_id: int, viewer_id: int):
     post = await uow.session.get(Post, post_id) if is_id(post_id) else None
     if post is None or post.deleted:
         raise not_found("post", id=post_id)
@@ -125,6 +126,7 @@ async def _views(
             liked_by_viewer=p.id in mine,
             viewer_can_moderate=permissions.can_moderate_post(p.author_id, membership, viewer_id),
             viewer_is_admin=is_admin,
+            viewer_is_author=p.author_id == viewer_id,
         )
         for p in posts
     ]
@@ -153,7 +155,7 @@ async def list_posts(uow: UnitOfWork, viewer_id: int, ref: str, page: int = 1) -
 async def get_post(
     uow: UnitOfWork, viewer_id: int, post_id: int
 ) -> tuple[PostView, list[ReplyView]]:
-    post, group, membership = await _load_post(uow, post_id, viewer_id)
+    post, group, membership = await load_post(uow, post_id, viewer_id)
     [view] = await _views(uow, [post], group, viewer_id, membership)
     rows = await uow.session.exec(
         select(Comment, Person.display_name)
@@ -165,19 +167,51 @@ async def get_post(
     return view, [ReplyView(name, comment) for comment, name in rows.all()]
 
 
-async def reply(uow: UnitOfWork, clock: Clock, actor_id: int, post_id: int, body: str) -> Comment:
-    post, group, membership = await _load_post(uow, post_id, actor_id)
+async def reply(
+    uow: UnitOfWork, clock: Clock, actor_id: int, post_id: int, body: str
+) -> tuple[Comment, Post]:
+    """A member's reply; returns it with its post (whose author is told of it)."""
+    post, group, membership = await load_post(uow, post_id, actor_id)
     permissions.require_member(group, membership)
     text = clean_text(body, field="reply", min_len=1, max_len=REPLY_MAX)
     comment = Comment(post_id=post.id, author_id=actor_id, body=text, created_at=clock.now())  # type: ignore[arg-type]
     uow.session.add(comment)
     await uow.commit()
-    return comment
+    return comment, post
+
+
+async def edit_post(uow: UnitOfWork, clock: Clock, actor_id: int, post_id: int, body: str) -> Post:
+    """Only the author rewrites a post (admins may delete it, not put words in its mouth); the
+    post then shows when it was edited."""
+    post, group, membership = await load_post(uow, post_id, actor_id)
+    if post.author_id != actor_id:
+        raise forbidden("not_post_author", N_("Only the author can edit a post."))
+    permissions.require_member(group, membership)
+    post.body = clean_text(body, field="post", min_len=1, max_len=POST_MAX)
+    post.edited_at = clock.now()
+    uow.session.add(post)
+    await uow.commit()
+    return post
+
+
+async def delete_reply(uow: UnitOfWork, actor_id: int, reply_id: int) -> Post:
+    """The reply's author, or an admin of the post's group, removes a reply; returns its post."""
+    comment = await uow.session.get(Comment, reply_id) if is_id(reply_id) else None
+    if comment is None:
+        raise not_found("reply", id=reply_id)
+    post, _group, membership = await load_post(uow, comment.post_id, actor_id)
+    if not permissions.can_moderate_post(comment.author_id, membership, actor_id):
+        raise forbidden(
+            "not_reply_author", N_("Only the author or a group admin can delete a reply.")
+        )
+    await uow.session.delete(comment)
+    await uow.commit()
+    return post
 
 
 async def toggle_like(uow: UnitOfWork, actor_id: int, post_id: int) -> tuple[bool, int]:
     """Like, or unlike if already liked. Returns (liked now, like count)."""
-    _post, group, membership = await _load_post(uow, post_id, actor_id)
+    _post, group, membership = await load_post(uow, post_id, actor_id)
     permissions.require_member(group, membership)
     # a double-tapped like button: the second tap waits here and sees the first one's like
     await uow.session.exec(
@@ -202,20 +236,23 @@ async def toggle_like(uow: UnitOfWork, actor_id: int, post_id: int) -> tuple[boo
     return existing is None, count
 
 
-async def delete_post(uow: UnitOfWork, actor_id: int, post_id: int) -> Post:
-    post, _group, membership = await _load_post(uow, post_id, actor_id)
+async def delete_post(uow: UnitOfWork, actor_id: int, post_id: int, *, commit: bool = True) -> Post:
+    """The author or a group admin removes a post; `commit=False` when it is part of a larger
+    change (a report acted on)."""
+    post, _group, membership = await load_post(uow, post_id, actor_id)
     if not permissions.can_moderate_post(post.author_id, membership, actor_id):
         raise forbidden(
             "not_post_author", N_("Only the author or a group admin can delete a post.")
         )
     post.deleted = True
     uow.session.add(post)
-    await uow.commit()
+    if commit:
+        await uow.commit()
     return post
 
 
 async def toggle_pin(uow: UnitOfWork, actor_id: int, post_id: int) -> Post:
-    post, group, membership = await _load_post(uow, post_id, actor_id)
+    post, group, membership = await load_post(uow, post_id, actor_id)
     permissions.require_admin(group, membership)
     post.pinned = not post.pinned
     uow.session.add(post)

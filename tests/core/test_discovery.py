@@ -873,7 +873,7 @@ async def test_report_records_and_blocks(chat: Chat) -> None:
 
     assert "Something went wrong" not in (await chat.click("Ann", "ab:99999")).text
     self_report = await chat.click("Ann", f"ab:{ann}")
-    assert "can't block yourself" in self_report.text
+    assert "can't report yourself" in self_report.text
     async with chat.services.db.uow(readonly=True) as uow:
         assert len((await uow.session.exec(select(Report))).all()) == 1
 

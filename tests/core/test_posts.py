@@ -7,9 +7,12 @@ from datetime import timedelta
 
 import pytest
 
+from core.actions import encode
+from core.chat import Services
 from core.clock import FrozenClock
 from core.db import Database
 from core.errors import DomainError
+from core.i18n import Translator
 from core.services import events, groups, people, posts
 from core.services.events import EventDraft
 from core.services.posts import PAGE_SIZE
@@ -54,7 +57,7 @@ async def club(db: Database, clock: FrozenClock) -> dict[str, int]:
         async with db.uow() as uow:
             await groups.join_group(uow, clock, ids[name], "secret")
         async with db.uow() as uow:
-            await groups.decide_request(uow, ids["Maya"], secret.id, ids[name], approve=True)  # type: ignore[arg-type]
+            await groups.decide_request(uow, clock, ids["Maya"], secret.id, ids[name], approve=True)  # type: ignore[arg-type]
     return ids
 
 
@@ -300,7 +303,7 @@ async def test_upcoming_mixes_public_and_my_private_groups(
     assert await upcoming("Olga") == ["Ridge"]
     assert await upcoming("Leo") == ["Picnic", "Ridge"]
     async with db.uow() as uow:
-        await groups.leave_group(uow, club["Leo"], "secret")
+        await events.leave_and_release(uow, clock, club["Leo"], "secret")
     assert await upcoming("Leo") == ["Ridge"]
 
 
@@ -327,3 +330,101 @@ async def test_a_reply_keeps_every_character_it_was_given(chat: Chat) -> None:
     await chat.say("maya", "/post hiking Trail report")
     reply = await chat.say("maya", "/reply 1 left | right, both muddy")
     assert "left | right, both muddy" in reply.text
+
+
+# ---- editing, reply notices, deleting replies, reports ---------------------------------------
+
+
+async def test_the_author_edits_their_post_and_nobody_else_can(chat: Chat) -> None:
+    await chat.say("maya", "/newgroup Hiking")
+    await chat.say("maya", "/post hiking The ridge is dry")
+    await chat.say("bob", "/join hiking")
+
+    reply = await chat.say("maya", "/editpost 1 The ridge is muddy | bring boots")
+    assert reply.text.startswith("Post edited.")
+    assert "The ridge is muddy | bring boots" in reply.text and "· edited" in reply.text
+    assert (await chat.say("bob", "/editpost 1 Hacked")).text == (
+        "⚠️ Only the author can edit a post."
+    )
+    assert (await chat.say("maya", "/editpost 1")).text.startswith("Give the post's number")
+    assert (await chat.say("maya", "/editpost 1 " + "x" * 5000)).text.startswith("⚠️ ")
+    assert "The ridge is muddy | bring boots" in (await chat.say("bob", "/replies 1")).text
+
+
+async def test_the_author_is_told_of_replies_but_not_of_their_own(chat: Chat) -> None:
+    await chat.say("maya", "/newgroup Hiking")
+    await chat.say("maya", "/post hiking Who's coming Sunday?")
+    await chat.say("bob", "/join hiking")
+
+    reply = await chat.say("bob", "/reply 1 Me, with snacks")
+    maya = await chat.person_id("maya")
+    [notice] = reply.notices
+    assert notice.person_id == maya
+    card = notice.card(Translator("en"))
+    assert card.text == "bob replied to your post #1:\nMe, with snacks"
+    [[button]] = card.buttons
+    assert (button.action.act.value, button.action.args) == ("rp", (1,))
+    assert (await chat.say("maya", "/reply 1 Great!")).notices == []
+
+
+async def test_a_reply_is_deleted_by_its_author_or_an_admin_only(chat: Chat) -> None:
+    await chat.say("maya", "/newgroup Hiking")
+    await chat.say("maya", "/post hiking Who's coming Sunday?")
+    for who in ("bob", "leo"):
+        await chat.say(who, "/join hiking")
+    await chat.say("bob", "/reply 1 Me")
+    await chat.say("leo", "/reply 1 Spam spam")
+    shown = (await chat.say("bob", "/replies 1")).text
+    assert "[1] bob: Me" in shown and "[2] leo: Spam spam" in shown
+
+    assert (await chat.say("bob", "/deletereply 2")).text == (
+        "⚠️ Only the author or a group admin can delete a reply."
+    )
+    reply = await chat.say("maya", "/deletereply 2")  # the group's owner
+    assert reply.text.startswith("Reply deleted.") and "Spam spam" not in reply.text
+    assert "Reply deleted." in (await chat.say("bob", "/deletereply 1")).text
+    assert (await chat.say("bob", "/deletereply 1")).text == "⚠️ No reply #1."
+    assert (await chat.say("bob", "/deletereply")).text.startswith("Which reply?")
+
+
+async def test_a_reported_post_reaches_the_admins_and_operators_who_act(
+    db: Database, clock: FrozenClock, settings
+) -> None:
+    settings.operator_ids = "test:olga"
+    chat = Chat(Services(db=db, clock=clock, settings=settings))
+    await chat.say("olga", "/start")  # the operator has used the bot
+    await chat.say("maya", "/newgroup Hiking")
+    for who in ("bob", "troll"):
+        await chat.say(who, "/join hiking")
+    await chat.say("troll", "/post hiking Buy my stuff")
+    card = (await chat.say("bob", "/posts hiking")).cards[-1]
+    assert "fp:1" in [encode(b.action) for row in card.buttons for b in row]
+    troll_card = (await chat.say("troll", "/posts hiking")).cards[-1]
+    assert not [b for row in troll_card.buttons for b in row if b.label == "⚠️ Report"]
+
+    reply = await chat.click("bob", "fp:1")
+    assert reply.toast == "Reported to the group's admins. Thank you."
+    told = {n.person_id for n in reply.notices}
+    assert told == {await chat.person_id("maya"), await chat.person_id("olga")}
+    assert (await chat.click("bob", "fp:1")).toast == (
+        "You reported that already; it is being looked at."
+    )
+    assert (await chat.click("troll", "fp:1")).toast == "You can't report yourself."
+
+    assert (await chat.say("bob", "/reports")).text == "No open reports you can act on."
+    listed = await chat.say("maya", "/reports")
+    assert "bob reported troll · Hiking" in listed.text and "Buy my stuff" in listed.text
+    assert "#1" in (await chat.say("olga", "/reports")).text  # operators see every report
+    assert (await chat.click("bob", "fb:1")).toast == (
+        "Only the community's operators can handle that report."
+    )
+
+    reply = await chat.click("maya", "fb:1")
+    assert reply.toast == "Banned from the group; report #1 closed."
+    assert reply.notices[0].person_id == await chat.person_id("troll")
+    assert reply.notices[0].card(Translator("en")).text == (
+        "You were banned from Hiking by its admins."
+    )
+    assert (await chat.say("troll", "/join hiking")).text.startswith("⚠️ You are banned")
+    assert (await chat.say("maya", "/reports")).text == "No open reports you can act on."
+    assert (await chat.click("maya", "fd:1")).toast == "No open report #1."

@@ -1,0 +1,111 @@
+"""Reports and what is done about them: the Report buttons, /reports, and its actions.
+
+A report goes to the operators (OPERATOR_IDS) and, when it is about a post, to the admins of
+the post's group; each of them may dismiss it, delete the post or ban its author from the group
+(where they have that right). The reporter is never named to the reported person.
+"""
+
+from __future__ import annotations
+
+from core.actions import Act, Action, act
+from core.cards import Button, Card, Notice, Reply, bold, italic, note, plain
+from core.chat.events import promotions
+from core.chat.registry import Context, command, on_action
+from core.i18n import N_, Translator
+from core.models import Report
+from core.services import reports
+
+SNIPPET = 160
+
+
+async def report_notices(ctx: Context, report: Report) -> list[Notice]:
+    """Everyone who can act on a new report hears of it, with a way to /reports."""
+    async with ctx.uow(readonly=True) as uow:
+        people = set(await reports.operator_ids(uow, ctx.services.settings.operators))
+        people |= set(await reports.group_admins_of(uow, report))
+    people.discard(ctx.me)
+
+    def card(t: Translator) -> Card:
+        what = (
+            t("A post was reported (report #{id}).", id=report.id)
+            if report.post_id is not None
+            else t("A person was reported (report #{id}).", id=report.id)
+        )
+        return note(what).add(italic(t("See it with /reports")))
+
+    return [Notice(person, card) for person in sorted(people)]
+
+
+@on_action(Act.REPORT_POST)
+async def report_post_action(ctx: Context, action: Action) -> Reply:
+    async with ctx.uow() as uow:
+        report = await reports.report_post(uow, ctx.clock, ctx.me, action.id)
+    text = ctx.t("Reported to the group's admins. Thank you.")
+    return Reply(toast=text, cards=[note(text)], notices=await report_notices(ctx, report))
+
+
+def _report_card(view: reports.ReportView, t: Translator) -> Card:
+    report = view.report
+    card = Card().add(
+        bold(f"#{report.id} "),
+        plain(t("{reporter} reported {reported}", reporter=view.reporter, reported=view.reported)),
+        plain(f" · {view.group.name}" if view.group else ""),
+    )
+    if view.post is not None:
+        body = view.post.body
+        card.add(italic(body if len(body) <= SNIPPET else body[:SNIPPET] + "…"))
+    if report.reason:
+        card.add(plain(t("Why: {reason}", reason=report.reason)))
+    buttons = [Button(t("✔ Dismiss"), act(Act.DISMISS_REPORT, report.id))]  # type: ignore[arg-type]
+    if view.post is not None and view.can_ban and not view.post.deleted:
+        buttons.append(Button(t("🗑 Delete post"), act(Act.DELETE_REPORTED, report.id)))  # type: ignore[arg-type]
+    if view.can_ban:
+        buttons.append(Button(t("⛔ Ban from group"), act(Act.BAN_REPORTED, report.id)))  # type: ignore[arg-type]
+    return card.row(*buttons)
+
+
+@command(
+    "reports",
+    usage=N_("/reports"),
+    help=N_("Open reports you can act on (group admins, operators)"),
+    section="admin",
+)
+async def reports_command(ctx: Context, args: str) -> Reply:
+    async with ctx.uow(readonly=True) as uow:
+        found = await reports.open_reports(uow, ctx.services.settings.operators, ctx.me)
+    if not found:
+        return Reply(cards=[note(ctx.t("No open reports you can act on."))])
+    head = note(ctx.t("Open reports, oldest first:"))
+    return Reply(cards=[head, *(_report_card(view, ctx.t) for view in found)])
+
+
+@on_action(Act.DISMISS_REPORT)
+async def dismiss_action(ctx: Context, action: Action) -> Reply:
+    async with ctx.uow() as uow:
+        await reports.dismiss(uow, ctx.services.settings.operators, ctx.me, action.id)
+    text = ctx.t("Report #{id} dismissed.", id=action.id)
+    return Reply(toast=text, cards=[note(text)], edit=True)
+
+
+@on_action(Act.DELETE_REPORTED)
+async def delete_reported_action(ctx: Context, action: Action) -> Reply:
+    async with ctx.uow() as uow:
+        await reports.delete_reported_post(uow, ctx.services.settings.operators, ctx.me, action.id)
+    text = ctx.t("Post deleted; report #{id} closed.", id=action.id)
+    return Reply(toast=text, cards=[note(text)], edit=True)
+
+
+@on_action(Act.BAN_REPORTED)
+async def ban_reported_action(ctx: Context, action: Action) -> Reply:
+    async with ctx.uow() as uow:
+        report, group, changes = await reports.ban_reported(
+            uow, ctx.clock, ctx.services.settings.operators, ctx.me, action.id
+        )
+    text = ctx.t("Banned from the group; report #{id} closed.", id=action.id)
+
+    def told(t: Translator) -> Card:
+        return note(t("You were banned from {group} by its admins.", group=group.name))
+
+    notices = [Notice(report.reported_id, told)]
+    notices += [notice for c in changes for notice in promotions(c.view, c.promoted)]
+    return Reply(toast=text, cards=[note(text)], edit=True, notices=notices)

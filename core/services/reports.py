@@ -1,0 +1,211 @@
+"""Reports: a person (from the companions list) or a post (from its card) flagged as abusive.
+
+Every report reaches the operators (OPERATOR_IDS); a report about a post also reaches the admins
+of the post's group, who can act on it where they have the right: delete the post, ban its
+author from the group. A person reports a given post or person once while it is open, never
+themselves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlmodel import select
+
+from core import permissions
+from core.clock import Clock
+from core.errors import conflict, forbidden, invalid, not_found
+from core.i18n import N_
+from core.models import (
+    Group,
+    Identity,
+    Membership,
+    MembershipStatus,
+    Person,
+    Post,
+    Report,
+    ReportStatus,
+    Role,
+)
+from core.services import discovery, events, posts
+from core.services.groups import membership_of
+from core.uow import UnitOfWork
+from core.validation import clean_text, is_id
+
+LISTED = 20  # open reports shown at once, oldest first
+
+
+@dataclass(frozen=True)
+class ReportView:
+    report: Report
+    reporter: str
+    reported: str
+    group: Group | None
+    post: Post | None
+    can_ban: bool  # the viewer may ban the reported person from the group
+
+
+async def is_operator(uow: UnitOfWork, operators: set[tuple[str, str]], person_id: int) -> bool:
+    if not operators:
+        return False
+    rows = await uow.session.exec(
+        select(Identity.platform, Identity.external_id).where(Identity.person_id == person_id)
+    )
+    return any((platform, ident) in operators for platform, ident in rows.all())
+
+
+async def operator_ids(uow: UnitOfWork, operators: set[tuple[str, str]]) -> list[int]:
+    """The people behind OPERATOR_IDS who have used the bot (the others cannot be reached)."""
+    if not operators:
+        return []
+    clauses = [
+        sa.and_(Identity.platform == platform, Identity.external_id == ident)
+        for platform, ident in operators
+    ]
+    rows = await uow.session.exec(select(Identity.person_id).where(sa.or_(*clauses)).distinct())
+    return list(rows.all())
+
+
+async def _file(
+    uow: UnitOfWork, clock: Clock, actor_id: int, reported_id: int, reason: str, post: Post | None
+) -> Report:
+    if actor_id == reported_id:
+        raise invalid("report_self", N_("You can't report yourself."))
+    same = select(Report.id).where(
+        Report.reporter_id == actor_id,
+        Report.reported_id == reported_id,
+        Report.status == ReportStatus.OPEN,
+        Report.post_id == post.id if post is not None else Report.post_id.is_(None),  # type: ignore[union-attr]
+    )
+    if (await uow.session.exec(same)).first() is not None:
+        raise conflict("already_reported", N_("You reported that already; it is being looked at."))
+    report = Report(
+        reporter_id=actor_id,
+        reported_id=reported_id,
+        reason=clean_text(reason, field="description", min_len=0, max_len=500),
+        created_at=clock.now(),
+        group_id=post.group_id if post is not None else None,
+        post_id=post.id if post is not None else None,
+    )
+    uow.session.add(report)
+    await uow.session.flush()
+    return report
+
+
+async def report_person(
+    uow: UnitOfWork, clock: Clock, actor_id: int, other_id: int, reason: str = ""
+) -> Report:
+    """From the companions list: recorded for the operators; reporting also blocks, so the
+    person is not shown again."""
+    if not is_id(other_id) or await uow.session.get(Person, other_id) is None:
+        raise not_found("person", name="?")
+    report = await _file(uow, clock, actor_id, other_id, reason, None)
+    await discovery.block(uow, actor_id, other_id)  # commits
+    return report
+
+
+async def report_post(
+    uow: UnitOfWork, clock: Clock, actor_id: int, post_id: int, reason: str = ""
+) -> Report:
+    """From a post's card: for the group's admins and the operators."""
+    post, _group, _membership = await posts.load_post(uow, post_id, actor_id)
+    report = await _file(uow, clock, actor_id, post.author_id, reason, post)
+    await uow.commit()
+    return report
+
+
+async def group_admins_of(uow: UnitOfWork, report: Report) -> list[int]:
+    if report.group_id is None:
+        return []
+    rows = await uow.session.exec(
+        select(Membership.person_id).where(
+            Membership.group_id == report.group_id,
+            Membership.status == MembershipStatus.ACTIVE,
+            Membership.role.in_([Role.OWNER, Role.ADMIN]),  # type: ignore[attr-defined]
+        )
+    )
+    return list(rows.all())
+
+
+async def open_reports(
+    uow: UnitOfWork, operators: set[tuple[str, str]], viewer_id: int
+) -> list[ReportView]:
+    """What the viewer may act on: every open report for an operator; for a group admin, the
+    open reports about their groups' posts."""
+    query = select(Report).where(Report.status == ReportStatus.OPEN)
+    if not await is_operator(uow, operators, viewer_id):
+        admin_of = select(Membership.group_id).where(
+            Membership.person_id == viewer_id,
+            Membership.status == MembershipStatus.ACTIVE,
+            Membership.role.in_([Role.OWNER, Role.ADMIN]),  # type: ignore[attr-defined]
+        )
+        query = query.where(Report.group_id.in_(admin_of))  # type: ignore[union-attr]
+    reports = (await uow.session.exec(query.order_by(Report.id).limit(LISTED))).all()
+    views = []
+    for report in reports:
+        reporter = await uow.session.get(Person, report.reporter_id)
+        reported = await uow.session.get(Person, report.reported_id)
+        group = await uow.session.get(Group, report.group_id) if report.group_id else None
+        post = await uow.session.get(Post, report.post_id) if report.post_id else None
+        can_ban = group is not None and permissions.is_admin(
+            await membership_of(uow, group.id, viewer_id)  # type: ignore[arg-type]
+        )
+        views.append(
+            ReportView(report, reporter.display_name, reported.display_name, group, post, can_ban)  # type: ignore[union-attr]
+        )
+    return views
+
+
+async def _open(
+    uow: UnitOfWork, operators: set[tuple[str, str]], viewer_id: int, report_id: int
+) -> Report:
+    report = await uow.session.get(Report, report_id) if is_id(report_id) else None
+    if report is None or report.status != ReportStatus.OPEN:
+        raise not_found("report", id=report_id)
+    if await is_operator(uow, operators, viewer_id):
+        return report
+    if report.group_id is not None and permissions.is_admin(
+        await membership_of(uow, report.group_id, viewer_id)
+    ):
+        return report
+    raise forbidden("not_moderator", N_("Only the community's operators can handle that report."))
+
+
+async def dismiss(
+    uow: UnitOfWork, operators: set[tuple[str, str]], viewer_id: int, report_id: int
+) -> Report:
+    report = await _open(uow, operators, viewer_id, report_id)
+    report.status, report.handled_by = ReportStatus.DISMISSED, viewer_id
+    uow.session.add(report)
+    await uow.commit()
+    return report
+
+
+async def delete_reported_post(
+    uow: UnitOfWork, operators: set[tuple[str, str]], viewer_id: int, report_id: int
+) -> Report:
+    """The group's admins delete the post (as its Delete button would); the report is closed."""
+    report = await _open(uow, operators, viewer_id, report_id)
+    if report.post_id is None:
+        raise invalid("report_has_no_post", N_("That report is not about a post."))
+    await posts.delete_post(uow, viewer_id, report.post_id, commit=False)
+    report.status, report.handled_by = ReportStatus.ACTED, viewer_id
+    uow.session.add(report)
+    await uow.commit()
+    return report
+
+
+async def ban_reported(
+    uow: UnitOfWork, clock: Clock, operators: set[tuple[str, str]], viewer_id: int, report_id: int
+) -> tuple[Report, Group, list[events.RosterChange]]:
+    """The group's admins ban the reported person from the group (seats freed, as /ban)."""
+    report = await _open(uow, operators, viewer_id, report_id)
+    if report.group_id is None:
+        raise invalid("report_has_no_group", N_("That report is not about a group."))
+    report.status, report.handled_by = ReportStatus.ACTED, viewer_id
+    uow.session.add(report)
+    group, _person, changes = await events.ban_and_release(
+        uow, clock, viewer_id, f"#{report.group_id}", f"#{report.reported_id}"
+    )  # commits, with the report
+    return report, group, changes
