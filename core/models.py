@@ -98,6 +98,7 @@ class RegistrationStatus(StrEnum):
 class Person(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     display_name: str = Field(max_length=128)
+    name_chosen: bool = False  # set by /settings name: the platform's name no longer replaces it
     locale: str | None = Field(default=None, max_length=16)
     timezone: str | None = Field(default=None, max_length=64)
     reminders_enabled: bool = True

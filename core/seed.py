@@ -70,7 +70,7 @@ async def seed_demo(db: Database, clock: Clock, timezone: str = "UTC") -> bool:
     for name in PEOPLE:
         async with db.uow() as uow:
             actor = await people.resolve_actor(
-                uow, clock, platform="demo", external_id=name.lower(), display_name=name
+                uow, clock, platform="console", external_id=name.lower(), display_name=name
             )
         ids[name] = actor.person_id
     for name, description, tags in GROUPS:

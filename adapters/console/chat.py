@@ -18,24 +18,36 @@ from core.chat.identity import context_for
 from core.chat.registry import Context
 from core.models import Identity
 from core.render.text import render_card
+from core.services import people
 
 PLATFORM = "console"
 
 
 @dataclass
 class ConsoleNotifier:
-    """Delivers notices to other console people by printing them, marked with their name."""
+    """Delivers notices to other console people by printing them, marked with their name. Their
+    buttons are numbered `m1`, `m2`, … (never reused, so a number means one button of one
+    message) and pressed by typing that number as the person they were sent to."""
 
     out: TextIO
     ansi: bool = False
     platform: str = PLATFORM
+    pressable: dict[str, tuple[str, str]] = field(default_factory=dict)  # m3 -> (whom, action)
 
     async def send(self, identity: Identity, card: Card) -> None:
         body = render_card(card, ansi=self.ansi)
-        buttons = "  ".join(f"[{b.label}]" for row in card.buttons for b in row)
         self.out.write(f"📨 to {identity.external_id}: {body}\n")
-        if buttons:
-            self.out.write(f"   {buttons}\n")
+        labels = []
+        for row in card.buttons:
+            for button in row:
+                if button.action is None:
+                    labels.append(f"[{button.label}]")
+                    continue
+                key = f"m{len(self.pressable) + 1}"
+                self.pressable[key] = (identity.external_id, encode(button.action))
+                labels.append(f"[{key}] {button.label}")
+        if labels:
+            self.out.write(f"   {'  '.join(labels)}\n")
 
     async def post(self, chat_id: str, card: Card) -> None:
         self.out.write(f"📢 in {chat_id}: {render_card(card, ansi=self.ansi)}\n")
@@ -91,15 +103,17 @@ class ConsoleChat:
         if line in ("/quit", "/exit"):
             return False
         if line.startswith("/as"):
-            name = line[3:].strip()
-            if name and name.isprintable() and len(name) <= 32:
-                self.person, self.choices = name, []
-                self.write(f"— you are now {name} —")
-            else:
-                self.write("Usage: /as <name>, e.g. /as bob")
+            await self.become(line[3:].strip())
             return True
         ctx = await self.context()
-        if line.isdigit():
+        notifier = self.services.notifiers.get(PLATFORM)
+        if line in getattr(notifier, "pressable", {}):
+            whom, payload = notifier.pressable[line]  # type: ignore[union-attr]
+            if whom != self.person.lower():
+                self.write(ctx.t("That button was sent to {name}: /as {name} first.", name=whom))
+                return True
+            self.show(await handle_action(ctx, payload))
+        elif line.isdigit():
             number = int(line)
             if not 1 <= number <= len(self.choices):
                 self.write(ctx.t("There is no button {number} here.", number=number))
@@ -110,6 +124,23 @@ class ConsoleChat:
         else:
             self.write(ctx.t("Commands start with /. Try /help, or type a button's number."))
         return True
+
+    async def become(self, name: str) -> None:
+        """`/as maya` is the person known as maya here (the demo's Maya too); a name nobody has
+        is a new person; a name several people share lists them to pick by their handle."""
+        if not (name and name.isprintable() and len(name) <= 32):
+            self.write("Usage: /as <name>, e.g. /as bob")
+            return
+        async with self.services.db.uow(readonly=True) as uow:
+            handles = await people.handles_named(uow, PLATFORM, name)
+        if len(handles) > 1:
+            self.write(
+                f"Several people are called {name}: " + ", ".join(handles) + ". /as one of those."
+            )
+            return
+        self.person, self.choices = (handles[0] if handles else name), []
+        known = "" if handles else " (someone new)"
+        self.write(f"— you are now {self.person}{known} —")
 
     async def run(self) -> None:
         """Read until end of input or /quit; a scripted session ends cleanly at EOF."""

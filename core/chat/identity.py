@@ -40,7 +40,7 @@ async def actor_for(
         identity is not None
         and person is not None
         and identity.username == username
-        and person.display_name == name
+        and (person.display_name == name or person.name_chosen)
         and not (private_chat and not identity.can_message)
     )
     if unchanged:

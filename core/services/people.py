@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import func, select
 
 from core.clock import Clock
 from core.durations import format_duration, parse_offsets
@@ -89,10 +89,12 @@ async def resolve_actor(
         person = await uow.session.get(Person, identity.person_id)
         assert person is not None
         newly_reachable = private_chat is True and not identity.can_message
-        if identity.username != username or person.display_name != name or newly_reachable:
+        renamed = person.display_name != name and not person.name_chosen
+        if identity.username != username or renamed or newly_reachable:
             identity.username = username
             identity.can_message = identity.can_message or newly_reachable
-            person.display_name = name
+            if renamed:
+                person.display_name = name
             uow.session.add_all([identity, person])
             await uow.commit()
     return actor_of(person, platform, platform_locale)
@@ -180,6 +182,22 @@ async def set_reminders(
 async def rename(uow: UnitOfWork, person_id: int, name: str) -> str:
     person = await get_person(uow, person_id)
     person.display_name = one_line(clean_text(name, field="name", min_len=1, max_len=64))
+    person.name_chosen = True  # kept when the platform's name changes
     uow.session.add(person)
     await uow.commit()
     return person.display_name
+
+
+async def handles_named(uow: UnitOfWork, platform: str, name: str) -> list[str]:
+    """The handles (external ids) on `platform` of the people a typed name means: the handle
+    itself if someone has it, else everyone whose display name it is (any letter case)."""
+    lowered = name.strip().lower()
+    if await find_identity(uow, platform, lowered) is not None:
+        return [lowered]
+    rows = await uow.session.exec(
+        select(Identity.external_id)
+        .join(Person, Person.id == Identity.person_id)  # type: ignore[arg-type]
+        .where(Identity.platform == platform, func.lower(Person.display_name) == lowered)
+        .order_by(Identity.external_id)
+    )
+    return list(rows.all())

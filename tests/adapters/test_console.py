@@ -100,7 +100,7 @@ async def test_a_newcomer_session(services: Services) -> None:
     signed_up = _after(lines[lines.index("me> 1") + 1 :], "me> 1")  # the second "1"
     assert signed_up[0] == "💬 You're in!"
     assert "👥 1/2 going" in signed_up and "✅ You're going." in signed_up
-    assert "— you are now bob —" in lines
+    assert "— you are now bob (someone new) —" in lines
     bobs = _after(lines, "bob> 1")
     assert bobs[0] == "💬 You're in!" and "👥 2/2 going" in bobs
     carols = _after(lines, "carol> 1")
@@ -148,6 +148,52 @@ async def test_a_forged_number_after_switching_person_does_nothing(services: Ser
     await _hiking_with_two_seats(services)
     lines = await _run(services, "/event 1\n/as bob\n1\n")
     assert _after(lines, "bob> 1") == ["There is no button 1 here."]  # buttons were not bob's
+
+
+async def test_as_a_known_name_is_that_person_and_notice_buttons_can_be_pressed(
+    services: Services,
+) -> None:
+    await _hiking_with_two_seats(services)  # Maya, console handle "maya", owns Hiking
+    script = "\n".join(
+        [
+            "/as Maya",  # the display name finds her handle
+            "/event 1",
+            "/as bob",
+            "/signup 1",
+            "/as carol",
+            "/signup 1",
+            "/as dan",
+            "/signup 1",  # the waitlist
+            "/as bob",
+            "/unsignup 1",  # dan moves up and is told, with buttons
+            "m1",  # not bob's to press
+            "/as dan",
+            "m1",
+            "",
+        ]
+    )
+    lines = await _run(services, script)
+    assert "— you are now maya —" in lines
+    assert "Ridge walk  #1" in _after(lines, "maya> /event 1")
+    told = next(i for i, line in enumerate(lines) if line.startswith("📨 to dan:"))
+    buttons = next(line for line in lines[told:] if line.startswith("   ["))
+    assert buttons.strip().startswith("[m1] ")
+    assert _after(lines, "bob> m1") == ["That button was sent to dan: /as dan first."]
+    pressed = _after(lines, "dan> m1")
+    assert pressed and not pressed[0].startswith("There is no button")
+
+
+async def test_as_a_name_two_people_share_asks_which(services: Services) -> None:
+    async with services.db.uow() as uow:
+        for handle in ("ann1", "ann2"):
+            await people.resolve_actor(
+                uow, services.clock, platform="console", external_id=handle, display_name="Ann"
+            )
+    lines = await _run(services, "/as ann\n/as ann2\n")
+    assert _after(lines, "me> /as ann") == [
+        "Several people are called ann: ann1, ann2. /as one of those."
+    ]
+    assert "— you are now ann2 —" in lines
 
 
 def _console(tmp_path: Path, script: str) -> subprocess.CompletedProcess[str]:

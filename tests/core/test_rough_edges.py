@@ -3,6 +3,7 @@ that broke it."""
 
 from __future__ import annotations
 
+from core.services import people
 from tests.support import Chat
 
 
@@ -93,3 +94,13 @@ async def test_a_personal_card_shows_the_readers_time_too(chat: Chat) -> None:
     assert "your time: Sun, 6 Dec 2026, 02:30 (America/New_York)" in shown.text
     same = await chat.say("maya", "/event 1")
     assert "your time" not in same.text  # the same zone: once is enough
+
+
+async def test_a_chosen_name_outlives_the_platform_name(chat: Chat) -> None:
+    """/settings name sticks: the platform's display name (sent with every message) no longer
+    replaces it; someone who never chose one follows the platform's name."""
+    await chat.say("bob", "/settings name Robert")
+    await chat.say("bob", "/help")  # the platform still calls him "bob"
+    async with chat.services.db.uow(readonly=True) as uow:
+        person = await people.get_person(uow, await chat.person_id("bob"))
+    assert person.display_name == "Robert"
