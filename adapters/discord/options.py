@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
 import discord
 from discord import app_commands
 from discord.app_commands import locale_str
@@ -10,6 +14,46 @@ from adapters.discord.interactions import context_of
 from core.chat import COMMANDS
 from core.i18n import Translator
 from core.services import events, groups
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+#: Option names as Discord shows them to people whose client speaks Chinese. Discord wants an
+#: option name in lowercase letters or digits, one word of at most 32: these are not sentences
+#: for the catalogs, and every option of every command is listed (tests check it).
+OPTION_NAMES = {
+    "zh": {
+        "activity": "活动",
+        "allowed": "允许",
+        "description": "简介",
+        "discoverable": "可被发现",
+        "field": "字段",
+        "group": "群组",
+        "language": "语言",
+        "name": "名字",
+        "page": "页",
+        "person": "成员",
+        "post": "帖子",
+        "private": "私密",
+        "radius_km": "半径公里",
+        "reminders": "提醒",
+        "reply": "回复",
+        "search": "搜索",
+        "tags": "标签",
+        "text": "内容",
+        "timezone": "时区",
+        "value": "值",
+        "where": "地点",
+    }
+}
+
+
+def localized(func: Callable[P, T]) -> Callable[P, T]:
+    """Every option of the command gets a translatable name (CatalogTranslator gives it from
+    OPTION_NAMES); the handler's parameters keep their English names."""
+    names = [n for n in inspect.signature(func).parameters if n not in ("self", "interaction")]
+    return app_commands.rename(**{n: locale_str(n) for n in names})(func)  # type: ignore[return-value]
 
 
 def describe(name: str) -> locale_str:
@@ -54,5 +98,7 @@ class CatalogTranslator(app_commands.Translator):
         t = Translator(str(locale))
         if t.locale == "en":
             return None
+        if context.location == app_commands.TranslationContextLocation.parameter_name:
+            return OPTION_NAMES.get(t.locale, {}).get(string.message)
         text = t(string.message)
         return text if text != string.message else None

@@ -312,6 +312,19 @@ async def test_chinese_speakers_get_chinese_and_commands_are_localized(
         localized = (commands[name].get("description_localizations") or {}).get("zh-CN")
         assert localized and CJK.search(localized), (name, commands[name])
     assert not CJK.search(commands["join"]["description"])  # English by default
+    # every option of every command has a Chinese name too (Discord's rules: one lowercase word)
+    for command in commands.values():
+        for option in command.get("options") or []:
+            zh = (option.get("name_localizations") or {}).get("zh-CN")
+            assert zh and CJK.search(zh) and " " not in zh, (command["name"], option)
+    settings = {o["name"]: o for o in commands["settings"]["options"]}
+    assert settings["name"]["name_localizations"]["zh-CN"] == "名字"
+
+
+async def test_settings_name_on_discord(dc: DiscordHarness) -> None:
+    ana = dc.add_user(2, "Ana")
+    assert "Robin" in (await dc.slash(ana, "settings", name="Robin")).text
+    assert "Robin" in (await dc.slash(ana, "settings")).text  # kept over the Discord name
 
 
 # --------------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from adapters.discord.interactions import run_command
-from adapters.discord.options import describe
+from adapters.discord.options import describe, localized
 
 LANGUAGES = [
     app_commands.Choice(name="English", value="en"),
@@ -17,11 +17,13 @@ LANGUAGES = [
 
 class Account(commands.Cog):
     @app_commands.command(name="help", description=describe("help"))
+    @localized
     async def help(self, interaction: discord.Interaction) -> None:
         await run_command(interaction, "/help")
 
     @app_commands.command(name="settings", description=describe("settings"))
     @app_commands.choices(language=LANGUAGES)
+    @localized
     async def settings(
         self,
         interaction: discord.Interaction,
@@ -29,9 +31,12 @@ class Account(commands.Cog):
         timezone: str = "",
         reminders: str = "",
         discoverable: bool | None = None,
+        name: str = "",
     ) -> None:
         """One setting at a time is what the core command takes; a change shows the result."""
-        if discoverable is not None:
+        if name:
+            text = f"/settings name {name}"
+        elif discoverable is not None:
             text = f"/settings discoverable {'on' if discoverable else 'off'}"
         elif language is not None:
             text = f"/settings language {language.value}"

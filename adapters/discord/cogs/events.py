@@ -8,7 +8,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from adapters.discord.interactions import answer, context_of, run_command, send_cards
-from adapters.discord.options import activity_names, describe, group_names
+from adapters.discord.options import activity_names, describe, group_names, localized
 from core.cards import Reply
 from core.chat.events import create_from_fields
 from core.chat.registry import guarded
@@ -56,6 +56,7 @@ class NewEventModal(discord.ui.Modal):
 class Events(commands.Cog):
     @app_commands.command(name="newevent", description=describe("newevent"))
     @app_commands.autocomplete(group=group_names)
+    @localized
     async def newevent(self, interaction: discord.Interaction, group: str) -> None:
         """A modal must be the first response, so it cannot wait behind a deferral: only a
         quick lookup comes first, so a mistyped group is said before the form is filled in."""
@@ -74,37 +75,44 @@ class Events(commands.Cog):
 
     @app_commands.command(name="events", description=describe("events"))
     @app_commands.autocomplete(group=group_names)
+    @localized
     async def events(self, interaction: discord.Interaction, group: str = "") -> None:
         await run_command(interaction, f"/events {group}")
 
     @app_commands.command(name="event", description=describe("event"))
     @app_commands.autocomplete(activity=activity_names)
+    @localized
     async def event(self, interaction: discord.Interaction, activity: int) -> None:
         """Posted in the channel, so others can sign up from the same card."""
         await run_command(interaction, f"/event {activity}", ephemeral=False)
 
     @app_commands.command(name="myevents", description=describe("myevents"))
+    @localized
     async def myevents(self, interaction: discord.Interaction) -> None:
         await run_command(interaction, "/myevents")
 
     @app_commands.command(name="who", description=describe("who"))
     @app_commands.autocomplete(activity=activity_names)
+    @localized
     async def who(self, interaction: discord.Interaction, activity: int) -> None:
         await run_command(interaction, f"/who {activity}")
 
     @app_commands.command(name="signup", description=describe("signup"))
     @app_commands.autocomplete(activity=activity_names)
+    @localized
     async def signup(self, interaction: discord.Interaction, activity: int) -> None:
         await run_command(interaction, f"/signup {activity}")
 
     @app_commands.command(name="unsignup", description=describe("unsignup"))
     @app_commands.autocomplete(activity=activity_names)
+    @localized
     async def unsignup(self, interaction: discord.Interaction, activity: int) -> None:
         await run_command(interaction, f"/unsignup {activity}")
 
     @app_commands.command(name="editevent", description=describe("editevent"))
     @app_commands.autocomplete(activity=activity_names)
     @app_commands.choices(field=EDIT_FIELDS)
+    @localized
     async def editevent(
         self,
         interaction: discord.Interaction,
@@ -117,10 +125,12 @@ class Events(commands.Cog):
 
     @app_commands.command(name="cancelevent", description=describe("cancelevent"))
     @app_commands.autocomplete(activity=activity_names)
+    @localized
     async def cancelevent(self, interaction: discord.Interaction, activity: int) -> None:
         await run_command(interaction, f"/cancelevent {activity}")
 
     @app_commands.command(name="deliveries", description=describe("deliveries"))
     @app_commands.autocomplete(activity=activity_names)
+    @localized
     async def deliveries(self, interaction: discord.Interaction, activity: int) -> None:
         await run_command(interaction, f"/deliveries {activity}")

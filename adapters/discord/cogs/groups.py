@@ -1,5 +1,5 @@
 """Group commands: /groups, /group, /join, /leave, /mygroups, /newgroup, /bindgroup, and the
-admin ones: /requests, /ban, /promote, /demote, /memberevents."""
+admin ones: /requests, /ban, /unban, /promote, /demote, /transfer, /memberevents, /reports."""
 
 from __future__ import annotations
 
@@ -9,41 +9,47 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from adapters.discord.interactions import answer, run_command
-from adapters.discord.options import describe, group_names
+from adapters.discord.interactions import answer, run_command, services_of
+from adapters.discord.options import describe, group_names, localized
 from core.cards import Reply, note
 from core.chat.registry import Context, guarded
 from core.i18n import N_
-from core.services import chats
+from core.services import chats, people
 
 ON_OFF = [app_commands.Choice(name="on", value="on"), app_commands.Choice(name="off", value="off")]
 
 
 class Groups(commands.Cog):
     @app_commands.command(name="groups", description=describe("groups"))
+    @localized
     async def groups(self, interaction: discord.Interaction, search: str = "") -> None:
         await run_command(interaction, f"/groups {search}")
 
     @app_commands.command(name="group", description=describe("group"))
     @app_commands.autocomplete(group=group_names)
+    @localized
     async def group(self, interaction: discord.Interaction, group: str) -> None:
         await run_command(interaction, f"/group {group}")
 
     @app_commands.command(name="join", description=describe("join"))
     @app_commands.autocomplete(group=group_names)
+    @localized
     async def join(self, interaction: discord.Interaction, group: str = "") -> None:
         await run_command(interaction, f"/join {group}")
 
     @app_commands.command(name="leave", description=describe("leave"))
     @app_commands.autocomplete(group=group_names)
+    @localized
     async def leave(self, interaction: discord.Interaction, group: str = "") -> None:
         await run_command(interaction, f"/leave {group}")
 
     @app_commands.command(name="mygroups", description=describe("mygroups"))
+    @localized
     async def mygroups(self, interaction: discord.Interaction) -> None:
         await run_command(interaction, "/mygroups")
 
     @app_commands.command(name="newgroup", description=describe("newgroup"))
+    @localized
     async def newgroup(
         self,
         interaction: discord.Interaction,
@@ -59,31 +65,57 @@ class Groups(commands.Cog):
 
     @app_commands.command(name="requests", description=describe("requests"))
     @app_commands.autocomplete(group=group_names)
+    @localized
     async def requests(self, interaction: discord.Interaction, group: str) -> None:
         await run_command(interaction, f"/requests {group}")
 
     @app_commands.command(name="ban", description=describe("ban"))
     @app_commands.autocomplete(group=group_names)
+    @localized
     async def ban(self, interaction: discord.Interaction, group: str, person: discord.User) -> None:
-        await run_command(interaction, f"/ban {group} | @{person.name}")
+        await run_command(interaction, f"/ban {group} | {await _member(interaction, person)}")
+
+    @app_commands.command(name="unban", description=describe("unban"))
+    @app_commands.autocomplete(group=group_names)
+    @localized
+    async def unban(
+        self, interaction: discord.Interaction, group: str, person: discord.User
+    ) -> None:
+        await run_command(interaction, f"/unban {group} | {await _member(interaction, person)}")
 
     @app_commands.command(name="promote", description=describe("promote"))
     @app_commands.autocomplete(group=group_names)
+    @localized
     async def promote(
         self, interaction: discord.Interaction, group: str, person: discord.User
     ) -> None:
-        await run_command(interaction, f"/promote {group} | @{person.name}")
+        await run_command(interaction, f"/promote {group} | {await _member(interaction, person)}")
 
     @app_commands.command(name="demote", description=describe("demote"))
     @app_commands.autocomplete(group=group_names)
+    @localized
     async def demote(
         self, interaction: discord.Interaction, group: str, person: discord.User
     ) -> None:
-        await run_command(interaction, f"/demote {group} | @{person.name}")
+        await run_command(interaction, f"/demote {group} | {await _member(interaction, person)}")
+
+    @app_commands.command(name="transfer", description=describe("transfer"))
+    @app_commands.autocomplete(group=group_names)
+    @localized
+    async def transfer(
+        self, interaction: discord.Interaction, group: str, person: discord.User
+    ) -> None:
+        await run_command(interaction, f"/transfer {group} | {await _member(interaction, person)}")
+
+    @app_commands.command(name="reports", description=describe("reports"))
+    @localized
+    async def reports(self, interaction: discord.Interaction) -> None:
+        await run_command(interaction, "/reports")
 
     @app_commands.command(name="memberevents", description=describe("memberevents"))
     @app_commands.autocomplete(group=group_names)
     @app_commands.choices(allowed=ON_OFF)
+    @localized
     async def memberevents(
         self, interaction: discord.Interaction, group: str, allowed: app_commands.Choice[str]
     ) -> None:
@@ -96,6 +128,7 @@ class Groups(commands.Cog):
         ),
     )
     @app_commands.autocomplete(group=group_names)
+    @localized
     async def bindgroup(self, interaction: discord.Interaction, group: str) -> None:
         async def bind(ctx: Context) -> str:
             async with ctx.uow() as uow:
@@ -121,6 +154,7 @@ class Groups(commands.Cog):
         ),
     )
     @app_commands.autocomplete(group=group_names)
+    @localized
     async def unbindgroup(self, interaction: discord.Interaction, group: str) -> None:
         async def unbind(ctx: Context) -> str:
             async with ctx.uow() as uow:
@@ -151,3 +185,12 @@ async def _as_server_manager(
         return Reply(cards=[note(await change(ctx))])
 
     await answer(interaction, lambda ctx: guarded(ctx, lambda: run(ctx)))
+
+
+async def _member(interaction: discord.Interaction, user: discord.User) -> str:
+    """The picked Discord user as core names a person: their number when the bot knows them
+    (never confused with someone else of the same name), else their @username."""
+    services = services_of(interaction)
+    async with services.db.uow(readonly=True) as uow:
+        identity = await people.find_identity(uow, "discord", str(user.id))
+    return f"#{identity.person_id}" if identity is not None else f"@{user.name}"
