@@ -116,6 +116,30 @@ class Person(SQLModel, table=True):
     last_platform: str | None = Field(default=None, max_length=16)
 
 
+class LinkCode(SQLModel, table=True):
+    """A one-time code that joins another platform's account to this person (/link). Only its
+    hash is stored: the code itself was shown once, to its owner."""
+
+    __table_args__ = (sa.UniqueConstraint("code_hash"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    code_hash: str = Field(max_length=64)
+    platform: str = Field(max_length=16)  # where it was asked for
+    expires_at: datetime = Field(sa_column=utc_column())
+    used: bool = False
+
+
+class LinkAttempt(SQLModel, table=True):
+    """A code typed that matched nothing: a person has a few an hour (guessing is hopeless)."""
+
+    __table_args__ = (sa.Index("ix_link_attempt_person_at", "person_id", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id")
+    at: datetime = Field(sa_column=utc_column())
+
+
 class Identity(SQLModel, table=True):
     """One platform account of a Person. (platform, external_id) is unique across the system."""
 

@@ -86,6 +86,11 @@ class Settings(BaseSettings):
         "needs none.",
     )
 
+    telegram_bot_username: str | None = Field(
+        default=None,
+        description="The Telegram bot's @username (without @): /link on another platform then "
+        "offers a t.me link that finishes linking in one tap.",
+    )
     operator_ids: str = Field(
         default="",
         description="Comma-separated platform:id of the people who run this community (e.g. "

@@ -26,6 +26,7 @@ OPTION_NAMES = {
     "zh": {
         "activity": "活动",
         "allowed": "允许",
+        "code": "代码",
         "description": "简介",
         "discoverable": "可被发现",
         "field": "字段",

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from core.cards import Card, Reply, bold, code, note, plain
+from core.cards import Button, Card, Reply, bold, code, note, plain
+from core.cards import code as code_span
 from core.chat.args import target_and_rest
+from core.chat.events import promotions
 from core.chat.registry import COMMANDS, SECTIONS, Context, command
 from core.i18n import N_, Translator
-from core.services import discovery, people
+from core.services import discovery, linking, people
+from core.views import PLATFORM_NAMES
 
-START_LINKS = {"join": "join", "event": "event", "group": "group"}
+START_LINKS = {"join": "join", "event": "event", "group": "group", "link": "link"}
 
 
 @command("start", usage=N_("/start"), help=N_("Welcome and first steps"), section="start")
@@ -58,6 +61,18 @@ async def help_command(ctx: Context, args: str) -> Reply:
 async def settings_command(ctx: Context, args: str) -> Reply:
     key, value = target_and_rest(args)
     key = key.lower()
+    if key == "platform" and value:
+        async with ctx.uow() as uow:
+            chosen = await people.set_preferred_platform(uow, ctx.me, value)
+        text = (
+            ctx.t("Messages reach you where you used me last.")
+            if chosen is None
+            else ctx.t(
+                "Messages reach you on {platform} first.",
+                platform=PLATFORM_NAMES.get(chosen, chosen),
+            )
+        )
+        return Reply(cards=[note(text)])
     if key == "discoverable" and value.lower() in ("on", "off"):
         on = value.lower() == "on"
         async with ctx.uow() as uow:
@@ -125,6 +140,60 @@ async def settings_command(ctx: Context, args: str) -> Reply:
         )
     )
     return Reply(cards=[card])
+
+
+@command(
+    "link",
+    usage=N_("/link [code]"),
+    help=N_("Join your accounts on Telegram and Discord into one"),
+    section="start",
+)
+async def link_command(ctx: Context, args: str) -> Reply:
+    if args.strip():
+        async with ctx.uow() as uow:
+            linked = await linking.redeem(uow, ctx.clock, ctx.me, args)
+        text = ctx.t(
+            "Linked: you are one person on {platforms}. Your groups, sign-ups and settings are "
+            "together now.",
+            platforms=", ".join(PLATFORM_NAMES.get(p, p) for p in linked.platforms),
+        )
+        notices = [n for c in linked.changes for n in promotions(c.view, c.promoted)]
+        return Reply(cards=[note(text)], notices=notices)
+    async with ctx.uow() as uow:
+        code = await linking.issue(uow, ctx.clock, ctx.me, ctx.actor.platform)
+    card = (
+        Card()
+        .add(plain(ctx.t("Your code: ")), code_span(linking.shown(code)))
+        .add(
+            ctx.t(
+                "On your other platform, send /link {code} to me within 10 minutes. Only you "
+                "should see this code.",
+                code=linking.shown(code),
+            )
+        )
+    )
+    username = ctx.services.settings.telegram_bot_username
+    if username and ctx.actor.platform != "telegram":
+        url = f"https://t.me/{username.lstrip('@')}?start=link_{code}"
+        card.row(Button(ctx.t("Link my Telegram account"), url=url))
+    return Reply(cards=[card])
+
+
+@command(
+    "unlink",
+    usage=N_("/unlink"),
+    help=N_("Take this account out of your linked ones"),
+    section="start",
+)
+async def unlink_command(ctx: Context, args: str) -> Reply:
+    async with ctx.uow() as uow:
+        identity = await people.identity_of(uow, ctx.me, ctx.actor.platform)
+        await linking.unlink(uow, ctx.clock, ctx.me, identity.platform, identity.external_id)
+    text = ctx.t(
+        "Unlinked: this account is on its own again. Your groups and sign-ups stay with your "
+        "other account."
+    )
+    return Reply(cards=[note(text)])
 
 
 @command(

@@ -41,6 +41,7 @@ async def actor_for(
         and person is not None
         and identity.username == username
         and (person.display_name == name or person.name_chosen)
+        and person.last_platform == platform
         and not (private_chat and not identity.can_message)
     )
     if unchanged:

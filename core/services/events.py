@@ -939,3 +939,54 @@ async def _release_in_group(
         view = await _view(uow, event, person_id, mine=registration)
         changes.append(RosterChange(view, promoted, previous))
     return changes
+
+
+#: When two merged accounts were both on one activity's roster, the better place is kept
+#: (docs/cross-platform.md): a seat before an offer before the waitlist before a maybe; between
+#: equals, the earlier arrival.
+PLACE_RANK = {
+    RegistrationStatus.CONFIRMED: 4,
+    RegistrationStatus.OFFERED: 3,
+    RegistrationStatus.WAITLISTED: 2,
+    RegistrationStatus.MAYBE: 1,
+    RegistrationStatus.CANCELLED: 0,
+}
+
+
+async def merge_registrations(
+    uow: UnitOfWork, clock: Clock, kept: int, gone: int
+) -> list[RosterChange]:
+    """Before `gone`'s rows are handed to `kept` (core.services.linking): on each activity both
+    were on, keep the better place and give up the other, its seat going to the next person
+    waiting. The caller commits."""
+    now = clock.now()
+    theirs = (
+        await uow.session.exec(select(Registration).where(Registration.person_id == gone))
+    ).all()
+    changes = []
+    for other in theirs:
+        mine = await _registration(uow, other.event_id, kept)
+        if mine is None:
+            continue  # simply handed over
+        event = await _lock_event(uow, other.event_id)
+        better, worse = sorted(
+            (mine, other), key=lambda r: (-PLACE_RANK[RegistrationStatus(r.status)], r.seq)
+        )
+        previous = worse.status
+        tallies.move_registration(event, worse, RegistrationStatus.CANCELLED, now)
+        promoted = []
+        if previous == RegistrationStatus.CONFIRMED:
+            await uow.session.flush()
+            promoted = await _promote(uow, event, now)
+        await uow.session.delete(worse)
+        await uow.session.flush()
+        if worse is mine:  # their row, the better one, becomes kept's after the hand-over
+            better.person_id = kept
+            uow.session.add(better)
+            await uow.session.flush()
+        if promoted:
+            await reminders.schedule_event(uow, event, now)
+        uow.activity_changed(event.id)  # type: ignore[arg-type]
+        view = await _view(uow, event, kept, mine=better)
+        changes.append(RosterChange(view, promoted, previous))
+    return changes

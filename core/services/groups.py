@@ -496,3 +496,36 @@ async def set_timezone(uow: UnitOfWork, actor_id: int, ref: str, timezone: str) 
     uow.session.add(group)
     await uow.commit()
     return group
+
+
+#: When two merged accounts were both in one group (docs/cross-platform.md): a ban stays a ban
+#: (merging must not undo it); otherwise the stronger standing and the stronger role win.
+STANDING = {
+    MembershipStatus.BANNED: 5,
+    MembershipStatus.ACTIVE: 4,
+    MembershipStatus.PENDING: 3,
+    MembershipStatus.DECLINED: 2,
+    MembershipStatus.LEFT: 1,
+}
+RANK = {Role.OWNER: 3, Role.ADMIN: 2, Role.MEMBER: 1}
+
+
+async def merge_memberships(uow: UnitOfWork, kept: int, gone: int) -> None:
+    """Before `gone`'s rows are handed to `kept` (core.services.linking): one membership per
+    group, by the rules above, member counts kept true. The caller commits."""
+    theirs = (await uow.session.exec(select(Membership).where(Membership.person_id == gone))).all()
+    for other in theirs:
+        mine = await membership_of(uow, other.group_id, kept)
+        if mine is None:
+            continue  # simply handed over
+        status = max(mine.status, other.status, key=lambda s: STANDING[MembershipStatus(s)])
+        role = max(mine.role, other.role, key=lambda r: RANK[Role(r)])
+        if status == MembershipStatus.BANNED:
+            role = Role.MEMBER
+        await tallies.move_membership(uow, other, MembershipStatus.LEFT)  # counted once, below
+        await uow.session.delete(other)
+        await uow.session.flush()
+        await tallies.move_membership(uow, mine, status, role)
+        mine.created_at = min(mine.created_at, other.created_at)
+        uow.session.add(mine)
+    await uow.session.flush()

@@ -59,7 +59,7 @@ async def resolve_actor(
     name = one_line(display_name)[:128] or username or external_id
     identity = await find_identity(uow, platform, external_id)
     if identity is None:
-        person = Person(display_name=name, created_at=clock.now())
+        person = Person(display_name=name, created_at=clock.now(), last_platform=platform)
         uow.session.add(person)
         await uow.session.flush()
         identity = Identity(
@@ -90,9 +90,11 @@ async def resolve_actor(
         assert person is not None
         newly_reachable = private_chat is True and not identity.can_message
         renamed = person.display_name != name and not person.name_chosen
-        if identity.username != username or renamed or newly_reachable:
+        moved = person.last_platform != platform  # notices follow them (core.services.reach)
+        if identity.username != username or renamed or newly_reachable or moved:
             identity.username = username
             identity.can_message = identity.can_message or newly_reachable
+            person.last_platform = platform
             if renamed:
                 person.display_name = name
             uow.session.add_all([identity, person])
@@ -201,3 +203,41 @@ async def handles_named(uow: UnitOfWork, platform: str, name: str) -> list[str]:
         .order_by(Identity.external_id)
     )
     return list(rows.all())
+
+
+async def identity_of(uow: UnitOfWork, person_id: int, platform: str) -> Identity:
+    """The person's account on this platform (the one they are writing from)."""
+    found = (
+        await uow.session.exec(
+            select(Identity).where(Identity.person_id == person_id, Identity.platform == platform)
+        )
+    ).first()
+    if found is None:
+        raise not_found("person", name=platform)
+    return found
+
+
+PLATFORM_CHOICES = ("telegram", "discord", "console")
+
+
+async def set_preferred_platform(uow: UnitOfWork, person_id: int, value: str) -> str | None:
+    """Where notices reach this person first (core.services.reach); `auto`: where they wrote
+    last. Only a platform they have an account on."""
+    choice = value.strip().lower()
+    person = await get_person(uow, person_id)
+    if choice == "auto":
+        person.preferred_platform = None
+    else:
+        mine = (
+            await uow.session.exec(select(Identity.platform).where(Identity.person_id == person_id))
+        ).all()
+        if choice not in PLATFORM_CHOICES or choice not in mine:
+            raise invalid(
+                "platform_unknown",
+                N_("Choose one of your platforms ({platforms}) or auto."),
+                platforms=", ".join(sorted(set(mine))),
+            )
+        person.preferred_platform = choice
+    uow.session.add(person)
+    await uow.commit()
+    return person.preferred_platform

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import pytest
 
 from core.chat import Services
 from core.db import Database
+from core.scheduler import ReminderRunner
 from tests.discord_harness import CHANNEL, DiscordHarness, text_of
 from tests.emulators.telegram import TelegramEmulator
 from tests.harness import TelegramHarness
@@ -104,3 +106,35 @@ async def test_several_homes_on_one_platform_and_unbinding(tg: TelegramHarness) 
     await tg.say(maya, "/newevent hiking | Lake loop | 2026-12-07 07:30 | Lakeside")
     assert any("Lake loop" in _tg_text(m) for m in tg.emu.messages(GROUP_CHAT))
     assert not any("Lake loop" in _tg_text(m) for m in tg.emu.messages(other_chat))
+
+
+async def test_a_linked_person_holds_one_seat_and_gets_one_reminder(both: Both) -> None:
+    """Lee signed up from Telegram and from Discord before linking the two accounts: after
+    /link, one seat (the other went to the waitlist's first), one reminder, on one platform."""
+    tg, dc = both.tg, both.dc
+    maya = tg.emu.add_user(1, "Maya")
+    await tg.say(maya, "/newgroup Hiking")
+    await tg.say(maya, "/newevent hiking | Ridge walk | 2026-11-22 12:00 | Trailhead | free | 2")
+    lee_tg, lee_dc, zoe = tg.emu.add_user(7, "Lee"), dc.add_user(70, "Lee"), dc.add_user(71, "Zoe")
+    await tg.say(lee_tg, "/signup 1")
+    await dc.slash(lee_dc, "signup", activity=1)
+    await dc.slash(zoe, "signup", activity=1)  # waits: Lee holds both seats
+
+    asked = "\n".join(_tg_text(m) for m in await tg.say(lee_tg, "/link"))
+    code = next(line for line in asked.splitlines() if line.startswith("Your code: "))[11:]
+    linked = await dc.slash(lee_dc, "link", code=code)
+    assert "Linked" in linked.text
+    assert len(dc.dms(zoe)) == 1 and "a seat opened up" in text_of(dc.dms(zoe)[0])
+
+    who = "\n".join(_tg_text(m) for m in await tg.say(maya, "/who 1"))
+    assert who.count("Lee") == 1 and "Zoe" in who
+
+    before_tg = len(tg.emu.messages(lee_tg.id))
+    before_dc = len(dc.dms(lee_dc))
+    tg.services.clock.set(datetime(2026, 11, 22, 11, 0, tzinfo=UTC))  # an hour before
+    await ReminderRunner(tg.services).run_due()
+    await tg.settled()
+    new_tg = [m for m in tg.emu.messages(lee_tg.id)[before_tg:] if "Reminder" in _tg_text(m)]
+    new_dc = [m for m in dc.dms(lee_dc)[before_dc:] if "Reminder" in text_of(m)]
+    assert len(new_tg) + len(new_dc) == 1  # one reminder, not one per account
+    assert len(new_dc) == 1  # where Lee wrote last: Discord

@@ -1,4 +1,4 @@
-"""/help, /settings."""
+"""/help, /settings, /link, /unlink."""
 
 from __future__ import annotations
 
@@ -47,3 +47,13 @@ class Account(commands.Cog):
         else:
             text = "/settings"
         await run_command(interaction, text)
+
+    @app_commands.command(name="link", description=describe("link"))
+    @localized
+    async def link(self, interaction: discord.Interaction, code: str = "") -> None:
+        await run_command(interaction, f"/link {code}".strip())
+
+    @app_commands.command(name="unlink", description=describe("unlink"))
+    @localized
+    async def unlink(self, interaction: discord.Interaction) -> None:
+        await run_command(interaction, "/unlink")
