@@ -138,8 +138,12 @@ def check_capacity(number: int | None) -> int | None:
     return number
 
 
-def parse_local_datetime(text: str, timezone: str) -> datetime:
-    """'2026-12-06 09:00' read in `timezone` -> an aware datetime.
+def parse_local_datetime(
+    text: str, timezone: str, *, now: datetime | None = None, locale: str | None = None
+) -> datetime:
+    """'2026-12-06 09:00' read in `timezone` -> an aware datetime. Given `now`, also what
+    people type: "tomorrow 19:00", "next Saturday 8am", "周六 早上8点" (dateparser, in the
+    person's language and English, relative to `now` in that zone, the future preferred).
 
     A wall time that does not exist (the hour skipped when clocks go forward) is refused, with
     the nearest times that do exist: read silently it would show 02:30 on one card and 03:30
@@ -147,12 +151,11 @@ def parse_local_datetime(text: str, timezone: str) -> datetime:
     first of the two, as most calendars read it (docs/commands.md).
     """
     value = " ".join((text or "").split())
-    for fmt in _DATETIME_FORMATS:
-        try:
-            naive = datetime.strptime(value, fmt)
-        except ValueError:
-            continue
-        zone = ZoneInfo(timezone)
+    zone = ZoneInfo(timezone)
+    naive = _strict(value)
+    if naive is None and now is not None and value:
+        naive = natural_datetime(value, now.astimezone(zone).replace(tzinfo=None), locale)
+    if naive is not None:
         if not _exists(naive, zone):
             before, after = _around_gap(naive, zone)
             raise invalid(
@@ -169,9 +172,64 @@ def parse_local_datetime(text: str, timezone: str) -> datetime:
         return naive.replace(tzinfo=zone)
     raise invalid(
         "bad_datetime",
-        N_("I can't read the time “{text}”. Use YYYY-MM-DD HH:MM, like 2026-12-06 09:00."),
+        N_(
+            "I can't read the time “{text}”. Use YYYY-MM-DD HH:MM, like 2026-12-06 09:00, or "
+            "say it: tomorrow 19:00, next Saturday 8am, 周六 早上8点."
+        ),
         text=value[:40],
     )
+
+
+def _strict(value: str) -> datetime | None:
+    for fmt in _DATETIME_FORMATS:
+        try:
+            return datetime.strptime(value, fmt)
+        except ValueError:
+            continue
+    return None
+
+
+# Chinese times of day dateparser does not read ("早上8点", "下午3点半"): rewritten as 08:00,
+# 15:30 before it reads the rest (周六, 明天, 2026年12月12日 …).
+_ZH_CLOCK = re.compile(r"(早上|上午|凌晨|中午|下午|晚上)?\s*(\d{1,2})\s*[点點](半|(\d{1,2})分?)?")
+_ZH_EVENING = ("下午", "晚上")
+_ZH_MONTH_DAY = re.compile(r"(?<![年\d])(\d{1,2})月(\d{1,2})[日号]")
+_ZH_NEXT_WEEK = re.compile(r"^下(周|星期|礼拜)")
+
+
+def _zh_clock(match: re.Match[str]) -> str:
+    part, hour = match.group(1), int(match.group(2))
+    minute = 30 if match.group(3) == "半" else int(match.group(4) or 0)
+    if part in _ZH_EVENING and hour < 12:
+        hour += 12
+    return f" {hour:02d}:{minute:02d} "
+
+
+def natural_datetime(value: str, now: datetime, locale: str | None) -> datetime | None:
+    """A wall time from words, relative to `now` (naive, in the group's zone), or None."""
+    import dateparser  # imported on first use: it loads its language data then
+
+    text = _ZH_CLOCK.sub(_zh_clock, value)
+    text = _ZH_MONTH_DAY.sub(lambda m: f"{now.year}年{m.group(1)}月{m.group(2)}日", text)
+    next_week = _ZH_NEXT_WEEK.match(text) is not None
+    text = _ZH_NEXT_WEEK.sub(r"\1", text).strip()  # 下周六 -> 周六, moved a week below
+    languages = list(dict.fromkeys([(locale or "en").split("-")[0], "en", "zh"]))
+    found = dateparser.parse(
+        text,
+        languages=languages,
+        settings={
+            "PREFER_DATES_FROM": "future",
+            "RELATIVE_BASE": now,
+            "RETURN_AS_TIMEZONE_AWARE": False,
+        },
+    )
+    if found is None:
+        return None
+    if next_week and found.isocalendar()[:2] == now.isocalendar()[:2]:
+        found += timedelta(days=7)  # 下周六: Saturday of next week, not this one
+    if found.date() < now.date() and _ZH_MONTH_DAY.search(value):
+        found = found.replace(year=found.year + 1)  # 1月3日 said in December: next January
+    return found.replace(second=0, microsecond=0)
 
 
 def _exists(naive: datetime, zone: ZoneInfo) -> bool:

@@ -121,7 +121,9 @@ async def create_from_fields(
     coordinates = parse_coordinates(place)
     draft = EventDraft(
         title=title,
-        starts_at=parse_local_datetime(when, group.timezone),
+        starts_at=parse_local_datetime(
+            when, group.timezone, now=ctx.clock.now(), locale=ctx.t.locale
+        ),
         place=place,
         fee=parse_fee(fee),
         capacity=parse_capacity(capacity),
@@ -394,12 +396,16 @@ async def editevent_command(ctx: Context, args: str) -> Reply:
     current = await _load_view(ctx, event_id)
     parsed: object = value
     if name == "starts_at":
-        parsed = parse_local_datetime(value, current.event.timezone)
+        parsed = parse_local_datetime(
+            value, current.event.timezone, now=ctx.clock.now(), locale=ctx.t.locale
+        )
     elif name == "signup_deadline":
         parsed = (
             None
             if value.strip().lower() in ("", "none", "-")
-            else parse_local_datetime(value, current.event.timezone)
+            else parse_local_datetime(
+                value, current.event.timezone, now=ctx.clock.now(), locale=ctx.t.locale
+            )
         )
     elif name == "fee":
         parsed = parse_fee(value)

@@ -186,6 +186,28 @@ async def test_newevent_wizard_step_by_step(tg: TelegramHarness) -> None:
     assert tg.emu.calls_of("sendVenue"), "the shared location is shown as a map"
 
 
+async def test_the_wizard_reads_a_said_time_and_echoes_it(tg: TelegramHarness) -> None:
+    maya = tg.emu.add_user(1, "Maya")
+    await tg.say(maya, "/newgroup Hiking")
+    await tg.say(maya, "/newevent")
+    await tg.say(maya, "hiking")
+    await tg.say(maya, "Night walk")
+    echoed = _plain(await tg.say(maya, "tomorrow 19:00"))  # the clock: Sat 21 Nov 2026, 12:00
+    assert "Understood: Sun, 22 Nov 2026, 19:00 (UTC)." in echoed and "Where?" in echoed
+    await tg.say(maya, "Forest gate")
+    await tg.say(maya, "free")
+    assert "Create it?" in _plain(await tg.say(maya, "8"))
+    created = _plain(await tg.say(maya, "✅ Create"))
+    assert "Activity #1 created" in created and "Sun, 22 Nov 2026, 19:00" in created
+
+
+async def test_a_one_line_newevent_takes_said_times_in_chinese(tg: TelegramHarness) -> None:
+    li = tg.emu.add_user(3, "Li", language_code="zh-hans")
+    await tg.say(li, "/newgroup Hiking")
+    created = _plain(await tg.say(li, "/newevent hiking | 夜行 | 明天 晚上7点 | 山脚"))
+    assert "2026年11月22日" in created and "19:00" in created
+
+
 async def test_group_chat_home_announcements_and_start_link(tg: TelegramHarness) -> None:
     maya = tg.emu.add_user(1, "Maya")
     tg.emu.add_group_chat(GROUP_CHAT, "Hikers", admins=[1])

@@ -261,3 +261,39 @@ def test_duration_formats_in_the_largest_exact_unit() -> None:
     assert format_duration(timedelta(seconds=3600)) == "1h"
     assert format_duration(timedelta(minutes=90)) == "90m"
     assert format_duration(timedelta(hours=48)) == "2d"
+
+
+# ---- natural dates (#15 item 1) --------------------------------------------------------------
+
+NOW = datetime(2026, 12, 7, 4, 0, tzinfo=UTC)  # Monday, noon in Shanghai, 05:00 in Berlin
+
+
+@pytest.mark.parametrize(
+    ("typed", "locale", "zone", "expected"),
+    [
+        ("tomorrow 19:00", "en", "Europe/Berlin", "2026-12-08 19:00"),
+        ("next Saturday 8am", "en", "Europe/Berlin", "2026-12-12 08:00"),
+        ("Saturday 8:30pm", "en", "Europe/Berlin", "2026-12-12 20:30"),
+        ("2026-12-12 18:00", "en", "Europe/Berlin", "2026-12-12 18:00"),
+        ("周六 早上8点", "zh", "Asia/Shanghai", "2026-12-12 08:00"),
+        ("明天下午3点半", "zh", "Asia/Shanghai", "2026-12-08 15:30"),
+        ("下周六 晚上7点", "zh", "Asia/Shanghai", "2026-12-19 19:00"),
+        ("12月24日 18:00", "zh", "Asia/Shanghai", "2026-12-24 18:00"),
+        ("周日 14:30", "en", "Asia/Shanghai", "2026-12-13 14:30"),  # Chinese in English too
+    ],
+)
+def test_natural_dates_in_the_persons_language_and_the_groups_zone(
+    typed: str, locale: str, zone: str, expected: str
+) -> None:
+    parsed = parse_local_datetime(typed, zone, now=NOW, locale=locale)
+    assert parsed.strftime("%Y-%m-%d %H:%M") == expected
+    assert str(parsed.tzinfo) == zone
+
+
+def test_words_that_are_no_time_are_refused_with_examples() -> None:
+    with pytest.raises(DomainError) as caught:
+        parse_local_datetime("whenever", "UTC", now=NOW, locale="en")
+    assert caught.value.code == "bad_datetime"
+    assert "tomorrow 19:00" in str(caught.value)
+    with pytest.raises(DomainError):  # without a clock only the exact formats are read
+        parse_local_datetime("tomorrow 19:00", "UTC")

@@ -25,6 +25,7 @@ from core.parsing import parse_capacity, parse_fee, parse_local_datetime
 from core.services import events, groups
 from core.services.events import EventDraft
 from core.validation import clean_text, one_line
+from core.views import format_time
 
 
 class Wizard(StatesGroup):
@@ -100,7 +101,11 @@ async def got_title(message: Message, state: FSMContext, ctx: Context) -> None:
     data = await state.get_data()
     await _ask(
         message,
-        ctx.t("Date and time, in {timezone}? Like 2026-12-06 09:00", timezone=data["timezone"]),
+        ctx.t(
+            "Date and time, in {timezone}? Like 2026-12-06 09:00, tomorrow 19:00 or "
+            "next Saturday 8am",
+            timezone=data["timezone"],
+        ),
     )
 
 
@@ -108,16 +113,22 @@ async def got_when(message: Message, state: FSMContext, ctx: Context) -> None:
     timezone = (await state.get_data())["timezone"]
 
     def check(text: str) -> str:
-        starts = parse_local_datetime(text, timezone)
+        starts = parse_local_datetime(text, timezone, now=ctx.clock.now(), locale=ctx.t.locale)
         events.check_future(starts, ctx.clock.now())
-        return text
+        return starts.strftime("%Y-%m-%d %H:%M")  # "tomorrow" must not move before the end
 
     when = await _step(message, ctx, check)
     if when is None:
         return
     await state.update_data(when=when)
     await state.set_state(Wizard.place)
-    await _ask(message, ctx.t("Where? Type the place, or share a location."))
+    understood = parse_local_datetime(when, timezone)
+    await _ask(
+        message,
+        ctx.t("Understood: {when}.", when=format_time(understood, timezone, ctx.t))
+        + "\n"
+        + ctx.t("Where? Type the place, or share a location."),
+    )
 
 
 async def got_venue(message: Message, state: FSMContext, ctx: Context) -> None:
