@@ -15,6 +15,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
+from core import calendar
 from core.chat import Services
 from core.metrics import REGISTRY
 
@@ -49,8 +50,18 @@ def build_app(services: Services) -> web.Application:
         response.content_type = CONTENT_TYPE_LATEST.split(";")[0]
         return response
 
+    async def calendar_feed(request: web.Request) -> web.Response:
+        """A person's feed (/calendar): the secret in the URL is the only key; an unknown or
+        reset one is a 404 that says nothing more."""
+        async with services.db.uow(readonly=True) as uow:
+            body = await calendar.feed(uow, request.match_info["token"], services.clock.now())
+        if body is None:
+            raise web.HTTPNotFound()
+        return web.Response(body=body, content_type="text/calendar", charset="utf-8")
+
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
+    app.router.add_get("/calendar/{token}.ics", calendar_feed)
     return app
 
 

@@ -49,6 +49,7 @@ class Act(StrEnum):
     DISMISS_REPORT = "fd"
     DELETE_REPORTED = "fx"
     BAN_REPORTED = "fb"
+    CALENDAR = "ic"  # the activity as a calendar file
 
 
 ARITY = {Act.GROUP_POSTS: 2, Act.APPROVE: 2, Act.REJECT: 2, Act.NEARBY: 2, Act.DISMISS: 2}

@@ -69,6 +69,16 @@ class Button:
 
 
 @dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file for the person: a Telegram document, a Discord attachment, a file on the
+    console. Small by construction (an .ics, a roster), far below the platforms' limits."""
+
+    name: str
+    data: bytes
+    mime: str
+
+
+@dataclass(frozen=True, slots=True)
 class Place:
     """Coordinates to show as a map pin (a Telegram venue) beside the card."""
 
@@ -93,6 +103,7 @@ class Card:
     buttons: list[list[Button]] = field(default_factory=list)
     place: Place | None = None
     live: LiveCard | None = None
+    file: Attachment | None = None  # sent with the card (a calendar file, a CSV)
 
     def add(self, *spans: Span | str) -> Card:
         self.lines.append([plain(s) if isinstance(s, str) else s for s in spans])

@@ -114,6 +114,8 @@ class Person(SQLModel, table=True):
     # their own choice, else the platform they used last.
     preferred_platform: str | None = Field(default=None, max_length=16)
     last_platform: str | None = Field(default=None, max_length=16)
+    # /calendar: the secret in the person's feed URL; None until asked for, new on reset
+    calendar_token: str | None = Field(default=None, max_length=64, unique=True, index=True)
 
 
 class LinkCode(SQLModel, table=True):
@@ -273,6 +275,9 @@ class Event(SQLModel, table=True):
     max_guests: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     # timed waitlist offers: a freed seat is offered for this long (None: given at once)
     offer_seconds: int | None = None
+    # calendar entries (.ics): bumped when the time, place, title or details change, or it is
+    # cancelled, so calendars that imported it replace their copy
+    sequence: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class Registration(SQLModel, table=True):

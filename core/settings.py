@@ -80,6 +80,11 @@ class Settings(BaseSettings):
     web_host: str = Field(
         default="127.0.0.1", description="Address the web server listens on (0.0.0.0: all)."
     )
+    public_url: str | None = Field(
+        default=None,
+        description="The web server's address as people reach it (https://bot.example.com): "
+        "/calendar feed links start with it; the feed is off when unset.",
+    )
     redis_url: str | None = Field(
         default=None,
         description="redis://... for state shared by several bot processes; one process "

@@ -150,7 +150,8 @@ def event_card(
         )
     if event.status != EventStatus.CANCELLED:
         card.row(*event_buttons(view, t))
-        card.row(*guest_buttons(view, t, personal=personal))
+        calendar = Button(t("📅 Add to calendar"), act(Act.CALENDAR, event.id))  # type: ignore[arg-type]
+        card.row(*guest_buttons(view, t, personal=personal), calendar)
         card.live = LiveCard(event.id, personal)  # type: ignore[arg-type]
     if event.latitude is not None and event.longitude is not None:
         card.place = Place(event.latitude, event.longitude, event.title, event.place)

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import tempfile
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TextIO
 
 from core.actions import encode
-from core.cards import Card, Reply
+from core.cards import Attachment, Card, Reply
 from core.chat import Services, handle_action, handle_text
 from core.chat.identity import context_for
 from core.chat.registry import Context
@@ -84,6 +86,8 @@ class ConsoleChat:
         self.choices = []
         for card in reply.cards:
             self.write(render_card(card, ansi=self.ansi))
+            if card.file is not None:
+                self.write(f"📎 {card.file.name} saved in {self.save(card.file)}")
             for row in card.buttons:
                 labels = []
                 for button in row:
@@ -124,6 +128,14 @@ class ConsoleChat:
         else:
             self.write(ctx.t("Commands start with /. Try /help, or type a button's number."))
         return True
+
+    def save(self, file: Attachment) -> Path:
+        """Files (calendar entries, rosters) land in a folder of the console's own."""
+        folder = Path(tempfile.gettempdir()) / "community-console"
+        folder.mkdir(exist_ok=True)
+        path = folder / Path(file.name).name
+        path.write_bytes(file.data)
+        return path
 
     async def become(self, name: str) -> None:
         """`/as maya` is the person known as maya here (the demo's Maya too); a name nobody has

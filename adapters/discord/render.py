@@ -15,6 +15,7 @@ whose escapes double it) between words, never inside an escape; nothing is cut.
 
 from __future__ import annotations
 
+import io
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,7 +25,7 @@ from discord.utils import escape_markdown
 
 from adapters.discord.buttons import ActionButton
 from core.actions import encode
-from core.cards import Button, Card, Span, Style
+from core.cards import Attachment, Button, Card, Span, Style
 
 MAX_DESCRIPTION = 4096
 MAX_MESSAGE_EMBED_TEXT = 6000
@@ -119,6 +120,7 @@ class Message:
     embeds: list[discord.Embed]
     buttons: list[list[Button]] = field(default_factory=list)
     mentions: list[int] = field(default_factory=list)  # user ids to ping (content)
+    file: Attachment | None = None
 
 
 def _descriptions(lines: list[list[Span]]) -> list[str]:
@@ -186,6 +188,7 @@ def render(card: Card) -> list[Message]:
         if span.style == Style.MENTION and span.url and span.url.isdigit()
     ]
     messages[0].mentions = list(dict.fromkeys(mentions))
+    messages[-1].file = card.file
     return messages
 
 
@@ -199,6 +202,8 @@ def message_kwargs(message: Message, *, ephemeral: bool | None = None) -> dict[s
     layout = view(message.buttons)
     if layout is not None:
         kwargs["view"] = layout
+    if message.file is not None:
+        kwargs["file"] = discord.File(io.BytesIO(message.file.data), filename=message.file.name)
     if message.mentions:
         kwargs["content"] = " ".join(f"<@{user_id}>" for user_id in message.mentions)
         kwargs["allowed_mentions"] = discord.AllowedMentions(

@@ -7,7 +7,7 @@ from html import escape
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
-from aiogram.types import CallbackQuery
+from aiogram.types import BufferedInputFile, CallbackQuery
 from aiogram.types import Message as TgMessage
 
 from adapters.telegram.render import MAX_TOAST, render, trim
@@ -27,6 +27,9 @@ async def send_card(bot: Bot, chat_id: int | str, card: Card) -> int | None:
         await bot.send_message(chat_id, message.html, reply_markup=message.markup)
         for message in render(card)
     ]
+    if card.file is not None:
+        document = BufferedInputFile(card.file.data, filename=card.file.name)
+        await bot.send_document(chat_id, document)
     if card.place is not None:
         place = card.place
         await bot.send_venue(

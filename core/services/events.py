@@ -41,6 +41,8 @@ from core.validation import check_timezone, clean_text, is_id, one_line
 ACTIVE = (RegistrationStatus.CONFIRMED, RegistrationStatus.OFFERED, RegistrationStatus.WAITLISTED)
 LISTED = (*ACTIVE, RegistrationStatus.MAYBE)  # on the roster, maybes included
 MAX_GUESTS = 10
+#: What a calendar entry shows: a change to any bumps the entry's SEQUENCE.
+CALENDAR_FIELDS = {"title", "description", "starts_at", "place"}
 OFFER = "offer"  # the job kind of a timed offer (core.services.offers)
 
 
@@ -503,6 +505,8 @@ async def edit_event(
     event.max_guests = draft.max_guests
     event.offer_seconds = draft.offer_seconds
     changed = [name for name, old in before.items() if getattr(event, name) != old]
+    if set(changed) & CALENDAR_FIELDS:
+        event.sequence += 1  # calendars that imported it replace their copy (core.calendar)
     uow.changes.listings = bool(changed)
     uow.session.add(event)
     promoted = await _promote(uow, event, now)
@@ -529,6 +533,7 @@ async def cancel_event(uow: UnitOfWork, clock: Clock, actor_id: int, event_id: i
     permissions.require_event_manager(event, membership, actor_id)
     _require_open(event, clock.now())
     event.status = EventStatus.CANCELLED
+    event.sequence += 1
     uow.changes.listings = True
     uow.session.add(event)
     await reminders.schedule_event(uow, event, clock.now())

@@ -96,7 +96,8 @@ async def test_a_newcomer_session(services: Services) -> None:
     opened = _after(lines, "me> 1")  # the first "1": the activity's button in the list
     assert opened[0] == "Ridge walk  #1"
     assert "👥 0/2 going" in opened
-    assert opened[-1] == "   [1] ✅ Sign up  [2] 🤔 Maybe  [3] ❌ Cancel  [4] 👥 Who's going"
+    assert opened[-2] == "   [1] ✅ Sign up  [2] 🤔 Maybe  [3] ❌ Cancel  [4] 👥 Who's going"
+    assert opened[-1] == "   [5] 📅 Add to calendar"
     signed_up = _after(lines[lines.index("me> 1") + 1 :], "me> 1")  # the second "1"
     assert signed_up[0] == "💬 You're in!"
     assert "👥 1/2 going" in signed_up and "✅ You're going." in signed_up

@@ -7,6 +7,7 @@ import asyncio
 import re
 
 import pytest
+from icalendar import Calendar
 
 import adapters.discord.interactions as interactions
 from tests.discord_harness import (
@@ -482,3 +483,14 @@ async def test_an_unexpected_failure_still_gets_an_answer(
     [logged] = errors_logged(caplog.records)
     assert logged.startswith("Discord interaction failed (ref ")
     caplog.clear()  # expected here; the autouse check fails on any other
+
+
+async def test_add_to_calendar_attaches_an_ics_file(dc: DiscordHarness) -> None:
+    await community(dc)
+    ana = dc.add_user(2, "Ana")
+    card = (await dc.slash(ana, "event", activity=1)).message
+    answer = await dc.click(ana, card, "Add to calendar")
+    [attachment] = [a for m in answer.messages for a in m.get("attachments") or []]
+    assert attachment["filename"].endswith("-1.ics")
+    [entry] = Calendar.from_ical(dc.emu.uploads[attachment["id"]]).walk("VEVENT")
+    assert str(entry["UID"]) == "activity-1@community-bot"

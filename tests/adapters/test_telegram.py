@@ -8,6 +8,7 @@ import re
 
 from aiogram.methods import Response, SendMessage
 from aiogram.types import Message
+from icalendar import Calendar
 from sqlmodel import func, select
 
 from adapters.telegram.responses import KeepResponseModels
@@ -206,6 +207,18 @@ async def test_a_one_line_newevent_takes_said_times_in_chinese(tg: TelegramHarne
     await tg.say(li, "/newgroup Hiking")
     created = _plain(await tg.say(li, "/newevent hiking | 夜行 | 明天 晚上7点 | 山脚"))
     assert "2026年11月22日" in created and "19:00" in created
+
+
+async def test_add_to_calendar_sends_an_ics_document(tg: TelegramHarness) -> None:
+    await _community(tg)
+    ana = tg.emu.add_user(2, "Ana")
+    [card] = [m for m in await tg.say(ana, "/event 1") if "Sign up" in str(m["reply_markup"])]
+    answer = await tg.click(ana, card, "Add to calendar")
+    assert answer["text"] == "Calendar file sent."
+    [sent] = [m for m in tg.emu.messages(ana.id) if m["document"] is not None]
+    assert sent["document"]["file_name"].endswith("-1.ics")
+    [entry] = Calendar.from_ical(sent["document"]["content"]).walk("VEVENT")
+    assert str(entry["UID"]) == "activity-1@community-bot"
 
 
 async def test_group_chat_home_announcements_and_start_link(tg: TelegramHarness) -> None:

@@ -248,7 +248,7 @@ async def test_event_card_in_chinese(chat: Chat) -> None:
     assert "2 名成员" in joined.text
 
     shown = await chat.say("li", "/event 1", locale="zh")
-    assert labels(shown) == ["✅ 报名", "🤔 可能参加", "❌ 取消报名", "👥 谁会参加"]
+    assert labels(shown) == ["✅ 报名", "🤔 可能参加", "❌ 取消报名", "👥 谁会参加", "📅 加入日历"]
     assert "群组：Hiking" in shown.text
     assert "免费" in shown.text
     assert "0/2 人参加" in shown.text
@@ -263,7 +263,7 @@ async def test_new_event_in_chinese(chat: Chat) -> None:
     await chat.say("li", "/newgroup Hiking", locale="zh")
     reply = await chat.say("li", EVENT, locale="zh")
     assert reply.cards[0].text == "活动 #1 已创建。用 /event 1 分享给大家。"
-    assert labels(reply) == ["✅ 报名", "🤔 可能参加", "❌ 取消报名", "👥 谁会参加"]
+    assert labels(reply) == ["✅ 报名", "🤔 可能参加", "❌ 取消报名", "👥 谁会参加", "📅 加入日历"]
     assert "2026年12月6日" in reply.text
 
 

@@ -923,12 +923,13 @@ async def _read_body(request: web.Request) -> tuple[Any, list[dict[str, Any]]]:
         files: list[dict[str, Any]] = []
         for name, value in form.items():
             if isinstance(value, web.FileField):
-                size = len(value.file.read())
+                content = value.file.read()
                 files.append(
                     {
                         "field": name,
                         "filename": value.filename,
-                        "size": size,
+                        "size": len(content),
+                        "content": content,
                         "content_type": value.content_type,
                     }
                 )
@@ -1386,6 +1387,8 @@ class DiscordEmulator:
 
         self.users: dict[int, EmuUser] = {}
         self.guilds: dict[int, EmuGuild] = {}
+        #: Uploaded attachments by id: their bytes, to check what a bot sent.
+        self.uploads: dict[str, bytes] = {}
         self.channels: dict[int, EmuChannel] = {}
         self.interactions: dict[int, EmuInteraction] = {}
         self.sessions: dict[str, GatewaySession] = {}
@@ -2755,6 +2758,7 @@ class DiscordEmulator:
             "proxy_url": url,
             "content_type": upload.get("content_type"),
         }
+        self.uploads[str(attachment_id)] = upload["content"]  # what the file held
         if declared.get("description"):
             data["description"] = declared["description"]
         return data

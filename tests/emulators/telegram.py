@@ -49,8 +49,17 @@ BOT_USERNAME = "community_test_bot"
 #: Methods that post or change visible messages: Telegram's flood control applies to these,
 #: so the emulator's rate limits and the default ``fail_every`` target them.
 SEND_METHODS = frozenset(
-    {"sendMessage", "sendLocation", "sendVenue", "editMessageText", "editMessageReplyMarkup"}
+    {
+        "sendMessage",
+        "sendLocation",
+        "sendVenue",
+        "sendDocument",
+        "editMessageText",
+        "editMessageReplyMarkup",
+    }
 )
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024  # what a bot may upload
+MAX_CAPTION_LENGTH = 1024
 
 #: Telegram's flood limits as ``limit_like_telegram`` enforces them.
 TELEGRAM_PER_SECOND = 30
@@ -152,6 +161,8 @@ _MESSAGE_TEMPLATE: dict[str, Any] = {
     "location": None,
     "venue": None,
     "link_preview_options": None,
+    "document": None,  # {"file_name", "content" (bytes), "mime_type"} of a sent file
+    "caption": None,
 }
 
 
@@ -626,7 +637,7 @@ async def _read_params(request: web.Request) -> dict[str, Any]:
         return params
     for key, value in (await request.post()).items():
         if isinstance(value, web.FileField):
-            params[key] = {"file": value.filename}
+            params[key] = {"file": value.filename, "content": value.file.read()}
         else:
             text = value if isinstance(value, str) else bytes(value).decode()
             params[key] = _decode_field(key, text)
@@ -778,6 +789,7 @@ class TelegramEmulator:
             "sendMessage": self._send_message,
             "sendLocation": self._send_location,
             "sendVenue": self._send_venue,
+            "sendDocument": self._send_document,
             "editMessageText": self._edit_message_text,
             "editMessageReplyMarkup": self._edit_message_reply_markup,
             "deleteMessage": self._delete_message,
@@ -1402,9 +1414,17 @@ class TelegramEmulator:
             wire["text"] = message["plain"]
             if message["entities"]:
                 wire["entities"] = message["entities"]
-        for key in ("location", "venue", "link_preview_options"):
+        for key in ("location", "venue", "link_preview_options", "caption"):
             if message[key] is not None:
                 wire[key] = message[key]
+        if message["document"] is not None:
+            number = f"doc{message['chat_id']}_{message['message_id']}"
+            wire["document"] = {
+                "file_id": number,
+                "file_unique_id": number,
+                "file_name": message["document"]["file_name"],
+                "file_size": len(message["document"]["content"]),
+            }
         if (markup := _inline_markup(message["reply_markup"])) is not None:
             wire["reply_markup"] = markup
         if not nested and message["reply_to_message_id"] is not None:
@@ -1590,6 +1610,21 @@ class TelegramEmulator:
             if params.get(key) is not None:
                 venue[key] = params[key]
         return self._post(chat, params, location=location, venue=venue)
+
+    def _send_document(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat = self._writable_chat(params)
+        upload = params.get("document")
+        if isinstance(upload, str) and upload.startswith("attach://"):  # how aiogram uploads
+            upload = params.get(upload.removeprefix("attach://"))
+        if not isinstance(upload, dict) or "content" not in upload:
+            raise _bad("there is no document in the request")  # file_id/URL: not emulated
+        if len(upload["content"]) > MAX_UPLOAD_BYTES:
+            raise TelegramError(413, "Request Entity Too Large")
+        caption = params.get("caption")
+        if caption is not None and len(caption) > MAX_CAPTION_LENGTH:
+            raise _bad("message caption is too long")
+        document = {"file_name": upload["file"], "content": upload["content"]}
+        return self._post(chat, params, document=document, caption=caption)
 
     def _edit_message_text(self, params: dict[str, Any]) -> dict[str, Any]:
         if params.get("inline_message_id") is not None:
