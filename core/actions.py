@@ -50,9 +50,17 @@ class Act(StrEnum):
     DELETE_REPORTED = "fx"
     BAN_REPORTED = "fb"
     CALENDAR = "ic"  # the activity as a calendar file
+    CHECK_IN = "ck"  # activity, person: present <-> not there
 
 
-ARITY = {Act.GROUP_POSTS: 2, Act.APPROVE: 2, Act.REJECT: 2, Act.NEARBY: 2, Act.DISMISS: 2}
+ARITY = {
+    Act.GROUP_POSTS: 2,
+    Act.APPROVE: 2,
+    Act.REJECT: 2,
+    Act.NEARBY: 2,
+    Act.DISMISS: 2,
+    Act.CHECK_IN: 2,
+}
 
 
 class BadAction(ValueError):

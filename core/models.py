@@ -304,6 +304,9 @@ class Registration(SQLModel, table=True):
     # a "maybe" is reminded only if they asked (people with a seat always are)
     remind: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     offer_until: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    # check-in (core.services.attendance): None until the organiser opens it, then False
+    # (not there: a no-show) until they tap the person present
+    attended: bool | None = None
 
 
 class ProcessedUpdate(SQLModel, table=True):

@@ -6,6 +6,7 @@ acting person, and renders the returned Reply. Importing this package registers 
 
 from core.chat import (  # noqa: F401 - registers them
     account,
+    attendance,
     calendars,
     discovery,
     events,

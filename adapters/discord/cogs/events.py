@@ -97,6 +97,24 @@ class Events(commands.Cog):
     async def who(self, interaction: discord.Interaction, activity: int) -> None:
         await run_command(interaction, f"/who {activity}")
 
+    @app_commands.command(name="checkin", description=describe("checkin"))
+    @app_commands.autocomplete(activity=activity_names)
+    @localized
+    async def checkin(self, interaction: discord.Interaction, activity: int) -> None:
+        await run_command(interaction, f"/checkin {activity}")
+
+    @app_commands.command(name="export", description=describe("export"))
+    @app_commands.autocomplete(activity=activity_names)
+    @localized
+    async def export(self, interaction: discord.Interaction, activity: int) -> None:
+        await run_command(interaction, f"/export {activity}")
+
+    @app_commands.command(name="noshows", description=describe("noshows"))
+    @app_commands.autocomplete(group=group_names)
+    @localized
+    async def noshows(self, interaction: discord.Interaction, group: str) -> None:
+        await run_command(interaction, f"/noshows {group}")
+
     @app_commands.command(name="signup", description=describe("signup"))
     @app_commands.autocomplete(activity=activity_names)
     @localized

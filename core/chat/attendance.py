@@ -1,0 +1,103 @@
+"""Attendance: /checkin (tap people present), /noshows for a group's admins, /export as CSV."""
+
+from __future__ import annotations
+
+from core.actions import Act, Action, act
+from core.cards import Attachment, Button, Card, Reply, bold, note, plain
+from core.chat.args import number, target_and_rest
+from core.chat.registry import Context, command, on_action
+from core.i18n import N_, Translator
+from core.services import attendance
+from core.views import usage
+
+
+def _check_in_card(check_in: attendance.CheckIn, t: Translator) -> Card:
+    event = check_in.event
+    present = sum(1 for p in check_in.people if p.attended)
+    card = Card().add(bold(t("Check-in: {title}", title=event.title)), plain(f"  #{event.id}"))
+    card.add(
+        t(
+            "Present: {n} of {total}. Tap a name to mark them.",
+            n=present,
+            total=len(check_in.people),
+        )
+    )
+    if not check_in.people:
+        card.add(t("Nobody has a seat."))
+    for person in check_in.people:
+        mark = "☑ " if person.attended else "⬜ "
+        party = f" (+{person.guests})" if person.guests else ""
+        card.row(
+            Button(mark + person.name[:40] + party, act(Act.CHECK_IN, event.id, person.person_id))
+        )  # type: ignore[arg-type]
+    return card
+
+
+@command(
+    "checkin",
+    usage=N_("/checkin <activity number>"),
+    help=N_("Mark who came (organizer, from an hour before the start)"),
+    section="events",
+)
+async def checkin_command(ctx: Context, args: str) -> Reply:
+    event_id = number(args) if args else None
+    if event_id is None:
+        return Reply(cards=[usage(ctx.t, ctx.t("Which activity?"), "/checkin 3")])
+    async with ctx.uow() as uow:
+        check_in = await attendance.open_check_in(uow, ctx.clock, ctx.me, event_id)
+    return Reply(cards=[_check_in_card(check_in, ctx.t)])
+
+
+@on_action(Act.CHECK_IN)
+async def checkin_action(ctx: Context, action: Action) -> Reply:
+    event_id, person_id = action.args
+    async with ctx.uow() as uow:
+        check_in = await attendance.toggle(uow, ctx.clock, ctx.me, event_id, person_id)
+    marked = next((p for p in check_in.people if p.person_id == person_id), None)
+    toast = (
+        ctx.t("{name}: present.", name=marked.name)
+        if marked and marked.attended
+        else ctx.t("{name}: not there.", name=marked.name if marked else "?")
+    )
+    return Reply(cards=[_check_in_card(check_in, ctx.t)], toast=toast, edit=True)
+
+
+@command(
+    "noshows",
+    usage=N_("/noshows <group>"),
+    help=N_("Who signed up but did not come, per person (admins)"),
+    section="admin",
+)
+async def noshows_command(ctx: Context, args: str) -> Reply:
+    ref, _ = target_and_rest(args)
+    if not ref:
+        return Reply(cards=[usage(ctx.t, ctx.t("Which group?"), "/noshows hiking")])
+    async with ctx.uow(readonly=True) as uow:
+        rows = await attendance.no_shows(uow, ctx.me, ref)
+    card = Card().add(bold(ctx.t("No-shows in checked-in activities")))
+    if not rows:
+        card.add(ctx.t("No activity of this group was checked in yet."))
+    for name, missed, total in rows:
+        card.add(
+            plain(
+                ctx.t("• {name}: missed {missed} of {total}", name=name, missed=missed, total=total)
+            )
+        )
+    return Reply(cards=[card])
+
+
+@command(
+    "export",
+    usage=N_("/export <activity number>"),
+    help=N_("The roster as a CSV file (organizer or admin)"),
+    section="events",
+)
+async def export_command(ctx: Context, args: str) -> Reply:
+    event_id = number(args) if args else None
+    if event_id is None:
+        return Reply(cards=[usage(ctx.t, ctx.t("Which activity?"), "/export 3")])
+    async with ctx.uow(readonly=True) as uow:
+        event, data = await attendance.roster_csv(uow, ctx.me, event_id)
+    card = note(ctx.t("The roster of {title}, as a spreadsheet file.", title=event.title))
+    card.file = Attachment(f"roster-{event.id}.csv", data, "text/csv")
+    return Reply(cards=[card])

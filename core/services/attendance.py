@@ -1,0 +1,173 @@
+"""Attendance: after an activity starts its organiser checks people in; no-shows are counted
+per person and group for the group's admins; the roster exports as CSV.
+
+Check-in opens CHECK_IN_BEFORE the start and stays open CHECK_IN_AFTER it. Opening it marks
+everyone with a seat as not (yet) there; each tap on a person marks them present, a second tap
+undoes it. Whoever is still "not there" when the organiser stops counts as a no-show (shown in
+`/noshows`), so an activity nobody checked in records nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import timedelta
+
+import sqlalchemy as sa
+from sqlmodel import func, select
+
+from core import permissions
+from core.clock import Clock
+from core.errors import conflict, not_found
+from core.i18n import N_
+from core.models import Event, Identity, Person, Registration, RegistrationStatus
+from core.services.events import get_event
+from core.services.groups import find_group, membership_of
+from core.uow import UnitOfWork
+
+CHECK_IN_BEFORE = timedelta(hours=1)
+CHECK_IN_AFTER = timedelta(days=3)
+
+
+@dataclass(frozen=True)
+class Present:
+    person_id: int
+    name: str
+    guests: int
+    attended: bool
+
+
+@dataclass(frozen=True)
+class CheckIn:
+    event: Event
+    people: list[Present]
+
+
+async def _managed(uow: UnitOfWork, actor_id: int, event_id: int) -> Event:
+    view = await get_event(uow, actor_id, event_id)
+    membership = await membership_of(uow, view.event.group_id, actor_id)
+    permissions.require_event_manager(view.event, membership, actor_id)
+    return view.event
+
+
+async def open_check_in(uow: UnitOfWork, clock: Clock, actor_id: int, event_id: int) -> CheckIn:
+    event = await _managed(uow, actor_id, event_id)
+    now = clock.now()
+    if now < event.starts_at - CHECK_IN_BEFORE:
+        raise conflict("check_in_early", N_("Check-in opens an hour before the start."))
+    if now > event.starts_at + CHECK_IN_AFTER:
+        raise conflict("check_in_closed", N_("Check-in closed three days after the start."))
+    rows = (
+        await uow.session.exec(
+            select(Registration).where(
+                Registration.event_id == event_id,
+                Registration.status == RegistrationStatus.CONFIRMED,
+                Registration.attended.is_(None),  # type: ignore[union-attr]
+            )
+        )
+    ).all()
+    for registration in rows:
+        registration.attended = False
+        uow.session.add(registration)
+    await uow.commit()
+    return await check_in_list(uow, event)
+
+
+async def check_in_list(uow: UnitOfWork, event: Event) -> CheckIn:
+    rows = await uow.session.exec(
+        select(Person.id, Person.display_name, Registration.guests, Registration.attended)
+        .join(Registration, Registration.person_id == Person.id)  # type: ignore[arg-type]
+        .where(
+            Registration.event_id == event.id,
+            Registration.status == RegistrationStatus.CONFIRMED,
+        )
+        .order_by(Registration.seq)
+    )
+    people = [Present(pid, name, guests, bool(seen)) for pid, name, guests, seen in rows.all()]
+    return CheckIn(event, people)
+
+
+async def toggle(
+    uow: UnitOfWork, clock: Clock, actor_id: int, event_id: int, person_id: int
+) -> CheckIn:
+    """Present <-> not there, for someone with a seat; opens check-in if it was not yet."""
+    await open_check_in(uow, clock, actor_id, event_id)
+    registration = (
+        await uow.session.exec(
+            select(Registration).where(
+                Registration.event_id == event_id,
+                Registration.person_id == person_id,
+                Registration.status == RegistrationStatus.CONFIRMED,
+            )
+        )
+    ).first()
+    if registration is None:
+        raise not_found("person", name=f"#{person_id}")
+    registration.attended = not registration.attended
+    uow.session.add(registration)
+    await uow.commit()
+    return await check_in_list(uow, await uow.session.get(Event, event_id))  # type: ignore[arg-type]
+
+
+async def no_shows(uow: UnitOfWork, actor_id: int, ref: str) -> list[tuple[str, int, int]]:
+    """Per person in the group's checked-in activities: (name, no-shows, times checked in),
+    most no-shows first. Admins only."""
+    group = await find_group(uow, ref)
+    permissions.require_admin(group, await membership_of(uow, group.id, actor_id))  # type: ignore[arg-type]
+    missed = func.sum(sa.case((Registration.attended.is_(False), 1), else_=0))  # type: ignore[union-attr]
+    rows = await uow.session.exec(
+        select(Person.display_name, missed, func.count())
+        .join(Registration, Registration.person_id == Person.id)  # type: ignore[arg-type]
+        .join(Event, Event.id == Registration.event_id)  # type: ignore[arg-type]
+        .where(Event.group_id == group.id, Registration.attended.is_not(None))  # type: ignore[union-attr]
+        .group_by(Person.id, Person.display_name)
+        .order_by(missed.desc(), Person.display_name)
+    )
+    return [(name, int(count or 0), int(total)) for name, count, total in rows.all()]
+
+
+async def roster_csv(uow: UnitOfWork, actor_id: int, event_id: int) -> tuple[Event, bytes]:
+    """The roster as CSV (organisers and admins): one row per person on it."""
+    event = await _managed(uow, actor_id, event_id)
+    rows = (
+        await uow.session.exec(
+            select(Person.id, Person.display_name, Registration)
+            .join(Registration, Registration.person_id == Person.id)  # type: ignore[arg-type]
+            .where(
+                Registration.event_id == event_id,
+                Registration.status != RegistrationStatus.CANCELLED,
+            )
+            .order_by(Registration.seq)
+        )
+    ).all()
+    accounts: dict[int, list[str]] = {}
+    if rows:
+        found = await uow.session.exec(
+            select(Identity.person_id, Identity.platform, Identity.username).where(
+                Identity.person_id.in_([pid for pid, _, _ in rows])  # type: ignore[attr-defined]
+            )
+        )
+        for pid, platform, username in found.all():
+            accounts.setdefault(pid, []).append(f"{platform}:@{username}" if username else platform)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["name", "accounts", "status", "guests", "signed_up_utc", "attended"])
+    for pid, name, registration in rows:
+        attended = {None: "", True: "yes", False: "no"}[registration.attended]
+        writer.writerow(
+            [
+                _safe(name),
+                " ".join(sorted(accounts.get(pid, []))),
+                registration.status,
+                registration.guests,
+                registration.created_at.strftime("%Y-%m-%d %H:%M"),
+                attended,
+            ]
+        )
+    return event, out.getvalue().encode("utf-8-sig")  # a BOM, so spreadsheet apps read UTF-8
+
+
+def _safe(cell: str) -> str:
+    """A name that starts like a formula is not run by the spreadsheet (CSV injection)."""
+    return "'" + cell if cell[:1] in ("=", "+", "-", "@") else cell

@@ -1,0 +1,71 @@
+"""Attendance (#15 item 6): after the start the organiser taps people present; those not
+tapped count as no-shows for the group's admins; the roster exports as CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+
+from tests.support import Chat
+
+RIDGE = "/newevent hiking | Ridge | 2026-11-22 09:00 | Trailhead | free | 3"  # the clock: 21 Nov
+
+
+async def _ridge_with_three(chat: Chat) -> dict[str, int]:
+    await chat.say("maya", "/newgroup Hiking")
+    await chat.say("maya", RIDGE)
+    for who in ("ann", "bob", "cat", "dan"):  # dan waits
+        await chat.say(who, "/signup 1")
+    return {who: await chat.person_id(who) for who in ("ann", "bob", "cat", "dan")}
+
+
+async def test_check_in_after_the_start_and_no_shows(chat: Chat) -> None:
+    ids = await _ridge_with_three(chat)
+    assert "opens an hour before" in (await chat.say("maya", "/checkin 1")).text
+    chat.services.clock.advance(timedelta(hours=21, minutes=30))  # 08:30, half an hour before
+
+    opened = await chat.say("maya", "/checkin 1")
+    assert "Present: 0 of 3" in opened.text  # the waitlist is not on it
+    labels = [b.label for row in opened.cards[0].buttons for b in row]
+    assert labels == ["⬜ ann", "⬜ bob", "⬜ cat"]
+    assert (await chat.say("ann", "/checkin 1")).text.startswith("⚠️ Only the organizer")
+
+    for who in ("ann", "cat"):
+        tapped = await chat.click("maya", f"ck:1:{ids[who]}")
+        assert tapped.toast == f"{who}: present." and tapped.edit
+    assert "Present: 2 of 3" in tapped.text
+    undone = await chat.click("maya", f"ck:1:{ids['cat']}")  # a mistaken tap, undone
+    assert undone.toast == "cat: not there."
+    await chat.click("maya", f"ck:1:{ids['cat']}")
+    assert (await chat.click("maya", f"ck:1:{ids['dan']}")).alert  # waiting: no seat to check
+
+    shows = await chat.say("maya", "/noshows hiking")
+    assert shows.text.splitlines()[1:] == [
+        "• bob: missed 1 of 1",
+        "• ann: missed 0 of 1",
+        "• cat: missed 0 of 1",
+    ]
+    assert (await chat.say("bob", "/noshows hiking")).text.startswith("⚠️ Only admins")
+
+    chat.services.clock.advance(timedelta(days=4))
+    assert "closed three days after" in (await chat.say("maya", "/checkin 1")).text
+
+
+async def test_export_is_a_csv_of_the_roster(chat: Chat) -> None:
+    await _ridge_with_three(chat)
+    await chat.say("maya", "/settings name =HYPERLINK(1)")  # a formula for a name
+    await chat.say("maya", "/signup 1")  # waits too, behind dan
+    reply = await chat.say("maya", "/export 1")
+    [card] = reply.cards
+    assert card.file is not None and card.file.name == "roster-1.csv"
+    rows = list(csv.reader(io.StringIO(card.file.data.decode("utf-8-sig"))))
+    assert rows[0] == ["name", "accounts", "status", "guests", "signed_up_utc", "attended"]
+    assert [(r[0], r[2]) for r in rows[1:]] == [
+        ("ann", "confirmed"),
+        ("bob", "confirmed"),
+        ("cat", "confirmed"),
+        ("dan", "waitlisted"),
+        ("'=HYPERLINK(1)", "waitlisted"),  # not run by a spreadsheet
+    ]
+    assert (await chat.say("ann", "/export 1")).text.startswith("⚠️ Only the organizer")
