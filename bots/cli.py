@@ -18,6 +18,7 @@ from core.db import Database, migrate_sync
 from core.leader import Leadership
 from core.livecards import CardRefresher
 from core.offers import OfferWorker
+from core.recurring import SeriesWorker
 from core.scheduler import ReminderRunner
 from core.seed import seed_demo
 from core.settings import Settings
@@ -50,7 +51,12 @@ async def run(settings: Settings, role: str = "all") -> None:
     claimed from the database, so any number of workers share it)."""
     services = await build_services(settings)
     workers = (
-        (ReminderRunner(services), CardRefresher(services), OfferWorker(services))
+        (
+            ReminderRunner(services),
+            CardRefresher(services),
+            OfferWorker(services),
+            SeriesWorker(services),
+        )
         if role != "web"
         else ()
     )

@@ -51,6 +51,7 @@ class Act(StrEnum):
     BAN_REPORTED = "fb"
     CALENDAR = "ic"  # the activity as a calendar file
     CHECK_IN = "ck"  # activity, person: present <-> not there
+    SERIES_JOIN = "sj"  # sign up for every occurrence of the activity's series
 
 
 ARITY = {

@@ -224,11 +224,38 @@ class Like(SQLModel, table=True):
     person_id: int = Field(foreign_key="person.id")
 
 
+class Series(SQLModel, table=True):
+    """A recurring activity: its occurrences are ordinary activities (own roster, card and
+    reminders) made ahead from `rule`, an RFC 5545 RRULE over the wall time `starts_local` in
+    `timezone` (core.services.series)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    group_id: int = Field(foreign_key="community_group.id")
+    creator_id: int = Field(foreign_key="person.id")
+    rule: str = Field(max_length=200)
+    # the first occurrence's wall time, naive, in `timezone`
+    starts_local: datetime = Field(sa_column=sa.Column(sa.DateTime(), nullable=False))
+    timezone: str = Field(max_length=64)
+    cancelled: bool = False
+    created_at: datetime = Field(sa_column=utc_column())
+
+
+class SeriesMember(SQLModel, table=True):
+    """Someone signed up for every occurrence, those made later included."""
+
+    __table_args__ = (sa.UniqueConstraint("series_id", "person_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    series_id: int = Field(foreign_key="series.id", index=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+
+
 class Event(SQLModel, table=True):
     """An offline activity. `starts_at` is UTC; `timezone` is where it happens, for display."""
 
     __table_args__ = (
         sa.Index("ix_event_group_start", "group_id", "starts_at"),
+        sa.Index("ux_event_series_start", "series_id", "starts_at", unique=True),
         # /nearby: the box on (latitude, longitude), and everything its score reads, so the few
         # hundred activities of a city are read from the index alone (half the time, measured;
         # PostgreSQL needs the id named too: migration 0005)
@@ -278,6 +305,10 @@ class Event(SQLModel, table=True):
     # calendar entries (.ics): bumped when the time, place, title or details change, or it is
     # cancelled, so calendars that imported it replace their copy
     sequence: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # an occurrence of a recurring activity (core.services.series); one per series and start.
+    # A series id, not a declared foreign key: SQLite adds one to an existing table only by
+    # rebuilding it, which the rows referring to activities forbid
+    series_id: int | None = None
 
 
 class Registration(SQLModel, table=True):

@@ -152,6 +152,8 @@ def event_card(
         card.row(*event_buttons(view, t))
         calendar = Button(t("📅 Add to calendar"), act(Act.CALENDAR, event.id))  # type: ignore[arg-type]
         card.row(*guest_buttons(view, t, personal=personal), calendar)
+        if event.series_id is not None:
+            card.row(Button(t("🔁 Every time"), act(Act.SERIES_JOIN, event.id)))  # type: ignore[arg-type]
         card.live = LiveCard(event.id, personal)  # type: ignore[arg-type]
     if event.latitude is not None and event.longitude is not None:
         card.place = Place(event.latitude, event.longitude, event.title, event.place)

@@ -31,6 +31,7 @@ OPTION_NAMES = {
         "discoverable": "可被发现",
         "field": "字段",
         "group": "群组",
+        "how": "频率",
         "language": "语言",
         "name": "名字",
         "page": "页",
@@ -44,6 +45,8 @@ OPTION_NAMES = {
         "tags": "标签",
         "text": "内容",
         "timezone": "时区",
+        "times": "次数",
+        "until": "截止",
         "value": "值",
         "where": "地点",
     }

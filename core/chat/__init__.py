@@ -13,6 +13,7 @@ from core.chat import (  # noqa: F401 - registers them
     groups,
     moderation,
     posts,
+    series,
 )
 from core.chat.registry import COMMANDS, Services, handle_action, handle_text
 

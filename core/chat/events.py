@@ -393,6 +393,27 @@ async def editevent_command(ctx: Context, args: str) -> Reply:
                 )
             ]
         )
+    changes = await parsed_change(ctx, event_id, name, value)
+    async with ctx.uow() as uow:
+        result = await events.edit_event(uow, ctx.clock, ctx.me, event_id, **changes)
+    notices = promotions(result.view, result.promoted)
+    if result.changed and set(result.changed) & {"starts_at", "place"}:
+        notices += [
+            change_notice(person, result.view)
+            for person in result.affected
+            if person != ctx.me and person not in result.promoted
+        ]
+    text = (
+        ctx.t("Activity #{id} updated.", id=event_id)
+        if result.changed
+        else ctx.t("Nothing changed.")
+    )
+    return Reply(cards=[note(text), _card(ctx, result.view)], notices=notices)
+
+
+async def parsed_change(ctx: Context, event_id: int, name: str, value: str) -> dict[str, object]:
+    """A typed value for a field of EDIT_FIELDS, parsed as the activity reads it (its zone),
+    as edit_event takes it (/editevent, and /editseries for every occurrence)."""
     current = await _load_view(ctx, event_id)
     parsed: object = value
     if name == "starts_at":
@@ -424,21 +445,7 @@ async def editevent_command(ctx: Context, args: str) -> Reply:
             latitude=coordinates[0] if coordinates else None,
             longitude=coordinates[1] if coordinates else None,
         )
-    async with ctx.uow() as uow:
-        result = await events.edit_event(uow, ctx.clock, ctx.me, event_id, **changes)
-    notices = promotions(result.view, result.promoted)
-    if result.changed and set(result.changed) & {"starts_at", "place"}:
-        notices += [
-            change_notice(person, result.view)
-            for person in result.affected
-            if person != ctx.me and person not in result.promoted
-        ]
-    text = (
-        ctx.t("Activity #{id} updated.", id=event_id)
-        if result.changed
-        else ctx.t("Nothing changed.")
-    )
-    return Reply(cards=[note(text), _card(ctx, result.view)], notices=notices)
+    return changes
 
 
 def change_notice(person_id: int, view: EventView) -> Notice:

@@ -36,6 +36,7 @@ from core.models import (
     LinkAttempt,
     LinkCode,
     Person,
+    SeriesMember,
 )
 from core.services import events, groups
 from core.services.events import RosterChange
@@ -58,6 +59,7 @@ MERGE_RULES = {
     "delivery": "one per reminder (nobody is reminded twice for having had two accounts)",
     "identity": "every account moves (an account belongs to one person)",
     "card_copy": "every copy moves (each is one message)",
+    "seriesmember": "one per series",
 }
 
 #: Person settings: the older person's value wins where it has one (it is the account people
@@ -209,6 +211,14 @@ async def _drop_duplicates(uow: UnitOfWork, kept: int, gone: int) -> None:
             sa.tuple_(Dismissal.kind, Dismissal.item_id).in_(
                 select(Dismissal.kind, Dismissal.item_id).where(Dismissal.person_id == kept)
             ),
+        )
+    )
+    await session.exec(
+        sa.delete(SeriesMember).where(
+            SeriesMember.person_id == gone,
+            SeriesMember.series_id.in_(
+                select(SeriesMember.series_id).where(SeriesMember.person_id == kept)
+            ),  # type: ignore[attr-defined]
         )
     )
     pair = {kept, gone}

@@ -115,6 +115,44 @@ class Events(commands.Cog):
     async def noshows(self, interaction: discord.Interaction, group: str) -> None:
         await run_command(interaction, f"/noshows {group}")
 
+    @app_commands.command(name="repeat", description=describe("repeat"))
+    @app_commands.autocomplete(activity=activity_names)
+    @app_commands.choices(
+        how=[
+            app_commands.Choice(name=kind, value=kind)
+            for kind in ("weekly", "biweekly", "monthly", "monthly-weekday")
+        ]
+    )
+    @localized
+    async def repeat(
+        self,
+        interaction: discord.Interaction,
+        activity: int,
+        how: app_commands.Choice[str],
+        times: int | None = None,
+        until: str = "",
+    ) -> None:
+        end = f" times {times}" if times else (f" until {until}" if until else "")
+        await run_command(interaction, f"/repeat {activity} {how.value}{end}")
+
+    @app_commands.command(name="cancelseries", description=describe("cancelseries"))
+    @app_commands.autocomplete(activity=activity_names)
+    @localized
+    async def cancelseries(self, interaction: discord.Interaction, activity: int) -> None:
+        await run_command(interaction, f"/cancelseries {activity}")
+
+    @app_commands.command(name="joinseries", description=describe("joinseries"))
+    @app_commands.autocomplete(activity=activity_names)
+    @localized
+    async def joinseries(self, interaction: discord.Interaction, activity: int) -> None:
+        await run_command(interaction, f"/joinseries {activity}")
+
+    @app_commands.command(name="leaveseries", description=describe("leaveseries"))
+    @app_commands.autocomplete(activity=activity_names)
+    @localized
+    async def leaveseries(self, interaction: discord.Interaction, activity: int) -> None:
+        await run_command(interaction, f"/leaveseries {activity}")
+
     @app_commands.command(name="signup", description=describe("signup"))
     @app_commands.autocomplete(activity=activity_names)
     @localized

@@ -1,0 +1,199 @@
+"""Recurring activities: /repeat, /editseries, /cancelseries, and signing up for a series
+(🔁 Every time on an occurrence's card, /joinseries, /leaveseries)."""
+
+from __future__ import annotations
+
+from core.actions import Act, Action
+from core.cards import Card, Notice, Reply, bold, italic, note
+from core.chat.args import number
+from core.chat.events import EDIT_FIELDS, parsed_change, promotions
+from core.chat.registry import Context, command, on_action
+from core.i18n import N_, Translator
+from core.services import series
+from core.views import usage
+
+KIND_WORDS = {
+    "weekly": "weekly",
+    "biweekly": "biweekly",
+    "fortnightly": "biweekly",
+    "monthly": "monthly",
+    "monthly-weekday": "monthly-weekday",
+}
+
+
+def _id(args: str) -> int | None:
+    return number(args.split(" ", 1)[0]) if args.strip() else None
+
+
+@command(
+    "repeat",
+    usage=N_(
+        "/repeat <number> <weekly|biweekly|monthly|monthly-weekday> [times <n> | until <date>]"
+    ),
+    help=N_("Make an activity repeat (organizer or admin)"),
+    section="events",
+)
+async def repeat_command(ctx: Context, args: str) -> Reply:
+    words = args.split()
+    event_id = _id(args)
+    kind = KIND_WORDS.get(words[1].lower()) if len(words) > 1 else None
+    if event_id is None or kind is None:
+        return Reply(
+            cards=[
+                usage(
+                    ctx.t,
+                    ctx.t("Give the activity, how often, and optionally an end."),
+                    "/repeat 3 weekly times 8",
+                )
+            ]
+        )
+    count = until = None
+    rest = words[2:]
+    if len(rest) >= 2 and rest[0].lower() == "times":
+        count = number(rest[1])
+        if count is None:
+            return Reply(
+                cards=[
+                    usage(ctx.t, ctx.t("How many times, as a number?"), "/repeat 3 weekly times 8")
+                ]
+            )
+    elif len(rest) >= 2 and rest[0].lower() == "until":
+        until = " ".join(rest[1:])
+    async with ctx.uow() as uow:
+        made = await series.repeat(uow, ctx.clock, ctx.me, event_id, kind, count=count, until=until)
+    return Reply(
+        cards=[
+            note(
+                ctx.t(
+                    "Activity #{id} now repeats ({rule}); {n} more made ahead, the next ones "
+                    "follow as time passes.",
+                    id=event_id,
+                    rule=made.series.rule,
+                    n=len(made.created),
+                )
+            )
+        ]
+    )
+
+
+@command(
+    "editseries",
+    usage=N_(
+        "/editseries <number> "
+        "<title|place|fee|capacity|description|reminders|guests|offers> <value>"
+    ),
+    help=N_("Change every coming occurrence of a series"),
+    section="events",
+)
+async def editseries_command(ctx: Context, args: str) -> Reply:
+    event_id = _id(args)
+    _, _, field_and_value = args.strip().partition(" ")
+    field_name, _, value = field_and_value.partition(" ")
+    name = EDIT_FIELDS.get(field_name.lower())
+    if event_id is None or name is None:
+        return Reply(
+            cards=[
+                usage(
+                    ctx.t,
+                    ctx.t("Give an occurrence, the field and the value."),
+                    "/editseries 3 place Old bridge",
+                )
+            ]
+        )
+    changes = await parsed_change(ctx, event_id, name, value)
+    async with ctx.uow() as uow:
+        results = await series.edit(uow, ctx.clock, ctx.me, event_id, changes)
+    notices = [n for r in results for n in promotions(r.view, r.promoted)]
+    text = ctx.t("{n} coming occurrences updated.", n=len(results))
+    return Reply(cards=[note(text)], notices=notices)
+
+
+@command(
+    "cancelseries",
+    usage=N_("/cancelseries <number>"),
+    help=N_("Cancel every coming occurrence of a series"),
+    section="events",
+)
+async def cancelseries_command(ctx: Context, args: str) -> Reply:
+    event_id = _id(args)
+    if event_id is None:
+        return Reply(
+            cards=[
+                usage(ctx.t, ctx.t("Which series? Give one of its activities."), "/cancelseries 3")
+            ]
+        )
+    async with ctx.uow() as uow:
+        results = await series.cancel(uow, ctx.clock, ctx.me, event_id)
+    notices = []
+    for result in results:
+        event = result.view.event
+
+        def card(t: Translator, event=event) -> Card:
+            return (
+                Card()
+                .add(bold(t("Cancelled: ")), bold(event.title))
+                .add(italic(t("The organizer cancelled this activity.")))
+            )
+
+        notices += [Notice(person, card) for person in result.affected if person != ctx.me]
+    text = ctx.t(
+        "The series is cancelled: {n} coming occurrences, everyone signed up is told.",
+        n=len(results),
+    )
+    return Reply(cards=[note(text)], notices=notices)
+
+
+async def _join(ctx: Context, event_id: int) -> Reply:
+    async with ctx.uow() as uow:
+        _, results = await series.join(uow, ctx.clock, ctx.me, event_id)
+    seats = sum(1 for r in results if r.status == "confirmed")
+    text = ctx.t(
+        "You're signed up for every occurrence: a seat on {seats} of the {n} coming ones, the "
+        "waitlist on the rest; new ones sign you up too.",
+        seats=seats,
+        n=len(results),
+    )
+    return Reply(cards=[note(text)], toast=text)
+
+
+@on_action(Act.SERIES_JOIN)
+async def series_join_action(ctx: Context, action: Action) -> Reply:
+    return await _join(ctx, action.id)
+
+
+@command(
+    "joinseries",
+    usage=N_("/joinseries <number>"),
+    help=N_("Sign up for every occurrence of a series"),
+    section="events",
+)
+async def joinseries_command(ctx: Context, args: str) -> Reply:
+    event_id = _id(args)
+    if event_id is None:
+        return Reply(
+            cards=[
+                usage(ctx.t, ctx.t("Which series? Give one of its activities."), "/joinseries 3")
+            ]
+        )
+    return await _join(ctx, event_id)
+
+
+@command(
+    "leaveseries",
+    usage=N_("/leaveseries <number>"),
+    help=N_("Stop being signed up for new occurrences"),
+    section="events",
+)
+async def leaveseries_command(ctx: Context, args: str) -> Reply:
+    event_id = _id(args)
+    if event_id is None:
+        return Reply(
+            cards=[
+                usage(ctx.t, ctx.t("Which series? Give one of its activities."), "/leaveseries 3")
+            ]
+        )
+    async with ctx.uow() as uow:
+        await series.leave(uow, ctx.me, event_id)
+    return Reply(
+        cards=[note(ctx.t("New occurrences no longer sign you up; places you hold stay yours."))]
+    )

@@ -1,0 +1,316 @@
+"""Recurring activities: weekly, every two weeks, monthly (by date or by weekday), with an end.
+
+`/repeat 3 weekly times 8` turns activity #3 into the first occurrence of a series. The rule is
+an RFC 5545 RRULE, expanded with python-dateutil over the *wall time* in the group's zone, then
+placed in the zone: a weekly 19:00 stays 19:00 across a DST change (a wall time the clocks skip
+moves an hour later). Each occurrence is an ordinary activity, copied from the latest one (so an
+edit of the whole series carries on), with its own roster, card and reminders. Occurrences exist
+HORIZON ahead, and at least two (so the one after next is known); a durable "series" job
+(core.work) makes more as time passes, on whichever process is alive, and never the same one
+twice (one per series and start).
+
+People may sign up for the whole series: they are put on every future occurrence, those made
+later included, as anyone signing up would be (a seat, or the waitlist).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from dateutil.rrule import MONTHLY, WEEKLY, rrule, rrulestr, weekday
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+
+from core import permissions, work
+from core.clock import Clock
+from core.errors import conflict, invalid
+from core.i18n import N_
+from core.models import Event, EventStatus, Registration, Series, SeriesMember
+from core.parsing import parse_local_datetime
+from core.services import events, reminders
+from core.services.events import EditResult, SignupResult
+from core.services.groups import membership_of
+from core.uow import UnitOfWork
+
+SERIES = "series"  # the job kind
+HORIZON = timedelta(weeks=4)
+CHECK_EVERY = timedelta(hours=12)
+MAX_OCCURRENCES = 200
+KINDS = ("weekly", "biweekly", "monthly", "monthly-weekday")
+COPIED = (
+    "group_id",
+    "creator_id",
+    "title",
+    "description",
+    "timezone",
+    "place",
+    "latitude",
+    "longitude",
+    "fee_cents",
+    "fee_currency",
+    "capacity",
+    "max_guests",
+    "offer_seconds",
+    "reminder_offsets",
+)
+
+
+def rule_for(kind: str, first: datetime, *, count: int | None, until: datetime | None) -> str:
+    """The RRULE text for a kind of repetition starting at the wall time `first`."""
+    if kind not in KINDS:
+        raise invalid(
+            "series_kind",
+            N_("Repeat weekly, biweekly, monthly or monthly-weekday."),
+        )
+    if count is not None and not 2 <= count <= MAX_OCCURRENCES:
+        raise invalid(
+            "series_count", N_("A series has 2 to {max} occurrences."), max=MAX_OCCURRENCES
+        )
+    options: dict = {"dtstart": first, "count": count, "until": until}
+    if kind == "weekly":
+        made = rrule(WEEKLY, **options)
+    elif kind == "biweekly":
+        made = rrule(WEEKLY, interval=2, **options)
+    elif kind == "monthly":
+        made = rrule(MONTHLY, bymonthday=first.day, **options)
+    else:  # the same weekday of the month: "the second Saturday"
+        nth = (first.day - 1) // 7 + 1
+        made = rrule(MONTHLY, byweekday=weekday(first.weekday(), nth), **options)
+    return str(made).split("\n", 1)[1].removeprefix("RRULE:")
+
+
+def starts(series: Series, after: datetime, before: datetime) -> list[datetime]:
+    """The series' starts in (after, before], as aware datetimes in its zone."""
+    zone = ZoneInfo(series.timezone)
+    rule = rrulestr(series.rule, dtstart=series.starts_local)
+    local_after = after.astimezone(zone).replace(tzinfo=None) - timedelta(days=1)
+    found = []
+    for wall in rule.xafter(local_after, inc=True):
+        aware = _place(wall, zone)
+        if aware > before:
+            break
+        if aware > after:
+            found.append(aware)
+    return found
+
+
+def _place(wall: datetime, zone: ZoneInfo) -> datetime:
+    """A wall time in the zone; one the clocks skip (the DST gap) moves an hour later."""
+    aware = wall.replace(tzinfo=zone)
+    if aware.astimezone(ZoneInfo("UTC")).astimezone(zone).replace(tzinfo=None) != wall:
+        aware = (wall + timedelta(hours=1)).replace(tzinfo=zone)
+    return aware
+
+
+@dataclass(frozen=True)
+class Made:
+    series: Series
+    created: list[int]  # occurrences made now
+
+
+async def repeat(
+    uow: UnitOfWork,
+    clock: Clock,
+    actor_id: int,
+    event_id: int,
+    kind: str,
+    *,
+    count: int | None = None,
+    until: str | None = None,
+) -> Made:
+    """Make activity `event_id` the first occurrence of a series (its organiser or an admin)."""
+    event = await _managed(uow, actor_id, event_id)
+    if event.series_id is not None:
+        raise conflict("already_series", N_("This activity already repeats."))
+    zone = ZoneInfo(event.timezone)
+    first = event.starts_at.astimezone(zone).replace(tzinfo=None)
+    end = None
+    if until:
+        end = parse_local_datetime(
+            until if " " in until.strip() else f"{until.strip()} 23:59", event.timezone
+        ).replace(tzinfo=None)
+        if end <= first:
+            raise invalid("series_until", N_("The series must end after its first occurrence."))
+    series = Series(
+        group_id=event.group_id,
+        creator_id=actor_id,
+        rule=rule_for(kind, first, count=count, until=end),
+        starts_local=first,
+        timezone=event.timezone,
+        created_at=clock.now(),
+    )
+    uow.session.add(series)
+    await uow.session.flush()
+    event.series_id = series.id
+    uow.session.add(event)
+    await uow.commit()
+    created = await extend(uow, clock, series.id)  # type: ignore[arg-type]
+    return Made(series, created)
+
+
+async def _managed(uow: UnitOfWork, actor_id: int, event_id: int) -> Event:
+    view = await events.get_event(uow, actor_id, event_id)
+    membership = await membership_of(uow, view.event.group_id, actor_id)
+    permissions.require_event_manager(view.event, membership, actor_id)
+    return view.event
+
+
+async def _occurrences(uow: UnitOfWork, series_id: int) -> list[Event]:
+    rows = await uow.session.exec(
+        select(Event).where(Event.series_id == series_id).order_by(Event.starts_at)
+    )
+    return list(rows.all())
+
+
+async def extend(
+    uow: UnitOfWork, clock: Clock, series_id: int, *, reschedule: bool = True
+) -> list[int]:
+    """Make the occurrences due HORIZON ahead (at least the next one), put the series' members
+    on every future one, and ask to be woken again (the worker, already holding the job, moves
+    it on itself). Safe to run twice, or on two processes: an occurrence is one row per series
+    and start. Commits as it goes."""
+    now = clock.now()
+    series = await uow.session.get(Series, series_id)
+    if series is None or series.cancelled:
+        return []
+    existing = await _occurrences(uow, series_id)
+    template = existing[-1]
+    wanted = starts(series, template.starts_at, now + HORIZON)
+    if not wanted and sum(1 for e in existing if e.starts_at > now) < 2:  # one beyond the next
+        wanted = starts(series, template.starts_at, template.starts_at + timedelta(days=400))[:1]
+    created = []
+    for start in wanted:
+        made = await _copy(uow, clock, template, start)
+        if made is not None:
+            created.append(made.id)
+            template = made
+    await _sign_up_members(uow, clock, series_id)
+    if reschedule:
+        await work.schedule(uow, SERIES, str(series_id), now + CHECK_EVERY)
+    await uow.commit()
+    return created  # type: ignore[return-value]
+
+
+async def _copy(uow: UnitOfWork, clock: Clock, template: Event, start: datetime) -> Event | None:
+    event = Event(**{name: getattr(template, name) for name in COPIED})
+    event.starts_at = start
+    event.series_id = template.series_id
+    event.created_at = clock.now()
+    if template.signup_deadline is not None:
+        event.signup_deadline = start - (template.starts_at - template.signup_deadline)
+    try:
+        async with uow.session.begin_nested():
+            uow.session.add(event)
+    except IntegrityError:  # another process made this one first
+        return None
+    uow.changes.listings = True
+    await reminders.schedule_event(uow, event, clock.now())
+    await uow.commit()
+    return event
+
+
+async def _future(uow: UnitOfWork, series_id: int, now: datetime) -> list[Event]:
+    return [
+        e
+        for e in await _occurrences(uow, series_id)
+        if e.starts_at > now and e.status == EventStatus.SCHEDULED
+    ]
+
+
+async def _sign_up_members(uow: UnitOfWork, clock: Clock, series_id: int) -> None:
+    members = (
+        await uow.session.exec(
+            select(SeriesMember.person_id).where(SeriesMember.series_id == series_id)
+        )
+    ).all()
+    for event in await _future(uow, series_id, clock.now()):
+        on = set(
+            (
+                await uow.session.exec(
+                    select(Registration.person_id).where(Registration.event_id == event.id)
+                )
+            ).all()
+        )
+        for person_id in members:
+            if person_id not in on:  # someone who cancelled one occurrence stays cancelled
+                await events.sign_up(uow, clock, person_id, event.id)  # type: ignore[arg-type]
+
+
+async def join(
+    uow: UnitOfWork, clock: Clock, actor_id: int, event_id: int
+) -> tuple[Series, list[SignupResult]]:
+    """Sign the person up for every future occurrence, and for those made later."""
+    view = await events.get_event(uow, actor_id, event_id)
+    if view.event.series_id is None:
+        raise invalid("not_a_series", N_("This activity does not repeat."))
+    series = await uow.session.get(Series, view.event.series_id)
+    if series is None or series.cancelled:
+        raise conflict("series_cancelled", N_("This series was cancelled."))
+    already = (
+        await uow.session.exec(
+            select(SeriesMember).where(
+                SeriesMember.series_id == series.id, SeriesMember.person_id == actor_id
+            )
+        )
+    ).first()
+    if already is None:
+        uow.session.add(SeriesMember(series_id=series.id, person_id=actor_id))  # type: ignore[arg-type]
+        await uow.commit()
+    results = []
+    for event in await _future(uow, series.id, clock.now()):  # type: ignore[arg-type]
+        results.append(await events.sign_up(uow, clock, actor_id, event.id))  # type: ignore[arg-type]
+    return series, results
+
+
+async def leave(uow: UnitOfWork, actor_id: int, event_id: int) -> None:
+    """No more automatic sign-ups; places already taken stay (cancel them one by one)."""
+    event = await uow.session.get(Event, event_id)
+    if event is None or event.series_id is None:
+        raise invalid("not_a_series", N_("This activity does not repeat."))
+    member = (
+        await uow.session.exec(
+            select(SeriesMember).where(
+                SeriesMember.series_id == event.series_id, SeriesMember.person_id == actor_id
+            )
+        )
+    ).first()
+    if member is None:
+        raise conflict("not_in_series", N_("You're not signed up for this series."))
+    await uow.session.delete(member)
+    await uow.commit()
+
+
+async def cancel(uow: UnitOfWork, clock: Clock, actor_id: int, event_id: int) -> list[EditResult]:
+    """Cancel the series: every future occurrence, each as /cancelevent would (people told);
+    past ones stay as they were."""
+    event = await _managed(uow, actor_id, event_id)
+    if event.series_id is None:
+        raise invalid("not_a_series", N_("This activity does not repeat."))
+    series = await uow.session.get(Series, event.series_id)
+    series.cancelled = True  # type: ignore[union-attr]
+    uow.session.add(series)
+    await uow.commit()
+    results = []
+    for occurrence in await _future(uow, event.series_id, clock.now()):
+        results.append(await events.cancel_event(uow, clock, actor_id, occurrence.id))  # type: ignore[arg-type]
+    return results
+
+
+async def edit(
+    uow: UnitOfWork, clock: Clock, actor_id: int, event_id: int, changes: dict
+) -> list[EditResult]:
+    """The same change on every future occurrence (and so on those made later)."""
+    event = await _managed(uow, actor_id, event_id)
+    if event.series_id is None:
+        raise invalid("not_a_series", N_("This activity does not repeat."))
+    if "starts_at" in changes or "signup_deadline" in changes:
+        raise invalid(
+            "series_time",
+            N_("Times change per occurrence (/editevent); a new time is a new series."),
+        )
+    return [
+        await events.edit_event(uow, clock, actor_id, occurrence.id, **changes)  # type: ignore[arg-type]
+        for occurrence in await _future(uow, event.series_id, clock.now())
+    ]

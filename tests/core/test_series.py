@@ -1,0 +1,119 @@
+"""Recurring activities (#15 item 2): a weekly series keeps its local time across DST changes;
+counts and end dates end it; monthly by weekday; occurrences made ahead by the durable job,
+each once; one occurrence or the whole series cancelled; series sign-up covers later ones."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from sqlmodel import select
+
+from core.models import Event, Registration
+from core.recurring import SeriesWorker
+from core.services import series
+from tests.support import Chat
+
+
+async def _titles_and_times(chat: Chat, zone: str) -> list[str]:
+    async with chat.services.db.uow(readonly=True) as uow:
+        rows = (await uow.session.exec(select(Event).order_by(Event.starts_at))).all()
+    return [
+        e.starts_at.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M %a") + f" {e.status}"
+        for e in rows
+    ]
+
+
+async def _group(chat: Chat, zone: str) -> None:
+    await chat.say("maya", "/newgroup Runners")
+    await chat.say("maya", f"/grouptimezone runners {zone}")
+
+
+async def test_a_weekly_series_keeps_its_local_time_across_dst(chat: Chat) -> None:
+    chat.services.clock.set(datetime(2027, 3, 1, 12, 0, tzinfo=UTC))
+    await _group(chat, "America/New_York")
+    await chat.say("maya", "/newevent runners | Evening run | 2027-03-09 19:00 | Park")
+    reply = await chat.say("maya", "/repeat 1 weekly times 4")
+    assert "now repeats (FREQ=WEEKLY;COUNT=4)" in reply.text
+    assert await _titles_and_times(chat, "America/New_York") == [
+        "2027-03-09 19:00 Tue scheduled",
+        "2027-03-16 19:00 Tue scheduled",  # DST began on the 14th: still 19:00 local
+        "2027-03-23 19:00 Tue scheduled",  # the 30th: past the four weeks ahead, made later
+    ]
+    async with chat.services.db.uow(readonly=True) as uow:
+        rows = (await uow.session.exec(select(Event).order_by(Event.starts_at))).all()
+    assert [e.starts_at.astimezone(UTC).hour for e in rows] == [0, 23, 23]  # UTC moved
+
+
+async def test_an_end_date_and_the_job_making_more_as_time_passes(chat: Chat) -> None:
+    clock = chat.services.clock
+    clock.set(datetime(2027, 10, 1, 12, 0, tzinfo=UTC))
+    await _group(chat, "Europe/Berlin")
+    await chat.say("maya", "/newevent runners | Sunday run | 2027-10-03 09:00 | River")
+    await chat.say("maya", "/repeat 1 weekly until 2027-11-30")
+    made = await _titles_and_times(chat, "Europe/Berlin")
+    assert made[0] == "2027-10-03 09:00 Sun scheduled"
+    assert len(made) == 4  # four weeks ahead: 3, 10, 17 and 24 October
+
+    worker = SeriesWorker(chat.services)
+    clock.set(datetime(2027, 11, 20, 12, 0, tzinfo=UTC))
+    assert await worker.run_due() == 1
+    again = SeriesWorker(chat.services, worker="another-process")
+    await again.run_due()  # nothing due now; and run by hand, makes nothing twice
+    async with chat.services.db.uow() as uow:
+        await series.extend(uow, clock, 1)
+    made = await _titles_and_times(chat, "Europe/Berlin")
+    assert "2027-10-31 09:00 Sun scheduled" in made  # the clocks went back that day: still 09:00
+    assert made[-1] == "2027-11-28 09:00 Sun scheduled"  # the last before the end date
+    assert len(made) == len(set(made)) == 9
+
+
+async def test_monthly_by_weekday(chat: Chat) -> None:
+    chat.services.clock.set(datetime(2027, 1, 1, 12, 0, tzinfo=UTC))
+    await _group(chat, "UTC")
+    await chat.say("maya", "/newevent runners | Club night | 2027-01-09 18:00 | Hall")  # 2nd Sat
+    await chat.say("maya", "/repeat 1 monthly-weekday times 3")
+    assert await _titles_and_times(chat, "UTC") == [
+        "2027-01-09 18:00 Sat scheduled",
+        "2027-02-13 18:00 Sat scheduled",  # the next only: a month is past the horizon
+    ]
+
+
+async def test_cancel_one_or_the_series_and_sign_up_for_all(chat: Chat) -> None:
+    clock = chat.services.clock
+    clock.set(datetime(2027, 1, 1, 12, 0, tzinfo=UTC))
+    await _group(chat, "UTC")
+    await chat.say("maya", "/newevent runners | Run | 2027-01-05 07:00 | Park | free | 1")
+    await chat.say("maya", "/repeat 1 weekly times 10")
+    card = (await chat.say("ann", "/event 2")).cards[-1]
+    assert "🔁 Every time" in [b.label for row in card.buttons for b in row]
+
+    joined = await chat.click("ann", "sj:2")
+    assert "a seat on 4 of the 4 coming ones" in joined.text  # 5, 12, 19 and 26 January
+    await chat.say("bob", "/joinseries 1")  # the seats are Ann's: Bob waits on each
+
+    await chat.say("maya", "/cancelevent 3")  # one occurrence
+    clock.set(datetime(2027, 1, 20, 12, 0, tzinfo=UTC))
+    await SeriesWorker(chat.services).run_due()  # makes the next ones, with Ann and Bob on them
+    async with chat.services.db.uow(readonly=True) as uow:
+        latest = (await uow.session.exec(select(Event).order_by(Event.starts_at.desc()))).first()
+        on_latest = (
+            await uow.session.exec(
+                select(Registration.status).where(Registration.event_id == latest.id)
+            )
+        ).all()
+    assert latest.starts_at > datetime(2027, 2, 10, tzinfo=UTC)
+    assert sorted(on_latest) == ["confirmed", "waitlisted"]
+
+    reply = await chat.say("maya", "/cancelseries 1")
+    assert "The series is cancelled" in reply.text
+    times = await _titles_and_times(chat, "UTC")
+    assert "2027-01-19 07:00 Tue cancelled" in times  # #3, cancelled on its own
+    assert times[:2] == ["2027-01-05 07:00 Tue scheduled", "2027-01-12 07:00 Tue scheduled"]
+    assert all(t.endswith("cancelled") for t in times if t > "2027-01-20")
+    assert {n.person_id for n in reply.notices} == {
+        await chat.person_id("ann"),
+        await chat.person_id("bob"),
+    }
+    assert "This series was cancelled" in (await chat.click("carl", "sj:2")).text
+    assert "already repeats" in (await chat.say("maya", "/repeat 2 weekly")).text
