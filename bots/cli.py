@@ -22,6 +22,7 @@ from core.recurring import SeriesWorker
 from core.scheduler import ReminderRunner
 from core.seed import seed_demo
 from core.settings import Settings
+from core.work import Worker
 
 log = logging.getLogger("community")
 
@@ -50,15 +51,15 @@ async def run(settings: Settings, role: str = "all") -> None:
     webhook, Discord gateway); "worker" only runs reminders and card redraws (durable work,
     claimed from the database, so any number of workers share it)."""
     services = await build_services(settings)
-    workers = (
-        (
+    workers: list[Worker] = (
+        [
             ReminderRunner(services),
             CardRefresher(services),
             OfferWorker(services),
             SeriesWorker(services),
-        )
+        ]
         if role != "web"
-        else ()
+        else []
     )
     takes_updates = role != "worker"
     app = runner = None
@@ -78,6 +79,10 @@ async def run(settings: Settings, role: str = "all") -> None:
             services.health["discord"] = lambda: _answers(client.wait_until_ready())
             await client.login(settings.discord_bot_token)  # runs setup_hook: commands, notifier
             closing.append(client.close)
+            if role != "web":  # activities as the servers' own Scheduled Events, over REST
+                from adapters.discord.scheduled import ScheduledEvents
+
+                workers.append(ScheduledEvents(services, client))
             if takes_updates:
                 platforms.append(run_discord(client))
         if app is not None:

@@ -533,3 +533,17 @@ class CardCopy(SQLModel, table=True):
     locale: str | None = Field(default=None, max_length=16)
     digest: str = Field(default="", max_length=32)
     created_at: datetime = Field(sa_column=utc_column())
+
+
+class NativeEvent(SQLModel, table=True):
+    """An activity mirrored as a platform's own event (a Discord server's Scheduled Event): which
+    one, where, so an edit or a cancellation reaches it (adapters/discord/scheduled.py)."""
+
+    __tablename__ = "native_event"
+    __table_args__ = (sa.UniqueConstraint("event_id", "platform", "space_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: int = Field(foreign_key="event.id", index=True)
+    platform: str = Field(max_length=16)
+    space_id: str = Field(max_length=64)  # the Discord server (guild)
+    native_id: str = Field(max_length=64)

@@ -23,6 +23,7 @@ from core.models import (
     Event,
     EventStatus,
     Group,
+    GroupChat,
     Identity,
     Membership,
     MembershipStatus,
@@ -43,6 +44,25 @@ LISTED = (*ACTIVE, RegistrationStatus.MAYBE)  # on the roster, maybes included
 MAX_GUESTS = 10
 #: What a calendar entry shows: a change to any bumps the entry's SEQUENCE.
 CALENDAR_FIELDS = {"title", "description", "starts_at", "place"}
+#: Platforms whose servers have events of their own, kept in step with an activity of a group
+#: homed there (the "mirror" job; adapters/discord/scheduled.py does Discord's).
+MIRROR = "mirror"
+NATIVE_EVENT_PLATFORMS = ("discord",)
+
+
+async def mirror(uow: UnitOfWork, event: Event) -> None:
+    """Ask for the activity's native events (where its group has a home) to be made or brought
+    up to date, in the transaction that changed it."""
+    homes = await uow.session.exec(
+        select(GroupChat.id).where(
+            GroupChat.group_id == event.group_id,
+            GroupChat.platform.in_(NATIVE_EVENT_PLATFORMS),  # type: ignore[attr-defined]
+        )
+    )
+    if homes.first() is not None:
+        await work.schedule(uow, MIRROR, str(event.id), work.AT_ONCE)
+
+
 OFFER = "offer"  # the job kind of a timed offer (core.services.offers)
 
 
@@ -416,6 +436,7 @@ async def create_event(
     await uow.session.flush()
     uow.changes.listings = True
     await reminders.schedule_event(uow, event, clock.now())
+    await mirror(uow, event)
     view = await _view(uow, event, actor_id, group, membership=membership, mine=None)
     await uow.commit()
     return view
@@ -507,6 +528,7 @@ async def edit_event(
     changed = [name for name, old in before.items() if getattr(event, name) != old]
     if set(changed) & CALENDAR_FIELDS:
         event.sequence += 1  # calendars that imported it replace their copy (core.calendar)
+        await mirror(uow, event)
     uow.changes.listings = bool(changed)
     uow.session.add(event)
     promoted = await _promote(uow, event, now)
@@ -534,6 +556,7 @@ async def cancel_event(uow: UnitOfWork, clock: Clock, actor_id: int, event_id: i
     _require_open(event, clock.now())
     event.status = EventStatus.CANCELLED
     event.sequence += 1
+    await mirror(uow, event)
     uow.changes.listings = True
     uow.session.add(event)
     await reminders.schedule_event(uow, event, clock.now())

@@ -207,6 +207,7 @@ async def _copy(uow: UnitOfWork, clock: Clock, template: Event, start: datetime)
         return None
     uow.changes.listings = True
     await reminders.schedule_event(uow, event, clock.now())
+    await events.mirror(uow, event)
     await uow.commit()
     return event
 

@@ -10,6 +10,7 @@ import pytest
 from icalendar import Calendar
 
 import adapters.discord.interactions as interactions
+from adapters.discord.scheduled import ScheduledEvents
 from tests.discord_harness import (
     CHANNEL,
     GUILD,
@@ -494,3 +495,34 @@ async def test_add_to_calendar_attaches_an_ics_file(dc: DiscordHarness) -> None:
     assert attachment["filename"].endswith("-1.ics")
     [entry] = Calendar.from_ical(dc.emu.uploads[attachment["id"]]).walk("VEVENT")
     assert str(entry["UID"]) == "activity-1@community-bot"
+
+
+async def test_an_activity_of_a_discord_homed_group_is_a_scheduled_event(
+    dc: DiscordHarness,
+) -> None:
+    """Created, edited and cancelled in step (#15 item 7), with a link back to the card."""
+    maya = dc.add_user(1, "Maya", manager=True)
+    await dc.slash(maya, "newgroup", name="Hiking")
+    await dc.slash(maya, "bindgroup", group="hiking")
+    await new_event(dc, maya, "Ridge walk", seats=10)
+    mirror = ScheduledEvents(dc.services, dc.bot)
+    assert await mirror.run_due() == 1
+
+    [native] = dc.emu.scheduled[GUILD].values()
+    assert native["name"] == "Ridge walk" and native["entity_type"] == 3
+    assert native["entity_metadata"] == {"location": "Trailhead"}
+    assert native["scheduled_start_time"].startswith("2026-12-06T07:30")
+    assert native["scheduled_end_time"].startswith("2026-12-06T09:30")
+    assert "Sign up: /event 1" in native["description"]
+    assert f"https://discord.com/channels/{GUILD}/{CHANNEL}/" in native["description"]
+
+    await dc.slash(maya, "editevent", activity=1, field="place", value="Old bridge")
+    await mirror.run_due()
+    [native] = dc.emu.scheduled[GUILD].values()  # the same one, changed
+    assert native["entity_metadata"] == {"location": "Old bridge"}
+
+    await dc.slash(maya, "cancelevent", activity=1)
+    await mirror.run_due()
+    [native] = dc.emu.scheduled[GUILD].values()
+    assert native["status"] == 4  # CANCELED
+    assert await mirror.run_due() == 0  # nothing left to do

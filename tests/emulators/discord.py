@@ -852,6 +852,11 @@ _ROUTES: tuple[_Route, ...] = (
     _Route("GET", "/guilds/{guild_id}/channels", "_get_guild_channels"),
     _Route("GET", "/guilds/{guild_id}/roles", "_get_guild_roles"),
     _Route("GET", "/guilds/{guild_id}/members/{user_id}", "_get_member"),
+    _Route("GET", "/guilds/{guild_id}/scheduled-events", "_get_scheduled_events"),
+    _Route("POST", "/guilds/{guild_id}/scheduled-events", "_post_scheduled_event"),
+    _Route("GET", "/guilds/{guild_id}/scheduled-events/{event_id}", "_get_scheduled_event"),
+    _Route("PATCH", "/guilds/{guild_id}/scheduled-events/{event_id}", "_patch_scheduled_event"),
+    _Route("DELETE", "/guilds/{guild_id}/scheduled-events/{event_id}", "_delete_scheduled_event"),
     _Route(
         "POST",
         "/interactions/{interaction_id}/{interaction_token}/callback",
@@ -1389,6 +1394,8 @@ class DiscordEmulator:
         self.guilds: dict[int, EmuGuild] = {}
         #: Uploaded attachments by id: their bytes, to check what a bot sent.
         self.uploads: dict[str, bytes] = {}
+        #: Guild scheduled events by guild id, then event id (wire dicts).
+        self.scheduled: dict[int, dict[str, dict[str, Any]]] = {}
         self.channels: dict[int, EmuChannel] = {}
         self.interactions: dict[int, EmuInteraction] = {}
         self.sessions: dict[str, GatewaySession] = {}
@@ -3708,6 +3715,87 @@ class DiscordEmulator:
             data["approximate_member_count"] = len(guild.members)
             data["approximate_presence_count"] = 0
         return data
+
+    # ---- guild scheduled events (external ones: a place, a start and an end) ---------------
+
+    async def _get_scheduled_events(self, call: Call) -> list[dict[str, Any]]:
+        guild = self._guild_for(call)
+        return list(self.scheduled.get(guild.id, {}).values())
+
+    def _check_scheduled(self, body: dict[str, Any], *, creating: bool) -> None:
+        errors = _FormErrors()
+        name = body.get("name")
+        if creating and not name:
+            errors.required(["name"])
+        if name is not None and not 1 <= len(name) <= 100:
+            errors.too_long(["name"], 100)
+        if len(body.get("description") or "") > 1000:
+            errors.too_long(["description"], 1000)
+        location = (body.get("entity_metadata") or {}).get("location")
+        if creating and body.get("entity_type") == 3:
+            if not location:
+                errors.required(["entity_metadata", "location"])
+            if not body.get("scheduled_end_time"):
+                errors.required(["scheduled_end_time"])
+        if location is not None and len(location) > 100:
+            errors.too_long(["entity_metadata", "location"], 100)
+        if creating and not body.get("scheduled_start_time"):
+            errors.required(["scheduled_start_time"])
+        errors.raise_if_any()
+
+    async def _post_scheduled_event(self, call: Call) -> dict[str, Any]:
+        guild = self._guild_for(call)
+        body = call.json or {}
+        self._check_scheduled(body, creating=True)
+        event_id = str(self._next_id())
+        event = {
+            "id": event_id,
+            "guild_id": str(guild.id),
+            "channel_id": None,
+            "creator_id": str(BOT_ID),
+            "name": body["name"],
+            "description": body.get("description"),
+            "scheduled_start_time": body["scheduled_start_time"],
+            "scheduled_end_time": body.get("scheduled_end_time"),
+            "privacy_level": body.get("privacy_level", 2),
+            "status": 1,
+            "entity_type": body.get("entity_type", 3),
+            "entity_id": None,
+            "entity_metadata": body.get("entity_metadata"),
+            "user_count": 0,
+        }
+        self.scheduled.setdefault(guild.id, {})[event_id] = event
+        return event
+
+    def _scheduled_for(self, call: Call) -> dict[str, Any]:
+        guild = self._guild_for(call)
+        found = self.scheduled.get(guild.id, {}).get(call.params["event_id"])
+        if found is None:
+            raise _not_found(10070, "Guild Scheduled Event")
+        return found
+
+    async def _get_scheduled_event(self, call: Call) -> dict[str, Any]:
+        return self._scheduled_for(call)
+
+    async def _patch_scheduled_event(self, call: Call) -> dict[str, Any]:
+        event = self._scheduled_for(call)
+        body = call.json or {}
+        self._check_scheduled(body, creating=False)
+        for key in (
+            "name",
+            "description",
+            "scheduled_start_time",
+            "scheduled_end_time",
+            "entity_metadata",
+            "status",
+        ):
+            if key in body:
+                event[key] = body[key]
+        return event
+
+    async def _delete_scheduled_event(self, call: Call) -> None:
+        event = self._scheduled_for(call)
+        del self.scheduled[int(event["guild_id"])][event["id"]]
 
     async def _get_guild_channels(self, call: Call) -> list[dict[str, Any]]:
         guild = self._guild_for(call)
