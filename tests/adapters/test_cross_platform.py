@@ -3,12 +3,14 @@ emulator, over one database (SQLite, and PostgreSQL where required)."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pytest
 
+from adapters.console.chat import ConsoleChat, ConsoleNotifier
 from core.chat import Services
 from core.db import Database
 from core.scheduler import ReminderRunner
@@ -138,3 +140,34 @@ async def test_a_linked_person_holds_one_seat_and_gets_one_reminder(both: Both) 
     new_dc = [m for m in dc.dms(lee_dc)[before_dc:] if "Reminder" in text_of(m)]
     assert len(new_tg) + len(new_dc) == 1  # one reminder, not one per account
     assert len(new_dc) == 1  # where Lee wrote last: Discord
+
+
+async def test_the_console_is_a_third_platform_on_the_same_roster(both: Both) -> None:
+    """The console adapter (#13 item 5) joins the same community: a console sign-up shows on
+    the Telegram and Discord cards, and the roster marks each platform."""
+    tg, dc = both.tg, both.dc
+    maya = tg.emu.add_user(1, "Maya")
+    tg.emu.add_group_chat(GROUP_CHAT, "Hikers", admins=[1])
+    await tg.say(maya, "/newgroup Hiking")
+    await tg.say(maya, "/bindgroup hiking", chat_id=GROUP_CHAT)
+    dan = dc.add_user(50, "Dan", manager=True)
+    await dc.slash(dan, "join", group="hiking")
+    await tg.say(maya, "/promote hiking Dan")
+    await dc.slash(dan, "bindgroup", group="hiking")
+    before = len(dc.emu.messages(CHANNEL))
+    await tg.say(maya, "/newevent hiking | Ridge walk | 2026-12-06 07:30 | Trailhead | free | 5")
+    [tg_card] = [m for m in tg.emu.messages(GROUP_CHAT) if "Ridge walk" in _tg_text(m)]
+    [dc_card] = [m for m in dc.emu.messages(CHANNEL)[before:] if "Ridge walk" in text_of(m)]
+    await dc.click(dan, dc_card, "Sign up")
+
+    out = io.StringIO()
+    tg.services.notifiers["console"] = ConsoleNotifier(out)
+    script = "/as kim\n/join hiking\n/signup 1\n"
+    await ConsoleChat(tg.services, inp=io.StringIO(script), out=out).run()
+    await tg.settled()
+    assert "You're in!" in out.getvalue()
+
+    assert "2/5 going" in _tg_text(tg.current(tg_card))
+    assert "2/5 going" in text_of(dc.current(dc_card))
+    roster = "\n".join(_tg_text(m) for m in await tg.say(maya, "/who 1"))
+    assert "1. Dan · Discord" in roster and "2. Kim · Console" in roster

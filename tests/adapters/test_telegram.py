@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import re
+from datetime import timedelta
 
 from aiogram.methods import Response, SendMessage
 from aiogram.types import Message
@@ -254,3 +255,24 @@ async def test_answer_models_survive_garbage_collection(tg: TelegramHarness) -> 
     )
     assert SendMessage in kept.models
     assert Response[Message] is kept.models[SendMessage]  # pydantic's cache still has it
+
+
+async def test_a_series_and_check_in_through_telegram(tg: TelegramHarness) -> None:
+    """Recurring activities and attendance, tapped as people do (#15 items 2 and 6)."""
+    maya = tg.emu.add_user(1, "Maya")
+    await tg.say(maya, "/newgroup Hiking")
+    await tg.say(maya, "/newevent hiking | Morning walk | 2026-11-22 09:00 | Gate | free | 5")
+    repeated = _plain(await tg.say(maya, "/repeat 1 weekly times 6"))
+    assert "now repeats (FREQ=WEEKLY;COUNT=6)" in repeated
+    ana = tg.emu.add_user(2, "Ana")
+    [card] = [m for m in await tg.say(ana, "/event 2") if "Sign up" in str(m["reply_markup"])]
+    answer = await tg.click(ana, card, "Every time")
+    assert "signed up for every occurrence" in answer["text"]
+
+    tg.services.clock.advance(timedelta(hours=20, minutes=30))  # 08:30 on the 22nd
+    [sheet] = [m for m in await tg.say(maya, "/checkin 1") if "Check-in" in _plain([m])]
+    assert "Present: 0 of 1" in _plain([sheet])
+    tapped = await tg.click(maya, sheet, "Ana")
+    assert tapped["text"] == "Ana: present."
+    assert "Present: 1 of 1" in _plain([tg.current(sheet)])
+    assert "☑ Ana" in [label for label, _ in tg.emu.buttons(tg.current(sheet))]
