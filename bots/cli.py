@@ -146,7 +146,7 @@ async def _telegram(
         add_webhook(app, build_dispatcher(services, shared=shared), bot, url, secret)
         await set_webhook_once(services.db, bot, url, secret)
         log.info("Telegram: webhook mode at %s", url)
-        return []
+        return [asyncio.Event().wait()]  # the web server takes the updates: serve until stopped
 
     async def poll() -> None:
         leadership = Leadership(services.db, "telegram-polling")

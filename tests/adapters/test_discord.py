@@ -526,3 +526,18 @@ async def test_an_activity_of_a_discord_homed_group_is_a_scheduled_event(
     [native] = dc.emu.scheduled[GUILD].values()
     assert native["status"] == 4  # CANCELED
     assert await mirror.run_due() == 0  # nothing left to do
+
+
+async def test_a_series_and_check_in_on_discord(dc: DiscordHarness) -> None:
+    """Recurring activities and attendance through slash commands and buttons (#15)."""
+    maya = await community(dc, capacity=5)
+    repeated = await dc.slash(maya, "repeat", activity=1, how="weekly", times=4)
+    assert "now repeats (FREQ=WEEKLY;COUNT=4)" in repeated.text
+    ana = dc.add_user(2, "Ana")
+    card = (await dc.slash(ana, "event", activity=2)).message
+    joined = await dc.click(ana, card, "Every time")
+    assert "signed up for every occurrence" in joined.text
+    exported = await dc.slash(maya, "export", activity=2)
+    [attachment] = [a for m in exported.messages for a in m.get("attachments") or []]
+    assert attachment["filename"] == "roster-2.csv"
+    assert b"Ana" in dc.emu.uploads[attachment["id"]]

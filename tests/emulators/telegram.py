@@ -766,6 +766,12 @@ class TelegramEmulator:
         self._waiters: list[tuple[Callable[[Call], bool], asyncio.Future[Call]]] = []
         self._runner: web.AppRunner | None = None
         self._closing = False
+        #: setWebhook: where updates are POSTed (getUpdates then answers 409), and its secret.
+        self.webhook_url = ""
+        self._webhook_secret: str | None = None
+        self._deliverer: asyncio.Task[None] | None = None
+        #: Webhook deliveries: (update_id, HTTP status or 0 for no answer) in the order made.
+        self.deliveries: list[tuple[int, int]] = []
 
         self._penalties: dict[tuple[str, int | str | None], Throttle] = {}
         self._global_limit: int | None = None
@@ -783,6 +789,7 @@ class TelegramEmulator:
         self._handlers: dict[str, Callable[[dict[str, Any]], Any]] = {
             "getMe": self._get_me,
             "deleteWebhook": self._delete_webhook,
+            "setWebhook": self._set_webhook,
             "getWebhookInfo": self._get_webhook_info,
             "close": self._trivial,
             "logOut": self._trivial,
@@ -831,6 +838,11 @@ class TelegramEmulator:
             return
         self._closing = True
         self._wake_pollers()
+        if self._deliverer is not None:
+            self._deliverer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._deliverer
+            self._deliverer = None
         try:
             await self._runner.cleanup()
         finally:
@@ -1271,6 +1283,12 @@ class TelegramEmulator:
                 self._allowed_updates.pop(call.token, None)
         allowed_set = self._allowed_updates.get(call.token)
 
+        if self.webhook_url:
+            raise TelegramError(
+                409,
+                "Conflict: can't use getUpdates method while webhook is active; "
+                "use deleteWebhook to delete the webhook first",
+            )
         # Like Telegram, a newer poll for the same token ends the older one with 409.
         poll = _Poll()
         previous, self._polls[call.token] = self._polls.get(call.token), poll
@@ -1571,14 +1589,79 @@ class TelegramEmulator:
     def _delete_webhook(self, params: dict[str, Any]) -> bool:
         if params.get("drop_pending_updates"):
             self._queue.clear()
+        self.webhook_url, self._webhook_secret = "", None
+        if self._deliverer is not None:
+            self._deliverer.cancel()
+            self._deliverer = None
+        return True
+
+    def _set_webhook(self, params: dict[str, Any]) -> bool:
+        url = str(params.get("url") or "")
+        if not url.startswith(("http://", "https://")):
+            raise _bad("bad webhook: An HTTPS URL must be provided for webhook")
+        if params.get("drop_pending_updates"):
+            self._queue.clear()
+        self.webhook_url, self._webhook_secret = url, params.get("secret_token")
+        if self._deliverer is None:
+            self._deliverer = asyncio.get_running_loop().create_task(self._deliver())
+        self._wake_pollers()
         return True
 
     def _get_webhook_info(self, params: dict[str, Any]) -> dict[str, Any]:
         return {
-            "url": "",
+            "url": self.webhook_url,
             "has_custom_certificate": False,
             "pending_update_count": len(self._queue),
         }
+
+    #: Updates POSTed at once (Telegram's max_connections defaults to 40).
+    WEBHOOK_CONNECTIONS = 40
+    #: Seconds before an update whose POST failed is tried again (Telegram backs off longer).
+    WEBHOOK_RETRY = 1.0
+
+    async def _deliver(self) -> None:
+        """Like Telegram in webhook mode: POST each pending update to the webhook, up to
+        WEBHOOK_CONNECTIONS at once; a 2xx confirms it; anything else (an error status, a
+        dropped connection, no answer in 60 s) leaves it pending, tried again later."""
+        import aiohttp
+
+        sending: dict[int, asyncio.Task[None]] = {}
+        headers = {"Content-Type": "application/json"}
+        if self._webhook_secret:
+            headers["X-Telegram-Bot-Api-Secret-Token"] = self._webhook_secret
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as session:
+
+            async def post(pending: _Pending) -> None:
+                status = 0
+                try:
+                    async with session.post(
+                        self.webhook_url, data=json.dumps(pending.update), headers=headers
+                    ) as response:
+                        status = response.status
+                except (aiohttp.ClientError, TimeoutError):
+                    status = 0
+                self.deliveries.append((pending.update_id, status))
+                if 200 <= status < 300:
+                    with contextlib.suppress(ValueError):
+                        self._queue.remove(pending)
+                else:
+                    await asyncio.sleep(self.WEBHOOK_RETRY)
+                    pending.delivered = False
+
+            while True:
+                for pending in list(self._queue):
+                    if len(sending) >= self.WEBHOOK_CONNECTIONS:
+                        break
+                    if pending.update_id in sending or pending.delivered:
+                        continue
+                    pending.delivered = True
+                    task = asyncio.create_task(post(pending))
+                    sending[pending.update_id] = task
+                    task.add_done_callback(lambda _, n=pending.update_id: sending.pop(n, None))
+                event = self._wakeup
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(0.05):
+                        await event.wait()
 
     def _send_message(self, params: dict[str, Any]) -> dict[str, Any]:
         chat = self._writable_chat(params)

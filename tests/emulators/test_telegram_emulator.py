@@ -31,6 +31,7 @@ from aiogram.types import (
     Message,
     Update,
 )
+from aiohttp import web
 
 from tests.emulators.telegram import BOT_ID, TelegramEmulator, parse_html
 
@@ -588,3 +589,40 @@ async def test_wire_details_and_wait_for(emu: TelegramEmulator, bot: Bot) -> Non
     }
     with pytest.raises(TimeoutError, match=r"'sendMessage' within 0.05s .*last calls: .*later"):
         await emu.wait_for("sendMessage", timeout=0.05, since=len(emu.calls))
+
+
+async def test_webhook_delivery_retries_until_a_2xx(emu: TelegramEmulator, bot: Bot) -> None:
+    """setWebhook: updates are POSTed with the secret; a failed POST is delivered again."""
+    received: list[tuple[int, str | None]] = []
+
+    async def hook(request: web.Request) -> web.Response:
+        update = await request.json()
+        received.append(
+            (update["update_id"], request.headers.get("X-Telegram-Bot-Api-Secret-Token"))
+        )
+        return web.Response(status=500 if len(received) == 1 else 200)
+
+    app = web.Application()
+    app.router.add_post("/hook", hook)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    emu.WEBHOOK_RETRY = 0.05
+    try:
+        assert await bot.set_webhook(f"http://127.0.0.1:{port}/hook", secret_token="s3cret")
+        assert (await bot.get_webhook_info()).url == f"http://127.0.0.1:{port}/hook"
+        with pytest.raises(TelegramConflictError):
+            await bot.get_updates()
+        update = emu.send_message(USER_ID, "hello")
+        for _ in range(100):
+            if len(received) >= 2:
+                break
+            await asyncio.sleep(0.02)
+        assert received == [(update["update_id"], "s3cret")] * 2  # 500, then again: 200
+        assert (await bot.get_webhook_info()).pending_update_count == 0
+        assert [status for _, status in emu.deliveries] == [500, 200]
+    finally:
+        await bot.delete_webhook()
+        await runner.cleanup()
