@@ -541,3 +541,16 @@ async def test_a_series_and_check_in_on_discord(dc: DiscordHarness) -> None:
     [attachment] = [a for m in exported.messages for a in m.get("attachments") or []]
     assert attachment["filename"] == "roster-2.csv"
     assert b"Ana" in dc.emu.uploads[attachment["id"]]
+
+
+async def test_maybe_and_a_guest_on_discord(dc: DiscordHarness) -> None:
+    maya = await community(dc, capacity=3)
+    await dc.slash(maya, "editevent", activity=1, field="guests", value="1")
+    ana = dc.add_user(2, "Ana")
+    card = (await dc.slash(ana, "event", activity=1)).message
+    maybe = await dc.click(ana, card, "Maybe")
+    assert "Marked as maybe" in maybe.text
+    await dc.click(ana, card, "Sign up")
+    guest = await dc.click(ana, card, "Guest")
+    assert "You're going, with 1 guest." in guest.text
+    assert "2/3 going" in text_of(dc.current(card))

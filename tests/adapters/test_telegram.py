@@ -14,6 +14,7 @@ from sqlmodel import func, select
 
 from adapters.telegram.responses import KeepResponseModels
 from core.models import Post, ProcessedUpdate
+from core.offers import OfferWorker
 from tests.harness import TelegramHarness
 
 GROUP_CHAT = -100200300
@@ -276,3 +277,31 @@ async def test_a_series_and_check_in_through_telegram(tg: TelegramHarness) -> No
     assert tapped["text"] == "Ana: present."
     assert "Present: 1 of 1" in _plain([tg.current(sheet)])
     assert "☑ Ana" in [label for label, _ in tg.emu.buttons(tg.current(sheet))]
+
+
+async def test_maybe_guests_and_a_timed_offer_through_telegram(tg: TelegramHarness) -> None:
+    """RSVP and timed waitlist offers (#15 items 3 and 4), tapped as people do."""
+    maya = tg.emu.add_user(1, "Maya")
+    await tg.say(maya, "/newgroup Hiking")
+    await tg.say(maya, "/newevent hiking | Ridge | 2026-11-28 09:00 | Gate | free | 2")
+    await tg.say(maya, "/editevent 1 guests 1")
+    await tg.say(maya, "/editevent 1 offers 2h")
+    ana, ben, cy = (tg.emu.add_user(n, name) for n, name in ((2, "Ana"), (3, "Ben"), (4, "Cy")))
+
+    [card] = [m for m in await tg.say(ana, "/event 1") if "Sign up" in str(m["reply_markup"])]
+    maybe = await tg.click(ana, card, "Maybe")
+    assert maybe["text"] == "Marked as maybe: no seat is held for you. Sign up when you know."
+    await tg.click(ana, tg.current(card), "Sign up")
+    assert (await tg.click(ana, tg.current(card), "Guest"))["text"] == (
+        "You're going, with 1 guest."
+    )
+    await tg.say(ben, "/signup 1")  # full: Ana and her guest hold both seats
+    await tg.say(cy, "/maybe 1")
+    assert "2/2 going, 1 on the waitlist" in _plain([tg.current(card)])
+
+    await tg.click(ana, tg.current(card), "Cancel")  # a party of two frees two seats
+    await OfferWorker(tg.services).run_due()
+    [offer] = [m for m in tg.emu.messages(3) if "A seat opened up" in (m["plain"] or "")]
+    accepted = await tg.click(ben, offer, "Accept")
+    assert accepted["text"] == "The seat is yours. See you there!"
+    assert "1/2 going, 1 maybe" in _plain([tg.current(card)])  # Ben; Cy still a maybe

@@ -15,7 +15,18 @@ from core.chat.registry import guarded
 from core.i18n import Translator
 from core.services import groups
 
-FIELD_NAMES = ("title", "time", "place", "fee", "capacity", "deadline", "description", "reminders")
+FIELD_NAMES = (
+    "title",
+    "time",
+    "place",
+    "fee",
+    "capacity",
+    "deadline",
+    "description",
+    "reminders",
+    "guests",
+    "offers",
+)
 EDIT_FIELDS = [app_commands.Choice(name=name, value=name) for name in FIELD_NAMES]
 
 
