@@ -472,6 +472,17 @@ async def cancelevent_command(ctx: Context, args: str) -> Reply:
     event_id = _event_id(ctx, args, "/cancelevent 3")
     async with ctx.uow() as uow:
         result = await events.cancel_event(uow, ctx.clock, ctx.me, event_id)
+    notices = cancelled_notices(result, ctx.me)
+    return Reply(
+        cards=[
+            note(ctx.t("Activity #{id} is cancelled; everyone signed up is told.", id=event_id))
+        ],
+        notices=notices,
+    )
+
+
+def cancelled_notices(result: events.EditResult, organiser: int) -> list[Notice]:
+    """Everyone on a cancelled activity's roster is told (not the one who cancelled it)."""
     event = result.view.event
 
     def card(t: Translator) -> Card:
@@ -481,13 +492,7 @@ async def cancelevent_command(ctx: Context, args: str) -> Reply:
             .add(italic(t("The organizer cancelled this activity.")))
         )
 
-    notices = [Notice(person, card) for person in result.affected if person != ctx.me]
-    return Reply(
-        cards=[
-            note(ctx.t("Activity #{id} is cancelled; everyone signed up is told.", id=event_id))
-        ],
-        notices=notices,
-    )
+    return [Notice(person, card) for person in result.affected if person != organiser]
 
 
 @command(

@@ -4,11 +4,11 @@
 from __future__ import annotations
 
 from core.actions import Act, Action
-from core.cards import Card, Notice, Reply, bold, italic, note
+from core.cards import Reply, note
 from core.chat.args import number
-from core.chat.events import EDIT_FIELDS, parsed_change, promotions
+from core.chat.events import EDIT_FIELDS, cancelled_notices, parsed_change, promotions
 from core.chat.registry import Context, command, on_action
-from core.i18n import N_, Translator
+from core.i18n import N_
 from core.services import series
 from core.views import usage
 
@@ -124,18 +124,7 @@ async def cancelseries_command(ctx: Context, args: str) -> Reply:
         )
     async with ctx.uow() as uow:
         results = await series.cancel(uow, ctx.clock, ctx.me, event_id)
-    notices = []
-    for result in results:
-        event = result.view.event
-
-        def card(t: Translator, event=event) -> Card:
-            return (
-                Card()
-                .add(bold(t("Cancelled: ")), bold(event.title))
-                .add(italic(t("The organizer cancelled this activity.")))
-            )
-
-        notices += [Notice(person, card) for person in result.affected if person != ctx.me]
+    notices = [n for result in results for n in cancelled_notices(result, ctx.me)]
     text = ctx.t(
         "The series is cancelled: {n} coming occurrences, everyone signed up is told.",
         n=len(results),

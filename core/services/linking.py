@@ -188,70 +188,35 @@ async def merge(uow: UnitOfWork, clock: Clock, kept: int, gone: int) -> list[Ros
     return changes
 
 
+#: (table, its person column, the columns that say which thing): where one row per person and
+#: thing is kept, gone's rows repeating one of kept's are dropped before the hand-over.
+REPEATS = (
+    (Like, Like.person_id, (Like.post_id,)),
+    (Delivery, Delivery.person_id, (Delivery.reminder_id,)),
+    (Dismissal, Dismissal.person_id, (Dismissal.kind, Dismissal.item_id)),
+    (SeriesMember, SeriesMember.person_id, (SeriesMember.series_id,)),
+    (Block, Block.person_id, (Block.blocked_id,)),
+    (Block, Block.blocked_id, (Block.person_id,)),
+    (Hello, Hello.from_person, (Hello.to_person,)),
+    (Hello, Hello.to_person, (Hello.from_person,)),
+)
+
+
 async def _drop_duplicates(uow: UnitOfWork, kept: int, gone: int) -> None:
-    """Rows of `gone` that would repeat one of `kept`'s (or tie the person to themself)."""
+    """Rows of `gone` that would repeat one of `kept`'s, and blocks and hellos between the two
+    (a person does not block or greet themself)."""
     session = uow.session
-    await session.exec(
-        sa.delete(Like).where(
-            Like.person_id == gone,
-            Like.post_id.in_(select(Like.post_id).where(Like.person_id == kept)),  # type: ignore[attr-defined]
-        )
-    )
-    await session.exec(
-        sa.delete(Delivery).where(
-            Delivery.person_id == gone,
-            Delivery.reminder_id.in_(
-                select(Delivery.reminder_id).where(Delivery.person_id == kept)
-            ),  # type: ignore[attr-defined]
-        )
-    )
-    await session.exec(
-        sa.delete(Dismissal).where(
-            Dismissal.person_id == gone,
-            sa.tuple_(Dismissal.kind, Dismissal.item_id).in_(
-                select(Dismissal.kind, Dismissal.item_id).where(Dismissal.person_id == kept)
-            ),
-        )
-    )
-    await session.exec(
-        sa.delete(SeriesMember).where(
-            SeriesMember.person_id == gone,
-            SeriesMember.series_id.in_(
-                select(SeriesMember.series_id).where(SeriesMember.person_id == kept)
-            ),  # type: ignore[attr-defined]
-        )
-    )
     pair = {kept, gone}
     await session.exec(
         sa.delete(Block).where(Block.person_id.in_(pair), Block.blocked_id.in_(pair))  # type: ignore[attr-defined]
     )
     await session.exec(
-        sa.delete(Block).where(
-            Block.person_id == gone,
-            Block.blocked_id.in_(select(Block.blocked_id).where(Block.person_id == kept)),  # type: ignore[attr-defined]
-        )
-    )
-    await session.exec(
-        sa.delete(Block).where(
-            Block.blocked_id == gone,
-            Block.person_id.in_(select(Block.person_id).where(Block.blocked_id == kept)),  # type: ignore[attr-defined]
-        )
-    )
-    await session.exec(
         sa.delete(Hello).where(Hello.from_person.in_(pair), Hello.to_person.in_(pair))  # type: ignore[attr-defined]
     )
-    await session.exec(
-        sa.delete(Hello).where(
-            Hello.from_person == gone,
-            Hello.to_person.in_(select(Hello.to_person).where(Hello.from_person == kept)),  # type: ignore[attr-defined]
-        )
-    )
-    await session.exec(
-        sa.delete(Hello).where(
-            Hello.to_person == gone,
-            Hello.from_person.in_(select(Hello.from_person).where(Hello.to_person == kept)),  # type: ignore[attr-defined]
-        )
-    )
+    for model, person, thing in REPEATS:
+        theirs = sa.tuple_(*thing) if len(thing) > 1 else thing[0]
+        mine = select(*thing).where(person == kept)
+        await session.exec(sa.delete(model).where(person == gone, theirs.in_(mine)))  # type: ignore[union-attr]
     await session.flush()
 
 
