@@ -947,3 +947,18 @@ async def test_one_cached_area_serves_each_viewer_their_own_nearby(chat: HandleC
     assert await shown(chat, "Bob") == ["Edge", "Members only"]  # fills the cache
     assert await shown(chat, "Ann") == ["Edge"]  # from the cache: still not a member
     assert await shown(chat, "Carl") == []  # from the cache: still by Carl's own distance
+
+
+async def test_a_companion_report_reaches_the_operators(db, clock, settings) -> None:
+    """Reports from the companions' Report button go to the people who run the community."""
+    settings.operator_ids = "test:olga"
+    chat = HandleChat(Services(db=db, clock=clock, settings=settings))
+    await chat.say("olga", "/start")
+    await group(chat, "Maya", "Hiking")
+    for name in ("Ann", "Bob"):
+        await join(chat, name, "hiking")
+    await discoverable(chat, "Ann", "Bob")
+    reported = await chat.click("Ann", f"ab:{await chat.person_id('Bob')}")
+    assert [n.person_id for n in reported.notices] == [await chat.person_id("olga")]
+    assert "Bob" in (await chat.say("olga", "/reports")).text  # Ann reported Bob
+    assert (await chat.say("Maya", "/reports")).text == "No open reports you can act on."
