@@ -13,7 +13,7 @@ from core.chat.events import promotions
 from core.chat.registry import Context, command, on_action
 from core.i18n import N_, Translator
 from core.models import Report
-from core.services import reports
+from core.services import groups, reports
 
 SNIPPET = 160
 
@@ -22,7 +22,8 @@ async def report_notices(ctx: Context, report: Report) -> list[Notice]:
     """Everyone who can act on a new report hears of it, with a way to /reports."""
     async with ctx.uow(readonly=True) as uow:
         people = set(await reports.operator_ids(uow, ctx.services.settings.operators))
-        people |= set(await reports.group_admins_of(uow, report))
+        if report.group_id is not None:
+            people |= set(await groups.group_admins(uow, report.group_id))
     people.discard(ctx.me)
 
     def card(t: Translator) -> Card:

@@ -22,7 +22,7 @@ from core.clock import Clock
 from core.errors import conflict, not_found
 from core.i18n import N_
 from core.models import Event, Identity, Person, Registration, RegistrationStatus
-from core.services.events import get_event
+from core.services import events
 from core.services.groups import find_group, membership_of
 from core.uow import UnitOfWork
 
@@ -44,15 +44,16 @@ class CheckIn:
     people: list[Present]
 
 
-async def _managed(uow: UnitOfWork, actor_id: int, event_id: int) -> Event:
-    view = await get_event(uow, actor_id, event_id)
-    membership = await membership_of(uow, view.event.group_id, actor_id)
-    permissions.require_event_manager(view.event, membership, actor_id)
-    return view.event
-
-
 async def open_check_in(uow: UnitOfWork, clock: Clock, actor_id: int, event_id: int) -> CheckIn:
-    event = await _managed(uow, actor_id, event_id)
+    event = await _opened(uow, clock, actor_id, event_id)
+    await uow.commit()
+    return await check_in_list(uow, event)
+
+
+async def _opened(uow: UnitOfWork, clock: Clock, actor_id: int, event_id: int) -> Event:
+    """The activity, its check-in open: everyone with a seat not yet marked is "not there".
+    The caller commits."""
+    event = await events.managed_event(uow, actor_id, event_id)
     now = clock.now()
     if now < event.starts_at - CHECK_IN_BEFORE:
         raise conflict("check_in_early", N_("Check-in opens an hour before the start."))
@@ -70,8 +71,7 @@ async def open_check_in(uow: UnitOfWork, clock: Clock, actor_id: int, event_id: 
     for registration in rows:
         registration.attended = False
         uow.session.add(registration)
-    await uow.commit()
-    return await check_in_list(uow, event)
+    return event
 
 
 async def check_in_list(uow: UnitOfWork, event: Event) -> CheckIn:
@@ -92,7 +92,8 @@ async def toggle(
     uow: UnitOfWork, clock: Clock, actor_id: int, event_id: int, person_id: int
 ) -> CheckIn:
     """Present <-> not there, for someone with a seat; opens check-in if it was not yet."""
-    await open_check_in(uow, clock, actor_id, event_id)
+    event = await _opened(uow, clock, actor_id, event_id)
+    await uow.session.flush()
     registration = (
         await uow.session.exec(
             select(Registration).where(
@@ -107,7 +108,7 @@ async def toggle(
     registration.attended = not registration.attended
     uow.session.add(registration)
     await uow.commit()
-    return await check_in_list(uow, await uow.session.get(Event, event_id))  # type: ignore[arg-type]
+    return await check_in_list(uow, event)
 
 
 async def no_shows(uow: UnitOfWork, actor_id: int, ref: str) -> list[tuple[str, int, int]]:
@@ -129,7 +130,7 @@ async def no_shows(uow: UnitOfWork, actor_id: int, ref: str) -> list[tuple[str, 
 
 async def roster_csv(uow: UnitOfWork, actor_id: int, event_id: int) -> tuple[Event, bytes]:
     """The roster as CSV (organisers and admins): one row per person on it."""
-    event = await _managed(uow, actor_id, event_id)
+    event = await events.managed_event(uow, actor_id, event_id)
     rows = (
         await uow.session.exec(
             select(Person.id, Person.display_name, Registration)

@@ -188,6 +188,14 @@ def _validate(draft: EventDraft, now: datetime, *, deadline_unchanged: bool = Fa
         )
 
 
+async def managed_event(uow: UnitOfWork, actor_id: int, event_id: int) -> Event:
+    """The activity, for its organiser or an admin of its group (check-in, series, export)."""
+    view = await get_event(uow, actor_id, event_id)
+    membership = await membership_of(uow, view.event.group_id, actor_id)
+    permissions.require_event_manager(view.event, membership, actor_id)
+    return view.event
+
+
 async def _lock_event(uow: UnitOfWork, event_id: int) -> Event:
     """The activity, locked for a change of its roster or details."""
     if not is_id(event_id):

@@ -373,7 +373,7 @@ async def pending_requests(uow: UnitOfWork, actor_id: int, ref: str) -> tuple[Gr
 
 
 async def group_admins(uow: UnitOfWork, group_id: int) -> list[int]:
-    """The people who decide a group's join requests: its owner and admins."""
+    """A group's owner and admins: they decide join requests and are told of reports."""
     rows = await uow.session.exec(
         select(Membership.person_id).where(
             Membership.group_id == group_id,

@@ -115,19 +115,6 @@ async def report_post(
     return report
 
 
-async def group_admins_of(uow: UnitOfWork, report: Report) -> list[int]:
-    if report.group_id is None:
-        return []
-    rows = await uow.session.exec(
-        select(Membership.person_id).where(
-            Membership.group_id == report.group_id,
-            Membership.status == MembershipStatus.ACTIVE,
-            Membership.role.in_([Role.OWNER, Role.ADMIN]),  # type: ignore[attr-defined]
-        )
-    )
-    return list(rows.all())
-
-
 async def open_reports(
     uow: UnitOfWork, operators: set[tuple[str, str]], viewer_id: int
 ) -> list[ReportView]:

@@ -23,7 +23,7 @@ from dateutil.rrule import MONTHLY, WEEKLY, rrule, rrulestr, weekday
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
-from core import permissions, work
+from core import work
 from core.clock import Clock
 from core.errors import conflict, invalid
 from core.i18n import N_
@@ -31,7 +31,6 @@ from core.models import Event, EventStatus, Registration, Series, SeriesMember
 from core.parsing import parse_local_datetime
 from core.services import events, reminders
 from core.services.events import EditResult, SignupResult
-from core.services.groups import membership_of
 from core.uow import UnitOfWork
 
 SERIES = "series"  # the job kind
@@ -121,7 +120,7 @@ async def repeat(
     until: str | None = None,
 ) -> Made:
     """Make activity `event_id` the first occurrence of a series (its organiser or an admin)."""
-    event = await _managed(uow, actor_id, event_id)
+    event = await events.managed_event(uow, actor_id, event_id)
     if event.series_id is not None:
         raise conflict("already_series", N_("This activity already repeats."))
     zone = ZoneInfo(event.timezone)
@@ -148,13 +147,6 @@ async def repeat(
     await uow.commit()
     created = await extend(uow, clock, series.id)  # type: ignore[arg-type]
     return Made(series, created)
-
-
-async def _managed(uow: UnitOfWork, actor_id: int, event_id: int) -> Event:
-    view = await events.get_event(uow, actor_id, event_id)
-    membership = await membership_of(uow, view.event.group_id, actor_id)
-    permissions.require_event_manager(view.event, membership, actor_id)
-    return view.event
 
 
 async def _occurrences(uow: UnitOfWork, series_id: int) -> list[Event]:
@@ -286,7 +278,7 @@ async def leave(uow: UnitOfWork, actor_id: int, event_id: int) -> None:
 async def cancel(uow: UnitOfWork, clock: Clock, actor_id: int, event_id: int) -> list[EditResult]:
     """Cancel the series: every future occurrence, each as /cancelevent would (people told);
     past ones stay as they were."""
-    event = await _managed(uow, actor_id, event_id)
+    event = await events.managed_event(uow, actor_id, event_id)
     if event.series_id is None:
         raise invalid("not_a_series", N_("This activity does not repeat."))
     series = await uow.session.get(Series, event.series_id)
@@ -303,7 +295,7 @@ async def edit(
     uow: UnitOfWork, clock: Clock, actor_id: int, event_id: int, changes: dict
 ) -> list[EditResult]:
     """The same change on every future occurrence (and so on those made later)."""
-    event = await _managed(uow, actor_id, event_id)
+    event = await events.managed_event(uow, actor_id, event_id)
     if event.series_id is None:
         raise invalid("not_a_series", N_("This activity does not repeat."))
     if "starts_at" in changes or "signup_deadline" in changes:
