@@ -90,11 +90,20 @@ class Place:
 
 @dataclass(frozen=True, slots=True)
 class LiveCard:
-    """Marks an activity card whose posted copies are kept up to date (core.livecards).
-    `personal`: it shows the reader's own place, so a copy belongs to one reader."""
+    """Marks a card whose posted copies are kept up to date (core.livecards): an activity's
+    card (`event_id`) or a post's (`post_id`). `personal`: it shows the reader's own place
+    (their seat, their like), so a copy belongs to one reader."""
 
-    event_id: int
     personal: bool
+    event_id: int | None = None
+    post_id: int | None = None
+
+    @property
+    def subject(self) -> str:
+        """What the copies are of, as the key of their refresh job: "event:7", "post:12"."""
+        if self.event_id is not None:
+            return f"event:{self.event_id}"
+        return f"post:{self.post_id}"
 
 
 @dataclass

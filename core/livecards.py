@@ -1,14 +1,15 @@
-"""Live activity cards: every posted copy of a card is recorded, and redrawn when its activity
-changes, in the background, within each platform's limits.
+"""Live cards: every posted copy of an activity's or a post's card is recorded, and redrawn
+when what it shows changes, in the background, within each platform's limits.
 
-A card lives in many places: the organiser's chat, each home chat of the group, every /event
-reply. Each copy is a `CardCopy` row (platform, chat, message, activity, whose view, language).
-A unit of work that changes an activity's roster or details (`uow.activity_changed`) asks, in
-the same transaction, for one "cards" job per activity that has copies (core.work). The
-`CardRefresher` claims those jobs like reminders (short renewed leases, any live process) and
-redraws each copy from the latest state:
+A card lives in many places: the organiser's chat, each home chat of the group (on every
+platform), every /event reply. Each copy is a `CardCopy` row (platform, chat, message, the
+activity or post, whose view, language). A unit of work that changes an activity's roster or
+details (`uow.activity_changed`), or a post's likes, replies, text, pin or deletion
+(`uow.post_changed`), asks, in the same transaction, for one "cards" job per subject that has
+copies (core.work; key "event:7" or "post:12"). The `CardRefresher` claims those jobs like
+reminders (short renewed leases, any live process) and redraws each copy from the latest state:
 
-- coalesced: one job per activity, so at most one edit is in flight per message; clicks that
+- coalesced: one job per subject, so at most one edit is in flight per message; clicks that
   land while it runs make it run again, and the last run draws the final state;
 - only what changed: a copy whose drawing (digest) is the same is not edited;
 - paced: edits go through the platform's notifier, which keeps within its limits (Telegram's
@@ -23,7 +24,7 @@ import asyncio
 import hashlib
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -36,9 +37,9 @@ from core.i18n import Translator
 from core.metrics import CARDS_STALE
 from core.models import CardCopy, Job, Person
 from core.notify import DeliveryFailed, Posted, quietly
-from core.services import events
+from core.services import events, posts
 from core.uow import UnitOfWork
-from core.views import LOCAL_TIMES, event_card
+from core.views import LOCAL_TIMES, deleted_post_card, event_card, post_card
 
 if TYPE_CHECKING:
     from core.chat.registry import Services
@@ -46,12 +47,13 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 KIND = "cards"
-# copies of one activity kept live per chat: in a person's own chat the latest one, in a shared
+# copies of one subject kept live per chat: in a person's own chat the latest one, in a shared
 # chat the latest three (older ones scrolled away; every live copy costs an edit per change)
 KEEP_PERSONAL, KEEP_SHARED = 1, 3
 EDITS_AT_ONCE = 32  # edits of one activity's copies in flight together (different messages)
 RETRY = timedelta(seconds=30)
-COALESCE = 1.0  # seconds between two redraws of one activity's cards
+COALESCE = 1.0  # seconds between two redraws of one subject's cards
+SUBJECTS = {"event": CardCopy.event_id, "post": CardCopy.post_id}
 
 
 def digest(card: Card) -> str:
@@ -60,15 +62,24 @@ def digest(card: Card) -> str:
     return hashlib.blake2b(drawn.encode(), digest_size=16).hexdigest()
 
 
-async def mark_stale(uow: UnitOfWork, event_ids: Iterable[int]) -> None:
-    """Inside the transaction that changed these activities: ask for their copies' redraw."""
-    with_copies = (
-        await uow.session.exec(
-            select(CardCopy.event_id).where(CardCopy.event_id.in_(list(event_ids))).distinct()  # type: ignore[attr-defined]
-        )
-    ).all()
-    for event_id in with_copies:
-        await work.schedule(uow, KIND, str(event_id), work.AT_ONCE)
+def _subject(key: str) -> tuple[str, int]:
+    """A refresh job's key ("event:7") as (kind, id)."""
+    kind, _, number = key.partition(":")
+    return kind, int(number)
+
+
+async def mark_stale(uow: UnitOfWork, event_ids: Iterable[int], post_ids: Iterable[int]) -> None:
+    """Inside the transaction that changed these activities and posts: ask for their copies'
+    redraw."""
+    for kind, ids in (("event", list(event_ids)), ("post", list(post_ids))):
+        if not ids:
+            continue
+        column = SUBJECTS[kind]
+        with_copies = (
+            await uow.session.exec(select(column).where(column.in_(ids)).distinct())  # type: ignore[union-attr,attr-defined]
+        ).all()
+        for number in with_copies:
+            await work.schedule(uow, KIND, f"{kind}:{number}", work.AT_ONCE)
 
 
 def _at(posted: Posted):
@@ -88,15 +99,16 @@ async def remember(services: Services, posted: Posted, *, drawn: bool = True) ->
     if live is None:
         return
     viewer = posted.viewer_id if live.personal else None
+    column = CardCopy.post_id if live.post_id is not None else CardCopy.event_id
     async with services.db.uow() as uow:
         copy = (await uow.session.exec(_at(posted))).first() or CardCopy(
-            event_id=live.event_id,
             platform=posted.platform,
             chat_id=posted.chat_id,
             message_id=posted.message_id,
             created_at=services.clock.now(),
         )
-        copy.event_id, copy.viewer_id, copy.locale = live.event_id, viewer, posted.locale
+        copy.event_id, copy.post_id = live.event_id, live.post_id
+        copy.viewer_id, copy.locale = viewer, posted.locale
         copy.digest = digest(card) if drawn else ""
         uow.session.add(copy)
         await uow.session.flush()
@@ -104,7 +116,7 @@ async def remember(services: Services, posted: Posted, *, drawn: bool = True) ->
             await uow.session.exec(
                 select(CardCopy.id)
                 .where(
-                    CardCopy.event_id == live.event_id,
+                    column == (live.post_id if live.post_id is not None else live.event_id),
                     CardCopy.platform == posted.platform,
                     CardCopy.chat_id == posted.chat_id,
                     CardCopy.viewer_id.is_not_distinct_from(viewer),  # type: ignore[union-attr]
@@ -116,7 +128,7 @@ async def remember(services: Services, posted: Posted, *, drawn: bool = True) ->
         if older:
             await uow.session.exec(sa.delete(CardCopy).where(CardCopy.id.in_(older)))  # type: ignore[attr-defined]
         if not drawn:
-            await work.schedule(uow, KIND, str(live.event_id), work.AT_ONCE)
+            await work.schedule(uow, KIND, live.subject, work.AT_ONCE)
         await uow.commit()
 
 
@@ -132,20 +144,37 @@ async def redraw_later(services: Services, posted: Posted) -> None:
         await remember(services, posted, drawn=False)
 
 
-async def copies_of(uow: UnitOfWork, event_id: int) -> list[CardCopy]:
+async def copies_of(uow: UnitOfWork, key: str) -> list[CardCopy]:
+    """The recorded copies of a subject ("event:7", "post:12")."""
+    kind, number = _subject(key)
+    column = SUBJECTS[kind]
     return list(
         (
-            await uow.session.exec(
-                select(CardCopy).where(CardCopy.event_id == event_id).order_by(CardCopy.id)
-            )
+            await uow.session.exec(select(CardCopy).where(column == number).order_by(CardCopy.id))
         ).all()
     )
 
 
-async def _drawings(services: Services, event_id: int, copies: list[CardCopy]) -> dict:
-    """The card each copy should show now, drawn once per (reader, language, platform), from
-    views read together (events.views_for_readers)."""
-    readers = sorted({c.viewer_id for c in copies if c.viewer_id is not None})
+def _readers(copies: list[CardCopy]) -> list[int]:
+    return sorted({c.viewer_id for c in copies if c.viewer_id is not None})
+
+
+Drawn = dict[tuple[int | None, str | None, str], Card]
+
+
+def _each_once(copies: list[CardCopy], draw: Callable[[CardCopy, Translator], Card]) -> Drawn:
+    """The card each copy should show, drawn once per (reader, language, platform)."""
+    drawn: Drawn = {}
+    for copy in copies:
+        key = (copy.viewer_id, copy.locale, copy.platform)
+        if key not in drawn:
+            drawn[key] = draw(copy, Translator(copy.locale))
+    return drawn
+
+
+async def _event_drawings(services: Services, event_id: int, copies: list[CardCopy]) -> Drawn:
+    """An activity's copies, from views read together (events.views_for_readers)."""
+    readers = _readers(copies)
     async with services.db.uow(readonly=True) as uow:
         shared, views = await events.views_for_readers(uow, event_id, readers)
         zones = dict(
@@ -155,33 +184,46 @@ async def _drawings(services: Services, event_id: int, copies: list[CardCopy]) -
                 )
             ).all()
         )
-    drawn: dict[tuple[int | None, str | None, str], Card] = {}
-    for copy in copies:
-        key = (copy.viewer_id, copy.locale, copy.platform)
-        if key in drawn:
-            continue
-        t = Translator(copy.locale)
+
+    def draw(copy: CardCopy, t: Translator) -> Card:
         view = views.get(copy.viewer_id) if copy.viewer_id is not None else None
         if view is None:  # a shared card, or a reader who lost access: nobody's own status
-            drawn[key] = event_card(shared, t, personal=False)
-        else:
-            zone = None if copy.platform in LOCAL_TIMES else zones.get(copy.viewer_id)
-            drawn[key] = event_card(view, t, personal=True, reader_zone=zone)
-    return drawn
+            return event_card(shared, t, personal=False)
+        zone = None if copy.platform in LOCAL_TIMES else zones.get(copy.viewer_id)
+        return event_card(view, t, personal=True, reader_zone=zone)
+
+    return _each_once(copies, draw)
+
+
+async def _post_drawings(services: Services, post_id: int, copies: list[CardCopy]) -> Drawn:
+    """A post's copies: its likes and replies as each reader sees them, or "deleted"."""
+    async with services.db.uow(readonly=True) as uow:
+        shared, views = await posts.views_for_readers(uow, post_id, _readers(copies))
+
+    def draw(copy: CardCopy, t: Translator) -> Card:
+        if shared is None:
+            return deleted_post_card(t)
+        view = views.get(copy.viewer_id) if copy.viewer_id is not None else None
+        return post_card(view or shared, t, live=True)
+
+    return _each_once(copies, draw)
+
+
+DRAWINGS = {"event": _event_drawings, "post": _post_drawings}
 
 
 class CardRefresher(work.Worker):
-    """Redraws stale card copies: the "cards" jobs of core.work, one per activity."""
+    """Redraws stale card copies: the "cards" jobs of core.work, one per activity or post."""
 
     kind = KIND
 
     def __init__(self, services: Services, **options) -> None:
         super().__init__(services.db, services.clock, **options)
         self.services = services
-        self._last: dict[int, float] = {}  # activity -> when its last redraw began
+        self._last: dict[str, float] = {}  # subject -> when its last redraw began
 
     async def process(self, rows: list[Job]) -> int:
-        """Activities are redrawn side by side: one slow chat must not hold up the others."""
+        """Subjects are redrawn side by side: one slow chat must not hold up the others."""
         CARDS_STALE.set(len(rows))
         try:
             return sum(await asyncio.gather(*(self._run(job) for job in rows)))
@@ -189,19 +231,18 @@ class CardRefresher(work.Worker):
             CARDS_STALE.set(0)
 
     async def _run(self, job: Job) -> int:
-        """One activity's redraw, at most one per COALESCE seconds: changes that land in the
+        """One subject's redraw, at most one per COALESCE seconds: changes that land in the
         meantime are drawn together by the next one (a crowd's 60 clicks are a few edits)."""
-        event_id = int(job.key)
-        wait = self._last.get(event_id, -COALESCE) + COALESCE - time.monotonic()
+        wait = self._last.get(job.key, -COALESCE) + COALESCE - time.monotonic()
         if wait > 0:
             await asyncio.sleep(wait)
-        self._last[event_id] = time.monotonic()
+        self._last[job.key] = time.monotonic()
         if len(self._last) > 10_000:
             self._last.clear()
         try:
-            edited = await self.redraw(event_id)
+            edited = await self.redraw(job.key)
         except Exception:
-            log.exception("redrawing the cards of activity %s failed; retrying later", job.key)
+            log.exception("redrawing the cards of %s failed; retrying later", job.key)
             async with self.db.uow() as uow:
                 await work.retry_later(uow, job, self.worker, self.clock.now() + RETRY)
             return 0
@@ -209,15 +250,17 @@ class CardRefresher(work.Worker):
             await work.finish(uow, job, self.worker, self.clock.now())
         return edited
 
-    async def redraw(self, event_id: int) -> int:
-        """Bring every copy of the activity up to date; returns how many were edited."""
+    async def redraw(self, key: str) -> int:
+        """Bring every copy of the subject ("event:7") up to date; returns how many were
+        edited."""
         async with self.db.uow(readonly=True) as uow:
-            copies = await copies_of(uow, event_id)
+            copies = await copies_of(uow, key)
         notifiers = self.services.notifiers
         copies = [c for c in copies if hasattr(notifiers.get(c.platform), "edit")]
         if not copies:
             return 0
-        drawn = await _drawings(self.services, event_id, copies)
+        kind, number = _subject(key)
+        drawn = await DRAWINGS[kind](self.services, number, copies)
         gate = asyncio.Semaphore(EDITS_AT_ONCE)
         drawn_now: dict[int, str] = {}
         gone: list[int] = []

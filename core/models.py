@@ -517,15 +517,17 @@ class Job(SQLModel, table=True):
 
 
 class CardCopy(SQLModel, table=True):
-    """One posted copy of an activity card (core.livecards): where it is, whose view it shows
-    (`viewer_id` None: a shared card in a group chat or channel), in which language, and a
-    digest of what it shows now, so a redraw that would change nothing sends nothing."""
+    """One posted copy of a live card (core.livecards), of an activity or of a post (exactly one
+    of `event_id`, `post_id`): where it is, whose view it shows (`viewer_id` None: a shared card
+    in a group chat or channel), in which language, and a digest of what it shows now, so a
+    redraw that would change nothing sends nothing."""
 
     __tablename__ = "card_copy"
     __table_args__ = (sa.UniqueConstraint("platform", "chat_id", "message_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    event_id: int = Field(foreign_key="event.id", index=True)
+    event_id: int | None = Field(default=None, foreign_key="event.id", index=True)
+    post_id: int | None = Field(default=None, foreign_key="post.id", index=True)
     platform: str = Field(max_length=16)
     chat_id: str = Field(max_length=64)
     message_id: str = Field(max_length=64)

@@ -28,12 +28,13 @@ class Changes:
     so every follow-up comes from this one place instead of being wired by hand per command."""
 
     activities: set[int] = field(default_factory=set)  # roster or details changed
+    posts: set[int] = field(default_factory=set)  # likes, replies, text, pin or deletion changed
     listings: bool = False  # an activity was created, moved, edited or cancelled (/nearby)
     reminders: bool = False  # reminder rows were written or changed
     jobs: bool = False  # durable jobs were scheduled (core.work)
 
     def __bool__(self) -> bool:
-        return bool(self.activities or self.listings or self.reminders or self.jobs)
+        return bool(self.activities or self.posts or self.listings or self.reminders or self.jobs)
 
 
 Listener = Callable[[Changes], None]
@@ -119,12 +120,16 @@ class UnitOfWork:
         """The activity's roster or details changed: its posted cards must be redrawn."""
         self.changes.activities.add(event_id)
 
+    def post_changed(self, post_id: int) -> None:
+        """What a post's card shows changed (likes, replies, text, pin, deletion)."""
+        self.changes.posts.add(post_id)
+
     async def commit(self) -> None:
         changes = self.changes
-        if changes.activities:
+        if changes.activities or changes.posts:
             from core import livecards  # it builds on this module
 
-            await livecards.mark_stale(self, changes.activities)
+            await livecards.mark_stale(self, changes.activities, changes.posts)
         rider = RIDER.get()
         if rider is not None and rider.done:
             rider = None

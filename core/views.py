@@ -154,7 +154,7 @@ def event_card(
         card.row(*guest_buttons(view, t, personal=personal), calendar)
         if event.series_id is not None:
             card.row(Button(t("🔁 Every time"), act(Act.SERIES_JOIN, event.id)))  # type: ignore[arg-type]
-        card.live = LiveCard(event.id, personal)  # type: ignore[arg-type]
+        card.live = LiveCard(personal, event_id=event.id)
     if event.latitude is not None and event.longitude is not None:
         card.place = Place(event.latitude, event.longitude, event.title, event.place)
     return card
@@ -240,7 +240,10 @@ def group_card(summary: GroupSummary, t: Translator, *, short: bool = False) -> 
     return card
 
 
-def post_card(view: PostView, t: Translator, *, full: bool = False) -> Card:
+def post_card(view: PostView, t: Translator, *, full: bool = False, live: bool = False) -> Card:
+    """A post with its likes and replies. `live`: its posted copies are redrawn when those
+    change (core.livecards); not for a card that carries more than the post (a page's
+    buttons, the replies)."""
     post = view.post
     body = post.body if full or len(post.body) <= PREVIEW_CHARS else post.body[:PREVIEW_CHARS] + "…"
     card = Card()
@@ -262,7 +265,14 @@ def post_card(view: PostView, t: Translator, *, full: bool = False) -> Card:
     card.row(*buttons)
     if not view.viewer_is_author:
         card.row(Button(t("⚠️ Report"), act(Act.REPORT_POST, post.id)))  # type: ignore[arg-type]
+    if live:
+        card.live = LiveCard(view.for_viewer, post_id=post.id)
     return card
+
+
+def deleted_post_card(t: Translator) -> Card:
+    """What the posted copies of a deleted post turn into: no text, no buttons."""
+    return Card().add(italic(t("This post was deleted.")))
 
 
 def post_page_cards(page: PostPage, t: Translator) -> list[Card]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from core.actions import Act, Action, act
 from core.cards import Announcement, Button, Card, Notice, Reply, note, plain
 from core.chat.args import number, target_and_rest
@@ -33,16 +31,11 @@ async def post_command(ctx: Context, args: str) -> Reply:
         post = await posts.create_post(uow, ctx.clock, ctx.me, ref, body)
     async with ctx.uow(readonly=True) as uow:
         view, _ = await posts.get_post(uow, ctx.me, post.id)  # type: ignore[arg-type]
-    public = replace(
-        view,
-        liked_by_viewer=False,
-        viewer_can_moderate=False,
-        viewer_is_admin=False,
-        viewer_is_author=False,
-    )
-    announcement = Announcement(view.group.id, lambda t: post_card(public, t))  # type: ignore[arg-type]
+    public = view.public()
+    announcement = Announcement(view.group.id, lambda t: post_card(public, t, live=True))  # type: ignore[arg-type]
     return Reply(
-        cards=[note(ctx.t("Posted.")), post_card(view, ctx.t)], announcements=[announcement]
+        cards=[note(ctx.t("Posted.")), post_card(view, ctx.t, live=True)],
+        announcements=[announcement],
     )
 
 
@@ -206,9 +199,13 @@ async def replies_action(ctx: Context, action: Action) -> Reply:
 
 
 async def _refreshed(ctx: Context, post_id: int, toast: str) -> Reply:
+    """The clicked post card as it is now: in a group chat as everyone there sees it (not the
+    clicker's like or rights); a live copy, so every other copy of the post follows."""
     async with ctx.uow(readonly=True) as uow:
         view, _ = await posts.get_post(uow, ctx.me, post_id)
-    return Reply(cards=[post_card(view, ctx.t)], toast=toast, edit=True)
+    if ctx.in_group_chat:
+        view = view.public()
+    return Reply(cards=[post_card(view, ctx.t, live=True)], toast=toast, edit=True)
 
 
 @on_action(Act.LIKE)

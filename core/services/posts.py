@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import sqlalchemy as sa
 from sqlmodel import func, select
@@ -32,6 +32,18 @@ class PostView:
     viewer_can_moderate: bool
     viewer_is_admin: bool
     viewer_is_author: bool = False
+    for_viewer: bool = True  # False: as a shared chat shows it, nobody's like or rights
+
+    def public(self) -> PostView:
+        """The post as everyone in a shared chat sees it."""
+        return replace(
+            self,
+            liked_by_viewer=False,
+            viewer_can_moderate=False,
+            viewer_is_admin=False,
+            viewer_is_author=False,
+            for_viewer=False,
+        )
 
 
 @dataclass(frozen=True)
@@ -176,6 +188,7 @@ async def reply(
     text = clean_text(body, field="reply", min_len=1, max_len=REPLY_MAX)
     comment = Comment(post_id=post.id, author_id=actor_id, body=text, created_at=clock.now())  # type: ignore[arg-type]
     uow.session.add(comment)
+    uow.post_changed(post_id)
     await uow.commit()
     return comment, post
 
@@ -190,6 +203,7 @@ async def edit_post(uow: UnitOfWork, clock: Clock, actor_id: int, post_id: int, 
     post.body = clean_text(body, field="post", min_len=1, max_len=POST_MAX)
     post.edited_at = clock.now()
     uow.session.add(post)
+    uow.post_changed(post_id)
     await uow.commit()
     return post
 
@@ -205,6 +219,7 @@ async def delete_reply(uow: UnitOfWork, actor_id: int, reply_id: int) -> Post:
             "not_reply_author", N_("Only the author or a group admin can delete a reply.")
         )
     await uow.session.delete(comment)
+    uow.post_changed(post.id)  # type: ignore[arg-type]
     await uow.commit()
     return post
 
@@ -232,6 +247,7 @@ async def toggle_like(uow: UnitOfWork, actor_id: int, post_id: int) -> tuple[boo
             select(func.count()).select_from(Like).where(Like.post_id == post_id)
         )
     ).one()
+    uow.post_changed(post_id)
     await uow.commit()
     return existing is None, count
 
@@ -246,6 +262,7 @@ async def delete_post(uow: UnitOfWork, actor_id: int, post_id: int, *, commit: b
         )
     post.deleted = True
     uow.session.add(post)
+    uow.post_changed(post_id)
     if commit:
         await uow.commit()
     return post
@@ -256,5 +273,25 @@ async def toggle_pin(uow: UnitOfWork, actor_id: int, post_id: int) -> Post:
     permissions.require_admin(group, membership)
     post.pinned = not post.pinned
     uow.session.add(post)
+    uow.post_changed(post_id)
     await uow.commit()
     return post
+
+
+async def views_for_readers(
+    uow: UnitOfWork, post_id: int, readers: list[int]
+) -> tuple[PostView | None, dict[int, PostView]]:
+    """The post as a shared chat shows it, and as each reader sees it, for redrawing its posted
+    copies (core.livecards). None: the post is gone. A reader who lost access is left out (their
+    copy is drawn as the shared one)."""
+    post = await uow.session.get(Post, post_id)
+    if post is None or post.deleted:
+        return None, {}
+    group = await uow.session.get(Group, post.group_id)
+    [shared] = await _views(uow, [post], group, 0, None)  # type: ignore[arg-type]
+    views: dict[int, PostView] = {}
+    for reader in readers:
+        membership = await membership_of(uow, post.group_id, reader)
+        if permissions.can_see_content(group, membership):  # type: ignore[arg-type]
+            [views[reader]] = await _views(uow, [post], group, reader, membership)  # type: ignore[arg-type]
+    return shared.public(), views

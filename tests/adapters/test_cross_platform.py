@@ -15,6 +15,8 @@ from core.chat import Services
 from core.db import Database
 from core.scheduler import ReminderRunner
 from tests.discord_harness import CHANNEL, DiscordHarness, text_of
+from tests.emulators.discord import EmuUser as DcUser
+from tests.emulators.telegram import EmuUser as TgUser
 from tests.emulators.telegram import TelegramEmulator
 from tests.harness import TelegramHarness
 
@@ -41,6 +43,21 @@ async def both(db: Database, clock, settings) -> AsyncIterator[Both]:
 
 def _tg_text(message: dict) -> str:
     return message["plain"] or ""
+
+
+async def _homed_on_both(both: Both) -> tuple[TgUser, DcUser]:
+    """Hiking, owned by Maya on Telegram, homed in a Telegram group chat and in the Discord
+    channel that Dan (an admin of it) runs; returns (Maya, Dan)."""
+    tg, dc = both.tg, both.dc
+    maya = tg.emu.add_user(1, "Maya")
+    tg.emu.add_group_chat(GROUP_CHAT, "Hikers", admins=[1])
+    await tg.say(maya, "/newgroup Hiking")
+    await tg.say(maya, "/bindgroup hiking", chat_id=GROUP_CHAT)
+    dan = dc.add_user(50, "Dan", manager=True)
+    await dc.slash(dan, "join", group="hiking")
+    await tg.say(maya, "/promote hiking Dan")
+    await dc.slash(dan, "bindgroup", group="hiking")
+    return maya, dan
 
 
 async def test_a_group_with_homes_on_both_platforms_shares_one_roster(both: Both) -> None:
@@ -146,14 +163,7 @@ async def test_the_console_is_a_third_platform_on_the_same_roster(both: Both) ->
     """The console adapter (#13 item 5) joins the same community: a console sign-up shows on
     the Telegram and Discord cards, and the roster marks each platform."""
     tg, dc = both.tg, both.dc
-    maya = tg.emu.add_user(1, "Maya")
-    tg.emu.add_group_chat(GROUP_CHAT, "Hikers", admins=[1])
-    await tg.say(maya, "/newgroup Hiking")
-    await tg.say(maya, "/bindgroup hiking", chat_id=GROUP_CHAT)
-    dan = dc.add_user(50, "Dan", manager=True)
-    await dc.slash(dan, "join", group="hiking")
-    await tg.say(maya, "/promote hiking Dan")
-    await dc.slash(dan, "bindgroup", group="hiking")
+    maya, dan = await _homed_on_both(both)
     before = len(dc.emu.messages(CHANNEL))
     await tg.say(maya, "/newevent hiking | Ridge walk | 2026-12-06 07:30 | Trailhead | free | 5")
     [tg_card] = [m for m in tg.emu.messages(GROUP_CHAT) if "Ridge walk" in _tg_text(m)]
@@ -171,3 +181,41 @@ async def test_the_console_is_a_third_platform_on_the_same_roster(both: Both) ->
     assert "2/5 going" in text_of(dc.current(dc_card))
     roster = "\n".join(_tg_text(m) for m in await tg.say(maya, "/who 1"))
     assert "1. Dan · Discord" in roster and "2. Kim · Console" in roster
+
+
+async def test_a_posts_likes_and_replies_show_wherever_it_was_posted(both: Both) -> None:
+    """#13 item 2: a post announced in a Telegram group chat and a Discord channel is one live
+    card. A like on Discord, a like and a reply on Telegram, show on both copies and on the
+    author's own; a click in a shared chat draws the card as everyone sees it, not as the
+    clicker does; a deleted post's copies say so and lose their buttons."""
+    tg, dc = both.tg, both.dc
+    maya, dan = await _homed_on_both(both)
+    before = len(dc.emu.messages(CHANNEL))
+    mine = await tg.say(maya, "/post hiking The ridge trail is dry again")
+    [own] = [m for m in mine if "ridge trail" in _tg_text(m)]
+    [tg_card] = [m for m in tg.emu.messages(GROUP_CHAT) if "ridge trail" in _tg_text(m)]
+    [dc_card] = [m for m in dc.emu.messages(CHANNEL)[before:] if "ridge trail" in text_of(m)]
+
+    def tg_labels(message: dict) -> list[str]:
+        return [label for label, _ in tg.emu.buttons(tg.current(message))]
+
+    def dc_labels() -> list[str | None]:
+        return [label for label, _ in dc.emu.buttons(dc.current(dc_card))]
+
+    await dc.click(dan, dc_card, "♡")  # Dan, an admin, likes it on Discord
+    assert "♡ 1" in tg_labels(tg_card) and "♡ 1" in dc_labels()  # nobody's own heart shown
+    assert not any("Pin" in str(label) or "Delete" in str(label) for label in dc_labels())
+    assert "♡ 1" in tg_labels(own)  # the author's own copy, in her private chat
+
+    zoe = tg.emu.add_user(9, "Zoe")
+    await tg.say(zoe, "/join hiking")
+    await tg.click(zoe, tg.current(tg_card), "♡")
+    await tg.say(zoe, "/reply 1 Thanks, going Saturday!")
+    for labels in (tg_labels(tg_card), dc_labels(), tg_labels(own)):
+        assert "♡ 2" in labels and "💬 Replies (1)" in labels
+    assert any("Delete" in label for label in tg_labels(own))  # her own view keeps her rights
+
+    await tg.click(maya, tg.current(own), "Delete")
+    assert "This post was deleted." in _tg_text(tg.current(tg_card))
+    assert "This post was deleted." in text_of(dc.current(dc_card))
+    assert tg_labels(tg_card) == [] and dc_labels() == []
