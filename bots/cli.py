@@ -143,7 +143,7 @@ async def _telegram(
         if app is None or not settings.telegram_webhook_secret:
             raise SystemExit("webhook mode needs WEB_PORT and TELEGRAM_WEBHOOK_SECRET")
         url, secret = settings.telegram_webhook_url, settings.telegram_webhook_secret
-        add_webhook(app, build_dispatcher(services, shared=shared), bot, url, secret)
+        add_webhook(app, build_dispatcher(services, shared=shared), bot, url, secret, services)
         await set_webhook_once(services.db, bot, url, secret)
         log.info("Telegram: webhook mode at %s", url)
         return [asyncio.Event().wait()]  # the web server takes the updates: serve until stopped

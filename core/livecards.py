@@ -93,8 +93,8 @@ def _at(posted: Posted):
 
 async def remember(services: Services, posted: Posted, *, drawn: bool = True) -> None:
     """Record a posted copy of a live card (the caller just sent or edited it; `drawn=False`:
-    it still shows something older, so redraw it). `posted.viewer_id`: whose personal view
-    it shows (ignored for a shared card)."""
+    it still shows something older, so the redraw edits it whatever it draws).
+    `posted.viewer_id`: whose personal view it shows (ignored for a shared card)."""
     card, live = posted.card, posted.card.live
     if live is None:
         return
@@ -112,23 +112,25 @@ async def remember(services: Services, posted: Posted, *, drawn: bool = True) ->
         copy.digest = digest(card) if drawn else ""
         uow.session.add(copy)
         await uow.session.flush()
-        older = (
+        kept = (
             await uow.session.exec(
-                select(CardCopy.id)
-                .where(
+                select(CardCopy.id, CardCopy.message_id).where(
                     column == (live.post_id if live.post_id is not None else live.event_id),
                     CardCopy.platform == posted.platform,
                     CardCopy.chat_id == posted.chat_id,
                     CardCopy.viewer_id.is_not_distinct_from(viewer),  # type: ignore[union-attr]
                 )
-                .order_by(CardCopy.id.desc())  # type: ignore[union-attr]
-                .offset(KEEP_SHARED if viewer is None else KEEP_PERSONAL)
             )
         ).all()
+        # the newest messages stay live: message ids grow in a chat (Telegram's counters,
+        # Discord's snowflakes), while copies may be recorded out of order by two processes
+        kept = sorted(kept, key=lambda row: (len(row[1]), row[1]), reverse=True)
+        older = [row[0] for row in kept[KEEP_SHARED if viewer is None else KEEP_PERSONAL :]]
         if older:
             await uow.session.exec(sa.delete(CardCopy).where(CardCopy.id.in_(older)))  # type: ignore[attr-defined]
-        if not drawn:
-            await work.schedule(uow, KIND, live.subject, work.AT_ONCE)
+        # a card drawn at answer time may be recorded after later changes were redrawn: the
+        # refresher looks again (an edit only if the drawing differs)
+        await work.schedule(uow, KIND, live.subject, work.AT_ONCE)
         await uow.commit()
 
 

@@ -56,6 +56,9 @@ def build_bot(
 
 
 WIZARD_TTL = 24 * 3600  # seconds a half-filled wizard is kept in Redis
+# Seconds a person's lock outlives a process killed while holding it (aiogram's default, 60,
+# stalled that person for a minute); far longer than handling an update takes.
+LOCK_TTL = 15
 
 
 def shared_state(redis_url: str, bot_id: str) -> tuple[BaseStorage, BaseEventIsolation]:
@@ -69,7 +72,10 @@ def shared_state(redis_url: str, bot_id: str) -> tuple[BaseStorage, BaseEventIso
     storage = RedisStorage.from_url(
         redis_url, key_builder=keys, state_ttl=WIZARD_TTL, data_ttl=WIZARD_TTL
     )
-    return storage, RedisEventIsolation(storage.redis, key_builder=keys)
+    isolation = RedisEventIsolation(
+        storage.redis, key_builder=keys, lock_kwargs={"timeout": LOCK_TTL}
+    )
+    return storage, isolation
 
 
 def build_dispatcher(

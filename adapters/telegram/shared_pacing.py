@@ -29,7 +29,7 @@ NAMESPACE = "community:telegram"
 # arrive spread out, and the next window's first ones early. Waiting this much past a window's
 # end keeps the two counts apart (measured: without it, 1 in 120 sends drew a 429).
 JITTER = 0.05
-SHARED_SHARE = 0.9  # of Telegram's overall limit, taken by all processes together
+SHARED_SHARE = 0.8  # of Telegram's overall limit, taken by all processes together
 
 
 class SharedPacer:
@@ -49,8 +49,9 @@ class SharedPacer:
         self.redis = Redis.from_url(redis_url)
         self.prefix = f"{namespace}:{bot_key}"
         # Counted when a send is taken, not when Telegram sees it: sends taken in different
-        # processes arrive bunched by the network, so a tenth of the budget is kept back
-        # (measured: three webhook processes at the full 30 drew 185 429s in a 40-second burst).
+        # processes arrive bunched by the network and by busy event loops, so a fifth of the
+        # budget is kept back (measured, tests/processes/test_scale_out.py on 2 cores: at the
+        # full 30, 185 429s in a 40-second burst; at 27, 13 in 2,000 updates; at 24, none).
         self.overall = RateLimitItemPerSecond(int(per_second * SHARED_SHARE))
         burst = int(chat_burst)
         self.private = RateLimitItemPerSecond(burst, burst)  # 1/s sustained, bursts of `burst`

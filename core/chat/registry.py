@@ -9,7 +9,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +30,10 @@ from core.settings import Settings
 from core.uow import Changes, UnitOfWork, detached
 
 log = logging.getLogger(__name__)
+
+# The follow-ups started while handling one update, when its transport waits for them (see
+# Services.awaiting); None: nobody waits, they just run.
+_FOLLOW_UPS: ContextVar[set[asyncio.Task] | None] = ContextVar("follow_ups", default=None)
 
 
 @dataclass
@@ -55,6 +61,25 @@ class Services:
         task = detached(work)
         self.background.add(task)
         task.add_done_callback(self._done)
+        waiting = _FOLLOW_UPS.get()
+        if waiting is not None:
+            waiting.add(task)
+
+    @asynccontextmanager
+    async def awaiting(self, at_most: float) -> AsyncIterator[None]:
+        """Handle an update, then wait (up to `at_most` seconds) for the follow-ups it started:
+        its answer, notices and announcements. For a transport that confirms an update only
+        when its handler returns (Telegram's webhook): a process that dies before the answer
+        went out never confirmed the update, so Telegram delivers it again, instead of the
+        answer being lost in the dead process's memory with the update confirmed."""
+        started: set[asyncio.Task] = set()
+        token = _FOLLOW_UPS.set(started)
+        try:
+            yield
+        finally:
+            _FOLLOW_UPS.reset(token)
+        if started:
+            await asyncio.wait(started, timeout=at_most)
 
     def _done(self, task: asyncio.Task) -> None:
         self.background.discard(task)

@@ -22,7 +22,7 @@ async def test_webhook_updates_are_checked_and_applied_once(sqlite_db, clock, se
     async with TelegramEmulator() as emu:
         bot = build_bot("42:TEST", emu.base_url, pacer=FAST)
         app = build_app(services)
-        add_webhook(app, build_dispatcher(services), bot, URL, SECRET)
+        add_webhook(app, build_dispatcher(services), bot, URL, SECRET, services)
         client = TestClient(TestServer(app))
         await client.start_server()
         try:

@@ -1047,6 +1047,11 @@ class TelegramEmulator:
 
     # ---- inspection ------------------------------------------------------------------------
 
+    @property
+    def pending(self) -> int:
+        """Updates not yet confirmed (by a getUpdates offset or a webhook's 2xx)."""
+        return len(self._queue)
+
     def calls_of(self, method: str) -> list[Call]:
         name = method.lower()
         return [call for call in self.calls if call.method.lower() == name]

@@ -105,12 +105,14 @@ def _reminded(emu: TelegramEmulator) -> dict[int, int]:
     return counts
 
 
-async def _until(condition, seconds: float) -> bool:
+async def _until(condition, seconds: float, every: float = 0.02) -> bool:
+    """Whether `condition()` came true within `seconds`, looking `every` seconds (the emulator
+    shares this event loop: a costly condition looked at often delays its answers)."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if condition():
             return True
-        await asyncio.sleep(0.02)
+        await asyncio.sleep(every)
     return condition()
 
 
