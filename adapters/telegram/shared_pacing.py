@@ -51,7 +51,7 @@ class SharedPacer:
         # Counted when a send is taken, not when Telegram sees it: sends taken in different
         # processes arrive bunched by the network and by busy event loops, so a fifth of the
         # budget is kept back (measured, tests/processes/test_scale_out.py on 2 cores: at the
-        # full 30, 185 429s in a 40-second burst; at 27, 13 in 2,000 updates; at 24, none).
+        # full 30, 185 429s in a 40-second burst; at 27, 13 in 2,000 updates; at 24, 0 to 2).
         self.overall = RateLimitItemPerSecond(int(per_second * SHARED_SHARE))
         burst = int(chat_burst)
         self.private = RateLimitItemPerSecond(burst, burst)  # 1/s sustained, bursts of `burst`
