@@ -5,12 +5,10 @@ Telegram emulator, one database: SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
 
 from core.db import Database
 from tests.emulators.telegram import TelegramEmulator
-from tests.processes.test_reminder_crash import _start_bot, _until
+from tests.processes.fleet import bot_env, kill, start_bot, until
 
 
 def _replies_to(emu: TelegramEmulator, chat: int) -> int:
@@ -24,25 +22,22 @@ def _replies_to(emu: TelegramEmulator, chat: int) -> int:
 async def test_a_standby_takes_over_polling_within_seconds(db: Database) -> None:
     async with TelegramEmulator() as emu:
         ann = emu.add_user(7, "Ann")
-        poller = await _start_bot(db.url, emu.base_url)
+        poller = await start_bot(bot_env(db.url, emu.base_url))
         bots = [poller]
         try:
             emu.send_message(ann, "/start")
-            assert await _until(lambda: _replies_to(emu, 7) >= 1, 60), "nobody polled"
-            bots.append(await _start_bot(db.url, emu.base_url))  # stands by
+            assert await until(lambda: _replies_to(emu, 7) >= 1, 60), "nobody polled"
+            bots.append(await start_bot(bot_env(db.url, emu.base_url)))  # stands by
             emu.send_message(ann, "/help")
-            assert await _until(lambda: _replies_to(emu, 7) >= 2, 30)
+            assert await until(lambda: _replies_to(emu, 7) >= 2, 30)
             await asyncio.sleep(3)  # the standby has started and is waiting for the lock
             assert [c for c in emu.calls_of("getUpdates") if c.status == 409] == []
 
-            os.killpg(poller.pid, signal.SIGKILL)
-            await poller.wait()
+            await kill(poller)
             answered = _replies_to(emu, 7)
             emu.send_message(ann, "/groups")  # sent while nobody polls
-            took_over = await _until(lambda: _replies_to(emu, 7) > answered, 10)
+            took_over = await until(lambda: _replies_to(emu, 7) > answered, 10)
             assert took_over, "no process took over polling within 10 s"
         finally:
             for bot in bots:
-                if bot.returncode is None:
-                    os.killpg(bot.pid, signal.SIGKILL)
-                    await bot.wait()
+                await kill(bot)

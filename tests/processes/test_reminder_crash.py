@@ -10,17 +10,14 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import sys
-import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from core.db import Database
-from core.models import Event, Group, Identity, Membership, Person, Registration
+from core.models import Event
 from core.services import reminders
 from tests.emulators.telegram import TelegramEmulator
+from tests.processes.fleet import bot_env, seed_attendees, seed_group, start_bot, until
 
-ROOT = Path(__file__).resolve().parents[2]
 PEOPLE = 120
 FIRST_ID = 5000
 TITLE = "Ridge walk"
@@ -31,20 +28,7 @@ async def _seed(db: Database) -> None:
     """A group, an activity due its 10-minute reminder in 2 seconds, 120 people with a seat."""
     now = datetime.now(UTC)
     async with db.uow() as uow:
-        session = uow.session
-        maya = Person(display_name="Maya", created_at=now)
-        session.add(maya)
-        await session.flush()
-        group = Group(
-            slug="hiking", name="Hiking", timezone="UTC", created_by=maya.id, created_at=now
-        )  # type: ignore[arg-type]
-        session.add(group)
-        await session.flush()
-        session.add(
-            Membership(
-                group_id=group.id, person_id=maya.id, role="owner", status="active", created_at=now
-            )
-        )  # type: ignore[arg-type]
+        maya, group = await seed_group(uow, now)
         event = Event(
             group_id=group.id,  # type: ignore[arg-type]
             creator_id=maya.id,  # type: ignore[arg-type]
@@ -57,42 +41,15 @@ async def _seed(db: Database) -> None:
             created_at=now,
             going=PEOPLE,
         )
-        session.add(event)
-        await session.flush()
-        for n in range(PEOPLE):
-            person = Person(display_name=f"Hiker {n}", created_at=now)
-            session.add(person)
-            await session.flush()
-            session.add(
-                Identity(person_id=person.id, platform="telegram", external_id=str(FIRST_ID + n))  # type: ignore[arg-type]
-            )
-            session.add(
-                Registration(
-                    event_id=event.id,  # type: ignore[arg-type]
-                    person_id=person.id,  # type: ignore[arg-type]
-                    status="confirmed",
-                    seq=n + 1,
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
+        uow.session.add(event)
+        await uow.session.flush()
+        await seed_attendees(uow, event, now, FIRST_ID, PEOPLE)
         await reminders.schedule_event(uow, event, now)
         await uow.commit()
 
 
 async def _start_bot(url: str, api_base: str) -> asyncio.subprocess.Process:
-    env = {
-        **{k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "WEB_PORT")},
-        "PYTHONPATH": str(ROOT),
-        "DATABASE_URL": url,
-        "TELEGRAM_BOT_TOKEN": "42:TEST",
-        "TELEGRAM_API_BASE": api_base,
-        "SEED_DEMO": "false",
-        "LOG_LEVEL": "WARNING",
-    }
-    return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bots", "run", cwd=ROOT, env=env, start_new_session=True
-    )
+    return await start_bot(bot_env(url, api_base))
 
 
 def _reminded(emu: TelegramEmulator) -> dict[int, int]:
@@ -105,17 +62,6 @@ def _reminded(emu: TelegramEmulator) -> dict[int, int]:
     return counts
 
 
-async def _until(condition, seconds: float, every: float = 0.02) -> bool:
-    """Whether `condition()` came true within `seconds`, looking `every` seconds (the emulator
-    shares this event loop: a costly condition looked at often delays its answers)."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        await asyncio.sleep(every)
-    return condition()
-
-
 async def test_a_killed_fan_out_is_finished_by_the_restarted_process(db: Database) -> None:
     await _seed(db)
     async with TelegramEmulator() as emu:
@@ -123,7 +69,7 @@ async def test_a_killed_fan_out_is_finished_by_the_restarted_process(db: Databas
             emu.add_user(FIRST_ID + n, f"Hiker {n}")
         bot = await _start_bot(db.url, emu.base_url)
         try:
-            started = await _until(lambda: len(_reminded(emu)) >= 3, 60)
+            started = await until(lambda: len(_reminded(emu)) >= 3, 60)
             assert started, "the first reminders never went out"
         finally:
             if bot.returncode is None:
@@ -135,7 +81,7 @@ async def test_a_killed_fan_out_is_finished_by_the_restarted_process(db: Databas
         restarted = await _start_bot(db.url, emu.base_url)
         try:
             # everyone but the sends in flight at the kill, within 30 s of the restart
-            done = await _until(lambda: len(_reminded(emu)) >= PEOPLE - IN_FLIGHT, 30)
+            done = await until(lambda: len(_reminded(emu)) >= PEOPLE - IN_FLIGHT, 30)
             await asyncio.sleep(1)  # anything sent twice would arrive now
         finally:
             restarted.send_signal(signal.SIGTERM)

@@ -17,8 +17,6 @@ import asyncio
 import os
 import random
 import re
-import signal
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -26,11 +24,20 @@ import pytest
 from sqlmodel import func, select
 
 from core.db import Database
-from core.models import Comment, Event, Group, Identity, Job, Membership, Person, Post, Registration
+from core.models import Comment, Event, Job, Registration
 from core.services import reminders
 from tests.emulators.telegram import TelegramEmulator
-from tests.processes.test_reminder_crash import ROOT, _until
-from tests.processes.test_webhook_process import _free_port
+from tests.processes.fleet import (
+    bot_env,
+    free_port,
+    kill,
+    seed_attendees,
+    seed_group,
+    seed_members,
+    start_bot,
+    until,
+    webhook_env,
+)
 from tests.support import REDIS_URL
 
 LOGS = Path(os.environ.get("SCALE_OUT_LOGS", "/tmp"))
@@ -47,107 +54,39 @@ REMINDER_IN = timedelta(seconds=25)  # from seeding to the reminder fan-out
 WIZARD_STEPS = ["/newevent", "hiking", "Walk {u}", "2027-01-10 10:00", "Meadow {u}", "free", "8"]
 
 
-def _seed(now: datetime):
+async def _seed(db: Database, now: datetime) -> dict[int, int]:
     """The group, its members with a post each, activity 1 with 500 attendees due a reminder
     REMINDER_IN from now, activity 2 (no limit) for the card viewers."""
-
-    async def seed(db: Database) -> dict[int, int]:
-        posts: dict[int, int] = {}
-        async with db.uow() as uow:
-            session = uow.session
-            maya = Person(display_name="Maya", created_at=now)
-            session.add(maya)
-            await session.flush()
-            group = Group(
-                slug="hiking",
-                name="Hiking",
-                timezone="UTC",
-                created_by=maya.id,
-                created_at=now,
-                members_can_create_events=True,
-            )  # type: ignore[arg-type]
-            session.add(group)
-            await session.flush()
-            session.add(
-                Membership(
-                    group_id=group.id,
-                    person_id=maya.id,
-                    role="owner",
-                    status="active",
-                    created_at=now,
-                )  # type: ignore[arg-type]
-            )
-            ridge = Event(
-                group_id=group.id,
-                creator_id=maya.id,
-                title="Ridge walk",
-                starts_at=now + timedelta(minutes=10) + REMINDER_IN,
-                timezone="UTC",
-                place="Trailhead",
-                capacity=None,
-                reminder_offsets="10m",
-                created_at=now,
-                going=ATTENDEES,
-            )  # type: ignore[arg-type]
-            lake = Event(
-                group_id=group.id,
-                creator_id=maya.id,
-                title="Lake loop",
-                starts_at=now + timedelta(days=3),
-                timezone="UTC",
-                place="Lakeside",
-                capacity=None,
-                reminder_offsets="",
-                created_at=now,
-            )  # type: ignore[arg-type]
-            session.add_all([ridge, lake])
-            await session.flush()
-            for n in range(1, MEMBERS + 1):
-                person = Person(display_name=f"Member {n}", created_at=now, name_chosen=True)
-                session.add(person)
-                await session.flush()
-                session.add(Identity(person_id=person.id, platform="telegram", external_id=str(n)))  # type: ignore[arg-type]
-                session.add(
-                    Membership(
-                        group_id=group.id,
-                        person_id=person.id,
-                        role="member",
-                        status="active",
-                        created_at=now,
-                    )  # type: ignore[arg-type]
-                )
-                post = Post(
-                    group_id=group.id, author_id=person.id, body=f"Post of {n}", created_at=now
-                )  # type: ignore[arg-type]
-                session.add(post)
-                await session.flush()
-                posts[n] = post.id  # type: ignore[assignment]
-            for n in range(ATTENDEES):
-                person = Person(display_name=f"Hiker {n}", created_at=now)
-                session.add(person)
-                await session.flush()
-                session.add(
-                    Identity(
-                        person_id=person.id,
-                        platform="telegram",
-                        external_id=str(FIRST_ATTENDEE + n),
-                    )  # type: ignore[arg-type]
-                )
-                session.add(
-                    Registration(
-                        event_id=ridge.id,
-                        person_id=person.id,
-                        status="confirmed",
-                        seq=n + 1,
-                        created_at=now,
-                        updated_at=now,
-                    )  # type: ignore[arg-type]
-                )
-            await reminders.schedule_event(uow, ridge, now)
-            await uow.commit()
-        return posts
-
-    return seed
+    async with db.uow() as uow:
+        maya, group = await seed_group(uow, now, members_can_create_events=True)
+        ridge = Event(
+            group_id=group.id,
+            creator_id=maya.id,
+            title="Ridge walk",
+            starts_at=now + timedelta(minutes=10) + REMINDER_IN,
+            timezone="UTC",
+            place="Trailhead",
+            reminder_offsets="10m",
+            created_at=now,
+            going=ATTENDEES,
+        )  # type: ignore[arg-type]
+        lake = Event(
+            group_id=group.id,
+            creator_id=maya.id,
+            title="Lake loop",
+            starts_at=now + timedelta(days=3),
+            timezone="UTC",
+            place="Lakeside",
+            reminder_offsets="",
+            created_at=now,
+        )  # type: ignore[arg-type]
+        uow.session.add_all([ridge, lake])
+        await uow.session.flush()
+        posts = await seed_members(uow, group, now, MEMBERS)
+        await seed_attendees(uow, ridge, now, FIRST_ATTENDEE, ATTENDEES)
+        await reminders.schedule_event(uow, ridge, now)
+        await uow.commit()
+    return posts
 
 
 def _log_file(port: int):
@@ -156,30 +95,8 @@ def _log_file(port: int):
 
 
 async def _start(db_url: str, emu: TelegramEmulator, port: int, token: str):
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "DATABASE_URL": db_url,
-        "REDIS_URL": REDIS_URL,
-        "TELEGRAM_BOT_TOKEN": token,
-        "TELEGRAM_API_BASE": emu.base_url,
-        "TELEGRAM_WEBHOOK_URL": f"http://127.0.0.1:{port}/telegram/hook",
-        "TELEGRAM_WEBHOOK_SECRET": "s3cret",
-        "WEB_PORT": str(port),
-        "SEED_DEMO": "false",
-        "LOG_LEVEL": "WARNING",
-    }
-    log = _log_file(port)
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bots",
-        "run",
-        cwd=ROOT,
-        env=env,
-        start_new_session=True,
-        stderr=log,
-    )
+    env = bot_env(db_url, emu.base_url, token=token, REDIS_URL=REDIS_URL, **webhook_env(port))
+    return await start_bot(env, _log_file(port))
 
 
 def _texts(emu: TelegramEmulator, chat: int) -> list[str]:
@@ -189,8 +106,8 @@ def _texts(emu: TelegramEmulator, chat: int) -> list[str]:
 @pytest.mark.parametrize("db", ["postgres"], indirect=True)
 async def test_three_webhook_processes_survive_a_kill(db: Database) -> None:
     now = datetime.now(UTC)
-    posts = await _seed(now)(db)
-    port = _free_port()
+    posts = await _seed(db, now)
+    port = free_port()
     token = f"{random.randrange(10**8, 10**9)}:TEST"  # its own keys in the shared Redis
     async with TelegramEmulator() as emu:
         emu.limit_like_telegram()
@@ -200,7 +117,7 @@ async def test_three_webhook_processes_survive_a_kill(db: Database) -> None:
             emu.add_user(FIRST_ATTENDEE + n, f"Hiker {n}")
         bots = [await _start(db.url, emu, port, token) for _ in range(PROCESSES)]
         try:
-            assert await _until(lambda: bool(emu.webhook_url), 60), "the webhook was never set"
+            assert await until(lambda: bool(emu.webhook_url), 60), "the webhook was never set"
             await asyncio.sleep(3)  # every process listening on the port
 
             # the crowd: replies from everyone, card views and sign-ups, all queued at once
@@ -221,9 +138,7 @@ async def test_three_webhook_processes_survive_a_kill(db: Database) -> None:
                 for step in [*WIZARD_STEPS, "✅ Create"]:
                     seen = len(emu.messages(u))
                     emu.send_message(u, step.format(u=u))
-                    answered = await _until(
-                        lambda seen=seen: len(emu.messages(u)) > seen, 120, 0.25
-                    )
+                    answered = await until(lambda seen=seen: len(emu.messages(u)) > seen, 120, 0.25)
                     assert answered, f"user {u} waited 2 minutes for an answer to {step!r}"
                     await asyncio.sleep(random.uniform(0, 0.5))
                 for k in range(2):
@@ -241,20 +156,16 @@ async def test_three_webhook_processes_survive_a_kill(db: Database) -> None:
                 if await applied() >= KILL_AFTER:
                     break
                 await asyncio.sleep(0.2)
-            victim = bots[0]
-            os.killpg(victim.pid, signal.SIGKILL)  # mid-crowd, mid-fan-out, mid-wizards
-            await victim.wait()
+            await kill(bots[0])  # mid-crowd, mid-fan-out, mid-wizards
             reminded_at_kill = _reminded(emu)
 
             await asyncio.wait_for(wizards, 240)
-            assert await _until(lambda: not emu.pending, 240, every=0.5), "updates never delivered"
-            assert await _until(lambda: len(_reminded(emu)) >= ATTENDEES - 40, 120, every=1.0)
+            assert await until(lambda: not emu.pending, 240, every=0.5), "updates never delivered"
+            assert await until(lambda: len(_reminded(emu)) >= ATTENDEES - 40, 120, every=1.0)
             await asyncio.sleep(5)  # late duplicates and card redraws would land now
         finally:
             for bot in bots:
-                if bot.returncode is None:
-                    os.killpg(bot.pid, signal.SIGKILL)
-                await bot.wait()
+                await kill(bot)
 
         async with db.uow(readonly=True) as uow:
             bodies = (await uow.session.exec(select(Comment.body))).all()
