@@ -11,13 +11,18 @@ process and delivers updates like Telegram: 40 connections, each update POSTed u
 Without --limits it answers at once (FAST: what the processes can handle); with --limits it
 enforces Telegram's limits (30/s overall, about 1/s per private chat, edits included).
 
-A warm-up of one /help per member is not timed. Then the updates are queued at once,
-interleaved like a crowd: `/reply <own post> <text>` (a write and one answer each). The clock
-stops when every update is confirmed: a process answers Telegram's request only once the
-update's answer went out, so this is the time to handle and answer them all. Printed per N:
-updates a second beside N=1's (the baseline, same run) and the ratio; with --limits also
-messages sent a second beside Telegram's 30, and 429s. Every reply is checked to be applied
-exactly once. A measurement, not a test: the exit status is 0 whatever the figures.
+A warm-up, not timed, shows each member their own post (`/replies N`). Then the updates are
+queued at once, interleaved like a crowd, and the clock stops when every update is confirmed (a
+process answers Telegram's request only once the update's answer went out):
+- FAST: Like clicks on those cards (a write and a callback answer each; the cards' redraws go
+  through the shared budget in the background): what the processes can handle. Messages would
+  measure the budget instead: every process takes its sends from one shared 24 a second.
+- --limits: `/reply <own post> <text>` (a write and one message each), the emulator enforcing
+  Telegram's limits: the shared budget at work.
+Printed per N: updates a second beside N=1's (the baseline, same run) and the ratio; with
+--limits also messages sent a second beside Telegram's 30, and 429s. Every update is checked to
+be applied exactly once (the replies' rows; the likes' parity). A measurement, not a test: the
+exit status is 0 whatever the figures.
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ from sqlmodel import func, select
 
 from bench import report
 from core.db import Database
-from core.models import Comment
+from core.models import Comment, Like
 from tests.emulators.telegram import TelegramEmulator
 from tests.processes.fleet import (
     bot_env,
@@ -91,19 +96,24 @@ async def _measure(
             if not await until(lambda: bool(emu.webhook_url), 60):
                 raise SystemExit("the webhook was never set")
             await asyncio.sleep(3)  # every process listening on the port
-            for n in range(1, MEMBERS + 1):
-                emu.send_message(n, "/help")
+            for n in range(1, MEMBERS + 1):  # each member's own post, with its Like button
+                emu.send_message(n, f"/replies {posts[n]}")
             if not await until(lambda: not emu.pending, 300, every=0.1):
                 raise SystemExit("the warm-up was never handled")
             await asyncio.sleep(2)
+            cards = {n: emu.messages(n)[-1] for n in range(1, MEMBERS + 1)}
             if limits:
                 emu.limit_like_telegram()
             sent_before, throttled_before = len(emu.calls_of("sendMessage")), len(emu.throttles)
             started = time.perf_counter()
             for turn in range(updates // MEMBERS + 1):
                 for n in range(1, MEMBERS + 1):
-                    if turn * MEMBERS + n <= updates:
+                    if turn * MEMBERS + n > updates:
+                        continue
+                    if limits:  # a write and a message each, paced by the shared budget
                         emu.send_message(n, f"/reply {posts[n]} bench-{n}-{turn}")
+                    else:  # a write and a callback answer each: what handling costs
+                        emu.click(n, cards[n], emu.find_button(cards[n], "♡")[1])
             if not await until(lambda: not emu.pending, 1800, every=0.05):
                 raise SystemExit("the updates were never all handled")
             seconds = time.perf_counter() - started
@@ -113,7 +123,12 @@ async def _measure(
             for bot in bots:
                 await kill(bot)
     async with db.uow(readonly=True) as uow:
-        applied = (await uow.session.exec(select(func.count()).select_from(Comment))).one()
+        if limits:
+            applied = (await uow.session.exec(select(func.count()).select_from(Comment))).one()
+        else:  # every click toggles its person's like: applied once each iff the parity holds
+            likes = (await uow.session.exec(select(func.count()).select_from(Like))).one()
+            clicks = [updates // MEMBERS + (1 if n <= updates % MEMBERS else 0) for n in posts]
+            applied = updates if likes == sum(c % 2 for c in clicks) else -1
     return Run(processes, updates, seconds, sends, throttled, applied)
 
 

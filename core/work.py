@@ -41,6 +41,10 @@ log = logging.getLogger(__name__)
 # process's work moves on within LEASE; renewing three times per lease survives a slow beat.
 LEASE = timedelta(seconds=15)
 AT_ONCE = datetime(2000, 1, 1, tzinfo=UTC)  # due before any clock's now: "as soon as claimed"
+# Seconds before looking again at rows that are due but were not claimable (another process's
+# claim was holding them). Not at once: APScheduler skips a wake that fires while the one
+# arming it still runs (max_instances), and nothing would arm the next.
+RELOOK = 1.0
 
 
 def worker_name() -> str:
@@ -359,7 +363,9 @@ class Worker:
             if self.scheduler.get_job("wake"):
                 self.scheduler.remove_job("wake")
             return
-        delay = max(0.0, (due - self.clock.now()).total_seconds())
+        delay = (due - self.clock.now()).total_seconds()
+        if delay <= 0:  # due, yet not claimable just now (another process's claim holds it)
+            delay = RELOOK
         run_at = datetime.now(UTC) + timedelta(seconds=delay)
         self.scheduler.add_job(
             self._job,
