@@ -5,7 +5,8 @@ second send 90. This pacer keeps the same rules as `pacing.Pacer` across process
 `limits` library's moving windows in Redis (atomic, so two processes never both take the last
 slot):
 
-- overall: at most `per_second` sends in any second;
+- overall: one send every 1/(0.8 × `per_second`) seconds, slots handed out in turn across
+  processes (below);
 - per chat: about 1 message a second in a private chat (bursts of `chat_burst`), at most
   `group_per_minute` a minute in a group chat;
 - a 429 holds its scope (a chat, or the whole bot) for its `retry_after` in every process: a
@@ -25,6 +26,20 @@ from redis.asyncio import Redis
 from adapters.telegram.pacing import HOLD_MARGIN
 
 NAMESPACE = "community:telegram"
+# The overall budget as evenly spaced slots (GCRA: Redis keeps the time the next slot is free;
+# each take reserves it and pushes it on by one interval). The library's windows count whole
+# seconds, so a second's budget could be taken in one burst; sends bunched by the network and by
+# busy event loops then reached Telegram inside the next second's burst (0 to 2 429s in 2,000
+# updates across three processes). Evenly spaced sends stay within 30 a second unless delayed
+# by more than a fifth of a second.
+NEXT_SLOT = """
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
+local free = tonumber(redis.call('GET', KEYS[1]) or '0')
+if free < now then free = now end
+redis.call('SET', KEYS[1], string.format('%.6f', free + tonumber(ARGV[1])), 'PX', 60000)
+return string.format('%.6f', free - now)
+"""
 # The windows count a send when it is taken, Telegram when it arrives: sends taken together can
 # arrive spread out, and the next window's first ones early. Waiting this much past a window's
 # end keeps the two counts apart (measured: without it, 1 in 120 sends drew a 429).
@@ -50,9 +65,12 @@ class SharedPacer:
         self.prefix = f"{namespace}:{bot_key}"
         # Counted when a send is taken, not when Telegram sees it: sends taken in different
         # processes arrive bunched by the network and by busy event loops, so a fifth of the
-        # budget is kept back (measured, tests/processes/test_scale_out.py on 2 cores: at the
-        # full 30, 185 429s in a 40-second burst; at 27, 13 in 2,000 updates; at 24, 0 to 2).
-        self.overall = RateLimitItemPerSecond(int(per_second * SHARED_SHARE))
+        # budget is kept back (measured, tests/processes/test_scale_out.py on 2 cores, with
+        # windows instead of slots: at the full 30, 185 429s in a 40-second burst; at 27, 13 in
+        # 2,000 updates; at 24, 0 to 2).
+        self.interval = 1 / (per_second * SHARED_SHARE)
+        self.next_slot = self.redis.register_script(NEXT_SLOT)
+        self._slot_key = f"{self.prefix}:slot"
         burst = int(chat_burst)
         self.private = RateLimitItemPerSecond(burst, burst)  # 1/s sustained, bursts of `burst`
         self.group = RateLimitItemPerMinute(int(group_per_minute))
@@ -75,11 +93,12 @@ class SharedPacer:
             # look before taking: a chat that is not ready must not spend the bot's budget
             wait = await self._wait(per_chat, "chat", chat_id, take=False)
             if wait <= 0:
-                wait = await self._wait(self.overall, "all", take=True)
-                if wait <= 0:
-                    if await self._wait(per_chat, "chat", chat_id, take=True) <= 0:
-                        return
-                    wait = 0.01  # another process took the chat's slot meanwhile
+                slot = float(await self.next_slot(keys=[self._slot_key], args=[self.interval]))
+                if slot > 0:
+                    await asyncio.sleep(slot)
+                if await self._wait(per_chat, "chat", chat_id, take=True) <= 0:
+                    return
+                wait = 0.01  # another process took the chat's slot meanwhile (this one is lost)
             await asyncio.sleep(wait)
 
     async def _wait(self, item, *keys: str, take: bool) -> float:

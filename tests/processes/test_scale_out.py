@@ -48,7 +48,7 @@ VIEWERS = 50  # users 21..70 open activity 2's card and sign up, then reply 8 ti
 ATTENDEES = 500  # Telegram users 5001..5500, due a reminder of activity 1 mid-run
 FIRST_ATTENDEE = 5001
 UPDATES = 2000
-THROTTLES_SEEN = 5  # 429s tolerated in the run (see the assertion): far below one per 500 sends
+THROTTLES_SEEN = 5  # 429s tolerated in the run (see the assertion); measured: 0
 KILL_AFTER = 700  # replies applied before one process is killed
 REMINDER_IN = timedelta(seconds=25)  # from seeding to the reminder fan-out
 WIZARD_STEPS = ["/newevent", "hiking", "Walk {u}", "2027-01-10 10:00", "Meadow {u}", "free", "8"]
@@ -217,9 +217,9 @@ async def test_three_webhook_processes_survive_a_kill(db: Database) -> None:
         print(f"reminders: {len(reminded)}/{ATTENDEES} (at the kill {len(reminded_at_kill)})")
         assert ATTENDEES - len(reminded) <= PROCESSES
 
-        # the budget is shared: Telegram (almost) never said 429. The shared windows count a
-        # send when it is taken; on 2 loaded cores a few sends still reach the emulator bunched
-        # (measured 0 to 2 of about 3,000; each one held every process and was sent again)
+        # the budget is shared: Telegram never said 429. A handful is tolerated, for a CI machine
+        # far busier than ours: evenly spaced sends stay within 30 a second unless delayed by a
+        # fifth of a second (0 in every run measured since; with per-second windows, 0 to 2)
         print(f"429s: {len(emu.throttles)}")
         assert len(emu.throttles) <= THROTTLES_SEEN, f"{len(emu.throttles)} calls drew a 429"
 
