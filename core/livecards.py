@@ -99,7 +99,7 @@ async def remember(services: Services, posted: Posted, *, drawn: bool = True) ->
     if live is None:
         return
     viewer = posted.viewer_id if live.personal else None
-    column = CardCopy.post_id if live.post_id is not None else CardCopy.event_id
+    kind, number = _subject(live.subject)
     async with services.db.uow() as uow:
         copy = (await uow.session.exec(_at(posted))).first() or CardCopy(
             platform=posted.platform,
@@ -115,7 +115,7 @@ async def remember(services: Services, posted: Posted, *, drawn: bool = True) ->
         kept = (
             await uow.session.exec(
                 select(CardCopy.id, CardCopy.message_id).where(
-                    column == (live.post_id if live.post_id is not None else live.event_id),
+                    SUBJECTS[kind] == number,
                     CardCopy.platform == posted.platform,
                     CardCopy.chat_id == posted.chat_id,
                     CardCopy.viewer_id.is_not_distinct_from(viewer),  # type: ignore[union-attr]

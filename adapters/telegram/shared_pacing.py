@@ -63,11 +63,8 @@ class SharedPacer:
         self.limiter = MovingWindowRateLimiter(storage)
         self.redis = Redis.from_url(redis_url)
         self.prefix = f"{namespace}:{bot_key}"
-        # Counted when a send is taken, not when Telegram sees it: sends taken in different
-        # processes arrive bunched by the network and by busy event loops, so a fifth of the
-        # budget is kept back (measured, tests/processes/test_scale_out.py on 2 cores, with
-        # windows instead of slots: at the full 30, 185 429s in a 40-second burst; at 27, 13 in
-        # 2,000 updates; at 24, 0 to 2).
+        # Counted when a send is taken, not when Telegram sees it: a fifth of the budget is kept
+        # back for sends that arrive late (measured: docs/operations.md, "The send budget").
         self.interval = 1 / (per_second * SHARED_SHARE)
         self.next_slot = self.redis.register_script(NEXT_SLOT)
         self._slot_key = f"{self.prefix}:slot"

@@ -11,7 +11,7 @@ from core import permissions
 from core.clock import Clock
 from core.errors import forbidden, not_found
 from core.i18n import N_
-from core.models import Comment, Group, Like, Person, Post
+from core.models import Comment, Group, Like, Membership, Person, Post
 from core.services.groups import find_group, membership_of
 from core.uow import UnitOfWork
 from core.validation import clean_text, is_id
@@ -23,16 +23,31 @@ REPLY_MAX = 2000
 
 @dataclass(frozen=True)
 class PostView:
+    """A post with its counts; as its viewer sees it (`seen_by`) or as a shared chat shows it:
+    nobody's like, nobody's rights (the defaults)."""
+
     post: Post
     group: Group
     author_name: str
     likes: int
     replies: int
-    liked_by_viewer: bool
-    viewer_can_moderate: bool
-    viewer_is_admin: bool
+    liked_by_viewer: bool = False
+    viewer_can_moderate: bool = False
+    viewer_is_admin: bool = False
     viewer_is_author: bool = False
-    for_viewer: bool = True  # False: as a shared chat shows it, nobody's like or rights
+    for_viewer: bool = False
+
+    def seen_by(self, viewer_id: int, membership, liked: bool) -> PostView:
+        """The post as this viewer sees it: their like, their rights."""
+        author = self.post.author_id
+        return replace(
+            self,
+            liked_by_viewer=liked,
+            viewer_can_moderate=permissions.can_moderate_post(author, membership, viewer_id),
+            viewer_is_admin=permissions.is_admin(membership),
+            viewer_is_author=author == viewer_id,
+            for_viewer=True,
+        )
 
     def public(self) -> PostView:
         """The post as everyone in a shared chat sees it."""
@@ -110,7 +125,6 @@ async def _views(
     ids = [p.id for p in posts]
     if not ids:
         return []
-    likes, replies = await engagement(uow, ids)  # type: ignore[arg-type]
     mine = set(
         (
             await uow.session.exec(
@@ -118,6 +132,15 @@ async def _views(
             )
         ).all()
     )
+    return [
+        view.seen_by(viewer_id, membership, view.post.id in mine)
+        for view in await _shared_views(uow, posts, group)
+    ]
+
+
+async def _shared_views(uow: UnitOfWork, posts: list[Post], group: Group) -> list[PostView]:
+    """The posts with their counts and authors' names, as a shared chat shows them."""
+    likes, replies = await engagement(uow, [p.id for p in posts])  # type: ignore[arg-type]
     authors = dict(
         (
             await uow.session.exec(
@@ -127,7 +150,6 @@ async def _views(
             )
         ).all()
     )
-    is_admin = permissions.is_admin(membership)
     return [
         PostView(
             post=p,
@@ -135,10 +157,6 @@ async def _views(
             author_name=authors.get(p.author_id, "?"),
             likes=likes.get(p.id, 0),
             replies=replies.get(p.id, 0),
-            liked_by_viewer=p.id in mine,
-            viewer_can_moderate=permissions.can_moderate_post(p.author_id, membership, viewer_id),
-            viewer_is_admin=is_admin,
-            viewer_is_author=p.author_id == viewer_id,
         )
         for p in posts
     ]
@@ -288,10 +306,28 @@ async def views_for_readers(
     if post is None or post.deleted:
         return None, {}
     group = await uow.session.get(Group, post.group_id)
-    [shared] = await _views(uow, [post], group, 0, None)  # type: ignore[arg-type]
-    views: dict[int, PostView] = {}
-    for reader in readers:
-        membership = await membership_of(uow, post.group_id, reader)
-        if permissions.can_see_content(group, membership):  # type: ignore[arg-type]
-            [views[reader]] = await _views(uow, [post], group, reader, membership)  # type: ignore[arg-type]
-    return shared.public(), views
+    [shared] = await _shared_views(uow, [post], group)  # type: ignore[arg-type]
+    memberships = {
+        m.person_id: m
+        for m in (
+            await uow.session.exec(
+                select(Membership).where(
+                    Membership.group_id == post.group_id,
+                    Membership.person_id.in_(readers),  # type: ignore[attr-defined]
+                )
+            )
+        ).all()
+    }
+    likers = set(
+        (
+            await uow.session.exec(
+                select(Like.person_id).where(Like.post_id == post_id, Like.person_id.in_(readers))  # type: ignore[attr-defined]
+            )
+        ).all()
+    )
+    views = {
+        reader: shared.seen_by(reader, memberships.get(reader), reader in likers)
+        for reader in readers
+        if permissions.can_see_content(group, memberships.get(reader))  # type: ignore[arg-type]
+    }
+    return shared, views
