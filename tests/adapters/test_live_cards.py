@@ -59,18 +59,7 @@ async def test_a_crowd_of_60_on_a_10_seat_card_in_a_group_chat(sqlite_db, clock,
             people = [emu.add_user(100 + n, f"Hiker{n}") for n in range(60)]
             for person in people:  # they have all started the bot, so no start-link offers
                 await tg.say(person, "/start")
-            # From here on the emulator refuses what Telegram would refuse.
-            emu.limit_like_telegram()
-            _, data = emu.find_button(card, "Sign up")
-            updates = [emu.click(person, card, data) for person in people]  # one batch
-            async with asyncio.timeout(60):
-                for update in updates:
-                    await tg.track.event(update["update_id"]).wait()
-            await tg.settled()
-
-            answers = [a for a in emu.callback_answers if a["user_id"] >= 100]
-            assert len(answers) == 60  # every spinner stopped, none "query is too old"
-            assert max(a["waited"] for a in answers) <= 2.0  # each within 2 s of its click
+            answers = await _crowd_clicks(tg, card, "Sign up", people)
             assert sum(a["text"] == "You're in!" for a in answers) == 10
             assert sum("waitlist" in (a["text"] or "") for a in answers) == 50
             async with services.db.uow(readonly=True) as uow:
@@ -80,14 +69,58 @@ async def test_a_crowd_of_60_on_a_10_seat_card_in_a_group_chat(sqlite_db, clock,
                     )
                 ).one()
             assert confirmed == 10
-            final = tg.current(card)
-            assert "10/10 going, 50 on the waitlist" in _plain(final)
-            edits = _edits_of(emu, card)
-            assert 1 <= len(edits) <= 20  # coalesced: a handful of edits, not 60
-            assert all(
-                sum(1 for t in edits if start <= t < start + 60) <= 20 for start in edits
-            )  # within 20 a minute in one group chat
-            assert emu.throttles == []  # nothing refused: the pacer kept within the limits
+            assert "10/10 going, 50 on the waitlist" in _plain(tg.current(card))
+            _assert_paced_edits(emu, card)
+        finally:
+            await tg.stop()
+
+
+async def _crowd_clicks(tg: TelegramHarness, card: dict, label: str, people: list) -> list[dict]:
+    """Everyone presses the button in one getUpdates batch, the emulator refusing what Telegram
+    would; returns their callback answers, each checked to come within 2 s of its click."""
+    emu = tg.emu
+    emu.limit_like_telegram()
+    _, data = emu.find_button(card, label)
+    updates = [emu.click(person, card, data) for person in people]  # one batch
+    async with asyncio.timeout(60):
+        for update in updates:
+            await tg.track.event(update["update_id"]).wait()
+    await tg.settled()
+    ids = {person.id for person in people}
+    answers = [a for a in emu.callback_answers if a["user_id"] in ids]
+    assert len(answers) == len(people)  # every spinner stopped, none "query is too old"
+    assert max(a["waited"] for a in answers) <= 2.0  # each within 2 s of its click
+    return answers
+
+
+def _assert_paced_edits(emu: TelegramEmulator, card: dict) -> None:
+    edits = _edits_of(emu, card)
+    assert 1 <= len(edits) <= 20  # coalesced: a handful of edits, not one per click
+    assert all(
+        sum(1 for t in edits if start <= t < start + 60) <= 20 for start in edits
+    )  # within 20 a minute in one group chat
+    assert emu.throttles == []  # nothing refused: the pacer kept within the limits
+
+
+async def test_a_crowd_of_60_likes_on_a_post_in_a_group_chat(sqlite_db, clock, settings) -> None:
+    """The live post card under a crowd: 60 likes in one batch on the post announced in the
+    group chat are all answered in time and counted once, in a few paced edits."""
+    async with TelegramEmulator() as emu:
+        services = Services(db=sqlite_db, clock=clock, settings=settings)
+        tg = TelegramHarness(emu, services, pacer=Pacer())
+        await tg.start()
+        try:
+            await _hiking_with_home(tg, capacity=10)
+            before = {m["message_id"] for m in emu.messages(GROUP_CHAT)}
+            await tg.say(ORGANISER, "/post hiking The ridge trail is dry again")
+            [card] = [m for m in emu.messages(GROUP_CHAT) if m["message_id"] not in before]
+            people = [emu.add_user(100 + n, f"Hiker{n}") for n in range(60)]
+            for person in people:
+                await tg.say(person, "/join hiking")
+            answers = await _crowd_clicks(tg, card, "♡", people)
+            assert all(a["text"] == "Liked." for a in answers)  # once each, none toggled back
+            assert ("♡ 60", emu.find_button(card, "♡")[1]) in emu.buttons(tg.current(card))
+            _assert_paced_edits(emu, card)
         finally:
             await tg.stop()
 
