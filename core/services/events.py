@@ -387,17 +387,7 @@ async def views_for_readers(
             )
         ).all()
     }
-    memberships = {
-        m.person_id: m
-        for m in (
-            await uow.session.exec(
-                select(Membership).where(
-                    Membership.group_id == event.group_id,
-                    Membership.person_id.in_(readers),  # type: ignore[attr-defined]
-                )
-            )
-        ).all()
-    }
+    memberships = await groups.memberships_of(uow, event.group_id, readers)
     views = {}
     for reader in readers:
         membership = memberships.get(reader)

@@ -75,6 +75,19 @@ async def membership_of(uow: UnitOfWork, group_id: int, person_id: int) -> Membe
     return result.first()
 
 
+async def memberships_of(
+    uow: UnitOfWork, group_id: int, person_ids: list[int]
+) -> dict[int, Membership]:
+    """membership_of for many people at once (those with none are left out)."""
+    rows = await uow.session.exec(
+        select(Membership).where(
+            Membership.group_id == group_id,
+            Membership.person_id.in_(person_ids),  # type: ignore[attr-defined]
+        )
+    )
+    return {m.person_id: m for m in rows.all()}
+
+
 class AmbiguousGroup(InvalidInput):
     """Several groups match a loose name: the person must pick (`candidates`, best first)."""
 

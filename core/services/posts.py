@@ -11,8 +11,8 @@ from core import permissions
 from core.clock import Clock
 from core.errors import forbidden, not_found
 from core.i18n import N_
-from core.models import Comment, Group, Like, Membership, Person, Post
-from core.services.groups import find_group, membership_of
+from core.models import Comment, Group, Like, Person, Post
+from core.services.groups import find_group, membership_of, memberships_of
 from core.uow import UnitOfWork
 from core.validation import clean_text, is_id
 
@@ -307,17 +307,7 @@ async def views_for_readers(
         return None, {}
     group = await uow.session.get(Group, post.group_id)
     [shared] = await _shared_views(uow, [post], group)  # type: ignore[arg-type]
-    memberships = {
-        m.person_id: m
-        for m in (
-            await uow.session.exec(
-                select(Membership).where(
-                    Membership.group_id == post.group_id,
-                    Membership.person_id.in_(readers),  # type: ignore[attr-defined]
-                )
-            )
-        ).all()
-    }
+    memberships = await memberships_of(uow, post.group_id, readers)
     likers = set(
         (
             await uow.session.exec(
