@@ -96,6 +96,7 @@ def build_dispatcher(
     if observer is not None:
         dp.update.outer_middleware(observer)
     dp.update.outer_middleware(flood)  # first: each person's place in line, before any await
+    dp.startup.register(flood.watch_intake)
     dp.update.outer_middleware(OnceMiddleware(services))
     for observer in (dp.message, dp.callback_query):
         observer.outer_middleware(ActorMiddleware(services))

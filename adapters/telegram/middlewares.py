@@ -13,8 +13,11 @@ from collections import OrderedDict, deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-from aiogram import BaseMiddleware
+from aiogram import BaseMiddleware, Bot
+from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
 from aiogram.exceptions import TelegramAPIError
+from aiogram.methods import GetUpdates, Response, TelegramMethod
+from aiogram.methods.base import TelegramType
 from aiogram.types import CallbackQuery, Message, TelegramObject, Update, User
 
 from core.chat import Services
@@ -25,6 +28,8 @@ from core.uow import RIDER
 
 log = logging.getLogger(__name__)
 PLATFORM = "telegram"
+UPDATES_PER_CALL = 100  # Telegram's getUpdates default and most
+INTAKE_HOLD = 1.0  # seconds at most that reading a backlog in holds new handlers back
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 
@@ -69,18 +74,42 @@ class Slots:
     before any waiting message. A click's spinner turns until it is answered and Telegram gives
     up after 15 s, while a command's reply may come a little later; under a backlog (a crowd,
     a restart after downtime) clicks are therefore served first. Each person's own order is
-    kept by their queue, before a slot is asked for."""
+    kept by their queue, before a slot is asked for.
+
+    While a backlog is being read in (`IntakeWatch`), no new slot is handed out, for at most
+    `INTAKE_HOLD` seconds: reading 100 updates a getUpdates call shares the one event loop with
+    the handlers, and a click still unread at Telegram cannot be answered, not even "queued"."""
 
     def __init__(self, n: int) -> None:
-        self.free = n
+        self.n = self.free = n
         self.waiting: tuple[deque[asyncio.Future[None]], deque[asyncio.Future[None]]] = (
             deque(),  # clicks
             deque(),  # everything else
         )
+        self.held = False
+        self._intake: asyncio.TimerHandle | None = None  # ends the hold however long the read
+
+    def intake(self, more: bool) -> None:
+        """`more`: a getUpdates call came back full, so Telegram holds more: hold new slots
+        until a call comes back short, or INTAKE_HOLD after the first full one."""
+        if more and self._intake is None:
+            self.held = True
+            loop = asyncio.get_running_loop()
+            self._intake = loop.call_later(INTAKE_HOLD, self._let_go)
+        elif not more and self._intake is not None:
+            self._intake.cancel()
+            self._intake = None
+            self._let_go()
+
+    def _let_go(self) -> None:
+        self.held = False
+        while self.free and any(self.waiting):
+            self.free -= 1
+            self._hand_over()
 
     @contextlib.asynccontextmanager
     async def take(self, urgent: bool) -> AsyncIterator[None]:
-        if self.free and not any(self.waiting):
+        if self.free and not any(self.waiting) and not self.held:
             self.free -= 1
         else:
             turn = asyncio.get_running_loop().create_future()
@@ -100,18 +129,43 @@ class Slots:
             self._release()
 
     def _release(self) -> None:
-        for queue in self.waiting:
-            if queue:
-                queue.popleft().set_result(None)
-                return
-        self.free += 1
+        if self.held or not any(self.waiting):
+            self.free += 1
+        else:
+            self._hand_over()
+
+    def _hand_over(self) -> None:
+        """Give a taken slot to the first waiter, clicks first."""
+        queue = self.waiting[0] or self.waiting[1]
+        queue.popleft().set_result(None)
+
+
+class IntakeWatch(BaseRequestMiddleware):
+    """Tells `Slots` whether Telegram still holds unread updates: a getUpdates call that comes
+    back full (100, Telegram's most) means a backlog is being read in (a crowd, a restart)."""
+
+    def __init__(self, slots: Slots) -> None:
+        self.slots = slots
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        result = await make_request(bot, method)  # the method's result: here, the updates
+        if isinstance(method, GetUpdates):
+            most = method.limit or UPDATES_PER_CALL
+            self.slots.intake(len(result) >= most)  # type: ignore[arg-type]
+        return result
 
 
 class ClickClock:
     """A click's answer is due within Telegram's window (15 s from the tap), however long the
     queue ahead of it: if the handler has not answered `after` seconds after the click reached
-    the bot, the spinner is stopped with "queued", and the handler's toast comes later as a
-    message instead (`claim()` says which). The click itself is never dropped."""
+    the bot (or at once, `expire()`, when the wait is known to be long), the spinner is stopped
+    with "queued", and the handler's toast comes later as a message instead (`claim()` says
+    which). The click itself is never dropped."""
 
     def __init__(self, query: CallbackQuery, locale: str | None, after: float) -> None:
         self.query, self.locale = query, locale
@@ -129,6 +183,11 @@ class ClickClock:
 
     def cancel(self) -> None:
         self._timer.cancel()
+
+    def expire(self) -> None:
+        """Answer "queued" now."""
+        self._timer.cancel()
+        self._expire()
 
     def _expire(self) -> None:
         if not self.done:
@@ -160,18 +219,36 @@ class FloodMiddleware(BaseMiddleware):
     handled, in order. More than `limit` updates from one person within `per` seconds is a
     flood: those are refused, with a translated "slow down" each time a flood starts (then
     quietly, clicks still answered, until the person's window clears).
+
+    A click's spinner should stop within a second: a click that is expected to wait longer
+    (`_expected_wait`: the person's own updates ahead of it and, when every slot is taken, the
+    queue for slots, at the recent handling time) hears "queued" at once, and its result comes
+    as a message. Any other click still hears it after `answer_within`, before Telegram's window
+    closes, if it turned out slow after all.
     """
 
     def __init__(
-        self, limit: int = 30, per: float = 10.0, concurrent: int = 8, answer_within: float = 8.0
+        self,
+        limit: int = 30,
+        per: float = 10.0,
+        concurrent: int = 8,
+        answer_within: float = 8.0,
+        prompt: float = 0.7,
     ) -> None:
         self.limit, self.per = limit, per
         self.answer_within = answer_within  # seconds before a waiting click hears "queued"
+        self.prompt = prompt  # a click expected to wait longer hears "queued" at once
+        self.handling = 0.05  # seconds an update holds its slot, recently (moving average)
         self.slots = Slots(concurrent)
         self.queues: dict[int, asyncio.Lock] = {}
         self.waiting: dict[int, int] = {}
         self.seen: dict[int, deque[float]] = {}
         self.flooding: set[int] = set()
+
+    async def watch_intake(self, bot: Bot) -> None:
+        """At polling's start (the dispatcher's startup): let `Slots` see getUpdates answers."""
+        if not any(isinstance(m, IntakeWatch) for m in bot.session.middleware):
+            bot.session.middleware(IntakeWatch(self.slots))
 
     def _floods(self, user_id: int) -> bool:
         """Count the update in the person's window; True when it is over the limit."""
@@ -192,12 +269,26 @@ class FloodMiddleware(BaseMiddleware):
             async with self.slots.take(urgent):
                 return await handler(event, data)
         if query is not None:
-            data["click"] = ClickClock(query, user.language_code, self.answer_within)
+            clock = data["click"] = ClickClock(query, user.language_code, self.answer_within)
+            if self._expected_wait(user.id) > self.prompt:
+                clock.expire()
         try:
             return await self._in_line(user, handler, event, data, urgent)
         finally:
             if query is not None:
                 data["click"].cancel()
+
+    def _expected_wait(self, key: int) -> float:
+        """Seconds until an update from this person, arriving now, would be handled: their own
+        earlier updates one after another, after the queue for slots when no slot is free (or
+        a backlog is being read in; a
+        click passes waiting messages, but not when its person's earlier message waits there)."""
+        ahead = self.waiting.get(key, 0)
+        clicks, messages = (len(queue) for queue in self.slots.waiting)
+        queued = clicks + (messages if ahead else 0)
+        idle = self.slots.free and not self.slots.held
+        backlog = 0.0 if idle else queued / self.slots.n * self.handling
+        return backlog + (ahead + 1) * self.handling
 
     async def _in_line(
         self,
@@ -217,7 +308,12 @@ class FloodMiddleware(BaseMiddleware):
                     return await self._refuse(key, event, user, data.get("click"))
                 self.flooding.discard(key)
                 async with self.slots.take(urgent):
-                    return await handler(event, data)
+                    began = time.monotonic()
+                    try:
+                        return await handler(event, data)
+                    finally:
+                        took = time.monotonic() - began
+                        self.handling += (took - self.handling) * 0.1
         finally:
             self.waiting[key] -= 1
             if not self.waiting[key]:
