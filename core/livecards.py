@@ -52,7 +52,11 @@ KIND = "cards"
 KEEP_PERSONAL, KEEP_SHARED = 1, 3
 EDITS_AT_ONCE = 32  # edits of one activity's copies in flight together (different messages)
 RETRY = timedelta(seconds=30)
-COALESCE = 1.0  # seconds between two redraws of one subject's cards
+COALESCE = 1.0  # seconds at least between two redraws of one subject's cards
+# ...and at least as long as the last redraw's edits take at this rate (Telegram's overall
+# limit, the tightest platform's): a card with a hundred live copies is redrawn every few
+# seconds in a crowd, not every second, so its redraws never take the bot's whole time
+EDITS_PER_SECOND = 30.0
 SUBJECTS = {"event": CardCopy.event_id, "post": CardCopy.post_id}
 
 
@@ -222,7 +226,7 @@ class CardRefresher(work.Worker):
     def __init__(self, services: Services, **options) -> None:
         super().__init__(services.db, services.clock, **options)
         self.services = services
-        self._last: dict[str, float] = {}  # subject -> when its last redraw began
+        self._next: dict[str, float] = {}  # subject -> when its next redraw may begin
 
     async def process(self, rows: list[Job]) -> int:
         """Subjects are redrawn side by side: one slow chat must not hold up the others."""
@@ -233,16 +237,19 @@ class CardRefresher(work.Worker):
             CARDS_STALE.set(0)
 
     async def _run(self, job: Job) -> int:
-        """One subject's redraw, at most one per COALESCE seconds: changes that land in the
-        meantime are drawn together by the next one (a crowd's 60 clicks are a few edits)."""
-        wait = self._last.get(job.key, -COALESCE) + COALESCE - time.monotonic()
+        """One subject's redraw, at most one per COALESCE seconds (longer after a redraw of
+        many copies, EDITS_PER_SECOND): changes that land in the meantime are drawn together
+        by the next one (a crowd's 60 clicks are a few edits)."""
+        wait = self._next.get(job.key, 0.0) - time.monotonic()
         if wait > 0:
             await asyncio.sleep(wait)
-        self._last[job.key] = time.monotonic()
-        if len(self._last) > 10_000:
-            self._last.clear()
+        began = time.monotonic()
+        self._next[job.key] = began + COALESCE
+        if len(self._next) > 10_000:
+            self._next.clear()
         try:
             edited = await self.redraw(job.key)
+            self._next[job.key] = began + max(COALESCE, edited / EDITS_PER_SECOND)
         except Exception:
             log.exception("redrawing the cards of %s failed; retrying later", job.key)
             async with self.db.uow() as uow:

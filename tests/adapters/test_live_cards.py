@@ -9,6 +9,7 @@ from sqlmodel import func, select
 
 from adapters.telegram.middlewares import FloodMiddleware
 from adapters.telegram.pacing import Pacer
+from core import livecards
 from core.chat import Services
 from core.models import CardCopy, Registration
 from tests.adapters.test_discord import new_event
@@ -259,5 +260,45 @@ async def test_a_click_stuck_in_a_long_queue_hears_queued_then_gets_its_result(
             assert "queued" in answer["text"]
             assert _plain(emu.last_message(ann.id)) == "You're in!"
             assert "1/10 going" in _plain(tg.current(card))
+        finally:
+            await tg.stop()
+
+
+async def test_a_card_with_many_copies_is_redrawn_less_often_in_a_stream_of_changes(
+    sqlite_db, clock, settings, monkeypatch
+) -> None:
+    """Twelve people hold the card in their own chats and sign-ups keep coming for two
+    seconds. A redraw edits every copy, so the next one waits as long as those edits take at
+    the platform's rate (here 2 a second, so about 6 s), however short the usual pause between
+    redraws: each copy is edited a couple of times, not once per sign-up, and ends exact."""
+    monkeypatch.setattr(livecards, "COALESCE", 0.05)
+    monkeypatch.setattr(livecards, "EDITS_PER_SECOND", 2.0)
+    async with TelegramEmulator() as emu:
+        services = Services(db=sqlite_db, clock=clock, settings=settings)
+        tg = TelegramHarness(emu, services)
+        await tg.start()
+        try:
+            card = await _hiking_with_home(tg, capacity=50)
+            _, data = emu.find_button(card, "Sign up")
+            readers = [emu.add_user(300 + n, f"Reader{n}") for n in range(12)]
+            copies = {}
+            for person in readers:
+                await tg.say(person, "/start")
+                [copies[person.id]] = await tg.say(person, f"/event {data[3:]}")
+            since = len(emu.calls)
+            updates = []
+            for person in readers[:10]:  # a sign-up every 0.2 s, each on the signer's own copy
+                updates.append(emu.click(person, copies[person.id], data))
+                await asyncio.sleep(0.2)
+            async with asyncio.timeout(60):
+                for update in updates:
+                    await tg.track.event(update["update_id"]).wait()
+            await tg.settled()
+
+            for person in readers:
+                copy = copies[person.id]
+                edits = [t for t in _edits_of(emu, copy) if t >= emu.calls[since].time]
+                assert 1 <= len(edits) <= 3  # one per sign-up would be ten
+                assert "10/50 going" in _plain(tg.current(copy))
         finally:
             await tg.stop()
