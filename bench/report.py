@@ -1,6 +1,23 @@
-"""What the benchmarks' printed tables share."""
+"""What the benchmarks share: their printed tables, their timed windows' heap."""
 
 from __future__ import annotations
+
+import contextlib
+import gc
+from collections.abc import Iterator
+
+from bots.cli import settle_heap
+
+
+@contextlib.contextmanager
+def frozen_heap() -> Iterator[None]:
+    """A timed window with the heap as `community-bot run` keeps it once started (frozen
+    after start-up, here after the bench's seeding), thawed again afterwards."""
+    settle_heap()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def row(cells: list[str], widths: list[int]) -> str:

@@ -26,7 +26,6 @@ showing its activity's true count.
 from __future__ import annotations
 
 import asyncio
-import gc
 import math
 import re
 import statistics
@@ -42,8 +41,8 @@ from sqlmodel import func, select
 from adapters.telegram.app import CONCURRENT_UPDATES
 from adapters.telegram.middlewares import FloodMiddleware
 from adapters.telegram.pacing import Pacer
+from bench.report import frozen_heap
 from bench.telegram_throughput import COMMANDS, ORGANIZER_ID, our_stack, settle
-from bots.cli import settle_heap
 from core.clock import SystemClock
 from core.models import Registration
 from tests.emulators.telegram import SEND_METHODS, TELEGRAM_PER_SECOND, EmuUser, TelegramEmulator
@@ -152,12 +151,9 @@ async def run(updates: int) -> None:
                 await asyncio.sleep(FloodMiddleware().per + 0.5)  # the warm-up's flood window
                 pushes = _workload(emu, people, cards)
                 calls_before, answers_before = len(emu.calls), len(emu.callback_answers)
-                settle_heap()  # as `community-bot run` does once started
-                start = emu.clock()
-                try:
+                with frozen_heap():
+                    start = emu.clock()
                     handled = await settle(stack, pushes, 600)
-                finally:
-                    gc.unfreeze()
                 await stack.services.settle()
                 replied = emu.clock() - start
                 await _quiet(emu, 300)

@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import itertools
 import math
 import resource
@@ -75,7 +74,6 @@ from adapters.telegram.middlewares import FloodMiddleware
 from adapters.telegram.notifier import TelegramNotifier
 from adapters.telegram.pacing import Pacer
 from bench import report
-from bots.cli import settle_heap
 from core.chat import Services
 from core.clock import SystemClock
 from core.db import Database
@@ -502,11 +500,8 @@ async def trial(kind: str, updates: int, polling: dict[str, Any], label: str) ->
                     await seed_community(emu, stack, users)
                 pushes = workload(emu, users, kind, targets)[:updates]
                 calls_before, reached_before = len(emu.calls), stack.reached.count
-                settle_heap()  # as `community-bot run` does once started, for every bot alike
-                try:
+                with report.frozen_heap():  # for every bot alike
                     seconds = await settle(stack, pushes, max(120.0, updates / 10))
-                finally:
-                    gc.unfreeze()
                 calls = [c for c in emu.calls[calls_before:] if c.method != "getUpdates"]
                 return Trial(
                     label=label,

@@ -114,6 +114,13 @@ class TelegramHarness:
             await self.services.settle()
             await self.refresher.tick()
 
+    async def handled(self, updates: list[dict[str, Any]], seconds: float = 60) -> None:
+        """Wait until every one of these pushed updates was handled, then for what followed."""
+        async with asyncio.timeout(seconds):
+            for update in updates:
+                await self.track.event(update["update_id"]).wait()
+        await self.settled()
+
     async def _handled(self, update: dict[str, Any]) -> None:
         async with asyncio.timeout(10):
             await self.track.event(update["update_id"]).wait()

@@ -280,9 +280,9 @@ class FloodMiddleware(BaseMiddleware):
 
     def _expected_wait(self, key: int) -> float:
         """Seconds until an update from this person, arriving now, would be handled: their own
-        earlier updates one after another, after the queue for slots when no slot is free (or
-        a backlog is being read in; a
-        click passes waiting messages, but not when its person's earlier message waits there)."""
+        earlier updates one after another, after the queue for slots when no slot is free or a
+        backlog is being read in (a click passes waiting messages, but not when its person's
+        earlier message waits there)."""
         ahead = self.waiting.get(key, 0)
         clicks, messages = (len(queue) for queue in self.slots.waiting)
         queued = clicks + (messages if ahead else 0)

@@ -70,10 +70,7 @@ async def test_a_click_behind_its_own_messages_hears_queued_at_once(
             since = len(emu.calls)
             updates = [emu.send_message(ann, "/events") for _ in range(20)]
             updates.append(emu.click(ann, card, data))
-            async with asyncio.timeout(60):
-                for update in updates:
-                    await tg.track.event(update["update_id"]).wait()
-            await tg.settled()
+            await tg.handled(updates)
 
             calls = [c for c in emu.calls[since:] if c.ok]
             [answer] = [i for i, c in enumerate(calls) if c.method == "answerCallbackQuery"]
@@ -121,10 +118,7 @@ async def test_polling_tells_the_slots_when_a_backlog_is_read_in(
             assert len(watches) == 1
             flood.slots.calls.clear()
             updates = [emu.send_message(person, "/help") for person in people]
-            async with asyncio.timeout(120):
-                for update in updates:
-                    await tg.track.event(update["update_id"]).wait()
-            await tg.settled()
+            await tg.handled(updates, 120)
             full = backlog // 100
             assert flood.slots.calls[:full] == [True] * full
             assert False in flood.slots.calls[full:]

@@ -85,10 +85,7 @@ async def _crowd_clicks(tg: TelegramHarness, card: dict, label: str, people: lis
     emu.limit_like_telegram()
     _, data = emu.find_button(card, label)
     updates = [emu.click(person, card, data) for person in people]  # one batch
-    async with asyncio.timeout(60):
-        for update in updates:
-            await tg.track.event(update["update_id"]).wait()
-    await tg.settled()
+    await tg.handled(updates)
     ids = {person.id for person in people}
     answers = [a for a in emu.callback_answers if a["user_id"] in ids]
     assert len(answers) == len(people)  # every spinner stopped, none "query is too old"
@@ -222,10 +219,7 @@ async def test_clicks_queued_behind_a_backlog_are_served_first(sqlite_db, clock,
             since = len(emu.calls)
             updates = [emu.send_message(person, "/help") for person in talkers]
             updates += [emu.click(person, card, data) for person in clickers]
-            async with asyncio.timeout(120):
-                for update in updates:
-                    await tg.track.event(update["update_id"]).wait()
-            await tg.settled()
+            await tg.handled(updates, 120)
 
             calls = [c for c in emu.calls[since:] if c.ok]
             answers = [i for i, c in enumerate(calls) if c.method == "answerCallbackQuery"]
@@ -258,10 +252,7 @@ async def test_a_click_stuck_in_a_long_queue_hears_queued_then_gets_its_result(
             _, data = emu.find_button(card, "Sign up")
             updates = [emu.send_message(ann, "/events") for _ in range(5)]
             updates.append(emu.click(ann, card, data))
-            async with asyncio.timeout(60):
-                for update in updates:
-                    await tg.track.event(update["update_id"]).wait()
-            await tg.settled()
+            await tg.handled(updates)
 
             [answer] = [a for a in emu.callback_answers if a["user_id"] == ann.id]
             assert "queued" in answer["text"]
@@ -297,10 +288,7 @@ async def test_a_card_with_many_copies_is_redrawn_less_often_in_a_stream_of_chan
             for person in readers[:10]:  # a sign-up every 0.2 s, each on the signer's own copy
                 updates.append(emu.click(person, copies[person.id], data))
                 await asyncio.sleep(0.2)
-            async with asyncio.timeout(60):
-                for update in updates:
-                    await tg.track.event(update["update_id"]).wait()
-            await tg.settled()
+            await tg.handled(updates)
 
             for person in readers:
                 copy = copies[person.id]

@@ -11,13 +11,6 @@ from tests.emulators.telegram import TelegramEmulator
 from tests.harness import TelegramHarness
 
 
-async def _batch(tg: TelegramHarness, updates: list[dict]) -> None:
-    async with asyncio.timeout(60):
-        for update in updates:
-            await tg.track.event(update["update_id"]).wait()
-    await tg.settled()
-
-
 def _texts(tg: TelegramHarness, chat: int) -> list[str]:
     return [m["plain"] or "" for m in tg.emu.messages(chat) if m["from_id"] != chat]
 
@@ -34,7 +27,7 @@ async def test_a_burst_of_twenty_is_handled_in_order_and_stalls_nobody(
             # a phone back from a tunnel: 20 messages in one getUpdates batch
             burst = [emu.send_message(ana, f"/newgroup Walkers {n:02}") for n in range(20)]
             bobs = emu.send_message(bob, "/help")  # someone else, right behind the burst
-            await _batch(tg, [*burst, bobs])
+            await tg.handled([*burst, bobs])
             created = [t for t in _texts(tg, 2) if t.startswith("Created")]
             assert created == [
                 f"Created Walkers {n:02}. You're its owner. Invite people with "
@@ -62,12 +55,12 @@ async def test_a_real_flood_is_refused_with_a_word_each_time_it_starts(
         await tg.start()
         try:
             ana = emu.add_user(2, "Ana")
-            await _batch(tg, [emu.send_message(ana, "/help") for _ in range(9)])
+            await tg.handled([emu.send_message(ana, "/help") for _ in range(9)])
             texts = _texts(tg, 2)
             assert sum("Slow down" in t for t in texts) == 1  # once for the flood, then quiet
             assert sum("Commands" in t or "/help" in t for t in texts) >= 5  # the first 5 ran
             await asyncio.sleep(0.6)  # the window clears; a new flood gets its own word
-            await _batch(tg, [emu.send_message(ana, "/help") for _ in range(9)])
+            await tg.handled([emu.send_message(ana, "/help") for _ in range(9)])
             assert sum("Slow down" in t for t in _texts(tg, 2)) == 2
         finally:
             await tg.stop()
