@@ -32,9 +32,17 @@ class Changes:
     listings: bool = False  # an activity was created, moved, edited or cancelled (/nearby)
     reminders: bool = False  # reminder rows were written or changed
     jobs: bool = False  # durable jobs were scheduled (core.work)
+    people: set[int] = field(default_factory=set)  # name, language, zone or accounts changed
 
     def __bool__(self) -> bool:
-        return bool(self.activities or self.posts or self.listings or self.reminders or self.jobs)
+        return bool(
+            self.activities
+            or self.posts
+            or self.listings
+            or self.reminders
+            or self.jobs
+            or self.people
+        )
 
 
 Listener = Callable[[Changes], None]
@@ -119,6 +127,10 @@ class UnitOfWork:
     def activity_changed(self, event_id: int) -> None:
         """The activity's roster or details changed: its posted cards must be redrawn."""
         self.changes.activities.add(event_id)
+
+    def person_changed(self, person_id: int) -> None:
+        """What names the person as an actor changed (core.services.people.ActorCache)."""
+        self.changes.people.add(person_id)
 
     def post_changed(self, post_id: int) -> None:
         """What a post's card shows changed (likes, replies, text, pin, deletion)."""

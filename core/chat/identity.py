@@ -1,7 +1,8 @@
 """Naming the actor of an incoming message, cheaply.
 
 Most messages come from people we already know, so the lookup runs in a read-only unit of
-work (no write lock on SQLite); only a new person, or a changed name, takes the write path.
+work (no write lock on SQLite), or not at all when the account was looked up a moment ago
+(`Services.actors`); only a new person, or a changed name, takes the write path.
 """
 
 from __future__ import annotations
@@ -26,14 +27,21 @@ async def actor_for(
     platform_locale: str | None = None,
     private_chat: bool | None = None,
 ) -> Actor:
-    async with services.db.uow(readonly=True) as uow:
-        found = (
-            await uow.session.exec(
-                select(Identity, Person)
-                .join(Person, Person.id == Identity.person_id)  # type: ignore[arg-type]
-                .where(Identity.platform == platform, Identity.external_id == external_id)
-            )
-        ).first()
+    key, now = (platform, external_id), services.clock.now()
+    found = services.actors.get(key, now)
+    if found is None:
+        since = services.actors.generation
+        async with services.db.uow(readonly=True) as uow:
+            row = (
+                await uow.session.exec(
+                    select(Identity, Person)
+                    .join(Person, Person.id == Identity.person_id)  # type: ignore[arg-type]
+                    .where(Identity.platform == platform, Identity.external_id == external_id)
+                )
+            ).first()
+        if row is not None:
+            found = (row[0], row[1])
+            services.actors.put(key, now, found, since)
     identity, person = found if found else (None, None)
     name = one_line(display_name)[:128] or username or external_id
     unchanged = (

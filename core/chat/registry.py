@@ -25,7 +25,7 @@ from core.i18n import N_, Translator
 from core.notify import Notifier, announce, deliver
 from core.services.discovery import AreaCache
 from core.services.inbox import AlreadyApplied
-from core.services.people import Actor
+from core.services.people import Actor, ActorCache
 from core.settings import Settings
 from core.uow import Changes, UnitOfWork, detached
 
@@ -45,6 +45,7 @@ class Services:
     settings: Settings
     notifiers: dict[str, Notifier] = field(default_factory=dict)
     areas: AreaCache = field(default_factory=AreaCache)  # /nearby's recently read areas
+    actors: ActorCache = field(default_factory=ActorCache)  # accounts recently looked up
     background: set[asyncio.Task] = field(default_factory=set)  # follow-ups under way
     # /healthz checks beside the database's: each running platform adds its own
     health: dict[str, Callable[[], Awaitable[bool]]] = field(default_factory=dict)
@@ -55,6 +56,8 @@ class Services:
     def _changed(self, changes: Changes) -> None:
         if changes.listings:
             self.areas.forget()  # /nearby shows what was created, moved or cancelled at once
+        if changes.people:
+            self.actors.forget(changes.people)  # a new name or language shows at once
 
     def later(self, work: Coroutine[Any, Any, None]) -> None:
         """Run a follow-up (notices, announcements) after the answer, not before it."""

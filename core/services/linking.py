@@ -157,6 +157,8 @@ async def redeem(uow: UnitOfWork, clock: Clock, person_id: int, typed: str) -> L
     person = await uow.session.get(Person, kept)
     person.last_platform = here  # type: ignore[union-attr]  # where they are writing now
     uow.session.add(person)
+    uow.person_changed(kept)
+    uow.person_changed(gone)
     platforms = (
         await uow.session.exec(select(Identity.platform).where(Identity.person_id == kept))
     ).all()
@@ -267,5 +269,6 @@ async def unlink(
     if person.last_platform == platform:
         person.last_platform = None
     uow.session.add(person)
+    uow.person_changed(person_id)
     await uow.commit()
     return alone.id  # type: ignore[return-value]

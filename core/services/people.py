@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import func, select
@@ -27,6 +28,49 @@ class Actor:
     locale: str
     timezone: str | None
     platform: str
+
+
+@dataclass
+class ActorCache:
+    """Accounts recently looked up, as read (identity and person, detached), for `ttl`.
+
+    Naming the actor of every update was a transaction and a join of its own, for a few rows
+    that change only when the person changes a setting, links an account, or shows up under a
+    new name. Changes committed through this process forget the person at once (`forget`,
+    from `UnitOfWork.person_changed`); another process's changes show within `ttl` (a /lang
+    sent to one webhook process, then a message to another). A lookup that began before a
+    change is not stored after it (`generation`).
+    """
+
+    ttl: timedelta = timedelta(seconds=15)
+    size: int = 10_000
+    generation: int = 0  # moves on each forget
+    _seen: OrderedDict[tuple[str, str], tuple[datetime, Identity, Person]] = field(
+        default_factory=OrderedDict
+    )
+
+    def get(self, key: tuple[str, str], now: datetime) -> tuple[Identity, Person] | None:
+        found = self._seen.get(key)
+        if found is None or now - found[0] > self.ttl or now < found[0]:
+            return None
+        return found[1], found[2]
+
+    def put(
+        self, key: tuple[str, str], now: datetime, found: tuple[Identity, Person], since: int
+    ) -> None:
+        """Store what a lookup that began at generation `since` read."""
+        if since != self.generation:
+            return
+        self._seen[key] = (now, *found)
+        self._seen.move_to_end(key)
+        while len(self._seen) > self.size:
+            self._seen.popitem(last=False)
+
+    def forget(self, person_ids: set[int]) -> None:
+        self.generation += 1
+        gone = [key for key, (_, _, person) in self._seen.items() if person.id in person_ids]
+        for key in gone:
+            del self._seen[key]
 
 
 async def find_identity(uow: UnitOfWork, platform: str, external_id: str) -> Identity | None:
@@ -98,6 +142,7 @@ async def resolve_actor(
             if renamed:
                 person.display_name = name
             uow.session.add_all([identity, person])
+            uow.person_changed(person.id)  # type: ignore[arg-type]
             await uow.commit()
     return actor_of(person, platform, platform_locale)
 
@@ -134,6 +179,7 @@ async def set_language(uow: UnitOfWork, person_id: int, language: str) -> str:
     person = await get_person(uow, person_id)
     person.locale = code
     uow.session.add(person)
+    uow.person_changed(person_id)
     await uow.commit()
     return code
 
@@ -143,6 +189,7 @@ async def set_timezone(uow: UnitOfWork, person_id: int, name: str) -> str:
     person = await get_person(uow, person_id)
     person.timezone = zone
     uow.session.add(person)
+    uow.person_changed(person_id)
     await uow.commit()
     return zone
 
@@ -186,6 +233,7 @@ async def rename(uow: UnitOfWork, person_id: int, name: str) -> str:
     person.display_name = one_line(clean_text(name, field="name", min_len=1, max_len=64))
     person.name_chosen = True  # kept when the platform's name changes
     uow.session.add(person)
+    uow.person_changed(person_id)
     await uow.commit()
     return person.display_name
 
