@@ -1,13 +1,18 @@
-"""aiosqlite with one trip to its thread per statement.
+"""aiosqlite, with SQLite's calls made on the event loop's own thread.
 
 aiosqlite runs each call on its connection's own thread and wakes the event loop when the call
-is done. SQLAlchemy's adapter makes four such calls for one SELECT (open a cursor, execute, fetch
-all, close) and three for a BEGIN: a /nearby call made 16 trips and a Telegram update about 50,
-each costing more than the statement itself on a short query (bench/discovery.py,
-docs/benchmarks.md). The cursor here answers the same calls with one trip: `execute` runs the
-statement, fetches its rows and closes its sqlite3 cursor on the thread; opening, fetching and
-closing then return what is already there. The adapter fetches every row of a result anyway
-(it buffers them), so nothing is read earlier than it would have been.
+is done. That trip costs more than the statement itself on our short queries: SQLAlchemy's
+adapter made four for one SELECT and three for a BEGIN, and a Telegram update made about 50
+(bench/discovery.py, docs/benchmarks.md). Here a statement runs where it is awaited: a cursor's
+`execute` runs it, fetches its rows and closes its sqlite3 cursor at once, and opening, fetching
+and closing then return what is already there (the adapter buffers every row anyway).
+
+Two calls may have to wait, and they still go to the thread so that the event loop never does:
+- BEGIN IMMEDIATE, when another process holds SQLite's one write lock: it is tried at once with
+  SQLite's busy wait off, and only when the database is locked sent to the thread to wait there
+  (busy_timeout). This process's own writers never meet there: they queue before (core.uow).
+- COMMIT, which may write a WAL checkpoint to disk.
+In WAL mode, reading never waits for a writer.
 """
 
 from __future__ import annotations
@@ -21,10 +26,10 @@ import aiosqlite
 
 
 class OneTripCursor:
-    """The part of aiosqlite's cursor that SQLAlchemy's buffering adapter uses, in one trip per
+    """The part of aiosqlite's cursor that SQLAlchemy's buffering adapter uses, in one call per
     statement. What the adapter reads after a statement (description, rowcount, lastrowid) is
-    copied from the sqlite3 cursor on the thread, before that cursor is closed. Server-side
-    cursors (`stream()`) would need fetchone/fetchmany: nothing here streams, so there are none.
+    copied from the sqlite3 cursor before that cursor is closed. Server-side cursors (`stream()`)
+    would need fetchone/fetchmany: nothing here streams, so there are none.
     """
 
     arraysize = 1  # read by the adapter's fetchmany() default
@@ -40,7 +45,7 @@ class OneTripCursor:
         return self
 
     def _run(self, method: str, operation: str, parameters: Any) -> None:
-        """On the connection's thread: the statement, its rows, and what is known after it."""
+        """The statement, its rows, and what is known after it."""
         cursor = self._connection._conn.cursor()
         try:
             getattr(cursor, method)(operation, parameters)
@@ -51,7 +56,12 @@ class OneTripCursor:
             cursor.close()
 
     async def execute(self, operation: str, parameters: Any = ()) -> OneTripCursor:
-        await self._connection._execute(self._run, "execute", operation, parameters)
+        connection = self._connection
+        if operation.startswith("BEGIN IMMEDIATE"):
+            if not connection._unless_locked(self._run, "execute", operation, parameters):
+                await connection._on_thread(self._run, "execute", operation, parameters)
+            return self
+        await connection._execute(self._run, "execute", operation, parameters)
         return self
 
     async def executemany(self, operation: str, parameters: Any) -> OneTripCursor:
@@ -67,10 +77,45 @@ class OneTripCursor:
 
 
 class OneTripConnection(aiosqlite.Connection):
-    """An aiosqlite connection whose cursors make one trip per statement."""
+    """An aiosqlite connection that runs its calls at once, on the event loop's thread, except
+    those that may wait (`_on_thread`)."""
+
+    _busy_timeout: int | None = None  # ms, as the connection was configured (PRAGMA)
 
     def cursor(self) -> OneTripCursor:  # type: ignore[override]
         return OneTripCursor(self)
+
+    async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Every aiosqlite call (statements, rollback, close) comes here: run it now."""
+        if not self._running or not self._connection:
+            raise ValueError("Connection closed")
+        return fn(*args, **kwargs)
+
+    async def _on_thread(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Run a call on the connection's own thread, the event loop free meanwhile."""
+        return await super()._execute(fn, *args, **kwargs)
+
+    async def commit(self) -> None:
+        await self._on_thread(self._conn.commit)
+
+    def _unless_locked(self, fn: Callable[..., Any], *args: Any) -> bool:
+        """Run `fn` now with SQLite's busy wait off; False, having done nothing, when another
+        connection holds the lock it needs."""
+        if not self._running or not self._connection:
+            raise ValueError("Connection closed")
+        conn = self._conn
+        if self._busy_timeout is None:
+            self._busy_timeout = conn.execute("PRAGMA busy_timeout").fetchone()[0]
+        conn.execute("PRAGMA busy_timeout=0")
+        try:
+            fn(*args)
+        except sqlite3.OperationalError as error:
+            if error.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:
+                raise
+            return False
+        finally:
+            conn.execute(f"PRAGMA busy_timeout={self._busy_timeout}")
+        return True
 
 
 def connector(
@@ -81,6 +126,8 @@ def connector(
 
     async def connect() -> OneTripConnection:
         args, kwargs = connect_args()
+        # made on the connection's thread, used on the event loop's: one user at a time
+        kwargs = {**kwargs, "check_same_thread": False}
         connection = OneTripConnection(partial(sqlite3.connect, *args, **kwargs), 64)
         connection._thread.daemon = True  # as SQLAlchemy does: never hold the process open
         return await connection

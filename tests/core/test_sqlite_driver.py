@@ -1,8 +1,10 @@
-"""The SQLite connection makes one trip to aiosqlite's thread per statement, and behaves as the
+"""The SQLite connection runs statements on the event loop's thread, sends only what may wait
+(a commit, a write lock held by another process) to aiosqlite's thread, and behaves as the
 stock one did: rows, row counts, new ids, errors."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -30,30 +32,61 @@ async def run(uow: UnitOfWork, statement: sa.TextClause, parameters=None):  # ty
 def trips(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The name of every call sent to a connection's thread."""
     sent: list[str] = []
-    original = OneTripConnection._execute
+    original = OneTripConnection._on_thread
 
     async def counted(self, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
         sent.append(getattr(fn, "__name__", repr(fn)))
         return await original(self, fn, *args, **kwargs)
 
-    monkeypatch.setattr(OneTripConnection, "_execute", counted)
+    monkeypatch.setattr(OneTripConnection, "_on_thread", counted)
     return sent
 
 
-async def test_a_read_unit_of_work_is_three_trips(db: Database, trips: list[str]) -> None:
+async def test_only_a_commit_goes_to_the_thread(db: Database, trips: list[str]) -> None:
     async with db.uow(readonly=True) as uow:
-        await (await uow.session.connection()).exec_driver_sql("SELECT 1")  # connect first
-        trips.clear()
         rows = (await run(uow, sa.text("SELECT id, name FROM t"))).all()
-    assert rows == []
-    # the SELECT (cursor, execute, fetch and close together), then the rollback; the stock
-    # cursor made four trips for the SELECT alone
-    assert trips == ["_run", "rollback"]
+    assert rows == [] and trips == []  # BEGIN, SELECT and ROLLBACK made at once
+    async with db.uow() as uow:
+        await run(uow, sa.text("INSERT INTO t (name) VALUES ('a')"))
+        assert trips == []  # the write lock was free: taken at once
+        await uow.commit()
+    assert trips == ["commit"]  # it may write a checkpoint to disk
 
-    trips.clear()
+
+async def test_a_writer_waits_for_another_processes_lock_off_the_event_loop(
+    db: Database, tmp_path: Path, trips: list[str]
+) -> None:
+    other = Database(db.url)  # another process's connection to the same file
+    ticks = 0
+
+    async def tick() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    ticker = asyncio.create_task(tick())
+    try:
+        async with other.uow() as holder:
+            await run(holder, sa.text("INSERT INTO t (name) VALUES ('theirs')"))
+
+            async def write() -> None:
+                async with db.uow() as uow:
+                    await run(uow, sa.text("INSERT INTO t (name) VALUES ('ours')"))
+                    await uow.commit()
+
+            writer = asyncio.create_task(write())
+            await asyncio.sleep(0.3)
+            assert not writer.done() and ticks >= 10  # waiting, and the loop runs meanwhile
+            await holder.commit()
+        await asyncio.wait_for(writer, 10)
+    finally:
+        ticker.cancel()
+        await other.dispose()
+    assert trips[0] == "_run"  # the BEGIN IMMEDIATE, sent to wait on the thread
     async with db.uow(readonly=True) as uow:
-        await run(uow, sa.text("SELECT 1"))
-    assert trips == ["_run", "_run", "rollback"]  # BEGIN DEFERRED, SELECT, ROLLBACK
+        names = (await run(uow, sa.text("SELECT name FROM t ORDER BY id"))).scalars()
+        assert list(names) == ["theirs", "ours"]
 
 
 async def test_rows_counts_and_new_ids(db: Database) -> None:
