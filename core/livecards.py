@@ -12,8 +12,9 @@ reminders (short renewed leases, any live process) and redraws each copy from th
 - coalesced: one job per subject, so at most one edit is in flight per message; clicks that
   land while it runs make it run again, and the last run draws the final state;
 - only what changed: a copy whose drawing (digest) is the same is not edited;
-- paced: edits go through the platform's notifier, which keeps within its limits (Telegram's
-  pacer, discord.py's buckets), never in a click's answer path;
+- paced: edits of all cards together take turns at the platforms' overall rate
+  (EDITS_PER_SECOND), then go through the platform's notifier, which keeps within its limits
+  per chat (Telegram's pacer, discord.py's buckets), never in a click's answer path;
 - forgetful: a copy the platform will not let us edit any more (deleted, too old, the bot
   removed) is forgotten on the platform's error.
 """
@@ -53,9 +54,10 @@ KEEP_PERSONAL, KEEP_SHARED = 1, 3
 EDITS_AT_ONCE = 32  # edits of one activity's copies in flight together (different messages)
 RETRY = timedelta(seconds=30)
 COALESCE = 1.0  # seconds at least between two redraws of one subject's cards
-# ...and at least as long as the last redraw's edits take at this rate (Telegram's overall
-# limit, the tightest platform's): a card with a hundred live copies is redrawn every few
-# seconds in a crowd, not every second, so its redraws never take the bot's whole time
+# redraw edits of all subjects together, evenly spaced, at most (Telegram's overall limit, the
+# tightest platform's): cards that a hundred people keep in their own chats are redrawn every
+# few seconds in a crowd, each subject in turn, and their redraws never take the bot's whole
+# time nor queue more edits at the platform's pacer than it may send
 EDITS_PER_SECOND = 30.0
 SUBJECTS = {"event": CardCopy.event_id, "post": CardCopy.post_id}
 
@@ -227,6 +229,7 @@ class CardRefresher(work.Worker):
         super().__init__(services.db, services.clock, **options)
         self.services = services
         self._next: dict[str, float] = {}  # subject -> when its next redraw may begin
+        self._edit_at = 0.0  # when the next edit's turn comes (EDITS_PER_SECOND)
 
     async def process(self, rows: list[Job]) -> int:
         """Subjects are redrawn side by side: one slow chat must not hold up the others."""
@@ -236,10 +239,20 @@ class CardRefresher(work.Worker):
         finally:
             CARDS_STALE.set(0)
 
+    async def _turn(self) -> None:
+        """Wait for an edit's turn: evenly spaced at EDITS_PER_SECOND across every subject,
+        in the order asked (each subject asks for at most EDITS_AT_ONCE at a time, so a small
+        card's redraw is not queued behind all of a big one's)."""
+        now = time.monotonic()
+        at = max(now, self._edit_at)
+        self._edit_at = at + 1 / EDITS_PER_SECOND
+        if at > now:
+            await asyncio.sleep(at - now)
+
     async def _run(self, job: Job) -> int:
-        """One subject's redraw, at most one per COALESCE seconds (longer after a redraw of
-        many copies, EDITS_PER_SECOND): changes that land in the meantime are drawn together
-        by the next one (a crowd's 60 clicks are a few edits)."""
+        """One subject's redraw, at most one per COALESCE seconds, and never two at once (a
+        redraw of many copies takes its edits' turns): changes that land in the meantime are
+        drawn together by the next one (a crowd's 60 clicks are a few edits)."""
         wait = self._next.get(job.key, 0.0) - time.monotonic()
         if wait > 0:
             await asyncio.sleep(wait)
@@ -249,7 +262,6 @@ class CardRefresher(work.Worker):
             self._next.clear()
         try:
             edited = await self.redraw(job.key)
-            self._next[job.key] = began + max(COALESCE, edited / EDITS_PER_SECOND)
         except Exception:
             log.exception("redrawing the cards of %s failed; retrying later", job.key)
             async with self.db.uow() as uow:
@@ -280,6 +292,7 @@ class CardRefresher(work.Worker):
             if now == copy.digest:
                 return
             async with gate:
+                await self._turn()
                 try:
                     with quietly():  # a redraw never goes before anyone's answer
                         await notifiers[copy.platform].edit(copy.chat_id, copy.message_id, card)  # type: ignore[attr-defined]

@@ -266,8 +266,8 @@ async def test_a_card_with_many_copies_is_redrawn_less_often_in_a_stream_of_chan
     sqlite_db, clock, settings, monkeypatch
 ) -> None:
     """Twelve people hold the card in their own chats and sign-ups keep coming for two
-    seconds. A redraw edits every copy, so the next one waits as long as those edits take at
-    the platform's rate (here 2 a second, so about 6 s), however short the usual pause between
+    seconds. A redraw edits every copy at the platforms' overall rate (here 2 a second, so
+    about 6 s), and the next begins when it is done, however short the usual pause between
     redraws: each copy is edited a couple of times, not once per sign-up, and ends exact."""
     monkeypatch.setattr(livecards, "COALESCE", 0.05)
     monkeypatch.setattr(livecards, "EDITS_PER_SECOND", 2.0)
@@ -295,5 +295,41 @@ async def test_a_card_with_many_copies_is_redrawn_less_often_in_a_stream_of_chan
                 edits = [t for t in _edits_of(emu, copy) if t >= emu.calls[since].time]
                 assert 1 <= len(edits) <= 3  # one per sign-up would be ten
                 assert "10/50 going" in _plain(tg.current(copy))
+        finally:
+            await tg.stop()
+
+
+async def test_redraws_of_several_cards_share_the_overall_rate(
+    sqlite_db, clock, settings, monkeypatch
+) -> None:
+    """Two activities, each held by six people in their own chats, change at once: their
+    twelve redraw edits take turns at the overall rate (here 5 a second), never more in any
+    second, and every copy ends exact."""
+    monkeypatch.setattr(livecards, "EDITS_PER_SECOND", 5.0)
+    async with TelegramEmulator() as emu:
+        services = Services(db=sqlite_db, clock=clock, settings=settings)
+        tg = TelegramHarness(emu, services)
+        await tg.start()
+        try:
+            first = await _hiking_with_home(tg, capacity=50)
+            maya = emu.users[ORGANISER]
+            await tg.say(maya, "/newevent hiking | Lake loop | 2026-12-06 09:30 | Pier | free | 50")
+            ids = [emu.find_button(first, "Sign up")[1][3:], "2"]
+            readers = [emu.add_user(400 + n, f"Reader{n}") for n in range(6)]
+            copies = []
+            for person in readers:
+                await tg.say(person, "/start")
+                for event_id in ids:
+                    copies += await tg.say(person, f"/event {event_id}")
+            since = emu.calls[-1].time
+            await tg.handled([emu.click(readers[0], copies[n], f"su:{ids[n]}") for n in range(2)])
+            await asyncio.sleep(12 / 5 + 1)  # the twelve edits' turns, and a margin
+
+            edits = sorted(t for copy in copies for t in _edits_of(emu, copy) if t > since)
+            assert len(edits) >= 12  # every copy redrawn
+            most = max(sum(1 for t in edits if start <= t < start + 1) for start in edits)
+            assert most <= 5 + 1  # the overall rate, give or take a turn's rounding
+            for copy in copies:
+                assert "1/50 going" in _plain(tg.current(copy))
         finally:
             await tg.stop()
