@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import secrets
@@ -130,6 +131,37 @@ async def renew(
 # ---- jobs: work that is not a reminder --------------------------------------------------
 
 
+@functools.cache
+def _upsert(dialect: str) -> sa.Insert:
+    """schedule()'s statement for one dialect, built once: building it, and working out its
+    cache key, cost more than running it."""
+    claimed = Job.status == WorkStatus.CLAIMED  # type: ignore[arg-type]
+    pending = Job.status == WorkStatus.PENDING  # type: ignore[arg-type]
+    table = Job.__table__  # type: ignore[attr-defined]
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Job).values(
+        kind=sa.bindparam("kind"),
+        key=sa.bindparam("key"),
+        due_at=sa.bindparam("due_at", type_=table.c.due_at.type),
+        status=WorkStatus.PENDING,
+        generation=0,
+        attempts=0,
+    )
+    return insert.on_conflict_do_update(
+        index_elements=["kind", "key"],
+        set_={
+            "generation": table.c.generation + 1,
+            "status": sa.case((claimed, WorkStatus.CLAIMED), else_=WorkStatus.PENDING),
+            "due_at": sa.case(
+                (claimed, table.c.due_at),
+                (sa.and_(pending, table.c.due_at < insert.excluded.due_at), table.c.due_at),
+                else_=insert.excluded.due_at,
+            ),
+            "attempts": sa.case((claimed, table.c.attempts), else_=0),
+            "payload": sa.case((claimed, table.c.payload), else_=insert.excluded.payload),
+        },
+    )
+
+
 async def schedule(uow: UnitOfWork, kind: str, key: str, due_at: datetime) -> None:
     """Ask for (kind, key) to run at `due_at`, inside the caller's transaction; idempotent.
     The commit then wakes the workers (`uow.changes.jobs`).
@@ -137,34 +169,9 @@ async def schedule(uow: UnitOfWork, kind: str, key: str, due_at: datetime) -> No
     One row per (kind, key): asking again while it is pending keeps the earlier time; while it
     is claimed, the generation grows so the running worker leaves it pending when it finishes
     (the work runs again and sees the latest state); a finished row becomes pending again."""
-    claimed = Job.status == WorkStatus.CLAIMED  # type: ignore[arg-type]
-    is_pg = uow.session.bind.dialect.name == "postgresql"  # type: ignore[union-attr]
-    insert = (postgresql.insert if is_pg else sqlite.insert)(Job).values(
-        kind=kind,
-        key=key,
-        due_at=due_at,
-        status=WorkStatus.PENDING,
-        generation=0,
-        attempts=0,
-    )
-    pending = Job.status == WorkStatus.PENDING  # type: ignore[arg-type]
-    table = Job.__table__  # type: ignore[attr-defined]
-    await uow.session.exec(
-        insert.on_conflict_do_update(
-            index_elements=["kind", "key"],
-            set_={
-                "generation": table.c.generation + 1,
-                "status": sa.case((claimed, WorkStatus.CLAIMED), else_=WorkStatus.PENDING),
-                "due_at": sa.case(
-                    (claimed, table.c.due_at),
-                    (sa.and_(pending, table.c.due_at < due_at), table.c.due_at),
-                    else_=insert.excluded.due_at,
-                ),
-                "attempts": sa.case((claimed, table.c.attempts), else_=0),
-                "payload": sa.case((claimed, table.c.payload), else_=insert.excluded.payload),
-            },
-        )
-    )
+    dialect = uow.session.bind.dialect.name  # type: ignore[union-attr]
+    connection = await uow.session.connection()
+    await connection.execute(_upsert(dialect), {"kind": kind, "key": key, "due_at": due_at})
     uow.changes.jobs = True
 
 

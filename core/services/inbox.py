@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import sqlalchemy as sa
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 
@@ -35,23 +36,26 @@ class Claim:
     done: bool = False
 
     async def write(self, uow: UnitOfWork) -> None:
-        uow.session.add(
-            ProcessedUpdate(
-                platform=self.platform, update_id=self.update_id, received_at=self.received_at
-            )
-        )
         try:
-            await uow.session.flush()
+            await _record(uow, self.platform, self.update_id, self.received_at)
         except IntegrityError:
             raise AlreadyApplied(f"{self.platform} update {self.update_id}") from None
 
 
+# one row per update, the hottest insert there is: a plain INSERT, not an ORM object's flush
+_INSERT = sa.insert(ProcessedUpdate.__table__)  # type: ignore[attr-defined]
+
+
+async def _record(uow: UnitOfWork, platform: str, update_id: int, received_at: datetime) -> None:
+    connection = await uow.session.connection()
+    values = {"platform": platform, "update_id": update_id, "received_at": received_at}
+    await connection.execute(_INSERT, values)
+
+
 async def claim(uow: UnitOfWork, clock: Clock, platform: str, update_id: int) -> bool:
     """True the first time an update id is seen; False for a repeat."""
-    uow.session.add(
-        ProcessedUpdate(platform=platform, update_id=update_id, received_at=clock.now())
-    )
     try:
+        await _record(uow, platform, update_id, clock.now())
         await uow.commit()
     except IntegrityError:
         await uow.rollback()
