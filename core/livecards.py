@@ -22,6 +22,7 @@ reminders (short renewed leases, any live process) and redraws each copy from th
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import logging
 import time
@@ -30,6 +31,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import select
 
 from core import work
@@ -88,12 +90,40 @@ async def mark_stale(uow: UnitOfWork, event_ids: Iterable[int], post_ids: Iterab
             await work.schedule(uow, KIND, f"{kind}:{number}", work.AT_ONCE)
 
 
-def _at(posted: Posted):
-    """The copy stored for this message, if any."""
-    return select(CardCopy).where(
-        CardCopy.platform == posted.platform,
-        CardCopy.chat_id == posted.chat_id,
-        CardCopy.message_id == posted.message_id,
+# the statements of the hot paths (every card sent, every click), built once with parameters:
+# building and keying them cost more than running them
+_AT = select(CardCopy.id).where(
+    CardCopy.platform == sa.bindparam("platform"),
+    CardCopy.chat_id == sa.bindparam("chat_id"),
+    CardCopy.message_id == sa.bindparam("message_id"),
+)
+
+
+def _at(posted: Posted) -> dict[str, str]:
+    """The parameters of `_AT`: the copy stored for this message, if any."""
+    return {"platform": posted.platform, "chat_id": posted.chat_id, "message_id": posted.message_id}
+
+
+@functools.cache
+def _upsert(dialect: str) -> sa.Insert:
+    """Record a copy, or what an existing one (the same message, edited) shows now."""
+    table = CardCopy.__table__  # type: ignore[attr-defined]
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    shown = ("event_id", "post_id", "viewer_id", "locale", "digest")
+    return insert.on_conflict_do_update(
+        index_elements=["platform", "chat_id", "message_id"],
+        set_={name: insert.excluded[name] for name in shown},
+    )
+
+
+@functools.cache
+def _same_place(kind: str) -> sa.Select:
+    """The copies of one subject in one chat with the same viewer (None: the shared ones)."""
+    return select(CardCopy.id, CardCopy.message_id).where(
+        SUBJECTS[kind] == sa.bindparam("number"),
+        CardCopy.platform == sa.bindparam("platform"),
+        CardCopy.chat_id == sa.bindparam("chat_id"),
+        CardCopy.viewer_id.is_not_distinct_from(sa.bindparam("viewer")),  # type: ignore[union-attr]
     )
 
 
@@ -107,27 +137,22 @@ async def remember(services: Services, posted: Posted, *, drawn: bool = True) ->
     viewer = posted.viewer_id if live.personal else None
     kind, number = _subject(live.subject)
     async with services.db.uow() as uow:
-        copy = (await uow.session.exec(_at(posted))).first() or CardCopy(
-            platform=posted.platform,
-            chat_id=posted.chat_id,
-            message_id=posted.message_id,
-            created_at=services.clock.now(),
+        connection = await uow.session.connection()
+        place = _at(posted)
+        await connection.execute(
+            _upsert(connection.dialect.name),
+            {
+                **place,
+                "event_id": live.event_id,
+                "post_id": live.post_id,
+                "viewer_id": viewer,
+                "locale": posted.locale,
+                "digest": digest(card) if drawn else "",
+                "created_at": services.clock.now(),
+            },
         )
-        copy.event_id, copy.post_id = live.event_id, live.post_id
-        copy.viewer_id, copy.locale = viewer, posted.locale
-        copy.digest = digest(card) if drawn else ""
-        uow.session.add(copy)
-        await uow.session.flush()
-        kept = (
-            await uow.session.exec(
-                select(CardCopy.id, CardCopy.message_id).where(
-                    SUBJECTS[kind] == number,
-                    CardCopy.platform == posted.platform,
-                    CardCopy.chat_id == posted.chat_id,
-                    CardCopy.viewer_id.is_not_distinct_from(viewer),  # type: ignore[union-attr]
-                )
-            )
-        ).all()
+        same = {**place, "number": number, "viewer": viewer}
+        kept = (await connection.execute(_same_place(kind), same)).all()
         # the newest messages stay live: message ids grow in a chat (Telegram's counters,
         # Discord's snowflakes), while copies may be recorded out of order by two processes
         kept = sorted(kept, key=lambda row: (len(row[1]), row[1]), reverse=True)
@@ -147,7 +172,8 @@ async def redraw_later(services: Services, posted: Posted) -> None:
     if posted.card.live is None:
         return
     async with services.db.uow(readonly=True) as uow:
-        known = (await uow.session.exec(_at(posted))).first()
+        connection = await uow.session.connection()
+        known = (await connection.execute(_AT, _at(posted))).first()
     if known is None:
         await remember(services, posted, drawn=False)
 
