@@ -22,6 +22,8 @@ async def test_a_webhook_process_serves_updates_and_stays_up(db: Database) -> No
             emu.send_message(ann, "/start")
             assert await until(lambda: bool(emu.messages(7)), 30), "no answer by webhook"
             assert "Hi Ann" in (emu.messages(7)[0]["plain"] or "")
+            # the answer goes out while the update is handled, its 200 when that is done
+            assert await until(lambda: bool(emu.deliveries), 30), "the delivery never ended"
             assert [status for _, status in emu.deliveries] == [200]
             await asyncio.sleep(2)
             assert bot.returncode is None, "the process stopped serving"
