@@ -28,9 +28,7 @@ async def post_command(ctx: Context, args: str) -> Reply:
             ]
         )
     async with ctx.uow() as uow:
-        post = await posts.create_post(uow, ctx.clock, ctx.me, ref, body)
-    async with ctx.uow(readonly=True) as uow:
-        view, _ = await posts.get_post(uow, ctx.me, post.id)  # type: ignore[arg-type]
+        view = await posts.create_post(uow, ctx.clock, ctx.me, ref, body)
     public = view.public()
     announcement = Announcement(view.group.id, lambda t: post_card(public, t, live=True))  # type: ignore[arg-type]
     return Reply(

@@ -85,15 +85,22 @@ async def load_post(uow: UnitOfWork, post_id: int, viewer_id: int):
     return post, group, membership
 
 
-async def create_post(uow: UnitOfWork, clock: Clock, actor_id: int, ref: str, body: str) -> Post:
-    """Members post; in private groups nobody else even sees the group's posts."""
+async def create_post(
+    uow: UnitOfWork, clock: Clock, actor_id: int, ref: str, body: str
+) -> PostView:
+    """Members post; in private groups nobody else even sees the group's posts. Returns the
+    new post as its author sees it, known without reading it back: no likes, no replies yet."""
     group = await find_group(uow, ref)
-    permissions.require_member(group, await membership_of(uow, group.id, actor_id))  # type: ignore[arg-type]
+    membership = await membership_of(uow, group.id, actor_id)  # type: ignore[arg-type]
+    permissions.require_member(group, membership)
     text = clean_text(body, field="post", min_len=1, max_len=POST_MAX)
     post = Post(group_id=group.id, author_id=actor_id, body=text, created_at=clock.now())  # type: ignore[arg-type]
     uow.session.add(post)
+    named = select(Person.display_name).where(Person.id == actor_id)
+    author = (await uow.session.exec(named)).one()
     await uow.commit()
-    return post
+    view = PostView(post=post, group=group, author_name=author, likes=0, replies=0)
+    return view.seen_by(actor_id, membership, liked=False)
 
 
 async def engagement(uow: UnitOfWork, ids: list[int]) -> tuple[dict[int, int], dict[int, int]]:

@@ -103,9 +103,9 @@ async def world(db: Database, clock: FrozenClock) -> World:
         db=db,
         clock=clock,
         event=event.event.id,  # type: ignore[arg-type]
-        post=post.id,  # type: ignore[arg-type]
+        post=post.post.id,  # type: ignore[arg-type]
         secret_event=secret_event.event.id,  # type: ignore[arg-type]
-        secret_post=secret_post.id,  # type: ignore[arg-type]
+        secret_post=secret_post.post.id,  # type: ignore[arg-type]
         secret=secret.id,  # type: ignore[arg-type]
         **ids,
     )

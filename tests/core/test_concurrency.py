@@ -207,7 +207,7 @@ async def test_double_tapped_like_button(db: Database, clock: FrozenClock) -> No
     async with db.uow() as uow:
         await groups.join_group(uow, clock, bob, "hiking")
     async with db.uow() as uow:
-        post = await posts.create_post(uow, clock, organizer, "hiking", "Trail is dry")
+        post = (await posts.create_post(uow, clock, organizer, "hiking", "Trail is dry")).post
 
     async def tap():
         async with db.uow() as uow:

@@ -571,7 +571,7 @@ async def test_hot_posts_decay_with_time_and_engagement_can_beat_recency(chat: C
         author = await chat.person_id("P1")
         async with db.uow() as uow:
             created = await posts.create_post(uow, clock, author, "hiking", body)
-        return created.id  # type: ignore[return-value]
+        return created.post.id  # type: ignore[return-value]
 
     async def like(who: str, post_id: int) -> None:
         me = await chat.person_id(who)

@@ -29,7 +29,7 @@ async def _person(db: Database, clock: FrozenClock, name: str) -> int:
 
 async def _post(db: Database, clock: FrozenClock, author: int, ref: str, body: str) -> int:
     async with db.uow() as uow:
-        return (await posts.create_post(uow, clock, author, ref, body)).id  # type: ignore[return-value]
+        return (await posts.create_post(uow, clock, author, ref, body)).post.id  # type: ignore[return-value]
 
 
 async def _page(db: Database, viewer: int, ref: str, page: int = 1):
@@ -59,6 +59,20 @@ async def club(db: Database, clock: FrozenClock) -> dict[str, int]:
         async with db.uow() as uow:
             await groups.decide_request(uow, clock, ids["Maya"], secret.id, ids[name], approve=True)  # type: ignore[arg-type]
     return ids
+
+
+async def test_a_new_post_is_answered_as_it_reads_back(
+    db: Database, clock: FrozenClock, club: dict[str, int]
+) -> None:
+    """/post answers with the new post's card without reading it back: what it shows is
+    what the post's own card shows when opened afterwards."""
+    async with db.uow() as uow:
+        made = await posts.create_post(uow, clock, club["Bob"], "hiking", "Ridge trail is dry.")
+    async with db.uow(readonly=True) as uow:
+        read, _ = await posts.get_post(uow, club["Bob"], made.post.id)  # type: ignore[arg-type]
+    assert made == read
+    assert (made.author_name, made.likes, made.replies) == ("Bob", 0, 0)
+    assert made.viewer_is_author and made.viewer_can_moderate and not made.viewer_is_admin
 
 
 # ---- order, pages, pins --------------------------------------------------------------------
