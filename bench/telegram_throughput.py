@@ -403,6 +403,8 @@ async def open_cards(emu: TelegramEmulator, stack: Stack, users: list[EmuUser]) 
         for a in _activities(i)
     ]
     await settle(stack, pushes, 120)
+    if stack.services is not None:  # the cards go out after their handlers, in the background
+        await stack.services.settle()
     signups = []
     for i, user in enumerate(users):
         b = _activities(i)[1]

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event, make_url
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -41,6 +43,12 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
     def _on_begin(conn: Connection) -> None:
         mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
         conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def on_conflict_insert(dialect: str, table: Any) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT that can say what to do ON CONFLICT, in the dialect at hand (the two spell
+    the clause alike, but each builds its own)."""
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
 class Database:

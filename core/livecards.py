@@ -27,15 +27,18 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import select
 
 from core import work
+from core.batch import Batch
 from core.cards import Card
+from core.clock import Clock
+from core.db import on_conflict_insert
 from core.i18n import Translator
 from core.metrics import CARDS_STALE
 from core.models import CardCopy, Job, Person
@@ -90,17 +93,12 @@ async def mark_stale(uow: UnitOfWork, event_ids: Iterable[int], post_ids: Iterab
             await work.schedule(uow, KIND, f"{kind}:{number}", work.AT_ONCE)
 
 
-# the statements of the hot paths (every card sent, every click), built once with parameters:
-# building and keying them cost more than running them
-_AT = select(CardCopy.id).where(
-    CardCopy.platform == sa.bindparam("platform"),
-    CardCopy.chat_id == sa.bindparam("chat_id"),
-    CardCopy.message_id == sa.bindparam("message_id"),
-)
+# the statements of the hot path (every card sent), built once with parameters: building and
+# keying them cost more than running them
 
 
 def _at(posted: Posted) -> dict[str, str]:
-    """The parameters of `_AT`: the copy stored for this message, if any."""
+    """The parameters naming a copy's message."""
     return {"platform": posted.platform, "chat_id": posted.chat_id, "message_id": posted.message_id}
 
 
@@ -108,7 +106,7 @@ def _at(posted: Posted) -> dict[str, str]:
 def _upsert(dialect: str) -> sa.Insert:
     """Record a copy, or what an existing one (the same message, edited) shows now."""
     table = CardCopy.__table__  # type: ignore[attr-defined]
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    insert = on_conflict_insert(dialect, table)
     shown = ("event_id", "post_id", "viewer_id", "locale", "digest")
     return insert.on_conflict_do_update(
         index_elements=["platform", "chat_id", "message_id"],
@@ -127,55 +125,100 @@ def _same_place(kind: str) -> sa.Select:
     )
 
 
+@dataclass(frozen=True)
+class _Record:
+    """A copy to record: `drawn=False`, it still shows something older, so the redraw edits it
+    whatever it draws; `clicked`, a clicked card, recorded only when its message is unknown."""
+
+    posted: Posted
+    drawn: bool
+    clicked: bool = False
+
+
+def recorder(services: Services) -> Batch[_Record]:
+    """The process's card records, written together: one transaction for the cards sent and
+    clicked about the same moment, not one each (core.batch)."""
+    return Batch(functools.partial(_record_all, services))
+
+
 async def remember(services: Services, posted: Posted, *, drawn: bool = True) -> None:
     """Record a posted copy of a live card (the caller just sent or edited it; `drawn=False`:
     it still shows something older, so the redraw edits it whatever it draws).
-    `posted.viewer_id`: whose personal view it shows (ignored for a shared card)."""
-    card, live = posted.card, posted.card.live
-    if live is None:
-        return
-    viewer = posted.viewer_id if live.personal else None
-    kind, number = _subject(live.subject)
-    async with services.db.uow() as uow:
-        connection = await uow.session.connection()
-        place = _at(posted)
-        await connection.execute(
-            _upsert(connection.dialect.name),
-            {
-                **place,
-                "event_id": live.event_id,
-                "post_id": live.post_id,
-                "viewer_id": viewer,
-                "locale": posted.locale,
-                "digest": digest(card) if drawn else "",
-                "created_at": services.clock.now(),
-            },
-        )
-        same = {**place, "number": number, "viewer": viewer}
-        kept = (await connection.execute(_same_place(kind), same)).all()
-        # the newest messages stay live: message ids grow in a chat (Telegram's counters,
-        # Discord's snowflakes), while copies may be recorded out of order by two processes
-        kept = sorted(kept, key=lambda row: (len(row[1]), row[1]), reverse=True)
-        older = [row[0] for row in kept[KEEP_SHARED if viewer is None else KEEP_PERSONAL :]]
-        if older:
-            await uow.session.exec(sa.delete(CardCopy).where(CardCopy.id.in_(older)))  # type: ignore[attr-defined]
-        # a card drawn at answer time may be recorded after later changes were redrawn: the
-        # refresher looks again (an edit only if the drawing differs)
-        await work.schedule(uow, KIND, live.subject, work.AT_ONCE)
-        await uow.commit()
+    `posted.viewer_id`: whose personal view it shows (ignored for a shared card).
+    Returns once it is recorded."""
+    if posted.card.live is not None:
+        await services.copies.add(_Record(posted, drawn))
 
 
 async def redraw_later(services: Services, posted: Posted) -> None:
     """A clicked card is redrawn by the refresher with every other copy, not in the click's
     answer. A copy we knew is already in the job its change asked for; one we did not know (a
     card posted before copies were kept) is recorded as stale and its redraw asked for."""
-    if posted.card.live is None:
-        return
-    async with services.db.uow(readonly=True) as uow:
-        connection = await uow.session.connection()
-        known = (await connection.execute(_AT, _at(posted))).first()
-    if known is None:
-        await remember(services, posted, drawn=False)
+    if posted.card.live is not None:
+        await services.copies.add(_Record(posted, drawn=False, clicked=True))
+
+
+async def _record_all(services: Services, records: list[_Record]) -> None:
+    if all(r.clicked for r in records):  # the usual batch of clicks: a read finds them known
+        async with services.db.uow(readonly=True) as uow:
+            known = await _known(uow, [r.posted for r in records])
+        records = [r for r in records if _place(r.posted) not in known]
+        if not records:
+            return
+    async with services.db.uow() as uow:
+        known = await _known(uow, [r.posted for r in records if r.clicked])
+        for record in records:
+            if not (record.clicked and _place(record.posted) in known):
+                await _record(uow, services.clock, record)
+        await uow.commit()
+
+
+def _place(posted: Posted) -> tuple[str, str, str]:
+    return posted.platform, posted.chat_id, posted.message_id
+
+
+async def _known(uow: UnitOfWork, clicked: list[Posted]) -> set[tuple[str, str, str]]:
+    """Which of these messages hold a recorded copy."""
+    if not clicked:
+        return set()
+    columns = (CardCopy.platform, CardCopy.chat_id, CardCopy.message_id)
+    places = {_place(posted) for posted in clicked}
+    connection = await uow.session.connection()
+    rows = await connection.execute(sa.select(*columns).where(sa.tuple_(*columns).in_(places)))
+    return {tuple(row) for row in rows}  # type: ignore[misc]
+
+
+async def _record(uow: UnitOfWork, clock: Clock, record: _Record) -> None:
+    posted = record.posted
+    card, live = posted.card, posted.card.live
+    assert live is not None
+    viewer = posted.viewer_id if live.personal else None
+    kind, number = _subject(live.subject)
+    connection = await uow.session.connection()
+    place = _at(posted)
+    await connection.execute(
+        _upsert(connection.dialect.name),
+        {
+            **place,
+            "event_id": live.event_id,
+            "post_id": live.post_id,
+            "viewer_id": viewer,
+            "locale": posted.locale,
+            "digest": digest(card) if record.drawn else "",
+            "created_at": clock.now(),
+        },
+    )
+    same = {**place, "number": number, "viewer": viewer}
+    kept = (await connection.execute(_same_place(kind), same)).all()
+    # the newest messages stay live: message ids grow in a chat (Telegram's counters,
+    # Discord's snowflakes), while copies may be recorded out of order by two processes
+    kept = sorted(kept, key=lambda row: (len(row[1]), row[1]), reverse=True)
+    older = [row[0] for row in kept[KEEP_SHARED if viewer is None else KEEP_PERSONAL :]]
+    if older:
+        await uow.session.exec(sa.delete(CardCopy).where(CardCopy.id.in_(older)))  # type: ignore[attr-defined]
+    # a card drawn at answer time may be recorded after later changes were redrawn: the
+    # refresher looks again (an edit only if the drawing differs)
+    await work.schedule(uow, KIND, live.subject, work.AT_ONCE)
 
 
 async def copies_of(uow: UnitOfWork, key: str) -> list[CardCopy]:

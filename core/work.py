@@ -28,11 +28,10 @@ from typing import Any
 import sqlalchemy as sa
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import select
 
 from core.clock import Clock
-from core.db import Database
+from core.db import Database, on_conflict_insert
 from core.models import Job, WorkStatus
 from core.uow import Changes, UnitOfWork, detached
 
@@ -138,7 +137,7 @@ def _upsert(dialect: str) -> sa.Insert:
     claimed = Job.status == WorkStatus.CLAIMED  # type: ignore[arg-type]
     pending = Job.status == WorkStatus.PENDING  # type: ignore[arg-type]
     table = Job.__table__  # type: ignore[attr-defined]
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Job).values(
+    insert = on_conflict_insert(dialect, Job).values(
         kind=sa.bindparam("kind"),
         key=sa.bindparam("key"),
         due_at=sa.bindparam("due_at", type_=table.c.due_at.type),

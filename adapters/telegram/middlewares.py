@@ -20,6 +20,7 @@ from aiogram.methods import GetUpdates, Response, TelegramMethod
 from aiogram.methods.base import TelegramType
 from aiogram.types import CallbackQuery, Message, TelegramObject, Update, User
 
+from core.batch import Batch
 from core.chat import Services
 from core.chat.identity import context_for
 from core.i18n import Translator
@@ -39,13 +40,15 @@ class OnceMiddleware(BaseMiddleware):
     A small in-memory window answers the common case; the database ledger (core.services.inbox)
     answers across restarts and across processes. The ledger's claim commits with the update's
     first change (a rider of the unit of work), so the update costs no transaction of its own
-    and a crash cannot separate the two.
+    and a crash cannot separate the two. An update that changed nothing is claimed after its
+    handler, in the background, with the others of the moment (one transaction for them all).
     """
 
     def __init__(self, services: Services, window: int = 4096) -> None:
         self.services = services
         self.window = window
         self.recent: OrderedDict[int, None] = OrderedDict()
+        self.unchanged: Batch[inbox.Claim] = Batch(self._claim_all)
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         assert isinstance(event, Update)
@@ -60,13 +63,25 @@ class OnceMiddleware(BaseMiddleware):
             result = None
         finally:
             RIDER.reset(token)
-        if not claim.done:  # it changed nothing: claim it on its own
-            async with self.services.db.uow() as uow:
-                await inbox.claim(uow, self.services.clock, PLATFORM, event.update_id)
-        self.recent[event.update_id] = None  # only once claimed: a failed claim may come again
+        if claim.done:
+            self._applied(event.update_id)
+        else:  # it changed nothing: claimed with the others of the moment
+            self.services.later(self._claim(claim))
+        return result
+
+    async def _claim(self, claim: inbox.Claim) -> None:
+        await self.unchanged.add(claim)
+        self._applied(claim.update_id)
+
+    async def _claim_all(self, claims: list[inbox.Claim]) -> None:
+        async with self.services.db.uow() as uow:
+            await inbox.claim_all(uow, claims)
+
+    def _applied(self, update_id: int) -> None:
+        """Only once claimed: an update whose claim failed may come again."""
+        self.recent[update_id] = None
         if len(self.recent) > self.window:
             self.recent.popitem(last=False)
-        return result
 
 
 class Slots:

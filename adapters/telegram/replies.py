@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from html import escape
 
@@ -53,11 +54,16 @@ async def send_reply(bot: Bot, chat_id: int | str, reply: Reply, ctx: Context) -
 async def _send_cards(bot: Bot, chat_id: int | str, reply: Reply, ctx: Context) -> None:
     """The cards as new messages; live activity cards are recorded as copies, so later
     changes to the activity redraw them (core.livecards)."""
-    for card in reply.cards:
-        message_id = await send_card(bot, chat_id, card)
-        if card.live is not None and message_id is not None:
-            posted = Posted(PLATFORM, str(chat_id), str(message_id), card, ctx.t.locale, ctx.me)
-            await livecards.remember(ctx.services, posted)
+    posted = []
+    try:
+        for card in reply.cards:
+            message_id = await send_card(bot, chat_id, card)
+            if card.live is not None and message_id is not None:
+                posted.append(
+                    Posted(PLATFORM, str(chat_id), str(message_id), card, ctx.t.locale, ctx.me)
+                )
+    finally:  # what went out is recorded together, even when a later card failed
+        await asyncio.gather(*(livecards.remember(ctx.services, item) for item in posted))
 
 
 async def edit_card(bot: Bot, chat_id: int | str, message_id: int, card: Card) -> bool:
@@ -104,7 +110,7 @@ async def answer_click(
         clicked = Posted(
             PLATFORM, str(chat_id), str(message.message_id), cards.pop(0), ctx.t.locale, ctx.me
         )
-        await livecards.redraw_later(ctx.services, clicked)
+        ctx.services.later(livecards.redraw_later(ctx.services, clicked))
         if not cards:
             return
     ctx.services.later(_rest(bot, chat_id, message.message_id, reply.edit, cards, ctx))

@@ -17,6 +17,7 @@ from typing import Any
 
 from core import livecards
 from core.actions import Act, Action, BadAction, decode
+from core.batch import Batch
 from core.cards import Announcement, Notice, Reply, note
 from core.clock import Clock
 from core.db import Database
@@ -47,11 +48,13 @@ class Services:
     areas: AreaCache = field(default_factory=AreaCache)  # /nearby's recently read areas
     actors: ActorCache = field(default_factory=ActorCache)  # accounts recently looked up
     background: set[asyncio.Task] = field(default_factory=set)  # follow-ups under way
+    copies: Batch = field(init=False)  # card copies to record, written together (livecards)
     # /healthz checks beside the database's: each running platform adds its own
     health: dict[str, Callable[[], Awaitable[bool]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.db.listeners.append(self._changed)
+        self.copies = livecards.recorder(self)
 
     def _changed(self, changes: Changes) -> None:
         if changes.listings:
@@ -183,8 +186,7 @@ async def follow_up(
     answer is on its way; the live cards among what was sent are recorded as copies."""
     posted = await deliver(services.db, services.notifiers, notices)
     posted += await announce(services.db, services.notifiers, announcements)
-    for item in posted:
-        await livecards.remember(services, item)
+    await asyncio.gather(*(livecards.remember(services, item) for item in posted))
 
 
 async def handle_text(ctx: Context, text: str) -> Reply:

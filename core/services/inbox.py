@@ -5,11 +5,13 @@ The claim of an update id commits in the same transaction as the first change th
 makes (`Claim`, a rider of core.uow): a crash before it loses nothing (the re-delivery is
 applied), a re-delivery after it changes nothing (its commit fails on the ledger's key and the
 update is dropped). An update that changes nothing (/help) is claimed after its handler, on its
-own: a re-delivery in between may repeat a reply, never a change.
+own, together with other such updates of the moment (`claim_all`, through a core.batch.Batch):
+a re-delivery in between may repeat a reply, never a change.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -18,6 +20,7 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 
 from core.clock import Clock
+from core.db import on_conflict_insert
 from core.models import ProcessedUpdate
 from core.uow import UnitOfWork
 
@@ -52,15 +55,22 @@ async def _record(uow: UnitOfWork, platform: str, update_id: int, received_at: d
     await connection.execute(_INSERT, values)
 
 
-async def claim(uow: UnitOfWork, clock: Clock, platform: str, update_id: int) -> bool:
-    """True the first time an update id is seen; False for a repeat."""
-    try:
-        await _record(uow, platform, update_id, clock.now())
-        await uow.commit()
-    except IntegrityError:
-        await uow.rollback()
-        return False
-    return True
+@functools.cache
+def _insert_new(dialect: str) -> sa.Insert:
+    table = ProcessedUpdate.__table__  # type: ignore[attr-defined]
+    return on_conflict_insert(dialect, table).on_conflict_do_nothing()
+
+
+async def claim_all(uow: UnitOfWork, claims: list[Claim]) -> None:
+    """Claim updates that changed nothing, in one statement; ids claimed already (the
+    update seen before, by this process or another) are left as they are."""
+    connection = await uow.session.connection()
+    rows = [
+        {"platform": c.platform, "update_id": c.update_id, "received_at": c.received_at}
+        for c in claims
+    ]
+    await connection.execute(_insert_new(connection.dialect.name), rows)
+    await uow.commit()
 
 
 async def forget_old(uow: UnitOfWork, clock: Clock) -> int:

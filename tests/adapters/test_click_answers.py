@@ -52,15 +52,24 @@ async def test_the_hold_ends_by_itself_and_clicks_go_first(monkeypatch) -> None:
     assert not slots.held
 
 
+async def _slowly(handler, event, data):
+    """A loaded machine: each message takes 50 ms to handle (on an idle one, twenty /events
+    take a few ms in all, and a tap behind them hears its own result at once)."""
+    await asyncio.sleep(0.05)
+    return await handler(event, data)
+
+
 async def test_a_click_behind_its_own_messages_hears_queued_at_once(
     sqlite_db, clock, settings
 ) -> None:
     """Ann's phone delivers twenty messages and a tap at once. Her order is kept, so the tap
-    waits for all twenty: the deployed middleware tells her "queued" right away instead of
-    letting the spinner turn, and the tap's result comes as a message after her replies."""
+    waits for all twenty, a second on a loaded machine: the deployed middleware tells
+    her "queued" right away instead of letting the spinner turn, and the tap's result comes as
+    a message after her replies."""
     async with TelegramEmulator() as emu:
         services = Services(db=sqlite_db, clock=clock, settings=settings)
         tg = TelegramHarness(emu, services, flood=FloodMiddleware())  # deployed settings
+        tg.dp.message.middleware(_slowly)
         await tg.start()
         try:
             card = await _hiking_with_home(tg, capacity=10)

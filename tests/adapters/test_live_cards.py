@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
+import sqlalchemy as sa
 from sqlmodel import func, select
 
 from adapters.telegram.middlewares import FloodMiddleware
@@ -147,6 +148,34 @@ async def test_a_sign_up_in_one_chat_redraws_the_copies_in_the_others(tg: Telegr
     assert "You're going" in _plain(tg.current(zoe_copy))  # her own card, personal
     assert "2/10 going" in _plain(tg.current(card))
     assert "2/10 going" in _plain(tg.current(maya_copy))
+
+
+async def test_a_clicked_card_never_recorded_is_recorded_and_redrawn(tg: TelegramHarness) -> None:
+    """Clicks are recorded together (core.batch): in one batch, a card the bot never recorded
+    (sent before copies were kept) joins the live copies, a known one stays as it was."""
+    card = await _hiking_with_home(tg, capacity=10)
+    zoe, bob = tg.emu.add_user(9, "Zoe"), tg.emu.add_user(11, "Bob")
+    [zoe_copy] = [m for m in await tg.say(zoe, "/event 1") if "Ridge walk" in _plain(m)]
+    [bob_copy] = [m for m in await tg.say(bob, "/event 1") if "Ridge walk" in _plain(m)]
+    async with tg.services.db.uow() as uow:
+        unrecorded = CardCopy.chat_id == str(zoe.id)
+        await uow.session.exec(sa.delete(CardCopy).where(unrecorded))  # type: ignore[arg-type]
+        await uow.commit()
+
+    pressed = [
+        tg.emu.click(user, copy, tg.emu.find_button(copy, "Sign up")[1])
+        for user, copy in ((zoe, zoe_copy), (bob, bob_copy))
+    ]
+    await tg.handled(pressed)  # one getUpdates batch: their records are written together
+    ann = tg.emu.add_user(10, "Ann")
+    await tg.say(ann, "/signup 1")
+
+    async with tg.services.db.uow(readonly=True) as uow:
+        chats = (await uow.session.exec(select(CardCopy.chat_id))).all()
+    everyone = (GROUP_CHAT, ORGANISER, zoe.id, bob.id, ann.id)
+    assert sorted(chats) == sorted(str(c) for c in everyone)
+    for copy in (zoe_copy, bob_copy, card):
+        assert "3/10 going" in _plain(tg.current(copy))
 
 
 async def test_a_cancelled_activity_closes_every_copy(tg: TelegramHarness) -> None:

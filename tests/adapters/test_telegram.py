@@ -157,6 +157,34 @@ async def test_an_update_delivered_again_after_a_restart_is_applied_once(
     assert claims >= 1
 
 
+async def test_updates_that_changed_nothing_are_claimed_too(tg: TelegramHarness) -> None:
+    """Bob's post, refused because he is not a member yet, changed nothing; it is claimed all
+    the same (in the background, with the other such updates of the moment), so Telegram
+    delivering it again after he joined does not post it behind his back."""
+    await _community(tg)
+    bob, cy = tg.emu.add_user(3, "Bob"), tg.emu.add_user(4, "Cy")
+    await tg.say(bob, "/start")
+    quiet = [tg.emu.send_message(cy, text) for text in ("/help", "/events")]
+    refused = tg.emu.send_message(bob, "/post hiking Anyone up for Sunday?")
+    await tg.handled([*quiet, refused])
+    assert "join" in (tg.emu.last_message(bob.id)["plain"] or "").lower()
+    async with tg.services.db.uow(readonly=True) as uow:
+        ids = set((await uow.session.exec(select(ProcessedUpdate.update_id))).all())
+    assert {u["update_id"] for u in (*quiet, refused)} <= ids
+
+    await tg.say(bob, "/join hiking")
+    await tg.stop()
+    restarted = TelegramHarness(tg.emu, tg.services)
+    await restarted.start()
+    try:
+        await restarted.push(refused)  # Telegram re-delivers it to the new process
+    finally:
+        await restarted.stop()
+    async with tg.services.db.uow(readonly=True) as uow:
+        count = (await uow.session.exec(select(func.count()).select_from(Post))).one()
+    assert count == 0
+
+
 async def test_429s_are_waited_out_and_nothing_is_lost(tg: TelegramHarness) -> None:
     await _community(tg)
     tg.emu.fail_every(3, retry_after=1)
