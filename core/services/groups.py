@@ -68,11 +68,20 @@ def parse_tags(text: str | list[str] | None) -> list[str]:
     return tags
 
 
+# the reads of nearly every command and click, built once with parameters: building a
+# statement and working out its cache key cost more than running it on SQLite
+_MEMBERSHIP = select(Membership).where(
+    Membership.group_id == sa.bindparam("group_id"),
+    Membership.person_id == sa.bindparam("person_id"),
+)
+_BY_NAME = select(Group).where(
+    sa.or_(Group.slug == sa.bindparam("slug"), func.lower(Group.name) == sa.bindparam("name"))
+)
+
+
 async def membership_of(uow: UnitOfWork, group_id: int, person_id: int) -> Membership | None:
-    result = await uow.session.exec(
-        select(Membership).where(Membership.group_id == group_id, Membership.person_id == person_id)
-    )
-    return result.first()
+    params = {"group_id": group_id, "person_id": person_id}
+    return (await uow.session.exec(_MEMBERSHIP, params=params)).first()
 
 
 async def memberships_of(
@@ -113,12 +122,8 @@ async def find_group(uow: UnitOfWork, ref: str, *, loose: bool = True) -> Group:
         group = await uow.session.get(Group, int(digits))
         if group is not None:
             return group
-    result = await uow.session.exec(
-        select(Group).where(
-            sa.or_(Group.slug == slugify(text), func.lower(Group.name) == text.lower())
-        )
-    )
-    group = result.first()
+    params = {"slug": slugify(text), "name": text.lower()}
+    group = (await uow.session.exec(_BY_NAME, params=params)).first()
     if group is not None:
         return group
     found = await _by_words(uow, text) if loose else []
