@@ -167,9 +167,14 @@ async def _record_all(services: Services, records: list[_Record]) -> None:
             return
     async with services.db.uow() as uow:
         known = await _known(uow, [r.posted for r in records if r.clicked])
+        subjects = set()
         for record in records:
             if not (record.clicked and _place(record.posted) in known):
-                await _record(uow, services.clock, record)
+                subjects.add(await _record(uow, services.clock, record))
+        # a card drawn at answer time may be recorded after later changes were redrawn: the
+        # refresher looks again at each subject (an edit only where the drawing differs)
+        for subject in sorted(subjects):
+            await work.schedule(uow, KIND, subject, work.AT_ONCE)
         await uow.commit()
 
 
@@ -188,7 +193,8 @@ async def _known(uow: UnitOfWork, clicked: list[Posted]) -> set[tuple[str, str, 
     return {tuple(row) for row in rows}  # type: ignore[misc]
 
 
-async def _record(uow: UnitOfWork, clock: Clock, record: _Record) -> None:
+async def _record(uow: UnitOfWork, clock: Clock, record: _Record) -> str:
+    """Record one copy; returns its subject ("event:7")."""
     posted = record.posted
     card, live = posted.card, posted.card.live
     assert live is not None
@@ -216,9 +222,7 @@ async def _record(uow: UnitOfWork, clock: Clock, record: _Record) -> None:
     older = [row[0] for row in kept[KEEP_SHARED if viewer is None else KEEP_PERSONAL :]]
     if older:
         await uow.session.exec(sa.delete(CardCopy).where(CardCopy.id.in_(older)))  # type: ignore[attr-defined]
-    # a card drawn at answer time may be recorded after later changes were redrawn: the
-    # refresher looks again (an edit only if the drawing differs)
-    await work.schedule(uow, KIND, live.subject, work.AT_ONCE)
+    return live.subject
 
 
 async def copies_of(uow: UnitOfWork, key: str) -> list[CardCopy]:

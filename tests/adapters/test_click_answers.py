@@ -9,7 +9,7 @@ import asyncio
 from adapters.telegram import middlewares
 from adapters.telegram.middlewares import FloodMiddleware, IntakeWatch, Slots
 from core.chat import Services
-from tests.adapters.test_live_cards import _hiking_with_home, _plain
+from tests.adapters.test_live_cards import _hiking_with_home, _plain, slowly
 from tests.emulators.telegram import TelegramEmulator
 from tests.harness import TelegramHarness
 
@@ -52,13 +52,6 @@ async def test_the_hold_ends_by_itself_and_clicks_go_first(monkeypatch) -> None:
     assert not slots.held
 
 
-async def _slowly(handler, event, data):
-    """A loaded machine: each message takes 50 ms to handle (on an idle one, twenty /events
-    take a few ms in all, and a tap behind them hears its own result at once)."""
-    await asyncio.sleep(0.05)
-    return await handler(event, data)
-
-
 async def test_a_click_behind_its_own_messages_hears_queued_at_once(
     sqlite_db, clock, settings
 ) -> None:
@@ -69,7 +62,7 @@ async def test_a_click_behind_its_own_messages_hears_queued_at_once(
     async with TelegramEmulator() as emu:
         services = Services(db=sqlite_db, clock=clock, settings=settings)
         tg = TelegramHarness(emu, services, flood=FloodMiddleware())  # deployed settings
-        tg.dp.message.middleware(_slowly)
+        tg.dp.message.middleware(slowly)
         await tg.start()
         try:
             card = await _hiking_with_home(tg, capacity=10)

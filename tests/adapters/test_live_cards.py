@@ -41,6 +41,13 @@ async def _hiking_with_home(tg: TelegramHarness, capacity: int) -> dict:
     return card
 
 
+async def slowly(handler, event, data):
+    """A loaded machine: each message takes 50 ms to handle (on an idle one, a few /events
+    take a few ms in all, and a tap behind them hears its own result at once)."""
+    await asyncio.sleep(0.05)
+    return await handler(event, data)
+
+
 def _edits_of(emu: TelegramEmulator, message: dict) -> list[float]:
     return [
         call.time
@@ -273,6 +280,7 @@ async def test_a_click_stuck_in_a_long_queue_hears_queued_then_gets_its_result(
         services = Services(db=sqlite_db, clock=clock, settings=settings)
         flood = FloodMiddleware(answer_within=0.01)  # the deployed 8 s, shrunk for the test
         tg = TelegramHarness(emu, services, flood=flood)
+        tg.dp.message.middleware(slowly)  # her five messages take a quarter of a second
         await tg.start()
         try:
             card = await _hiking_with_home(tg, capacity=10)
