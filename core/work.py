@@ -42,8 +42,7 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=15)
 AT_ONCE = datetime(2000, 1, 1, tzinfo=UTC)  # due before any clock's now: "as soon as claimed"
 # Seconds before looking again at rows that are due but were not claimable (another process's
-# claim was holding them). Not at once: APScheduler skips a wake that fires while the one
-# arming it still runs (max_instances), and nothing would arm the next.
+# claim was holding them). Not at once: each look would arm the next at once, in a busy loop.
 RELOOK = 1.0
 
 
@@ -296,9 +295,8 @@ class Worker:
         )
         self.scheduler.start()
         self.scheduler.add_job(
-            self._job,
+            self._wake,
             "interval",
-            args=[self.tick],
             seconds=self.poll_seconds,
             id="poll",
             replace_existing=True,
@@ -326,7 +324,7 @@ class Worker:
             self._beat = None
 
     async def _job(self, work: Callable[[], Awaitable[None]]) -> None:
-        """Every scheduled job runs through here, so stop() can wait for it."""
+        """Every pass runs through here (`poke`), so stop() can wait for it."""
         task = asyncio.current_task()
         assert task is not None
         self._running.add(task)
@@ -336,6 +334,13 @@ class Worker:
             log.exception("%s: a run failed; the next tick tries again", type(self).__name__)
         finally:
             self._running.discard(task)
+
+    async def _wake(self) -> None:
+        """What the scheduler runs, at the next due time and every `poll_seconds`: a poke. A
+        pass still under way (a long fan-out, redraws waiting on a group chat's 20 edits a
+        minute) takes it as one more pass after it; run as a pass of its own, APScheduler would
+        skip it while the other runs (max_instances) and log a warning each time."""
+        self.poke()
 
     def poke(self) -> None:
         """Work was scheduled here: run what is due now and re-arm. Pokes while a run is under
@@ -374,9 +379,8 @@ class Worker:
             delay = RELOOK
         run_at = datetime.now(UTC) + timedelta(seconds=delay)
         self.scheduler.add_job(
-            self._job,
+            self._wake,
             DateTrigger(run_date=run_at),
-            args=[self.tick],
             id="wake",
             replace_existing=True,
         )

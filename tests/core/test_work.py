@@ -112,3 +112,24 @@ async def test_a_live_worker_keeps_its_claim_past_the_lease(sqlite_db: Database)
         await busy.stop()
     [job] = await _jobs(sqlite_db)
     assert job.status == WorkStatus.DONE
+
+
+async def test_a_wake_during_a_long_pass_becomes_one_more_pass(sqlite_db: Database, caplog) -> None:
+    """The safety-net poll fires every 0.1 s while a pass takes a second (a fan-out, redraws
+    waiting on a group chat's limit): no wake is skipped with a warning, and work asked for
+    meanwhile is done by the pass that follows."""
+    worker = SlowJobs(sqlite_db, seconds=1, poll_seconds=0.1)
+    await _schedule(sqlite_db, "a", SystemClock().now())
+    await worker.start()
+    try:
+        await asyncio.wait_for(worker.started.wait(), 10)
+        await _schedule(sqlite_db, "b", SystemClock().now())  # asked for mid-pass, not poked
+        for _ in range(100):  # up to 10 s
+            await asyncio.sleep(0.1)
+            if [j.status for j in await _jobs(sqlite_db)] == [WorkStatus.DONE] * 2:
+                break
+    finally:
+        await worker.stop()
+    assert [j.status for j in await _jobs(sqlite_db)] == [WorkStatus.DONE] * 2
+    skipped = [r for r in caplog.records if "maximum number of running instances" in r.message]
+    assert skipped == []
