@@ -60,7 +60,7 @@ class Services:
         if changes.listings:
             self.areas.forget()  # /nearby shows what was created, moved or cancelled at once
         if changes.people:
-            self.actors.forget(changes.people)  # a new name or language shows at once
+            self.actors.forget_people(changes.people)  # a new name or language shows at once
 
     def later(self, work: Coroutine[Any, Any, None]) -> None:
         """Run a follow-up (notices, announcements) after the answer, not before it."""

@@ -6,9 +6,8 @@ The scores are documented in docs/discovery.md; the weights live here, once.
 from __future__ import annotations
 
 import math
-from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -37,6 +36,7 @@ from core.models import (
     as_stored,
     epoch_seconds,
 )
+from core.recent import Recent
 from core.services import tallies
 from core.services.events import EventView, views_of, visible_to
 from core.services.groups import find_group, membership_of, parse_tags
@@ -139,7 +139,7 @@ AREA_MARGIN_KM = 1.0  # more than a cell's half-diagonal: any centre in the cell
 
 
 @dataclass
-class AreaCache:
+class AreaCache(Recent[tuple, list[sa.Row]]):
     """Recently read areas for /nearby: the upcoming activities around a ~1 km cell, with what
     the score and the visibility check need, for `ttl`.
 
@@ -151,23 +151,6 @@ class AreaCache:
 
     ttl: timedelta = timedelta(seconds=30)
     size: int = 512
-    _areas: OrderedDict[tuple, tuple[datetime, list[sa.Row]]] = field(default_factory=OrderedDict)
-
-    def get(self, key: tuple, now: datetime) -> list[sa.Row] | None:
-        found = self._areas.get(key)
-        if found is None or now - found[0] > self.ttl or now < found[0]:
-            return None
-        self._areas.move_to_end(key)
-        return found[1]
-
-    def put(self, key: tuple, now: datetime, rows: list[sa.Row]) -> None:
-        self._areas[key] = (now, rows)
-        self._areas.move_to_end(key)
-        while len(self._areas) > self.size:
-            self._areas.popitem(last=False)
-
-    def forget(self) -> None:
-        self._areas.clear()
 
 
 async def nearby(
@@ -190,9 +173,10 @@ async def nearby(
         cell = (round(latitude / AREA_CELL_DEG), round(longitude / AREA_CELL_DEG), radius_km)
         rows = areas.get(cell, now)  # type: ignore[assignment]
         if rows is None:
+            since = areas.generation
             middle = (cell[0] * AREA_CELL_DEG, cell[1] * AREA_CELL_DEG)
             rows = await area(uow, now, bounding_box(*middle, radius_km + AREA_MARGIN_KM))
-            areas.put(cell, now, rows)
+            areas.put(cell, now, rows, since)
     return await ranked_page(uow, now, viewer_id, rows, (latitude, longitude), radius_km, page)
 
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
@@ -14,6 +13,7 @@ from core.durations import format_duration, parse_offsets
 from core.errors import invalid, not_found
 from core.i18n import N_, SUPPORTED, normalize_locale
 from core.models import Identity, Person
+from core.recent import Recent
 from core.services import reminders
 from core.uow import UnitOfWork
 from core.validation import clean_text, find_timezone, one_line
@@ -31,46 +31,21 @@ class Actor:
 
 
 @dataclass
-class ActorCache:
+class ActorCache(Recent[tuple[str, str], tuple[Identity, Person]]):
     """Accounts recently looked up, as read (identity and person, detached), for `ttl`.
 
     Naming the actor of every update was a transaction and a join of its own, for a few rows
     that change only when the person changes a setting, links an account, or shows up under a
-    new name. Changes committed through this process forget the person at once (`forget`,
-    from `UnitOfWork.person_changed`); another process's changes show within `ttl` (a /lang
-    sent to one webhook process, then a message to another). A lookup that began before a
-    change is not stored after it (`generation`).
+    new name. Changes committed through this process forget the person at once
+    (`forget_people`, from `UnitOfWork.person_changed`); another process's changes show within
+    `ttl` (a /lang sent to one webhook process, then a message to another).
     """
 
     ttl: timedelta = timedelta(seconds=15)
     size: int = 10_000
-    generation: int = 0  # moves on each forget
-    _seen: OrderedDict[tuple[str, str], tuple[datetime, Identity, Person]] = field(
-        default_factory=OrderedDict
-    )
 
-    def get(self, key: tuple[str, str], now: datetime) -> tuple[Identity, Person] | None:
-        found = self._seen.get(key)
-        if found is None or now - found[0] > self.ttl or now < found[0]:
-            return None
-        return found[1], found[2]
-
-    def put(
-        self, key: tuple[str, str], now: datetime, found: tuple[Identity, Person], since: int
-    ) -> None:
-        """Store what a lookup that began at generation `since` read."""
-        if since != self.generation:
-            return
-        self._seen[key] = (now, *found)
-        self._seen.move_to_end(key)
-        while len(self._seen) > self.size:
-            self._seen.popitem(last=False)
-
-    def forget(self, person_ids: set[int]) -> None:
-        self.generation += 1
-        gone = [key for key, (_, _, person) in self._seen.items() if person.id in person_ids]
-        for key in gone:
-            del self._seen[key]
+    def forget_people(self, person_ids: set[int]) -> None:
+        self.forget(lambda found: found[1].id in person_ids)
 
 
 async def find_identity(uow: UnitOfWork, platform: str, external_id: str) -> Identity | None:

@@ -919,6 +919,16 @@ async def test_changes_made_elsewhere_reach_nearby_within_the_cache_ttl(chat: Ha
     assert await shown(chat, "Ann") == ["First", "Second"]
 
 
+def test_an_area_read_begun_before_a_change_is_not_kept(clock) -> None:
+    """/nearby read an area while an activity there was created: what it read may miss the new
+    activity, so it is not kept for the next /nearby (core.recent.Recent.generation)."""
+    areas = discovery.AreaCache()
+    since = areas.generation  # a read starts...
+    areas.forget()  # ...an activity is created meanwhile...
+    areas.put((1, 2, 10.0), clock.now(), [], since)
+    assert areas.get((1, 2, 10.0), clock.now()) is None  # ...the next /nearby reads again
+
+
 async def test_activities_created_or_cancelled_show_on_nearby_at_once(chat: HandleChat) -> None:
     await group(chat, "Maya", "Hiking")
     await locate(chat, "Ann")
