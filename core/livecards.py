@@ -93,8 +93,13 @@ async def mark_stale(uow: UnitOfWork, event_ids: Iterable[int], post_ids: Iterab
             await work.schedule(uow, KIND, f"{kind}:{number}", work.AT_ONCE)
 
 
-# the statements of the hot path (every card sent), built once with parameters: building and
-# keying them cost more than running them
+# the statements of the hot paths (every card sent or clicked), built once with parameters:
+# building and keying them cost more than running them
+
+
+_PLACE = (CardCopy.platform, CardCopy.chat_id, CardCopy.message_id)
+_KNOWN = sa.select(*_PLACE).where(sa.tuple_(*_PLACE).in_(sa.bindparam("places", expanding=True)))
+_OLDER = sa.delete(CardCopy).where(CardCopy.id.in_(sa.bindparam("ids", expanding=True)))  # type: ignore[attr-defined]
 
 
 def _at(posted: Posted) -> dict[str, str]:
@@ -186,10 +191,9 @@ async def _known(uow: UnitOfWork, clicked: list[Posted]) -> set[tuple[str, str, 
     """Which of these messages hold a recorded copy."""
     if not clicked:
         return set()
-    columns = (CardCopy.platform, CardCopy.chat_id, CardCopy.message_id)
-    places = {_place(posted) for posted in clicked}
+    places = sorted({_place(posted) for posted in clicked})
     connection = await uow.session.connection()
-    rows = await connection.execute(sa.select(*columns).where(sa.tuple_(*columns).in_(places)))
+    rows = await connection.execute(_KNOWN, {"places": places})
     return {tuple(row) for row in rows}  # type: ignore[misc]
 
 
@@ -221,7 +225,7 @@ async def _record(uow: UnitOfWork, clock: Clock, record: _Record) -> str:
     kept = sorted(kept, key=lambda row: (len(row[1]), row[1]), reverse=True)
     older = [row[0] for row in kept[KEEP_SHARED if viewer is None else KEEP_PERSONAL :]]
     if older:
-        await uow.session.exec(sa.delete(CardCopy).where(CardCopy.id.in_(older)))  # type: ignore[attr-defined]
+        await connection.execute(_OLDER, {"ids": older})
     return live.subject
 
 
