@@ -85,10 +85,8 @@ async def mark_stale(uow: UnitOfWork, event_ids: Iterable[int], post_ids: Iterab
     for kind, ids in (("event", list(event_ids)), ("post", list(post_ids))):
         if not ids:
             continue
-        column = SUBJECTS[kind]
-        with_copies = (
-            await uow.session.exec(select(column).where(column.in_(ids)).distinct())  # type: ignore[union-attr,attr-defined]
-        ).all()
+        connection = await uow.session.connection()
+        with_copies = (await connection.execute(_with_copies(kind), {"ids": ids})).scalars()
         for number in with_copies:
             await work.schedule(uow, KIND, f"{kind}:{number}", work.AT_ONCE)
 
@@ -105,6 +103,13 @@ _OLDER = sa.delete(CardCopy).where(CardCopy.id.in_(sa.bindparam("ids", expanding
 def _at(posted: Posted) -> dict[str, str]:
     """The parameters naming a copy's message."""
     return {"platform": posted.platform, "chat_id": posted.chat_id, "message_id": posted.message_id}
+
+
+@functools.cache
+def _with_copies(kind: str) -> sa.Select:
+    """Which of these activities or posts have recorded copies (asked on every change)."""
+    column = SUBJECTS[kind]
+    return select(column).where(column.in_(sa.bindparam("ids", expanding=True))).distinct()  # type: ignore[union-attr,attr-defined]
 
 
 @functools.cache

@@ -7,6 +7,7 @@ work (no write lock on SQLite), or not at all when the account was looked up a m
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from sqlmodel import select
 
 from core.chat.registry import Context, Services
@@ -15,6 +16,16 @@ from core.models import Identity, Person
 from core.services import people
 from core.services.people import Actor
 from core.validation import one_line
+
+# the lookup of an account not seen for a while, built once with parameters
+_ACCOUNT = (
+    select(Identity, Person)
+    .join(Person, Person.id == Identity.person_id)  # type: ignore[arg-type]
+    .where(
+        Identity.platform == sa.bindparam("platform"),
+        Identity.external_id == sa.bindparam("external_id"),
+    )
+)
 
 
 async def actor_for(
@@ -32,13 +43,8 @@ async def actor_for(
     if found is None:
         since = services.actors.generation
         async with services.db.uow(readonly=True) as uow:
-            row = (
-                await uow.session.exec(
-                    select(Identity, Person)
-                    .join(Person, Person.id == Identity.person_id)  # type: ignore[arg-type]
-                    .where(Identity.platform == platform, Identity.external_id == external_id)
-                )
-            ).first()
+            params = {"platform": platform, "external_id": external_id}
+            row = (await uow.session.exec(_ACCOUNT, params=params)).first()
         if row is not None:
             found = (row[0], row[1])
             services.actors.put(key, now, found, since)
