@@ -631,14 +631,12 @@ async def _open_for(
 
 
 async def _next_seq(uow: UnitOfWork, event_id: int) -> int:
-    last = (
-        await uow.session.exec(
-            select(func.coalesce(func.max(Registration.seq), 0)).where(
-                Registration.event_id == event_id
-            )
-        )
-    ).one()
-    return last + 1
+    return (await uow.session.exec(_LAST_SEQ, params={"event_id": event_id})).one() + 1
+
+
+_LAST_SEQ = select(func.coalesce(func.max(Registration.seq), 0)).where(
+    Registration.event_id == sa.bindparam("event_id")
+)
 
 
 def _seats_free(event: Event, party: int) -> bool:
@@ -768,8 +766,9 @@ async def change_guests(
     return RosterChange(view=view, promoted=promoted, previous_status=registration.status)
 
 
-def visible_to(viewer_id: int):
-    """A filter for events whose group content the viewer may see (permissions.can_see_content)."""
+def visible_to(viewer_id: int | sa.BindParameter[int]):
+    """A filter for events whose group content the viewer may see (permissions.can_see_content);
+    the viewer may be a parameter of a statement built once."""
     mine = select(Membership.group_id).where(Membership.person_id == viewer_id)
     active = mine.where(Membership.status == MembershipStatus.ACTIVE)
     banned = mine.where(Membership.status == MembershipStatus.BANNED)
@@ -779,6 +778,23 @@ def visible_to(viewer_id: int):
     )
 
 
+# /events and its cards, on every listing: built once with parameters
+_UPCOMING = (
+    select(Event, Group)
+    .join(Group, Group.id == Event.group_id)  # type: ignore[arg-type]
+    .where(Event.status == EventStatus.SCHEDULED, Event.starts_at > sa.bindparam("now"))
+    .order_by(Event.starts_at, Event.id)
+    .limit(sa.bindparam("limit"))
+)
+_UPCOMING_VISIBLE = _UPCOMING.where(visible_to(sa.bindparam("viewer")))
+_UPCOMING_IN = _UPCOMING.where(Event.group_id == sa.bindparam("group_id"))
+_PLACES = select(Registration).where(  # the viewer's places among these activities
+    Registration.person_id == sa.bindparam("viewer"),
+    Registration.event_id.in_(sa.bindparam("ids", expanding=True)),  # type: ignore[attr-defined]
+    Registration.status.in_(LISTED),  # type: ignore[attr-defined]
+)
+
+
 async def views_for(
     uow: UnitOfWork, rows: list[tuple[Event, Group]], viewer_id: int
 ) -> list[EventView]:
@@ -786,18 +802,8 @@ async def views_for(
     if not rows:
         return []
     ids = [e.id for e, _ in rows]
-    mine = {
-        r.event_id: r
-        for r in (
-            await uow.session.exec(
-                select(Registration).where(
-                    Registration.person_id == viewer_id,
-                    Registration.event_id.in_(ids),  # type: ignore[attr-defined]
-                    Registration.status.in_(LISTED),  # type: ignore[attr-defined]
-                )
-            )
-        ).all()
-    }
+    params = {"viewer": viewer_id, "ids": ids}
+    mine = {r.event_id: r for r in (await uow.session.exec(_PLACES, params=params)).all()}
     return [await _as_seen(uow, event, group, mine.get(event.id)) for event, group in rows]  # type: ignore[arg-type]
 
 
@@ -848,20 +854,14 @@ async def upcoming(
     uow: UnitOfWork, clock: Clock, viewer_id: int, ref: str | None = None, *, limit: int = 10
 ) -> list[EventView]:
     """Scheduled activities that have not started, soonest first, that the viewer may see."""
-    statement = (
-        select(Event, Group)
-        .join(Group, Group.id == Event.group_id)  # type: ignore[arg-type]
-        .where(Event.status == EventStatus.SCHEDULED, Event.starts_at > clock.now())
-        .order_by(Event.starts_at, Event.id)
-        .limit(limit)
-    )
+    params: dict[str, Any] = {"now": clock.now(), "limit": limit, "viewer": viewer_id}
+    statement = _UPCOMING_VISIBLE
     if ref:
         group = await find_group(uow, ref)
         permissions.require_content_access(group, await membership_of(uow, group.id, viewer_id))  # type: ignore[arg-type]
-        statement = statement.where(Event.group_id == group.id)
-    else:
-        statement = statement.where(visible_to(viewer_id))
-    return await views_for(uow, list((await uow.session.exec(statement)).all()), viewer_id)
+        statement, params["group_id"] = _UPCOMING_IN, group.id
+    rows = (await uow.session.exec(statement, params=params)).all()
+    return await views_for(uow, list(rows), viewer_id)
 
 
 async def my_events(uow: UnitOfWork, clock: Clock, person_id: int) -> list[EventView]:
