@@ -203,6 +203,9 @@ _REGISTRATION = select(Registration).where(
     Registration.event_id == sa.bindparam("event_id"),
     Registration.person_id == sa.bindparam("person_id"),
 )
+_LAST_SEQ = select(func.coalesce(func.max(Registration.seq), 0)).where(
+    Registration.event_id == sa.bindparam("event_id")
+)
 
 
 async def _lock_event(uow: UnitOfWork, event_id: int) -> Event:
@@ -632,11 +635,6 @@ async def _open_for(
 
 async def _next_seq(uow: UnitOfWork, event_id: int) -> int:
     return (await uow.session.exec(_LAST_SEQ, params={"event_id": event_id})).one() + 1
-
-
-_LAST_SEQ = select(func.coalesce(func.max(Registration.seq), 0)).where(
-    Registration.event_id == sa.bindparam("event_id")
-)
 
 
 def _seats_free(event: Event, party: int) -> bool:
