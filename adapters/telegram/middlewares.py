@@ -235,11 +235,12 @@ class FloodMiddleware(BaseMiddleware):
     flood: those are refused, with a translated "slow down" each time a flood starts (then
     quietly, clicks still answered, until the person's window clears).
 
-    A click's spinner should stop within a second: a click that is expected to wait longer
-    (`_expected_wait`: the person's own updates ahead of it and, when every slot is taken, the
-    queue for slots, at the recent handling time) hears "queued" at once, and its result comes
-    as a message. Any other click still hears it after `answer_within`, before Telegram's window
-    closes, if it turned out slow after all.
+    A click's spinner should stop within a second: a click that is expected to wait longer than
+    `prompt` (`_expected_wait`: the person's own updates ahead of it and, when every
+    slot is taken, the queue for slots, at the recent handling time) hears "queued" at once,
+    and its result comes as a message. The estimate can be wrong (a backlog's handling time
+    swings, and clicks that arrive later pass a person's waiting messages), so any other click
+    still hears "queued" once it has waited `answer_within`.
     """
 
     def __init__(
@@ -247,12 +248,14 @@ class FloodMiddleware(BaseMiddleware):
         limit: int = 30,
         per: float = 10.0,
         concurrent: int = 8,
-        answer_within: float = 8.0,
+        answer_within: float = 0.7,
         prompt: float = 0.7,
     ) -> None:
         self.limit, self.per = limit, per
-        self.answer_within = answer_within  # seconds before a waiting click hears "queued"
-        self.prompt = prompt  # a click expected to wait longer hears "queued" at once
+        # Seconds a click waits at most for its handler's toast before it hears "queued" (with
+        # Telegram's delivery, its spinner then stops within a second), and the expected wait
+        # past which it hears "queued" at once.
+        self.answer_within, self.prompt = answer_within, prompt
         self.handling = 0.05  # seconds an update holds its slot, recently (moving average)
         self.slots = Slots(concurrent)
         self.queues: dict[int, asyncio.Lock] = {}

@@ -95,7 +95,8 @@ async def answer_click(
     toast = trim(reply.toast, MAX_TOAST) if reply.toast else None
     if queued:
         if toast:
-            ctx.services.later(_toast_as_message(bot, query.from_user.id, toast))
+            text = _queued_result(reply, toast)
+            ctx.services.later(_toast_as_message(bot, query.from_user.id, text))
     else:
         try:
             await query.answer(toast, show_alert=reply.alert and bool(toast))
@@ -116,9 +117,19 @@ async def answer_click(
     ctx.services.later(_rest(bot, chat_id, message.message_id, reply.edit, cards, ctx))
 
 
-async def _toast_as_message(bot: Bot, user_id: int, toast: str) -> None:
+def _queued_result(reply: Reply, toast: str) -> str:
+    """A queued tap's result as a message, headed by the first line of the card it was on (the
+    activity's title): a tap's toast shows beside its card, a message may come after others."""
+    card = reply.cards[0] if reply.cards else None
+    if card is None or not card.lines:
+        return escape(toast)
+    heading = "".join(span.text for span in card.lines[0])
+    return f"<b>{escape(heading)}</b>\n{escape(toast)}"
+
+
+async def _toast_as_message(bot: Bot, user_id: int, text: str) -> None:
     try:
-        await bot.send_message(user_id, escape(toast))
+        await bot.send_message(user_id, text)
     except TelegramAPIError as error:  # never started the bot, or blocked it: the card shows it
         log.info("a queued click's result could not be sent to %s: %s", user_id, error)
 

@@ -9,7 +9,7 @@ import asyncio
 from adapters.telegram import middlewares
 from adapters.telegram.middlewares import FloodMiddleware, IntakeWatch, Slots
 from core.chat import Services
-from tests.adapters.test_live_cards import _hiking_with_home, _plain, slowly
+from tests.adapters.test_live_cards import _hiking_with_home, _plain, _queued_result, slowly
 from tests.emulators.telegram import TelegramEmulator
 from tests.harness import TelegramHarness
 
@@ -84,7 +84,7 @@ async def test_a_click_behind_its_own_messages_hears_queued_at_once(
             assert len(replies) == 21  # twenty replies and the tap's result
             assert answer < replies[5]  # the spinner stopped long before her queue was through
             assert "queued" in calls[answer].params["text"]
-            assert _plain(emu.last_message(ann.id)) == "You're in!"
+            assert _queued_result(emu.last_message(ann.id), card) == "You're in!"
             assert "1/10 going" in _plain(tg.current(card))
         finally:
             await tg.stop()
