@@ -38,21 +38,25 @@ class Claim:
     received_at: datetime
     done: bool = False
 
+    @property
+    def row(self) -> dict[str, object]:
+        """The ledger's row for this update."""
+        return {
+            "platform": self.platform,
+            "update_id": self.update_id,
+            "received_at": self.received_at,
+        }
+
     async def write(self, uow: UnitOfWork) -> None:
+        connection = await uow.session.connection()
         try:
-            await _record(uow, self.platform, self.update_id, self.received_at)
+            await connection.execute(_INSERT, self.row)
         except IntegrityError:
             raise AlreadyApplied(f"{self.platform} update {self.update_id}") from None
 
 
 # one row per update, the hottest insert there is: a plain INSERT, not an ORM object's flush
 _INSERT = sa.insert(ProcessedUpdate.__table__)  # type: ignore[attr-defined]
-
-
-async def _record(uow: UnitOfWork, platform: str, update_id: int, received_at: datetime) -> None:
-    connection = await uow.session.connection()
-    values = {"platform": platform, "update_id": update_id, "received_at": received_at}
-    await connection.execute(_INSERT, values)
 
 
 @functools.cache
@@ -65,11 +69,7 @@ async def claim_all(uow: UnitOfWork, claims: list[Claim]) -> None:
     """Claim updates that changed nothing, in one statement; ids claimed already (the
     update seen before, by this process or another) are left as they are."""
     connection = await uow.session.connection()
-    rows = [
-        {"platform": c.platform, "update_id": c.update_id, "received_at": c.received_at}
-        for c in claims
-    ]
-    await connection.execute(_insert_new(connection.dialect.name), rows)
+    await connection.execute(_insert_new(connection.dialect.name), [c.row for c in claims])
     await uow.commit()
 
 
