@@ -21,7 +21,7 @@ import logging
 import os
 import secrets
 import socket
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -323,18 +323,6 @@ class Worker:
                 await self._beat
             self._beat = None
 
-    async def _job(self, work: Callable[[], Awaitable[None]]) -> None:
-        """Every pass runs through here (`poke`), so stop() can wait for it."""
-        task = asyncio.current_task()
-        assert task is not None
-        self._running.add(task)
-        try:
-            await work()
-        except Exception:  # the alarm clock must keep ticking; the rows are still there
-            log.exception("%s: a run failed; the next tick tries again", type(self).__name__)
-        finally:
-            self._running.discard(task)
-
     async def _wake(self) -> None:
         """What the scheduler runs, at the next due time and every `poll_seconds`: a poke. A
         pass still under way (a long fan-out, redraws waiting on a group chat's 20 edits a
@@ -351,14 +339,18 @@ class Worker:
             return
         self._again = True
         if self._poked is None or self._poked.done():
-            self._poked = detached(self._job(self._drain))
+            self._poked = detached(self._drain())
             self._running.add(self._poked)  # now, not when it starts: stop() waits for it
             self._poked.add_done_callback(self._running.discard)
 
     async def _drain(self) -> None:
+        """Passes until none was asked for during the last one."""
         while self._again:
             self._again = False
-            await self.tick()
+            try:
+                await self.tick()
+            except Exception:  # the alarm clock must keep ticking; the rows are still there
+                log.exception("%s: a run failed; the next tick tries again", type(self).__name__)
 
     async def tick(self) -> None:
         async with self._lock:
