@@ -15,6 +15,10 @@ reminders (short renewed leases, any live process) and redraws each copy from th
 - paced: edits of all cards together take turns at the platforms' overall rate
   (EDITS_PER_SECOND), then go through the platform's notifier, which keeps within its limits
   per chat (Telegram's pacer, discord.py's buckets), never in a click's answer path;
+- never held up by one chat: a copy whose chat will not take an edit for a while (a group
+  chat's 20 a minute, a 429) is refused by the pacer (NotNow) and left stale, and the job is
+  due again when that chat is ready, or at once if the subject changes meanwhile: the other
+  copies follow every change, the slow chat's copy catches up at its chat's pace;
 - forgetful: a copy the platform will not let us edit any more (deleted, too old, the bot
   removed) is forgotten on the platform's error.
 """
@@ -42,7 +46,7 @@ from core.db import on_conflict_insert
 from core.i18n import Translator
 from core.metrics import CARDS_STALE
 from core.models import CardCopy, Job, Person
-from core.notify import DeliveryFailed, Posted, quietly
+from core.notify import DeliveryFailed, NotNow, Posted, quietly
 from core.services import events, posts
 from core.uow import UnitOfWork
 from core.views import LOCAL_TIMES, deleted_post_card, event_card, post_card
@@ -343,30 +347,36 @@ class CardRefresher(work.Worker):
         if len(self._next) > 10_000:
             self._next.clear()
         try:
-            edited = await self.redraw(job.key)
+            edited, busy = await self.redraw(job.key)
         except Exception:
             log.exception("redrawing the cards of %s failed; retrying later", job.key)
             async with self.db.uow() as uow:
                 await work.retry_later(uow, job, self.worker, self.clock.now() + RETRY)
             return 0
+        now = self.clock.now()
+        rest_at = None if busy is None else now + timedelta(seconds=busy)
         async with self.db.uow() as uow:
-            await work.finish(uow, job, self.worker, self.clock.now())
+            await work.finish(uow, job, self.worker, now, rest_at=rest_at)
         return edited
 
-    async def redraw(self, key: str) -> int:
+    async def redraw(self, key: str) -> tuple[int, float | None]:
         """Bring every copy of the subject ("event:7") up to date; returns how many were
-        edited."""
+        edited, and in how many seconds to come back for the copies whose chat was busy
+        (None: none was). A busy chat (a group chat's 20 edits a minute) does not hold up the
+        redraw: its copy waits for a later one, and this one ends, so the next change's redraw
+        of the other copies need not wait for it."""
         async with self.db.uow(readonly=True) as uow:
             copies = await copies_of(uow, key)
         notifiers = self.services.notifiers
         copies = [c for c in copies if hasattr(notifiers.get(c.platform), "edit")]
         if not copies:
-            return 0
+            return 0, None
         kind, number = _subject(key)
         drawn = await DRAWINGS[kind](self.services, number, copies)
         gate = asyncio.Semaphore(EDITS_AT_ONCE)
         drawn_now: dict[int, str] = {}
         gone: list[int] = []
+        busy: list[float] = []
 
         async def redraw_copy(copy: CardCopy) -> None:
             card = drawn[(copy.viewer_id, copy.locale, copy.platform)]
@@ -381,6 +391,9 @@ class CardRefresher(work.Worker):
                 except DeliveryFailed as error:
                     log.info("card copy %s forgotten: %s", copy.id, error.reason)
                     gone.append(copy.id)  # type: ignore[arg-type]
+                    return
+                except NotNow as error:  # still stale: redrawn when its chat is ready
+                    busy.append(error.retry_in)
                     return
             drawn_now[copy.id] = now  # type: ignore[index]
 
@@ -399,4 +412,4 @@ class CardRefresher(work.Worker):
                 if gone:
                     await uow.session.exec(sa.delete(CardCopy).where(CardCopy.id.in_(gone)))  # type: ignore[attr-defined]
                 await uow.commit()
-        return len(drawn_now)
+        return len(drawn_now), min(busy) if busy else None

@@ -41,6 +41,16 @@ def is_quiet() -> bool:
     return _QUIET.get()
 
 
+class NotNow(Exception):
+    """A background send (`quietly`) refused by the platform's pacer: that chat's own limit will
+    not let it through for `retry_in` seconds (a group chat allows 20 messages a minute). The
+    sender comes back then instead of holding up its other work meanwhile."""
+
+    def __init__(self, retry_in: float) -> None:
+        super().__init__(f"the chat is busy for {retry_in:.1f} s")
+        self.retry_in = retry_in
+
+
 class DeliveryFailed(Exception):
     """The platform refused the message for good (blocked bot, closed DMs, unknown chat)."""
 

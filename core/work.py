@@ -173,22 +173,24 @@ async def schedule(uow: UnitOfWork, kind: str, key: str, due_at: datetime) -> No
     uow.changes.jobs = True
 
 
-async def finish(uow: UnitOfWork, job: Job, worker: str, now: datetime) -> None:
-    """The claim made at `job.generation` is done. Asked for again meanwhile: pending, now."""
+async def finish(
+    uow: UnitOfWork, job: Job, worker: str, now: datetime, *, rest_at: datetime | None = None
+) -> None:
+    """The claim made at `job.generation` is done. Asked for again meanwhile: pending, now.
+    `rest_at`: part of it could not be done yet (a busy chat's copy), pending again then."""
     table = Job.__table__  # type: ignore[attr-defined]
     mine = sa.and_(table.c.id == job.id, table.c.claimed_by == worker)
+    again = table.c.generation != job.generation
+    if rest_at is None:
+        status, due_at = sa.case((again, WorkStatus.PENDING), else_=WorkStatus.DONE), now
+    else:
+        when = table.c.due_at.type  # the column's own type, for UTC on every database
+        due_at = sa.case((again, sa.literal(now, when)), else_=sa.literal(rest_at, when))
+        status = WorkStatus.PENDING
     await uow.session.exec(
         sa.update(Job)
         .where(mine, table.c.status == WorkStatus.CLAIMED)
-        .values(
-            status=sa.case(
-                (table.c.generation == job.generation, WorkStatus.DONE),
-                else_=WorkStatus.PENDING,
-            ),
-            due_at=now,
-            claimed_by=None,
-            lease_until=None,
-        )
+        .values(status=status, due_at=due_at, claimed_by=None, lease_until=None)
     )
     await uow.commit()
 

@@ -31,13 +31,17 @@ from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
 
 from core.metrics import SENDS, THROTTLED
-from core.notify import is_quiet
+from core.notify import NotNow, is_quiet
 
 if TYPE_CHECKING:
     from adapters.telegram.shared_pacing import SharedPacer
 
 log = logging.getLogger(__name__)
 HOLD_MARGIN = 0.05  # seconds beyond retry_after, so a retry never arrives a hair early
+# Seconds a background send (a card redraw) waits at most for its chat's own limit; beyond,
+# it is refused (core.notify.NotNow) and comes back when the chat is ready, so a group chat's
+# 20 a minute never holds up the redraw of the same card's other copies.
+QUIET_PATIENCE = 1.0
 
 
 @dataclass
@@ -106,7 +110,8 @@ class Pacer:
 
     async def acquire(self, chat_id: str, *, quiet: bool = False) -> None:
         """Wait for a slot. `quiet` (a background card redraw) also waits while any answer is
-        waiting: redraws use what the answers leave of the budget, never the other way."""
+        waiting: redraws use what the answers leave of the budget, never the other way; and
+        it is refused (NotNow) when the chat itself is not ready within QUIET_PATIENCE."""
         waiting = not quiet
         if waiting:
             self.answers_waiting += 1
@@ -115,12 +120,14 @@ class Pacer:
                 async with self.lock:
                     now = time.monotonic()
                     bucket = self._bucket(chat_id)
-                    ready = max(
-                        self.overall.ready_at(now),
+                    chat_ready = max(
                         bucket.ready_at(now),
                         self.holds.get(None, 0.0),
                         self.holds.get(chat_id, 0.0),
                     )
+                    if quiet and chat_ready - now > QUIET_PATIENCE:
+                        raise NotNow(chat_ready - now)
+                    ready = max(self.overall.ready_at(now), chat_ready)
                     if quiet and self.answers_waiting:
                         ready = max(ready, now + 0.02)
                     if ready <= now:

@@ -23,7 +23,8 @@ from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import storage_from_string
 from redis.asyncio import Redis
 
-from adapters.telegram.pacing import HOLD_MARGIN
+from adapters.telegram.pacing import HOLD_MARGIN, QUIET_PATIENCE
+from core.notify import NotNow
 
 NAMESPACE = "community:telegram"
 # The overall budget as evenly spaced slots (GCRA: Redis keeps the time the next slot is free;
@@ -76,19 +77,24 @@ class SharedPacer:
         return f"{self.prefix}:hold:{chat_id or '*'}"
 
     async def acquire(self, chat_id: str, *, quiet: bool = False) -> None:
-        """`quiet` is accepted for the same calls as Pacer; across processes redraws and
-        answers share the budget first come, first served."""
+        """As Pacer's: a `quiet` send is refused (NotNow) when the chat is not ready within
+        QUIET_PATIENCE; across processes redraws and answers otherwise share the budget first
+        come, first served."""
         per_chat = self.group if chat_id.startswith("-") else self.private
         while True:
             held = max(
                 await self.redis.pttl(self._hold_key(None)),
                 await self.redis.pttl(self._hold_key(chat_id)),
             )
+            if quiet and held / 1000 > QUIET_PATIENCE:
+                raise NotNow(held / 1000)
             if held > 0:
                 await asyncio.sleep(held / 1000)
                 continue
             # look before taking: a chat that is not ready must not spend the bot's budget
             wait = await self._wait(per_chat, "chat", chat_id, take=False)
+            if quiet and wait > QUIET_PATIENCE:
+                raise NotNow(wait)
             if wait <= 0:
                 slot = float(await self.next_slot(keys=[self._slot_key], args=[self.interval]))
                 if slot > 0:

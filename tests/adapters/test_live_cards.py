@@ -165,6 +165,51 @@ async def test_a_sign_up_in_one_chat_redraws_the_copies_in_the_others(tg: Telegr
     assert "2/10 going" in _plain(tg.current(maya_copy))
 
 
+async def test_a_busy_group_chat_does_not_hold_up_the_cards_other_copies(
+    sqlite_db, clock, settings
+) -> None:
+    """The group chat may not take an edit for a while (its 20 a minute spent, or a 429's
+    retry_after): Zoe's own copy still follows each sign-up, one after the other, and the
+    group's copy catches up once its chat is free again. Before, each redraw waited for the
+    group chat's edit, and so did the next change's redraw of every other copy."""
+    async with TelegramEmulator() as emu:
+        services = Services(db=sqlite_db, clock=clock, settings=settings)
+        pacer = Pacer()  # the pacer as deployed
+        tg = TelegramHarness(emu, services, pacer=pacer)
+        await tg.start()
+        try:
+            card = await _hiking_with_home(tg, capacity=10)
+            zoe, ann, bob = emu.add_user(9, "Zoe"), emu.add_user(10, "Ann"), emu.add_user(11, "Bob")
+            [zoe_copy] = [m for m in await tg.say(zoe, "/event 1") if "Ridge walk" in _plain(m)]
+            for person in (ann, bob):
+                await tg.say(person, "/start")
+            await pacer.hold(str(GROUP_CHAT), 60)  # the group chat takes nothing for a minute
+
+            def zoe_sees(going: str):
+                def shown(call) -> bool:
+                    return (
+                        call.method == "editMessageText"
+                        and str(call.params.get("chat_id")) == str(zoe.id)
+                        and f"{going}/10 going" in str(call.params.get("text"))
+                    )
+
+                return shown
+
+            signed = [emu.send_message(ann, "/signup 1")]
+            await emu.wait_for(zoe_sees("1"), timeout=10)
+            signed.append(emu.send_message(bob, "/signup 1"))
+            await emu.wait_for(zoe_sees("2"), timeout=10)  # not behind the group's minute
+            assert "0/10 going" in _plain(tg.current(card))  # the group chat is still held
+
+            pacer.holds.clear()  # the group chat is free again
+            await tg.handled(signed)
+            assert "2/10 going" in _plain(tg.current(card))
+            assert "2/10 going" in _plain(tg.current(zoe_copy))
+            assert emu.throttles == []
+        finally:
+            await tg.stop()
+
+
 async def test_a_clicked_card_never_recorded_is_recorded_and_redrawn(tg: TelegramHarness) -> None:
     """Clicks are recorded together (core.batch): in one batch, a card the bot never recorded
     (sent before copies were kept) joins the live copies, a known one stays as it was."""

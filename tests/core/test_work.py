@@ -53,6 +53,30 @@ async def test_a_change_while_the_work_runs_makes_it_run_again(db: Database, clo
     assert job.status == WorkStatus.DONE
 
 
+async def test_work_left_for_later_is_due_then_unless_asked_again(db: Database, clock) -> None:
+    """A run that could do only part of its work (a card copy in a busy chat) gives the row
+    back due when the rest can be done; asked again meanwhile, it is due at once."""
+    later = clock.now() + timedelta(seconds=3)
+    await _schedule(db, "a", clock.now())
+    async with db.uow() as uow:
+        [claimed] = await work.claim(uow, Job, clock.now(), "w1", limit=5)
+    async with db.uow() as uow:
+        await work.finish(uow, claimed, "w1", clock.now(), rest_at=later)
+    [job] = await _jobs(db)
+    assert (job.status, job.due_at) == (WorkStatus.PENDING, later)
+    async with db.uow() as uow:
+        assert await work.claim(uow, Job, clock.now(), "w2", limit=5) == []  # not before then
+
+    clock.advance(timedelta(seconds=3))
+    async with db.uow() as uow:
+        [claimed] = await work.claim(uow, Job, clock.now(), "w2", limit=5)
+    await _schedule(db, "a", clock.now())  # asked again while w2 works on it
+    async with db.uow() as uow:
+        await work.finish(uow, claimed, "w2", clock.now(), rest_at=clock.now() + timedelta(9))
+    [job] = await _jobs(db)
+    assert (job.status, job.due_at) == (WorkStatus.PENDING, clock.now())
+
+
 async def test_a_dead_workers_claim_moves_on_after_one_lease(db: Database, clock) -> None:
     await _schedule(db, "a", clock.now())
     async with db.uow() as uow:
