@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
 from collections import OrderedDict, deque
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -260,6 +261,8 @@ class FloodMiddleware(BaseMiddleware):
         self.slots = Slots(concurrent)
         self.queues: dict[int, asyncio.Lock] = {}
         self.waiting: dict[int, int] = {}
+        # people whose next update waits for a slot: True for a click, False for a message
+        self.asking: dict[int, bool] = {}
         self.seen: dict[int, deque[float]] = {}
         self.flooding: set[int] = set()
 
@@ -300,7 +303,10 @@ class FloodMiddleware(BaseMiddleware):
         """Seconds until an update from this person, arriving now, would be handled: their own
         earlier updates one after another, after the queue for slots when no slot is free or a
         backlog is being read in (a click passes waiting messages, but not when its person's
-        earlier message waits there)."""
+        earlier message waits there). Unbounded while their message waits for a slot: every
+        click arriving later goes first."""
+        if self.asking.get(key) is False:
+            return math.inf
         ahead = self.waiting.get(key, 0)
         clicks, messages = (len(queue) for queue in self.slots.waiting)
         queued = clicks + (messages if ahead else 0)
@@ -325,13 +331,18 @@ class FloodMiddleware(BaseMiddleware):
                 if flood:
                     return await self._refuse(key, event, user, data.get("click"))
                 self.flooding.discard(key)
-                async with self.slots.take(urgent):
-                    began = time.monotonic()
-                    try:
-                        return await handler(event, data)
-                    finally:
-                        took = time.monotonic() - began
-                        self.handling += (took - self.handling) * 0.1
+                self.asking[key] = urgent
+                try:
+                    async with self.slots.take(urgent):
+                        del self.asking[key]
+                        began = time.monotonic()
+                        try:
+                            return await handler(event, data)
+                        finally:
+                            took = time.monotonic() - began
+                            self.handling += (took - self.handling) * 0.1
+                finally:
+                    self.asking.pop(key, None)
         finally:
             self.waiting[key] -= 1
             if not self.waiting[key]:

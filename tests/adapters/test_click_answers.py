@@ -129,3 +129,41 @@ async def test_polling_tells_the_slots_when_a_backlog_is_read_in(
             assert all(p.id in answered or str(p.id) in answered for p in people)
         finally:
             await tg.stop()
+
+
+async def test_a_click_behind_its_persons_waiting_message_hears_queued_at_once(
+    sqlite_db, clock, settings
+) -> None:
+    """Bob's message waits for a handler slot when his tap arrives. Taps that come later go
+    before his message (clicks first), so how long his tap will wait has no bound: it hears
+    "queued" at once, however quick the recent updates were. (The fallback timer is set far
+    out here: only the estimate at arrival can answer it in time.)"""
+    release = asyncio.Event()
+
+    async def ann_holds_the_slot(handler, event, data):
+        if event.from_user.id == 10 and event.text == "/help":
+            await release.wait()
+        return await handler(event, data)
+
+    async with TelegramEmulator() as emu:
+        services = Services(db=sqlite_db, clock=clock, settings=settings)
+        flood = FloodMiddleware(concurrent=1, answer_within=30)
+        tg = TelegramHarness(emu, services, flood=flood)
+        tg.dp.message.middleware(ann_holds_the_slot)
+        await tg.start()
+        try:
+            card = await _hiking_with_home(tg, capacity=10)
+            ann, bob = emu.add_user(10, "Ann"), emu.add_user(11, "Bob")
+            await tg.say(bob, "/start")
+            _, data = emu.find_button(card, "Sign up")
+            since = len(emu.calls)
+            updates = [emu.send_message(ann, "/help"), emu.send_message(bob, "/events")]
+            updates.append(emu.click(bob, card, data))
+            answer = await emu.wait_for("answerCallbackQuery", timeout=5, since=since)
+            assert "queued" in answer.params["text"]
+            assert not release.is_set()  # Ann's message still holds the only slot
+            release.set()
+            await tg.handled(updates)
+            assert _queued_result(emu.last_message(bob.id), card) == "You're in!"
+        finally:
+            await tg.stop()
