@@ -239,9 +239,10 @@ class FloodMiddleware(BaseMiddleware):
     A click's spinner should stop within a second: a click that is expected to wait longer than
     `prompt` (`_expected_wait`: the person's own updates ahead of it and, when every
     slot is taken, the queue for slots, at the recent handling time) hears "queued" at once,
-    and its result comes as a message. The estimate can be wrong (a backlog's handling time
-    swings, and clicks that arrive later pass a person's waiting messages), so any other click
-    still hears "queued" once it has waited `answer_within`.
+    and its result comes as a message; so does a click whose person's message waits for a slot
+    (clicks arriving later go first: its wait has no bound). The estimate can still be wrong (a
+    backlog's handling time swings), so any other click hears "queued" once it has waited
+    `answer_within`.
     """
 
     def __init__(
