@@ -120,11 +120,8 @@ async def answer_click(
 def _queued_result(reply: Reply, toast: str) -> str:
     """A queued tap's result as a message, headed by the first line of the card it was on (the
     activity's title): a tap's toast shows beside its card, a message may come after others."""
-    card = reply.cards[0] if reply.cards else None
-    if card is None or not card.lines:
-        return escape(toast)
-    heading = "".join(span.text for span in card.lines[0])
-    return f"<b>{escape(heading)}</b>\n{escape(toast)}"
+    heading = reply.cards[0].text.partition("\n")[0] if reply.cards else ""
+    return f"<b>{escape(heading)}</b>\n{escape(toast)}" if heading else escape(toast)
 
 
 async def _toast_as_message(bot: Bot, user_id: int, text: str) -> None:
