@@ -86,13 +86,15 @@ def _subject(key: str) -> tuple[str, int]:
 async def mark_stale(uow: UnitOfWork, event_ids: Iterable[int], post_ids: Iterable[int]) -> None:
     """Inside the transaction that changed these activities and posts: ask for their copies'
     redraw."""
+    dialect = uow.session.bind.dialect.name  # type: ignore[union-attr]
     for kind, ids in (("event", list(event_ids)), ("post", list(post_ids))):
         if not ids:
             continue
         connection = await uow.session.connection()
-        with_copies = (await connection.execute(_with_copies(kind), {"ids": ids})).scalars()
-        for number in with_copies:
-            await work.schedule(uow, KIND, f"{kind}:{number}", work.AT_ONCE)
+        params = {"ids": ids, "due_at": work.AT_ONCE}
+        asked = await connection.execute(_ask_redraws(dialect, kind), params)
+        if asked.rowcount:
+            uow.changes.jobs = True
 
 
 # the statements of the hot paths (every card sent or clicked), built once with parameters:
@@ -110,10 +112,13 @@ def _at(posted: Posted) -> dict[str, str]:
 
 
 @functools.cache
-def _with_copies(kind: str) -> sa.Select:
-    """Which of these activities or posts have recorded copies (asked on every change)."""
+def _ask_redraws(dialect: str, kind: str) -> sa.Insert:
+    """A "cards" job for each of these activities or posts that has recorded copies (on every
+    change), in one statement: which have copies and the jobs' upsert."""
     column = SUBJECTS[kind]
-    return select(column).where(column.in_(sa.bindparam("ids", expanding=True))).distinct()  # type: ignore[union-attr,attr-defined]
+    key = (sa.literal(f"{kind}:") + sa.cast(column, sa.String)).label("key")
+    with_copies = select(key).where(column.in_(sa.bindparam("ids", expanding=True))).distinct()  # type: ignore[union-attr,attr-defined]
+    return work.upsert_each(dialect, KIND, with_copies)
 
 
 @functools.cache

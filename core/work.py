@@ -129,21 +129,14 @@ async def renew(
 # ---- jobs: work that is not a reminder --------------------------------------------------
 
 
-@functools.cache
-def _upsert(dialect: str) -> sa.Insert:
-    """schedule()'s statement for one dialect, built once: building it, and working out its
-    cache key, cost more than running it."""
+_COLUMNS = ("kind", "key", "due_at", "status", "generation", "attempts")
+
+
+def _on_conflict(insert: Any) -> sa.Insert:
+    """What asking again for a (kind, key) that has its row does (see schedule)."""
     claimed = Job.status == WorkStatus.CLAIMED  # type: ignore[arg-type]
     pending = Job.status == WorkStatus.PENDING  # type: ignore[arg-type]
     table = Job.__table__  # type: ignore[attr-defined]
-    insert = on_conflict_insert(dialect, Job).values(
-        kind=sa.bindparam("kind"),
-        key=sa.bindparam("key"),
-        due_at=sa.bindparam("due_at", type_=table.c.due_at.type),
-        status=WorkStatus.PENDING,
-        generation=0,
-        attempts=0,
-    )
     return insert.on_conflict_do_update(
         index_elements=["kind", "key"],
         set_={
@@ -158,6 +151,39 @@ def _upsert(dialect: str) -> sa.Insert:
             "payload": sa.case((claimed, table.c.payload), else_=insert.excluded.payload),
         },
     )
+
+
+@functools.cache
+def _upsert(dialect: str) -> sa.Insert:
+    """schedule()'s statement for one dialect, built once: building it, and working out its
+    cache key, cost more than running it."""
+    table = Job.__table__  # type: ignore[attr-defined]
+    return _on_conflict(
+        on_conflict_insert(dialect, Job).values(
+            kind=sa.bindparam("kind"),
+            key=sa.bindparam("key"),
+            due_at=sa.bindparam("due_at", type_=table.c.due_at.type),
+            status=WorkStatus.PENDING,
+            generation=0,
+            attempts=0,
+        )
+    )
+
+
+def upsert_each(dialect: str, kind: str, keys: sa.Select) -> sa.Insert:
+    """schedule() for every key that `keys` selects (its one column, labelled "key", each key
+    once), in one statement, due at the `due_at` parameter. Built once by its callers."""
+    table = Job.__table__  # type: ignore[attr-defined]
+    chosen = keys.subquery()
+    rows = sa.select(
+        sa.literal(kind),
+        chosen.c.key,
+        sa.bindparam("due_at", type_=table.c.due_at.type),
+        sa.literal(WorkStatus.PENDING.value),
+        sa.literal(0),
+        sa.literal(0),
+    ).where(sa.true())  # SQLite reads ON CONFLICT after a SELECT only behind a WHERE
+    return _on_conflict(on_conflict_insert(dialect, Job).from_select(_COLUMNS, rows))
 
 
 async def schedule(uow: UnitOfWork, kind: str, key: str, due_at: datetime) -> None:

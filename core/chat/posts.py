@@ -28,7 +28,9 @@ async def post_command(ctx: Context, args: str) -> Reply:
             ]
         )
     async with ctx.uow() as uow:
-        view = await posts.create_post(uow, ctx.clock, ctx.me, ref, body)
+        view = await posts.create_post(
+            uow, ctx.clock, ctx.me, ref, body, author_name=ctx.actor.display_name
+        )
     public = view.public()
     announcement = Announcement(view.group.id, lambda t: post_card(public, t, live=True))  # type: ignore[arg-type]
     return Reply(

@@ -86,20 +86,28 @@ async def load_post(uow: UnitOfWork, post_id: int, viewer_id: int):
 
 
 async def create_post(
-    uow: UnitOfWork, clock: Clock, actor_id: int, ref: str, body: str
+    uow: UnitOfWork,
+    clock: Clock,
+    actor_id: int,
+    ref: str,
+    body: str,
+    *,
+    author_name: str | None = None,
 ) -> PostView:
     """Members post; in private groups nobody else even sees the group's posts. Returns the
-    new post as its author sees it, known without reading it back: no likes, no replies yet."""
+    new post as its author sees it, known without reading it back: no likes, no replies yet.
+    `author_name`: the author's name as the caller knows it (the chat's actor), else read."""
     group = await find_group(uow, ref)
     membership = await membership_of(uow, group.id, actor_id)  # type: ignore[arg-type]
     permissions.require_member(group, membership)
     text = clean_text(body, field="post", min_len=1, max_len=POST_MAX)
     post = Post(group_id=group.id, author_id=actor_id, body=text, created_at=clock.now())  # type: ignore[arg-type]
     uow.session.add(post)
-    named = select(Person.display_name).where(Person.id == actor_id)
-    author = (await uow.session.exec(named)).one()
+    if author_name is None:
+        named = select(Person.display_name).where(Person.id == actor_id)
+        author_name = (await uow.session.exec(named)).one()
     await uow.commit()
-    view = PostView(post=post, group=group, author_name=author, likes=0, replies=0)
+    view = PostView(post=post, group=group, author_name=author_name, likes=0, replies=0)
     return view.seen_by(actor_id, membership, liked=False)
 
 

@@ -157,3 +157,45 @@ async def test_a_wake_during_a_long_pass_becomes_one_more_pass(sqlite_db: Databa
     assert [j.status for j in await _jobs(sqlite_db)] == [WorkStatus.DONE] * 2
     skipped = [r for r in caplog.records if "maximum number of running instances" in r.message]
     assert skipped == []
+
+
+async def test_a_change_asks_one_redraw_per_subject_that_has_copies(chat, db: Database) -> None:
+    """livecards.mark_stale asks, in one statement, for the "cards" job of every changed
+    activity with a posted copy, with schedule()'s rules (here: a claimed job runs again)."""
+    from core.models import CardCopy, Event
+
+    await chat.say("Ann", "/newgroup Hiking")
+    for title in ("Walk", "Climb", "Swim"):
+        await chat.say("Ann", f"/newevent hiking | {title} | 2027-01-10 10:00 | Trailhead")
+    async with db.uow() as uow:
+        walk, climb, swim = (await uow.session.exec(select(Event.id).order_by(Event.id))).all()
+        for n, event_id in enumerate((walk, walk, climb)):
+            uow.session.add(
+                CardCopy(
+                    event_id=event_id,
+                    platform="test",
+                    chat_id="room",
+                    message_id=str(n),
+                    created_at=chat.services.clock.now(),
+                )
+            )
+        await uow.commit()
+    assert [job.key for job in await _jobs(db) if job.kind == "cards"] == []
+
+    async def change(*ids: int) -> None:
+        async with db.uow() as uow:
+            for event_id in ids:
+                uow.activity_changed(event_id)
+            await uow.commit()
+
+    await change(walk, climb, swim)
+    cards = [job for job in await _jobs(db) if job.kind == "cards"]
+    assert {job.key for job in cards} == {f"event:{walk}", f"event:{climb}"}
+    assert all(job.status == WorkStatus.PENDING for job in cards)
+    async with db.uow() as uow:
+        [claimed] = await work.claim(uow, Job, chat.services.clock.now(), "w1", limit=1)
+    await change(walk, climb)
+    again = {job.key: job for job in await _jobs(db) if job.kind == "cards"}
+    assert len(again) == 2  # still one row per subject
+    assert again[claimed.key].status == WorkStatus.CLAIMED
+    assert again[claimed.key].generation == claimed.generation + 1  # it runs again when done
