@@ -183,6 +183,7 @@ def upsert_each(dialect: str, kind: str, keys: sa.Select) -> sa.Insert:
         sa.literal(0),
         sa.literal(0),
     ).where(sa.true())  # SQLite reads ON CONFLICT after a SELECT only behind a WHERE
+    rows = rows.order_by(chosen.c.key)  # rows locked in one order by every writer
     return _on_conflict(on_conflict_insert(dialect, Job).from_select(_COLUMNS, rows))
 
 

@@ -199,21 +199,24 @@ async def managed_event(uow: UnitOfWork, actor_id: int, event_id: int) -> Event:
 # the reads of every sign-up, cancel and card, built once with parameters: building a statement
 # and working out its cache key cost more than running it on SQLite
 _LOCKED = select(Event).where(Event.id == sa.bindparam("event_id")).with_for_update()
+# the person's membership (if any) in a group, joined to that group's row
+_MEMBER = sa.and_(
+    Membership.group_id == Group.id,  # type: ignore[arg-type]
+    Membership.person_id == sa.bindparam("person_id"),
+)
 # an activity with its group and the person's membership there, in one statement where three
 # reads took three: nearly every card, sign-up and cancel needs all of them
 _SEEN = (
     select(Event, Group, Membership)
     .join(Group, Group.id == Event.group_id)  # type: ignore[arg-type]
-    .outerjoin(
-        Membership,
-        sa.and_(
-            Membership.group_id == Event.group_id,  # type: ignore[arg-type]
-            Membership.person_id == sa.bindparam("person_id"),
-        ),
-    )
+    .outerjoin(Membership, _MEMBER)
     .where(Event.id == sa.bindparam("event_id"))
 )
-_SEEN_LOCKED = _SEEN.with_for_update(of=Event)  # type: ignore[arg-type]
+_GROUP_SEEN = (
+    select(Group, Membership)
+    .outerjoin(Membership, _MEMBER)
+    .where(Group.id == sa.bindparam("group_id"))
+)
 _REGISTRATION = select(Registration).where(
     Registration.event_id == sa.bindparam("event_id"),
     Registration.person_id == sa.bindparam("person_id"),
@@ -238,11 +241,22 @@ async def _seen_by(
     uow: UnitOfWork, event_id: int, person_id: int, *, lock: bool = False
 ) -> tuple[Event, Group, Membership | None]:
     """The activity, its group and the person's membership there (None: not a member).
-    `lock`: to change its roster or details, as _lock_event."""
+    `lock`: to change its roster or details, as _lock_event.
+
+    One statement, except when locking on PostgreSQL: there a statement that waits for the
+    activity's lock returns the activity as committed by then, but the rows joined to it as
+    they were when it started, so a ban committed during the wait would go unseen. The lock
+    comes first there, and the group and membership are read after it. On SQLite a write
+    transaction waits at its BEGIN, before any statement."""
     if not is_id(event_id):
         raise not_found("event", id=event_id)
+    if lock and uow.session.bind.dialect.name != "sqlite":  # type: ignore[union-attr]
+        event = await _lock_event(uow, event_id)
+        params = {"group_id": event.group_id, "person_id": person_id}
+        group, membership = (await uow.session.exec(_GROUP_SEEN, params=params)).one()
+        return event, group, membership
     params = {"event_id": event_id, "person_id": person_id}
-    row = (await uow.session.exec(_SEEN_LOCKED if lock else _SEEN, params=params)).first()
+    row = (await uow.session.exec(_SEEN, params=params)).first()
     if row is None:
         raise not_found("event", id=event_id)
     if lock:

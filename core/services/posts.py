@@ -96,7 +96,8 @@ async def create_post(
 ) -> PostView:
     """Members post; in private groups nobody else even sees the group's posts. Returns the
     new post as its author sees it, known without reading it back: no likes, no replies yet.
-    `author_name`: the author's name as the caller knows it (the chat's actor), else read."""
+    `author_name`: the author's name as the caller knows it (the chat's actor, which may be
+    up to the actor cache's `ttl` old after a rename through another process), else read."""
     group = await find_group(uow, ref)
     membership = await membership_of(uow, group.id, actor_id)  # type: ignore[arg-type]
     permissions.require_member(group, membership)

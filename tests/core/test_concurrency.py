@@ -10,11 +10,14 @@ import asyncio
 from collections import Counter
 from datetime import timedelta
 
+import pytest
+import sqlalchemy as sa
 from sqlmodel import select
 
 from core.clock import FrozenClock
 from core.db import Database
-from core.models import Event, Registration
+from core.errors import PermissionDenied
+from core.models import Event, MembershipStatus, Registration
 from core.services import events, groups, people, posts
 from core.services.events import EventDraft
 
@@ -220,3 +223,60 @@ async def test_double_tapped_like_button(db: Database, clock: FrozenClock) -> No
     async with db.uow(readonly=True) as uow:
         view, _ = await posts.get_post(uow, bob, post.id)  # type: ignore[arg-type]
     assert (view.likes, view.liked_by_viewer) == (1, True)
+
+
+async def test_a_sign_up_waiting_behind_a_ban_sees_the_ban(
+    db: Database, clock: FrozenClock
+) -> None:
+    """A ban changes the membership and then locks the group's activities to free the banned
+    person's seats; a sign-up by that person waiting for the activity's lock meanwhile must be
+    refused once it gets the lock. (On PostgreSQL a statement that waits for a row lock sees
+    the rows joined to that row as they were when it started: the membership is read after
+    the lock, not joined to it.)"""
+    _, event_id = await _activity(db, clock, capacity=10)
+    bob = await _person(db, clock, "bob")
+    async with db.uow() as uow:
+        await groups.join_group(uow, clock, bob, "hiking")
+    async with db.uow() as ban:
+        [group_id] = (
+            await ban.session.exec(select(Event.group_id).where(Event.id == event_id))
+        ).all()
+        membership = await groups.membership_of(ban, group_id, bob)
+        membership.status = MembershipStatus.BANNED  # type: ignore[union-attr]
+        ban.session.add(membership)
+        await ban.session.flush()
+        locked = select(Event).where(Event.id == event_id).with_for_update()
+        await ban.session.exec(locked)
+
+        async def sign_up() -> None:
+            async with db.uow() as uow:
+                await events.sign_up(uow, clock, bob, event_id)
+
+        attempt = asyncio.create_task(sign_up())
+        await _until_waiting(db)
+        await ban.commit()
+    with pytest.raises(PermissionDenied) as refused:
+        await attempt
+    assert refused.value.code == "banned"
+    assert [r for r in await _rows(db, event_id) if r.person_id == bob] == []
+
+
+async def _until_waiting(db: Database) -> None:
+    """Until another unit of work waits for the lock this one holds (a row lock on PostgreSQL;
+    on SQLite, this process's queue of writers)."""
+    async with asyncio.timeout(30):
+        while True:
+            await asyncio.sleep(0.05)
+            if db.is_sqlite:
+                if db._write_queue._waiters:  # type: ignore[attr-defined]
+                    return
+                continue
+            async with db.uow(readonly=True) as uow:
+                waiting = await uow.session.exec(
+                    sa.text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                        " AND datname = current_database()"
+                    )
+                )
+                if waiting.one()[0]:
+                    return

@@ -182,18 +182,27 @@ async def test_a_change_asks_one_redraw_per_subject_that_has_copies(chat, db: Da
         await uow.commit()
     assert [job.key for job in await _jobs(db) if job.kind == "cards"] == []
 
+    woken = []
+    db.listeners.append(lambda changes: woken.append(changes.jobs))
+
     async def change(*ids: int) -> None:
         async with db.uow() as uow:
             for event_id in ids:
                 uow.activity_changed(event_id)
             await uow.commit()
 
+    await change(swim)
+    assert [job.key for job in await _jobs(db) if job.kind == "cards"] == []
+    assert woken == [False]  # nothing to redraw: no worker woken for it
     await change(walk, climb, swim)
+    assert woken[-1] is True  # the refresher is woken at once, not at its next slow tick
     cards = [job for job in await _jobs(db) if job.kind == "cards"]
     assert {job.key for job in cards} == {f"event:{walk}", f"event:{climb}"}
     assert all(job.status == WorkStatus.PENDING for job in cards)
     async with db.uow() as uow:
-        [claimed] = await work.claim(uow, Job, chat.services.clock.now(), "w1", limit=1)
+        [claimed] = await work.claim(
+            uow, Job, chat.services.clock.now(), "w1", limit=1, where=Job.kind == "cards"
+        )
     await change(walk, climb)
     again = {job.key: job for job in await _jobs(db) if job.kind == "cards"}
     assert len(again) == 2  # still one row per subject
