@@ -86,13 +86,12 @@ def _subject(key: str) -> tuple[str, int]:
 async def mark_stale(uow: UnitOfWork, event_ids: Iterable[int], post_ids: Iterable[int]) -> None:
     """Inside the transaction that changed these activities and posts: ask for their copies'
     redraw."""
-    dialect = uow.session.bind.dialect.name  # type: ignore[union-attr]
+    connection = await uow.session.connection()
     for kind, ids in (("event", list(event_ids)), ("post", list(post_ids))):
         if not ids:
             continue
-        connection = await uow.session.connection()
         params = {"ids": ids, "due_at": work.AT_ONCE}
-        asked = await connection.execute(_ask_redraws(dialect, kind), params)
+        asked = await connection.execute(_ask_redraws(connection.dialect.name, kind), params)
         if asked.rowcount:
             uow.changes.jobs = True
 

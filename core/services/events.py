@@ -734,13 +734,10 @@ async def _leave(
     if promoted:
         await reminders.schedule_event(uow, event, now)
     await uow.session.flush()
-    if seen is None:
-        view = await _view(uow, event, registration.person_id, mine=registration)
-    else:
-        group, membership = seen
-        view = await _view(
-            uow, event, registration.person_id, group, membership=membership, mine=registration
-        )
+    group, membership = seen if seen is not None else (None, _UNREAD)
+    view = await _view(
+        uow, event, registration.person_id, group, membership=membership, mine=registration
+    )
     await uow.commit()
     return RosterChange(view=view, promoted=promoted, previous_status=previous)
 
