@@ -93,7 +93,7 @@ async def mark_stale(uow: UnitOfWork, event_ids: Iterable[int], post_ids: Iterab
         params = {"ids": ids, "due_at": work.AT_ONCE}
         asked = await connection.execute(_ask_redraws(connection.dialect.name, kind), params)
         if asked.rowcount:
-            uow.changes.jobs = True
+            uow.changes.jobs.add(KIND)
 
 
 # the statements of the hot paths (every card sent or clicked), built once with parameters:

@@ -31,7 +31,7 @@ class Changes:
     posts: set[int] = field(default_factory=set)  # likes, replies, text, pin or deletion changed
     listings: bool = False  # an activity was created, moved, edited or cancelled (/nearby)
     reminders: bool = False  # reminder rows were written or changed
-    jobs: bool = False  # durable jobs were scheduled (core.work)
+    jobs: set[str] = field(default_factory=set)  # kinds of durable jobs scheduled (core.work)
     people: set[int] = field(default_factory=set)  # name, language, zone or accounts changed
 
     def __bool__(self) -> bool:

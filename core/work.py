@@ -61,16 +61,20 @@ def due_clause(model: Any, now: datetime) -> sa.ColumnElement[bool]:
     )
 
 
-async def next_due(uow: UnitOfWork, model: Any) -> datetime | None:
-    """When a worker should next look: the earliest pending row, or the earliest lease end."""
+async def next_due(
+    uow: UnitOfWork, model: Any, where: sa.ColumnElement[bool] | None = None
+) -> datetime | None:
+    """When a worker should next look: the earliest pending row, or the earliest lease end,
+    among its own rows (`where`: a job worker's kind; another kind's due rows are not its)."""
+    mine = sa.true() if where is None else where
     pending = (
         await uow.session.exec(
-            select(sa.func.min(model.due_at)).where(model.status == WorkStatus.PENDING)
+            select(sa.func.min(model.due_at)).where(model.status == WorkStatus.PENDING, mine)
         )
     ).one()
     leased = (
         await uow.session.exec(
-            select(sa.func.min(model.lease_until)).where(model.status == WorkStatus.CLAIMED)
+            select(sa.func.min(model.lease_until)).where(model.status == WorkStatus.CLAIMED, mine)
         )
     ).one()
     times = [t for t in (pending, leased) if t is not None]
@@ -189,7 +193,7 @@ def upsert_each(dialect: str, kind: str, keys: sa.Select) -> sa.Insert:
 
 async def schedule(uow: UnitOfWork, kind: str, key: str, due_at: datetime) -> None:
     """Ask for (kind, key) to run at `due_at`, inside the caller's transaction; idempotent.
-    The commit then wakes the workers (`uow.changes.jobs`).
+    The commit then wakes the workers of that kind (`uow.changes.jobs`).
 
     One row per (kind, key): asking again while it is pending keeps the earlier time; while it
     is claimed, the generation grows so the running worker leaves it pending when it finishes
@@ -197,7 +201,7 @@ async def schedule(uow: UnitOfWork, kind: str, key: str, due_at: datetime) -> No
     dialect = uow.session.bind.dialect.name  # type: ignore[union-attr]
     connection = await uow.session.connection()
     await connection.execute(_upsert(dialect), {"kind": kind, "key": key, "due_at": due_at})
-    uow.changes.jobs = True
+    uow.changes.jobs.add(kind)
 
 
 async def finish(
@@ -292,16 +296,20 @@ class Worker:
     # -- what subclasses provide
 
     def wakes_on(self, changes: Changes) -> bool:
-        """Whether a commit in this process may have made work for this worker."""
-        return changes.jobs
+        """Whether a commit in this process may have made work for this worker: a click's
+        redraw job wakes the card refresher, not every other kind's worker too."""
+        return self.kind in changes.jobs if self.kind is not None else bool(changes.jobs)
+
+    def _mine(self) -> sa.ColumnElement[bool] | None:
+        return Job.kind == self.kind if self.kind is not None else None  # type: ignore[return-value]
 
     async def next_due(self, uow: UnitOfWork) -> datetime | None:
-        return await next_due(uow, self.model)
+        return await next_due(uow, self.model, self._mine())
 
     async def claim_batch(self, uow: UnitOfWork, now: datetime) -> list[Any]:
-        where = Job.kind == self.kind if self.kind is not None else None  # type: ignore[arg-type]
+        mine = self._mine()
         return await claim(
-            uow, self.model, now, self.worker, limit=self.batch, lease=self.lease, where=where
+            uow, self.model, now, self.worker, limit=self.batch, lease=self.lease, where=mine
         )
 
     async def process(self, rows: list[Any]) -> int:

@@ -12,6 +12,7 @@ from core import work
 from core.clock import SystemClock
 from core.db import Database
 from core.models import Job, WorkStatus
+from core.uow import Changes
 from core.work import Worker
 
 
@@ -193,9 +194,9 @@ async def test_a_change_asks_one_redraw_per_subject_that_has_copies(chat, db: Da
 
     await change(swim)
     assert [job.key for job in await _jobs(db) if job.kind == "cards"] == []
-    assert woken == [False]  # nothing to redraw: no worker woken for it
+    assert woken == [set()]  # nothing to redraw: no worker woken for it
     await change(walk, climb, swim)
-    assert woken[-1] is True  # the refresher is woken at once, not at its next slow tick
+    assert woken[-1] == {"cards"}  # the refresher is woken at once, not at its next slow tick
     cards = [job for job in await _jobs(db) if job.kind == "cards"]
     assert {job.key for job in cards} == {f"event:{walk}", f"event:{climb}"}
     assert all(job.status == WorkStatus.PENDING for job in cards)
@@ -208,3 +209,30 @@ async def test_a_change_asks_one_redraw_per_subject_that_has_copies(chat, db: Da
     assert len(again) == 2  # still one row per subject
     assert again[claimed.key].status == WorkStatus.CLAIMED
     assert again[claimed.key].generation == claimed.generation + 1  # it runs again when done
+
+
+class OtherKind(Worker):
+    kind = "other"
+
+    async def process(self, rows: list[Job]) -> int:
+        return 0
+
+
+async def test_a_worker_wakes_for_its_own_kind_only(db: Database, clock) -> None:
+    """Another kind's due row is not this worker's to claim, so it must not arm for it either
+    (armed for it, it would look again every second for as long as that row waits), nor wake
+    when a commit schedules it (every click schedules a card redraw)."""
+    now = clock.now()
+    worker = OtherKind(db, clock)
+    assert not worker.wakes_on(Changes(jobs={"test", "cards"}))
+    assert worker.wakes_on(Changes(jobs={"cards", "other"}))
+    await _schedule(db, "a", now)  # kind "test", due now
+    async with db.uow(readonly=True) as uow:
+        assert await worker.next_due(uow) is None
+    async with db.uow() as uow:
+        await work.schedule(uow, "other", "b", now + timedelta(minutes=3))
+        await uow.commit()
+    async with db.uow(readonly=True) as uow:
+        assert await worker.next_due(uow) == now + timedelta(minutes=3)
+    assert await worker.run_due() == 0  # nothing of its own is due; the other kind's row stays
+    assert [j.status for j in await _jobs(db)] == [WorkStatus.PENDING, WorkStatus.PENDING]
