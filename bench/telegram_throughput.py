@@ -22,7 +22,8 @@ Workload (every bot gets the same texts and clicks): every user sends 5 updates,
 Cancel on another they signed up for in the warm-up) and 1 /post: 40% commands, 40% clicks,
 20% posts.  Users = updates / 5, so nobody comes near FloodMiddleware's flood limit (30 in 10 s)
 and no update is refused (refused updates would flatter the figure; "dropped" checks it). Ours
-runs its card refresher too, as deployed: clicks' cards are redrawn in the background.
+runs its durable workers too, as deployed (`bots.cli.durable_workers`): clicks' cards are redrawn
+in the background, and the reminder runner re-arms after each sign-up.
 
 Before each timed window the heap is frozen (`bots.cli.settle_heap`, what `community-bot run`
 does once started) for every bot alike: otherwise full garbage collections of the ~250 MiB heap
@@ -75,11 +76,12 @@ from adapters.telegram.middlewares import FloodMiddleware
 from adapters.telegram.notifier import TelegramNotifier
 from adapters.telegram.pacing import Pacer
 from bench import report
+from bots.cli import durable_workers
 from core.chat import Services
 from core.clock import SystemClock
 from core.db import Database
-from core.livecards import CardRefresher
 from core.settings import Settings
+from core.work import Worker
 from tests.emulators.telegram import EmuUser, TelegramEmulator
 from tests.harness import FAST
 
@@ -162,12 +164,12 @@ class Stack:
     polling: dict[str, Any] = field(default_factory=dict)
     task: asyncio.Task[None] | None = None
     db: Database | None = None
-    workers: list[CardRefresher] = field(default_factory=list)
+    workers: list[Worker] = field(default_factory=list)
     services: Services | None = None
     statements: Statements | None = None
 
     async def start(self) -> None:
-        for worker in self.workers:  # ours redraws clicked cards in the background, as deployed
+        for worker in self.workers:  # ours runs its durable work beside, as deployed
             await worker.start()
         self.task = asyncio.create_task(
             self.dp.start_polling(self.bot, handle_signals=False, **self.polling)
@@ -334,7 +336,7 @@ async def our_stack(
         reached,
         polling,
         db=db,
-        workers=[CardRefresher(services)],
+        workers=durable_workers(services),
         services=services,
         statements=Statements(db),
     )

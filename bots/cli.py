@@ -18,6 +18,7 @@ from core.db import Database, migrate_sync
 from core.leader import Leadership
 from core.livecards import CardRefresher
 from core.offers import OfferWorker
+from core.promotions import PromotionWorker
 from core.recurring import SeriesWorker
 from core.scheduler import ReminderRunner
 from core.seed import seed_demo
@@ -46,21 +47,24 @@ def settle_heap() -> None:
     gc.freeze()
 
 
+def durable_workers(services: Services) -> list[Worker]:
+    """The workers of durable work every process runs unless it only takes updates."""
+    return [
+        ReminderRunner(services),
+        CardRefresher(services),
+        OfferWorker(services),
+        PromotionWorker(services),
+        SeriesWorker(services),
+    ]
+
+
 async def run(settings: Settings, role: str = "all") -> None:
     """`role`: "all" (the default) runs everything here; "web" only takes updates (polling,
-    webhook, Discord gateway); "worker" only runs reminders and card redraws (durable work,
-    claimed from the database, so any number of workers share it)."""
+    webhook, Discord gateway); "worker" only runs the durable work (reminders, card redraws,
+    offers, promotion notices, series: claimed from the database, so any number of workers
+    share it)."""
     services = await build_services(settings)
-    workers: list[Worker] = (
-        [
-            ReminderRunner(services),
-            CardRefresher(services),
-            OfferWorker(services),
-            SeriesWorker(services),
-        ]
-        if role != "web"
-        else []
-    )
+    workers = durable_workers(services) if role != "web" else []
     takes_updates = role != "worker"
     app = runner = None
     closing: list[Callable[[], Awaitable[None]]] = []
@@ -205,8 +209,8 @@ def main(argv: list[str] | None = None) -> None:
         "--role",
         choices=("all", "web", "worker"),
         default="all",
-        help="with run: all (default); web: take updates only; worker: reminders and card "
-        "redraws only",
+        help="with run: all (default); web: take updates only; worker: durable work only "
+        "(reminders, card redraws, offers, promotion notices, series)",
     )
     options = parser.parse_args(argv)
     settings = Settings()

@@ -26,7 +26,6 @@ from typing import Any
 
 from adapters.discord.bot import CommunityBot, run_discord
 from core.chat import Services
-from core.livecards import CardRefresher
 from tests.emulators.discord import (
     DiscordEmulator,
     EmuInteraction,
@@ -34,6 +33,7 @@ from tests.emulators.discord import (
     EmuUser,
     walk_components,
 )
+from tests.support import ProcessWorkers
 
 TOKEN = "discord-harness-token"
 GUILD = 1_000
@@ -127,7 +127,8 @@ class DiscordHarness:
         self._task: asyncio.Task | None = None
         self._handled: dict[int, asyncio.Event] = {}
         self._tasks: dict[int, set[asyncio.Task]] = {}
-        self.refresher = CardRefresher(services)
+        self.workers = ProcessWorkers(services)
+        self.refresher = self.workers.refresher
 
     # ---- lifecycle -----------------------------------------------------------------------
 
@@ -156,7 +157,7 @@ class DiscordHarness:
         self.bot = bot
         await bot.login(TOKEN)
         self._track(bot)
-        await self.refresher.start()
+        await self.workers.start()
         self._task = asyncio.create_task(run_discord(bot), name="discord-harness-bot")
         ready = asyncio.create_task(bot.wait_until_ready())
         done, _ = await asyncio.wait(
@@ -171,7 +172,7 @@ class DiscordHarness:
         bot, task = self.bot, self._task
         self.bot, self._task = None, None
         await self.services.settle()
-        await self.refresher.stop()
+        await self.workers.stop()
         if bot is not None:
             await bot.close()
         if task is not None:
@@ -214,8 +215,10 @@ class DiscordHarness:
         return Answer(self.emu, interaction)
 
     async def settled(self) -> None:
-        """Wait until follow-ups went out and every stale card copy was redrawn."""
+        """Wait until follow-ups went out (promotion notices among them) and every stale card
+        copy was redrawn."""
         await self.services.settle()
+        await self.workers.promotions.tick()
         await self.refresher.tick()
 
     # ---- the world -----------------------------------------------------------------------

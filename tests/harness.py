@@ -26,9 +26,9 @@ from adapters.telegram.notifier import TelegramNotifier
 from adapters.telegram.pacing import Pacer
 from core import livecards
 from core.chat import Services
-from core.livecards import CardRefresher
 from core.models import Job, WorkStatus
 from tests.emulators.telegram import EmuUser, TelegramEmulator
+from tests.support import ProcessWorkers
 
 FAST = Pacer(
     per_second=10_000, per_chat_per_second=10_000, chat_burst=10_000, group_per_minute=600_000
@@ -64,11 +64,11 @@ class TelegramHarness:
         services: Services,
         pacer: Pacer = FAST,
         flood: FloodMiddleware | None = None,
-        refresher: CardRefresher | None = None,
+        workers: ProcessWorkers | None = None,
         shared: tuple[BaseStorage, BaseEventIsolation] | None = None,
     ) -> None:
-        """`refresher`: the process's card refresher when another harness runs it already
-        (one refresher per process, as in bots/cli.py)."""
+        """`workers`: the process's durable workers when another harness runs them already
+        (one set per process, as in bots/cli.py)."""
         self.emu = emu
         self.services = services
         self.bot: Bot = build_bot("42:TEST", emu.base_url, pacer=pacer)
@@ -80,16 +80,17 @@ class TelegramHarness:
         self.dp: Dispatcher = build_dispatcher(
             services, observer=self.track, flood=flood, shared=shared
         )
-        self._own_refresher = refresher is None
-        self.refresher = refresher or CardRefresher(services)
+        self._own_workers = workers is None
+        self.workers = workers or ProcessWorkers(services)
+        self.refresher = self.workers.refresher
         self._task: asyncio.Task | None = None
 
     async def start(self) -> None:
         services = self.services
         services.notifiers["telegram"] = TelegramNotifier(self.bot)
         await register_commands(self.bot)
-        if self._own_refresher:
-            await self.refresher.start()
+        if self._own_workers:
+            await self.workers.start()
         self._task = asyncio.create_task(
             self.dp.start_polling(
                 self.bot,
@@ -100,7 +101,7 @@ class TelegramHarness:
         )
 
     async def stop(self) -> None:
-        """Stop polling and the refresher (a second call does nothing: tests may stop a bot to
+        """Stop polling and the workers (a second call does nothing: tests may stop a bot to
         restart another on the same database, and the fixture stops it again)."""
         if self._task is None:
             return
@@ -108,15 +109,16 @@ class TelegramHarness:
         await asyncio.wait_for(self._task, 10)
         self._task = None
         await self.settled()
-        if self._own_refresher:
-            await self.refresher.stop()
+        if self._own_workers:
+            await self.workers.stop()
         await self.bot.session.close()
 
     async def settled(self) -> None:
-        """Wait until the follow-ups of what was handled went out and every stale card copy
-        was redrawn."""
+        """Wait until the follow-ups of what was handled went out (promotion notices among
+        them) and every stale card copy was redrawn."""
         async with asyncio.timeout(30):
             await self.services.settle()
+            await self.workers.promotions.tick()
             await self.refresher.tick()
             while await self._redraws_left():  # a copy in a busy chat comes back later
                 await asyncio.sleep(0.05)

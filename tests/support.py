@@ -23,9 +23,12 @@ from core.chat.registry import Context
 from core.clock import FrozenClock
 from core.db import run_on_server
 from core.i18n import Translator
+from core.livecards import CardRefresher
 from core.models import Identity
 from core.notify import DeliveryFailed
+from core.promotions import PromotionWorker
 from core.services import people
+from core.uow import detached
 
 POSTGRES_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -61,13 +64,39 @@ def drop_postgres_database(url: str) -> None:
     _admin(POSTGRES_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+class ProcessWorkers:
+    """The durable workers that follow what a bot did, as bots/cli.py runs them in a process
+    that takes updates: card redraws and promotion notices. Two bots in one test process share
+    one set, as they would share one process."""
+
+    def __init__(self, services: Services) -> None:
+        self.refresher = CardRefresher(services)
+        self.promotions = PromotionWorker(services)
+
+    async def start(self) -> None:
+        await self.refresher.start()
+        await self.promotions.start()
+
+    async def stop(self) -> None:
+        await self.promotions.stop()
+        await self.refresher.stop()
+
+
 @dataclass
 class Chat:
-    """Drives core.chat as several people on one platform, like the console does."""
+    """Drives core.chat as several people on one platform, like the console does; after each
+    action, what followed it went out (notices, announcements, promotion notices)."""
 
     services: Services
     platform: str = "test"
     buttons: dict[str, list[str]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.promotions = PromotionWorker(self.services)
+
+    async def settled(self) -> None:
+        await self.services.settle()  # notices and announcements follow the answer
+        await detached(self.promotions.run_due())  # as the worker runs: apart from the update
 
     async def context(self, who: str, locale: str | None = None) -> Context:
         async with self.services.db.uow() as uow:
@@ -83,12 +112,12 @@ class Chat:
 
     async def say(self, who: str, text: str, locale: str | None = None) -> Reply:
         reply = await handle_text(await self.context(who, locale), text)
-        await self.services.settle()  # notices and announcements follow the answer
+        await self.settled()
         return reply
 
     async def click(self, who: str, payload: str) -> Reply:
         reply = await handle_action(await self.context(who), payload)
-        await self.services.settle()
+        await self.settled()
         return reply
 
     async def person_id(self, who: str) -> int:

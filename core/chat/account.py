@@ -5,7 +5,6 @@ from __future__ import annotations
 from core.cards import Button, Card, Reply, bold, code, note, plain
 from core.cards import code as code_span
 from core.chat.args import target_and_rest
-from core.chat.events import promotions
 from core.chat.registry import COMMANDS, SECTIONS, Context, command
 from core.i18n import N_, Translator
 from core.services import discovery, linking, people
@@ -157,8 +156,7 @@ async def link_command(ctx: Context, args: str) -> Reply:
             "together now.",
             platforms=", ".join(PLATFORM_NAMES.get(p, p) for p in linked.platforms),
         )
-        notices = [n for c in linked.changes for n in promotions(c.view, c.promoted)]
-        return Reply(cards=[note(text)], notices=notices)
+        return Reply(cards=[note(text)])
     async with ctx.uow() as uow:
         code = await linking.issue(uow, ctx.clock, ctx.me, ctx.actor.platform)
     card = (

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from core.actions import Act, Action
-from core.cards import Announcement, Card, Notice, Reply, bold, italic, moment, note, plain
+from core.cards import Announcement, Card, Notice, Reply, bold, italic, note, plain
 from core.chat.args import fields, number
 from core.chat.registry import Context, command, on_action
 from core.durations import format_duration
@@ -25,7 +25,6 @@ from core.services.events import EventDraft, EventView
 from core.views import (
     LOCAL_TIMES,
     attendees_card,
-    event_buttons,
     event_card,
     event_list_card,
     format_time,
@@ -54,32 +53,6 @@ async def _load_view(ctx: Context, event_id: int) -> EventView:
 def _card(ctx: Context, view: EventView) -> Card:
     zone = None if ctx.actor.platform in LOCAL_TIMES else ctx.actor.timezone
     return event_card(view, ctx.t, personal=not ctx.in_group_chat, reader_zone=zone)
-
-
-def promotions(view: EventView, people: list[int]) -> list[Notice]:
-    """Tell each promoted person, in their own language, that a seat opened up for them."""
-    event = view.event
-
-    def card(t: Translator) -> Card:
-        return (
-            Card()
-            .add(bold(t("Good news: a seat opened up and you're in!")))
-            .add(bold(event.title), plain(f"  #{event.id}"))
-            .add(
-                plain("🕒 "),
-                moment(format_time(event.starts_at, event.timezone, t), event.starts_at),
-            )
-            .add(plain("📍 "), plain(event.place))
-            .row(
-                *[
-                    button
-                    for button in event_buttons(view, t)
-                    if button.action and button.action.act in (Act.CANCEL_SIGNUP, Act.WHO)
-                ]
-            )
-        )
-
-    return [Notice(person, card) for person in people]
 
 
 @command(
@@ -222,7 +195,6 @@ async def cancel_signup(ctx: Context, event_id: int) -> Reply:
         cards=[_card(ctx, change.view)],
         toast=text,
         edit=True,
-        notices=promotions(change.view, change.promoted),
     )
 
 
@@ -248,7 +220,6 @@ async def _maybe(ctx: Context, event_id: int) -> Reply:
         cards=[_card(ctx, change.view)],
         toast=text,
         edit=True,
-        notices=promotions(change.view, change.promoted),
     )
 
 
@@ -272,7 +243,6 @@ async def guests_action(ctx: Context, action: Action) -> Reply:
         cards=[_card(ctx, view)],
         toast=text,
         edit=True,
-        notices=promotions(view, change.promoted),
     )
 
 
@@ -290,7 +260,6 @@ async def offer_action(ctx: Context, action: Action) -> Reply:
         cards=[_card(ctx, change.view)],
         toast=text,
         edit=True,
-        notices=promotions(change.view, change.promoted),
     )
 
 
@@ -396,7 +365,7 @@ async def editevent_command(ctx: Context, args: str) -> Reply:
     changes = await parsed_change(ctx, event_id, name, value)
     async with ctx.uow() as uow:
         result = await events.edit_event(uow, ctx.clock, ctx.me, event_id, **changes)
-    notices = promotions(result.view, result.promoted)
+    notices = []  # the people the edit gave a seat hear it from core.promotions
     if result.changed and set(result.changed) & {"starts_at", "place"}:
         notices += [
             change_notice(person, result.view)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from core.actions import Act, Action, act
 from core.cards import Button, Card, Notice, Reply, bold, note, plain
 from core.chat.args import fields, target_and_rest
-from core.chat.events import promotions
 from core.chat.registry import Context, command, on_action
 from core.i18n import N_, Translator
 from core.models import Group, Role
@@ -153,9 +152,9 @@ async def join_action(ctx: Context, action: Action) -> Reply:
 
 async def _leave(ctx: Context, ref: str) -> Reply:
     async with ctx.uow() as uow:
-        group, changes = await events.leave_and_release(uow, ctx.clock, ctx.me, ref)
+        group, _changes = await events.leave_and_release(uow, ctx.clock, ctx.me, ref)
     text = ctx.t("You left {group}.", group=group.name)
-    return Reply(cards=[note(text)], toast=text, notices=_promotions(changes))
+    return Reply(cards=[note(text)], toast=text)
 
 
 @command("leave", usage=N_("/leave <group>"), help=N_("Leave a group"), section="groups")
@@ -248,10 +247,10 @@ async def ban_command(ctx: Context, args: str) -> Reply:
             cards=[usage(ctx.t, ctx.t("Name the group and the person."), "/ban hiking @troll")]
         )
     async with ctx.uow() as uow:
-        group, person, changes = await events.ban_and_release(uow, ctx.clock, ctx.me, ref, who)
+        group, person, _changes = await events.ban_and_release(uow, ctx.clock, ctx.me, ref, who)
     text = ctx.t("{name} is banned from {group}.", name=person.display_name, group=group.name)
     told = _told(person.id, N_("You were banned from {group} by its admins."), group)  # type: ignore[arg-type]
-    return Reply(cards=[note(text)], notices=[told, *_promotions(changes)])
+    return Reply(cards=[note(text)], notices=[told])
 
 
 @command(
@@ -275,11 +274,6 @@ async def unban_command(ctx: Context, args: str) -> Reply:
 
 def _told(person_id: int, text: str, group: Group) -> Notice:
     return Notice(person_id, lambda t: note(t(text, group=group.name)))
-
-
-def _promotions(changes: list[events.RosterChange]) -> list[Notice]:
-    """The people who move up into seats someone gave up are told."""
-    return [notice for c in changes for notice in promotions(c.view, c.promoted)]
 
 
 async def _set_role(ctx: Context, args: str, role: Role) -> Reply:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from core.actions import Act, Action, act
 from core.cards import Button, Card, Notice, Reply, bold, italic, note, plain
-from core.chat.events import promotions
 from core.chat.registry import Context, command, on_action
 from core.i18n import N_, Translator
 from core.models import Report
@@ -99,7 +98,7 @@ async def delete_reported_action(ctx: Context, action: Action) -> Reply:
 @on_action(Act.BAN_REPORTED)
 async def ban_reported_action(ctx: Context, action: Action) -> Reply:
     async with ctx.uow() as uow:
-        report, group, changes = await reports.ban_reported(
+        report, group, _changes = await reports.ban_reported(
             uow, ctx.clock, ctx.services.settings.operators, ctx.me, action.id
         )
     text = ctx.t("Banned from the group; report #{id} closed.", id=action.id)
@@ -107,6 +106,6 @@ async def ban_reported_action(ctx: Context, action: Action) -> Reply:
     def told(t: Translator) -> Card:
         return note(t("You were banned from {group} by its admins.", group=group.name))
 
+    # whoever the ban gave a seat hears it from core.promotions
     notices = [Notice(report.reported_id, told)]
-    notices += [notice for c in changes for notice in promotions(c.view, c.promoted)]
     return Reply(toast=text, cards=[note(text)], edit=True, notices=notices)

@@ -65,11 +65,16 @@ class Services:
     def later(self, work: Coroutine[Any, Any, None]) -> None:
         """Run a follow-up (notices, announcements) after the answer, not before it."""
         task = detached(work)
-        self.background.add(task)
-        task.add_done_callback(self._done)
+        self.follow(task)
         waiting = _FOLLOW_UPS.get()
         if waiting is not None:
             waiting.add(task)
+
+    def follow(self, task: asyncio.Task) -> None:
+        """Count a task already running as a follow-up: `settle()` waits for it."""
+        if task not in self.background:
+            self.background.add(task)
+            task.add_done_callback(self._done)
 
     @asynccontextmanager
     async def awaiting(self, at_most: float) -> AsyncIterator[None]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from core.actions import Act, Action
 from core.cards import Reply, note
 from core.chat.args import number
-from core.chat.events import EDIT_FIELDS, cancelled_notices, parsed_change, promotions
+from core.chat.events import EDIT_FIELDS, cancelled_notices, parsed_change
 from core.chat.registry import Context, command, on_action
 from core.i18n import N_
 from core.services import series
@@ -103,9 +103,8 @@ async def editseries_command(ctx: Context, args: str) -> Reply:
     changes = await parsed_change(ctx, event_id, name, value)
     async with ctx.uow() as uow:
         results = await series.edit(uow, ctx.clock, ctx.me, event_id, changes)
-    notices = [n for r in results for n in promotions(r.view, r.promoted)]
     text = ctx.t("{n} coming occurrences updated.", n=len(results))
-    return Reply(cards=[note(text)], notices=notices)
+    return Reply(cards=[note(text)])
 
 
 @command(

@@ -63,7 +63,8 @@ async def mirror(uow: UnitOfWork, event: Event) -> None:
         await work.schedule(uow, MIRROR, str(event.id), work.AT_ONCE)
 
 
-OFFER = "offer"  # the job kind of a timed offer (core.services.offers)
+OFFER = "offer"  # the job kind of a timed offer (core.offers)
+PROMOTED = "promoted"  # the job kind of telling someone the waitlist gave them a seat
 
 
 @dataclass(frozen=True)
@@ -310,7 +311,8 @@ async def _promote(uow: UnitOfWork, event: Event, now: datetime) -> list[int]:
     does not fit waits, and nobody behind it goes first (fair to a family of four; documented
     in docs/organisers.md). With timed offers on, the seats are offered instead (held until a
     deadline; the offer worker tells them and expires what is not taken). Returns who got a
-    seat outright. The caller holds the event lock."""
+    seat outright; each is told by the promotion worker (core.promotions), whatever path
+    promoted them. The caller holds the event lock."""
     free = None if event.capacity is None else event.capacity - event.going
     if free is not None and free <= 0:
         return []
@@ -331,6 +333,8 @@ async def _promote(uow: UnitOfWork, event: Event, now: datetime) -> list[int]:
         else:
             tallies.move_registration(event, registration, RegistrationStatus.CONFIRMED, now)
             promoted.append(registration.person_id)
+            # told by core.promotions, durably: the notice commits with the seat
+            await work.schedule(uow, PROMOTED, str(registration.id), work.AT_ONCE)
         uow.session.add(registration)
         if free is not None:
             free -= party

@@ -33,7 +33,7 @@ class Both:
 async def both(db: Database, clock, settings) -> AsyncIterator[Both]:
     services = Services(db=db, clock=clock, settings=settings)
     async with TelegramEmulator() as emu, DiscordHarness.running(services) as dc:
-        tg = TelegramHarness(emu, services, refresher=dc.refresher)
+        tg = TelegramHarness(emu, services, workers=dc.workers)
         await tg.start()
         try:
             yield Both(tg, dc)

@@ -7,14 +7,16 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from core.chat import Services
 from core.clock import FrozenClock
 from core.db import Database
 from core.errors import DomainError
 from core.i18n import Translator
 from core.models import Role
+from core.promotions import PromotionWorker
 from core.services import events, groups, people
 from core.services.events import EventDraft
-from tests.support import Chat
+from tests.support import Chat, RecordingNotifier
 
 DAY = timedelta(days=1)
 EN = Translator("en")
@@ -286,6 +288,7 @@ async def test_cancelling_gives_the_seat_to_the_first_waiting(
 
 
 async def test_promotion_notice_on_cancel_through_the_chat(chat: Chat) -> None:
+    sent = chat.services.notifiers["test"] = RecordingNotifier()
     await chat.say("maya", "/newgroup Hiking")
     await chat.say("maya", "/newevent hiking | Ridge | 2026-12-06 07:30 | Trailhead | free | 1")
     await chat.click("ann", "su:1")
@@ -293,15 +296,40 @@ async def test_promotion_notice_on_cancel_through_the_chat(chat: Chat) -> None:
     await chat.click("cat", "su:1")
 
     reply = await chat.click("cat", "cx:1")  # a waiting person leaving frees no seat
-    assert reply.toast == "You left the waitlist." and reply.notices == []
+    assert reply.toast == "You left the waitlist." and sent.sent == []
 
     reply = await chat.click("ann", "cx:1")
     assert reply.toast == "Your sign-up is cancelled."
-    assert [n.person_id for n in reply.notices] == [await chat.person_id("bob")]
-    notice = reply.notices[0].card(EN)
-    assert notice.text.startswith("Good news: a seat opened up and you're in!")
-    assert "Ridge  #1" in notice.text
+    assert [who for who, _ in sent.sent] == ["bob"]  # told once, and nobody else
+    [notice] = sent.texts_to("bob")
+    assert notice.startswith("Good news: a seat opened up and you're in!")
+    assert "Ridge  #1" in notice
     assert "✅ You're going." in (await chat.say("bob", "/event 1")).text
+
+
+async def test_a_promotion_notice_outlives_the_process_that_promoted(
+    db: Database, clock: FrozenClock, hiking: dict[str, int], services: Services
+) -> None:
+    """The seat and the duty to tell commit together: a process that dies right after the
+    commit (here: no worker ran in it) leaves the notice to whichever process runs next, which
+    tells the person once; a person who gave the seat up before that is not told."""
+    sent = services.notifiers["test"] = RecordingNotifier()
+    maya, ann, bob, cat = (hiking[n] for n in ("Maya", "Ann", "Bob", "Cat"))
+    event_id = await _event(db, clock, maya, "Ridge", 2, capacity=1)
+    for person in (ann, bob, cat):
+        await _sign_up(db, clock, person, event_id)
+    change = await _cancel(db, clock, ann, event_id)
+    assert change.promoted == [bob] and sent.sent == []  # committed; the process "died" here
+
+    assert await PromotionWorker(services, worker="next process").run_due() == 1
+    assert [who for who, _ in sent.sent] == ["bob"]
+    assert await PromotionWorker(services, worker="and another").run_due() == 0  # not twice
+
+    # Bob leaves, Cat moves up, and gives the seat up before anyone could tell her
+    assert (await _cancel(db, clock, bob, event_id)).promoted == [cat]
+    await _cancel(db, clock, cat, event_id)
+    assert await PromotionWorker(services).run_due() == 0
+    assert [who for who, _ in sent.sent] == ["bob"]
 
 
 async def test_raising_capacity_promotes_in_order(
@@ -339,6 +367,7 @@ async def test_capacity_cannot_drop_below_people_with_a_seat(
 
 
 async def test_raised_capacity_notifies_the_promoted_through_the_chat(chat: Chat) -> None:
+    sent = chat.services.notifiers["test"] = RecordingNotifier()
     await chat.say("maya", "/newgroup Hiking")
     await chat.say("maya", "/newevent hiking | Ridge | 2026-12-06 07:30 | Trailhead | free | 1")
     for name in ("ann", "bob", "cat"):
@@ -346,7 +375,8 @@ async def test_raised_capacity_notifies_the_promoted_through_the_chat(chat: Chat
     reply = await chat.say("maya", "/editevent 1 capacity 2")
     assert reply.text.startswith("Activity #1 updated.")
     assert "2/2 going, 1 on the waitlist" in reply.text
-    assert [n.person_id for n in reply.notices] == [await chat.person_id("bob")]
+    assert [who for who, _ in sent.sent] == ["bob"]
+    assert sent.texts_to("bob")[0].startswith("Good news: a seat opened up and you're in!")
 
 
 async def test_signing_up_again_after_cancelling_goes_to_the_back(

@@ -22,7 +22,7 @@ from core.errors import DomainError
 from core.models import Event, Group, Identity, Like, Membership, Person, Post, Registration
 from core.services import events, groups, linking, people, posts
 from core.services.events import EventDraft
-from tests.support import Chat
+from tests.support import Chat, RecordingNotifier
 
 START = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 
@@ -259,6 +259,7 @@ async def test_one_seat_for_a_person_signed_up_from_both_sides(chat: Chat) -> No
     """Both accounts held a seat of a two-seat activity: after linking the person holds one,
     the other goes to the first person waiting, who is told."""
     discord = Chat(chat.services, platform="discord")
+    sent = chat.services.notifiers["test"] = RecordingNotifier()
     await chat.say("maya", "/newgroup Hiking")
     await chat.say("maya", "/newevent hiking | Ridge | 2026-12-06 07:30 | Trailhead | free | 2")
     await chat.say("ann", "/signup 1")
@@ -269,7 +270,9 @@ async def test_one_seat_for_a_person_signed_up_from_both_sides(chat: Chat) -> No
     code = await _code(chat, "ann")
     reply = await discord.say("ann", f"/link {code}")
 
-    assert [n.person_id for n in reply.notices] == [await chat.person_id("zoe")]
+    assert reply.text.startswith("Linked")
+    [told] = sent.texts_to("zoe")
+    assert told.startswith("Good news: a seat opened up and you're in!")
     assert "2/2 going" in (await chat.say("maya", "/event 1")).text
     assert "waitlist" not in (await chat.say("maya", "/event 1")).text
     who = (await chat.say("maya", "/who 1")).text

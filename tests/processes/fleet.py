@@ -19,6 +19,7 @@ from typing import IO
 from core.db import Database
 from core.models import Event, Group, Identity, Membership, Person, Post, Registration
 from core.uow import UnitOfWork
+from tests.emulators.telegram import TelegramEmulator
 
 ROOT = Path(__file__).resolve().parents[2]
 HOOK_PATH = "/telegram/hook"
@@ -64,10 +65,29 @@ async def kill(bot: asyncio.subprocess.Process) -> None:
     await bot.wait()
 
 
+async def stop(bot: asyncio.subprocess.Process) -> None:
+    """SIGTERM, as a deployment stops it; SIGKILL if it has not exited within 15 seconds."""
+    bot.send_signal(signal.SIGTERM)
+    try:
+        await asyncio.wait_for(bot.wait(), 15)
+    except TimeoutError:
+        await kill(bot)
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def sent_per_chat(emu: TelegramEmulator, containing: str, from_chat: int) -> dict[int, int]:
+    """How many messages containing `containing` each chat from `from_chat` on received."""
+    counts: dict[int, int] = {}
+    for call in emu.calls_of("sendMessage"):
+        chat = int(call.params.get("chat_id", 0))
+        if call.ok and chat >= from_chat and containing in str(call.params.get("text", "")):
+            counts[chat] = counts.get(chat, 0) + 1
+    return counts
 
 
 async def until(condition: Callable[[], bool], seconds: float, every: float = 0.02) -> bool:
@@ -98,6 +118,23 @@ async def seed_group(uow: UnitOfWork, now: datetime, **options: object) -> tuple
         )  # type: ignore[arg-type]
     )
     return maya, group
+
+
+async def seed_event(
+    uow: UnitOfWork, maya: Person, group: Group, now: datetime, **fields: object
+) -> Event:
+    """An activity of Maya's in the group: the Ridge walk at the Trailhead, in UTC, unless
+    `fields` say otherwise (`starts_at` they must give)."""
+    defaults: dict[str, object] = {"title": "Ridge walk", "place": "Trailhead", "timezone": "UTC"}
+    event = Event(
+        group_id=group.id,  # type: ignore[arg-type]
+        creator_id=maya.id,  # type: ignore[arg-type]
+        created_at=now,
+        **{**defaults, **fields},  # type: ignore[arg-type]
+    )
+    uow.session.add(event)
+    await uow.session.flush()
+    return event
 
 
 async def seed_members(uow: UnitOfWork, group: Group, now: datetime, count: int) -> dict[int, int]:
@@ -136,12 +173,18 @@ async def seed_community(db: Database, now: datetime, members: int) -> dict[int,
 
 
 async def seed_attendees(
-    uow: UnitOfWork, event: Event, now: datetime, first_id: int, count: int
+    uow: UnitOfWork,
+    event: Event,
+    now: datetime,
+    first_id: int,
+    count: int,
+    status: str = "confirmed",
+    first: int = 0,
 ) -> None:
-    """Telegram users first_id.. with a confirmed seat at the activity (its `going` is the
-    caller's to set)."""
+    """Telegram users first_id + first.. with a confirmed seat at the activity, or another
+    `status`, in that order (its counts are the caller's to set)."""
     session = uow.session
-    for n in range(count):
+    for n in range(first, first + count):
         person = Person(display_name=f"Hiker {n}", created_at=now)
         session.add(person)
         await session.flush()
@@ -152,7 +195,7 @@ async def seed_attendees(
             Registration(
                 event_id=event.id,
                 person_id=person.id,
-                status="confirmed",
+                status=status,
                 seq=n + 1,
                 created_at=now,
                 updated_at=now,

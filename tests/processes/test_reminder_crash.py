@@ -13,10 +13,18 @@ import signal
 from datetime import UTC, datetime, timedelta
 
 from core.db import Database
-from core.models import Event
 from core.services import reminders
 from tests.emulators.telegram import TelegramEmulator
-from tests.processes.fleet import bot_env, seed_attendees, seed_group, start_bot, until
+from tests.processes.fleet import (
+    bot_env,
+    seed_attendees,
+    seed_event,
+    seed_group,
+    sent_per_chat,
+    start_bot,
+    stop,
+    until,
+)
 
 PEOPLE = 120
 FIRST_ID = 5000
@@ -29,20 +37,16 @@ async def _seed(db: Database) -> None:
     now = datetime.now(UTC)
     async with db.uow() as uow:
         maya, group = await seed_group(uow, now)
-        event = Event(
-            group_id=group.id,  # type: ignore[arg-type]
-            creator_id=maya.id,  # type: ignore[arg-type]
+        event = await seed_event(
+            uow,
+            maya,
+            group,
+            now,
             title=TITLE,
             starts_at=now + timedelta(minutes=10, seconds=2),
-            timezone="UTC",
-            place="Trailhead",
-            capacity=None,
             reminder_offsets="10m",
-            created_at=now,
             going=PEOPLE,
         )
-        uow.session.add(event)
-        await uow.session.flush()
         await seed_attendees(uow, event, now, FIRST_ID, PEOPLE)
         await reminders.schedule_event(uow, event, now)
         await uow.commit()
@@ -54,12 +58,7 @@ async def _start_bot(url: str, api_base: str) -> asyncio.subprocess.Process:
 
 def _reminded(emu: TelegramEmulator) -> dict[int, int]:
     """How many reminders each attendee's chat received."""
-    counts: dict[int, int] = {}
-    for call in emu.calls_of("sendMessage"):
-        chat = int(call.params.get("chat_id", 0))
-        if call.ok and chat >= FIRST_ID and TITLE in str(call.params.get("text", "")):
-            counts[chat] = counts.get(chat, 0) + 1
-    return counts
+    return sent_per_chat(emu, TITLE, FIRST_ID)
 
 
 async def test_a_killed_fan_out_is_finished_by_the_restarted_process(db: Database) -> None:
@@ -84,12 +83,7 @@ async def test_a_killed_fan_out_is_finished_by_the_restarted_process(db: Databas
             done = await until(lambda: len(_reminded(emu)) >= PEOPLE - IN_FLIGHT, 30)
             await asyncio.sleep(1)  # anything sent twice would arrive now
         finally:
-            restarted.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(restarted.wait(), 15)
-            except TimeoutError:
-                os.killpg(restarted.pid, signal.SIGKILL)
-                await restarted.wait()
+            await stop(restarted)
         reminded = _reminded(emu)
         assert done, f"{PEOPLE - len(reminded)} people never got their reminder"
         assert all(count == 1 for count in reminded.values()), "someone was reminded twice"
