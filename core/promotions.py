@@ -8,9 +8,11 @@ send, as it could while it lived in the committing process's memory: a process k
 leaves the job, and whichever process is alive tells the person.
 
 The job is finished before the message goes out (at most once, like a timed offer's first
-step, core.offers): a process killed between the two loses that one notice, where sending
-first would tell the person twice. The card redraws (core.livecards) still show the seat on
-every copy. A person who gave the seat up again before the job ran is not told.
+step, core.offers), and only by the worker whose claim it still was: a process killed between
+the two loses that one notice, where sending first would tell the person twice. The card
+redraws (core.livecards) still show the seat on every copy. Nobody is told of a seat they gave
+up before the job ran, of a seat they took by signing up anew (the job carries the promoted
+sign-up's `seq`), or for an activity cancelled or started meanwhile.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from core.actions import Act
 from core.cards import Card, Notice, bold, moment, plain
 from core.errors import DomainError
 from core.i18n import Translator
-from core.models import Job, Registration, RegistrationStatus
+from core.models import EventStatus, Job, Registration, RegistrationStatus
 from core.notify import deliver
 from core.services import events
 from core.services.events import PROMOTED, EventView
@@ -77,17 +79,28 @@ class PromotionWorker(work.Worker):
         return told
 
     async def _finish(self, job: Job) -> Notice | None:
-        """Mark the job done; the notice to send if the person still holds the seat."""
+        """Mark the job done; the notice to send if the person still holds the seat they were
+        promoted to (not one they gave up, nor a later sign-up's: it has a later `seq`), for an
+        activity still on and ahead, and if the claim was still this worker's to finish."""
+        now = self.clock.now()
         view = person = None
         async with self.db.uow() as uow:
             registration = await uow.session.get(Registration, int(job.key))
-            if registration is not None and registration.status == RegistrationStatus.CONFIRMED:
+            if (
+                registration is not None
+                and registration.status == RegistrationStatus.CONFIRMED
+                and job.payload == str(registration.seq)
+            ):
                 person = registration.person_id
                 try:
                     view = await events.get_event(uow, person, registration.event_id)
                 except DomainError:  # gone, or no longer theirs to see
                     view = None
-            await work.finish(uow, job, self.worker, self.clock.now())
+            if not await work.finish(uow, job, self.worker, now):
+                return None  # another process took the claim over: it tells them
         if view is None or person is None:
+            return None
+        event = view.event
+        if event.status != EventStatus.SCHEDULED or event.starts_at <= now:
             return None
         return Notice(person, lambda t, view=view: promotion_card(view, t))

@@ -170,6 +170,7 @@ def _upsert(dialect: str) -> sa.Insert:
             status=WorkStatus.PENDING,
             generation=0,
             attempts=0,
+            payload=sa.bindparam("payload"),
         )
     )
 
@@ -191,24 +192,31 @@ def upsert_each(dialect: str, kind: str, keys: sa.Select) -> sa.Insert:
     return _on_conflict(on_conflict_insert(dialect, Job).from_select(_COLUMNS, rows))
 
 
-async def schedule(uow: UnitOfWork, kind: str, key: str, due_at: datetime) -> None:
+async def schedule(
+    uow: UnitOfWork, kind: str, key: str, due_at: datetime, payload: str | None = None
+) -> None:
     """Ask for (kind, key) to run at `due_at`, inside the caller's transaction; idempotent.
     The commit then wakes the workers of that kind (`uow.changes.jobs`).
 
     One row per (kind, key): asking again while it is pending keeps the earlier time; while it
     is claimed, the generation grows so the running worker leaves it pending when it finishes
-    (the work runs again and sees the latest state); a finished row becomes pending again."""
+    (the work runs again and sees the latest state); a finished row becomes pending again.
+    `payload`: what the work needs to know of the moment it was asked for (the latest asking
+    wins, except while the row is claimed: the run under way keeps what it read)."""
     dialect = uow.session.bind.dialect.name  # type: ignore[union-attr]
     connection = await uow.session.connection()
-    await connection.execute(_upsert(dialect), {"kind": kind, "key": key, "due_at": due_at})
+    params = {"kind": kind, "key": key, "due_at": due_at, "payload": payload}
+    await connection.execute(_upsert(dialect), params)
     uow.changes.jobs.add(kind)
 
 
 async def finish(
     uow: UnitOfWork, job: Job, worker: str, now: datetime, *, rest_at: datetime | None = None
-) -> None:
+) -> bool:
     """The claim made at `job.generation` is done. Asked for again meanwhile: pending, now.
-    `rest_at`: part of it could not be done yet (a busy chat's copy), pending again then."""
+    `rest_at`: part of it could not be done yet (a busy chat's copy), pending again then.
+    False when the claim was no longer this worker's (its lease ran out and another process
+    took the row over): what is done only once must then be left to that process."""
     table = Job.__table__  # type: ignore[attr-defined]
     mine = sa.and_(table.c.id == job.id, table.c.claimed_by == worker)
     again = table.c.generation != job.generation
@@ -218,12 +226,13 @@ async def finish(
         when = table.c.due_at.type  # the column's own type, for UTC on every database
         due_at = sa.case((again, sa.literal(now, when)), else_=sa.literal(rest_at, when))
         status = WorkStatus.PENDING
-    await uow.session.exec(
+    done = await uow.session.exec(
         sa.update(Job)
         .where(mine, table.c.status == WorkStatus.CLAIMED)
         .values(status=status, due_at=due_at, claimed_by=None, lease_until=None)
     )
     await uow.commit()
+    return bool(done.rowcount)
 
 
 async def retry_later(uow: UnitOfWork, job: Job, worker: str, when: datetime) -> None:

@@ -365,7 +365,7 @@ async def editevent_command(ctx: Context, args: str) -> Reply:
     changes = await parsed_change(ctx, event_id, name, value)
     async with ctx.uow() as uow:
         result = await events.edit_event(uow, ctx.clock, ctx.me, event_id, **changes)
-    notices = []  # the people the edit gave a seat hear it from core.promotions
+    notices: list[Notice] = []  # who the edit gave a seat hears it from core.promotions
     if result.changed and set(result.changed) & {"starts_at", "place"}:
         notices += [
             change_notice(person, result.view)

@@ -334,7 +334,8 @@ async def _promote(uow: UnitOfWork, event: Event, now: datetime) -> list[int]:
             tallies.move_registration(event, registration, RegistrationStatus.CONFIRMED, now)
             promoted.append(registration.person_id)
             # told by core.promotions, durably: the notice commits with the seat
-            await work.schedule(uow, PROMOTED, str(registration.id), work.AT_ONCE)
+            seat = str(registration.seq)  # this sign-up's: one made later is not promoted
+            await work.schedule(uow, PROMOTED, str(registration.id), work.AT_ONCE, seat)
         uow.session.add(registration)
         if free is not None:
             free -= party

@@ -312,7 +312,8 @@ async def test_a_promotion_notice_outlives_the_process_that_promoted(
 ) -> None:
     """The seat and the duty to tell commit together: a process that dies right after the
     commit (here: no worker ran in it) leaves the notice to whichever process runs next, which
-    tells the person once; a person who gave the seat up before that is not told."""
+    tells the person once. Not told: a person who gave the seat up before that, one who holds
+    a seat again by signing up anew (not by a promotion), one whose activity was cancelled."""
     sent = services.notifiers["test"] = RecordingNotifier()
     maya, ann, bob, cat = (hiking[n] for n in ("Maya", "Ann", "Bob", "Cat"))
     event_id = await _event(db, clock, maya, "Ridge", 2, capacity=1)
@@ -325,9 +326,19 @@ async def test_a_promotion_notice_outlives_the_process_that_promoted(
     assert [who for who, _ in sent.sent] == ["bob"]
     assert await PromotionWorker(services, worker="and another").run_due() == 0  # not twice
 
-    # Bob leaves, Cat moves up, and gives the seat up before anyone could tell her
+    # Before any worker runs: Bob leaves and Cat moves up; Cat leaves too, and Bob signs up
+    # again, straight into the free seat: nobody was promoted into what they hold now
     assert (await _cancel(db, clock, bob, event_id)).promoted == [cat]
     await _cancel(db, clock, cat, event_id)
+    assert (await _sign_up(db, clock, bob, event_id)).status == "confirmed"
+    assert await PromotionWorker(services).run_due() == 0
+    assert [who for who, _ in sent.sent] == ["bob"]
+
+    # Ann waits, Bob leaves and she moves up; then the activity is cancelled
+    await _sign_up(db, clock, ann, event_id)
+    assert (await _cancel(db, clock, bob, event_id)).promoted == [ann]
+    async with db.uow() as uow:
+        await events.cancel_event(uow, clock, maya, event_id)
     assert await PromotionWorker(services).run_due() == 0
     assert [who for who, _ in sent.sent] == ["bob"]
 

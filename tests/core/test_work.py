@@ -91,6 +91,23 @@ async def test_a_dead_workers_claim_moves_on_after_one_lease(db: Database, clock
     assert taken.claimed_by == "alive"
 
 
+async def test_a_claim_taken_over_is_not_finished_by_its_old_holder(db: Database, clock) -> None:
+    """A worker whose lease ran out (a stall) learns that its claim moved on, so what must be
+    done once (a message) is left to the process that holds the claim now."""
+    await _schedule(db, "a", clock.now())
+    async with db.uow() as uow:
+        [stalled] = await work.claim(uow, Job, clock.now(), "stalled", limit=5)
+    clock.advance(work.LEASE + timedelta(seconds=1))
+    async with db.uow() as uow:
+        [taken] = await work.claim(uow, Job, clock.now(), "alive", limit=5)
+    async with db.uow() as uow:
+        assert not await work.finish(uow, stalled, "stalled", clock.now())
+    async with db.uow() as uow:
+        assert await work.finish(uow, taken, "alive", clock.now())
+    [job] = await _jobs(db)
+    assert job.status == WorkStatus.DONE
+
+
 async def test_renewing_keeps_a_claim_and_only_the_holders(db: Database, clock) -> None:
     await _schedule(db, "a", clock.now())
     async with db.uow() as uow:
