@@ -74,6 +74,35 @@ async def stop(bot: asyncio.subprocess.Process) -> None:
         await kill(bot)
 
 
+async def kill_midway_and_restart(
+    env: dict[str, str],
+    sent: Callable[[], dict[int, int]],
+    expected: int,
+    within: float,
+    start: Callable[[], object] = lambda: None,
+) -> tuple[bool, int, bool]:
+    """Start the bot and `start` its work; SIGKILL it once `sent()` counts three chats; start
+    it again and wait up to `within` seconds for `expected` chats, then a second more (what is
+    sent twice would arrive then). Returns whether the work started, the chats reached at the
+    kill, and whether the restarted bot reached `expected`."""
+    bot = await start_bot(env)
+    try:
+        start()
+        started = await until(lambda: len(sent()) >= 3, 60)
+    finally:
+        await kill(bot)  # in the middle of the work, no chance to clean up
+    at_kill = len(sent())
+    if not started:
+        return False, at_kill, False
+    restarted = await start_bot(env)
+    try:
+        done = await until(lambda: len(sent()) >= expected, within)
+        await asyncio.sleep(1)
+    finally:
+        await stop(restarted)
+    return True, at_kill, done
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -7,9 +7,6 @@ lived in the dying process's memory, the rest were never told."""
 
 from __future__ import annotations
 
-import asyncio
-import os
-import signal
 from datetime import UTC, datetime, timedelta
 
 from core.db import Database
@@ -17,13 +14,11 @@ from core.models import Identity
 from tests.emulators.telegram import TelegramEmulator
 from tests.processes.fleet import (
     bot_env,
+    kill_midway_and_restart,
     seed_attendees,
     seed_event,
     seed_group,
     sent_per_chat,
-    start_bot,
-    stop,
-    until,
 )
 
 WAITING = 100
@@ -55,30 +50,19 @@ def _told(emu: TelegramEmulator) -> dict[int, int]:
 
 async def test_promotions_told_by_a_killed_process_are_finished_by_the_next(db: Database) -> None:
     await _seed(db)
-    env = bot_env(db.url, "")
     async with TelegramEmulator() as emu:
-        env["TELEGRAM_API_BASE"] = emu.base_url
         maya = emu.add_user(MAYA, "Maya")
         for n in range(WAITING + 1):
             emu.add_user(FIRST_ID + n, f"Hiker {n}")
-        bot = await start_bot(env)
-        try:
-            emu.send_message(maya, "/editevent 1 capacity 200")
-            started = await until(lambda: len(_told(emu)) >= 3, 60)
-            assert started, "the first promotion notices never went out"
-        finally:
-            if bot.returncode is None:
-                os.killpg(bot.pid, signal.SIGKILL)  # in the middle of telling them
-            await bot.wait()
-        assert len(_told(emu)) < WAITING, "every notice went out before the kill; kill earlier"
-
-        restarted = await start_bot(env)
-        try:
-            # a killed claim is free again after its lease (15 s); then the rest go out
-            done = await until(lambda: len(_told(emu)) >= WAITING - IN_FLIGHT, 45)
-            await asyncio.sleep(1)  # anything sent twice would arrive now
-        finally:
-            await stop(restarted)
+        started, at_kill, done = await kill_midway_and_restart(
+            bot_env(db.url, emu.base_url),
+            lambda: _told(emu),
+            WAITING - IN_FLIGHT,
+            45,  # a killed claim is free again after its lease (15 s); then the rest go out
+            start=lambda: emu.send_message(maya, "/editevent 1 capacity 200"),
+        )
+        assert started, "the first promotion notices never went out"
+        assert at_kill < WAITING, "every notice went out before the kill; kill earlier"
         told = _told(emu)
         assert done, f"{WAITING - len(told)} promoted people were never told"
         assert all(count == 1 for count in told.values()), "someone was told twice"

@@ -7,9 +7,6 @@ ones that may be lost (docs/architecture.md, "Reminders")."""
 
 from __future__ import annotations
 
-import asyncio
-import os
-import signal
 from datetime import UTC, datetime, timedelta
 
 from core.db import Database
@@ -17,13 +14,11 @@ from core.services import reminders
 from tests.emulators.telegram import TelegramEmulator
 from tests.processes.fleet import (
     bot_env,
+    kill_midway_and_restart,
     seed_attendees,
     seed_event,
     seed_group,
     sent_per_chat,
-    start_bot,
-    stop,
-    until,
 )
 
 PEOPLE = 120
@@ -52,10 +47,6 @@ async def _seed(db: Database) -> None:
         await uow.commit()
 
 
-async def _start_bot(url: str, api_base: str) -> asyncio.subprocess.Process:
-    return await start_bot(bot_env(url, api_base))
-
-
 def _reminded(emu: TelegramEmulator) -> dict[int, int]:
     """How many reminders each attendee's chat received."""
     return sent_per_chat(emu, TITLE, FIRST_ID)
@@ -66,24 +57,12 @@ async def test_a_killed_fan_out_is_finished_by_the_restarted_process(db: Databas
     async with TelegramEmulator() as emu:
         for n in range(PEOPLE):
             emu.add_user(FIRST_ID + n, f"Hiker {n}")
-        bot = await _start_bot(db.url, emu.base_url)
-        try:
-            started = await until(lambda: len(_reminded(emu)) >= 3, 60)
-            assert started, "the first reminders never went out"
-        finally:
-            if bot.returncode is None:
-                os.killpg(bot.pid, signal.SIGKILL)  # mid fan-out, no chance to clean up
-            await bot.wait()
-        at_kill = dict(_reminded(emu))
-        assert len(at_kill) < PEOPLE, "the fan-out finished before the kill; kill earlier"
-
-        restarted = await _start_bot(db.url, emu.base_url)
-        try:
-            # everyone but the sends in flight at the kill, within 30 s of the restart
-            done = await until(lambda: len(_reminded(emu)) >= PEOPLE - IN_FLIGHT, 30)
-            await asyncio.sleep(1)  # anything sent twice would arrive now
-        finally:
-            await stop(restarted)
+        # everyone but the sends in flight at the kill, within 30 s of the restart
+        started, at_kill, done = await kill_midway_and_restart(
+            bot_env(db.url, emu.base_url), lambda: _reminded(emu), PEOPLE - IN_FLIGHT, 30
+        )
+        assert started, "the first reminders never went out"
+        assert at_kill < PEOPLE, "the fan-out finished before the kill; kill earlier"
         reminded = _reminded(emu)
         assert done, f"{PEOPLE - len(reminded)} people never got their reminder"
         assert all(count == 1 for count in reminded.values()), "someone was reminded twice"
