@@ -17,8 +17,8 @@ from core.clock import SystemClock
 from core.db import Database, migrate_sync
 from core.leader import Leadership
 from core.livecards import CardRefresher
+from core.notices import NoticeWorker
 from core.offers import OfferWorker
-from core.promotions import PromotionWorker
 from core.recurring import SeriesWorker
 from core.scheduler import ReminderRunner
 from core.seed import seed_demo
@@ -53,7 +53,7 @@ def durable_workers(services: Services) -> list[Worker]:
         ReminderRunner(services),
         CardRefresher(services),
         OfferWorker(services),
-        PromotionWorker(services),
+        NoticeWorker(services),
         SeriesWorker(services),
     ]
 
@@ -61,8 +61,8 @@ def durable_workers(services: Services) -> list[Worker]:
 async def run(settings: Settings, role: str = "all") -> None:
     """`role`: "all" (the default) runs everything here; "web" only takes updates (polling,
     webhook, Discord gateway); "worker" only runs the durable work (reminders, card redraws,
-    offers, promotion notices, series: claimed from the database, so any number of workers
-    share it)."""
+    offers, notices people must not miss, series: claimed from the database, so any number
+    of workers share it)."""
     services = await build_services(settings)
     workers = durable_workers(services) if role != "web" else []
     takes_updates = role != "worker"

@@ -215,10 +215,10 @@ class DiscordHarness:
         return Answer(self.emu, interaction)
 
     async def settled(self) -> None:
-        """Wait until follow-ups went out (promotion notices among them) and every stale card
+        """Wait until follow-ups went out (durable notices among them) and every stale card
         copy was redrawn."""
         await self.services.settle()
-        await self.workers.promotions.tick()
+        await self.workers.notices.tick()
         await self.refresher.tick()
 
     # ---- the world -----------------------------------------------------------------------

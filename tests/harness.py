@@ -114,11 +114,11 @@ class TelegramHarness:
         await self.bot.session.close()
 
     async def settled(self) -> None:
-        """Wait until the follow-ups of what was handled went out (promotion notices among
+        """Wait until the follow-ups of what was handled went out (durable notices among
         them) and every stale card copy was redrawn."""
         async with asyncio.timeout(30):
             await self.services.settle()
-            await self.workers.promotions.tick()
+            await self.workers.notices.tick()
             await self.refresher.tick()
             while await self._redraws_left():  # a copy in a busy chat comes back later
                 await asyncio.sleep(0.05)

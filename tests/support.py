@@ -25,8 +25,8 @@ from core.db import run_on_server
 from core.i18n import Translator
 from core.livecards import CardRefresher
 from core.models import Identity
+from core.notices import NoticeWorker
 from core.notify import DeliveryFailed
-from core.promotions import PromotionWorker
 from core.services import people
 from core.uow import detached
 
@@ -66,37 +66,37 @@ def drop_postgres_database(url: str) -> None:
 
 class ProcessWorkers:
     """The durable workers that follow what a bot did, as bots/cli.py runs them in a process
-    that takes updates: card redraws and promotion notices. Two bots in one test process share
-    one set, as they would share one process."""
+    that takes updates: card redraws and the notices people must not miss. Two bots in one
+    test process share one set, as they would share one process."""
 
     def __init__(self, services: Services) -> None:
         self.refresher = CardRefresher(services)
-        self.promotions = PromotionWorker(services)
+        self.notices = NoticeWorker(services)
 
     async def start(self) -> None:
         await self.refresher.start()
-        await self.promotions.start()
+        await self.notices.start()
 
     async def stop(self) -> None:
-        await self.promotions.stop()
+        await self.notices.stop()
         await self.refresher.stop()
 
 
 @dataclass
 class Chat:
     """Drives core.chat as several people on one platform, like the console does; after each
-    action, what followed it went out (notices, announcements, promotion notices)."""
+    action, what followed it went out (notices, announcements, durable notices)."""
 
     services: Services
     platform: str = "test"
     buttons: dict[str, list[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.promotions = PromotionWorker(self.services)
+        self.notices = NoticeWorker(self.services)
 
     async def settled(self) -> None:
         await self.services.settle()  # notices and announcements follow the answer
-        await detached(self.promotions.run_due())  # as the worker runs: apart from the update
+        await detached(self.notices.run_due())  # as the worker runs: apart from the update
 
     async def context(self, who: str, locale: str | None = None) -> Context:
         async with self.services.db.uow() as uow:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from core.actions import Act, Action
-from core.cards import Announcement, Card, Notice, Reply, bold, italic, note, plain
+from core.cards import Announcement, Card, Reply, bold, italic, note, plain
 from core.chat.args import fields, number
 from core.chat.registry import Context, command, on_action
 from core.durations import format_duration
@@ -27,7 +27,6 @@ from core.views import (
     attendees_card,
     event_card,
     event_list_card,
-    format_time,
     usage,
 )
 
@@ -365,19 +364,13 @@ async def editevent_command(ctx: Context, args: str) -> Reply:
     changes = await parsed_change(ctx, event_id, name, value)
     async with ctx.uow() as uow:
         result = await events.edit_event(uow, ctx.clock, ctx.me, event_id, **changes)
-    notices: list[Notice] = []  # who the edit gave a seat hears it from core.promotions
-    if result.changed and set(result.changed) & {"starts_at", "place"}:
-        notices += [
-            change_notice(person, result.view)
-            for person in result.affected
-            if person != ctx.me and person not in result.promoted
-        ]
     text = (
         ctx.t("Activity #{id} updated.", id=event_id)
         if result.changed
         else ctx.t("Nothing changed.")
     )
-    return Reply(cards=[note(text), _card(ctx, result.view)], notices=notices)
+    # who is on the roster hears of a new time or place from core.roster_news
+    return Reply(cards=[note(text), _card(ctx, result.view)])
 
 
 async def parsed_change(ctx: Context, event_id: int, name: str, value: str) -> dict[str, object]:
@@ -417,20 +410,6 @@ async def parsed_change(ctx: Context, event_id: int, name: str, value: str) -> d
     return changes
 
 
-def change_notice(person_id: int, view: EventView) -> Notice:
-    event = view.event
-
-    def card(t: Translator) -> Card:
-        return (
-            Card()
-            .add(bold(t("Activity changed: ")), bold(event.title))
-            .add(plain("🕒 " + format_time(event.starts_at, event.timezone, t)))
-            .add(plain("📍 "), plain(event.place))
-        )
-
-    return Notice(person_id, card)
-
-
 @command(
     "cancelevent",
     usage=N_("/cancelevent <number>"),
@@ -440,28 +419,10 @@ def change_notice(person_id: int, view: EventView) -> Notice:
 async def cancelevent_command(ctx: Context, args: str) -> Reply:
     event_id = _event_id(ctx, args, "/cancelevent 3")
     async with ctx.uow() as uow:
-        result = await events.cancel_event(uow, ctx.clock, ctx.me, event_id)
-    notices = cancelled_notices(result, ctx.me)
+        await events.cancel_event(uow, ctx.clock, ctx.me, event_id)  # core.roster_news tells
     return Reply(
-        cards=[
-            note(ctx.t("Activity #{id} is cancelled; everyone signed up is told.", id=event_id))
-        ],
-        notices=notices,
+        cards=[note(ctx.t("Activity #{id} is cancelled; everyone signed up is told.", id=event_id))]
     )
-
-
-def cancelled_notices(result: events.EditResult, organiser: int) -> list[Notice]:
-    """Everyone on a cancelled activity's roster is told (not the one who cancelled it)."""
-    event = result.view.event
-
-    def card(t: Translator) -> Card:
-        return (
-            Card()
-            .add(bold(t("Cancelled: ")), bold(event.title))
-            .add(italic(t("The organizer cancelled this activity.")))
-        )
-
-    return [Notice(person, card) for person in result.affected if person != organiser]
 
 
 @command(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from core.actions import Act, Action
 from core.cards import Reply, note
 from core.chat.args import number
-from core.chat.events import EDIT_FIELDS, cancelled_notices, parsed_change
+from core.chat.events import EDIT_FIELDS, parsed_change
 from core.chat.registry import Context, command, on_action
 from core.i18n import N_
 from core.services import series
@@ -122,13 +122,12 @@ async def cancelseries_command(ctx: Context, args: str) -> Reply:
             ]
         )
     async with ctx.uow() as uow:
-        results = await series.cancel(uow, ctx.clock, ctx.me, event_id)
-    notices = [n for result in results for n in cancelled_notices(result, ctx.me)]
+        results = await series.cancel(uow, ctx.clock, ctx.me, event_id)  # core.roster_news tells
     text = ctx.t(
         "The series is cancelled: {n} coming occurrences, everyone signed up is told.",
         n=len(results),
     )
-    return Reply(cards=[note(text)], notices=notices)
+    return Reply(cards=[note(text)])
 
 
 async def _join(ctx: Context, event_id: int) -> Reply:

@@ -8,6 +8,7 @@ happen as one step and nothing is ever overbooked.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -65,6 +66,7 @@ async def mirror(uow: UnitOfWork, event: Event) -> None:
 
 OFFER = "offer"  # the job kind of a timed offer (core.offers)
 PROMOTED = "promoted"  # the job kind of telling someone the waitlist gave them a seat
+NEWS = "news"  # the job kind of telling someone on a roster their activity moved or was cancelled
 
 
 @dataclass(frozen=True)
@@ -106,7 +108,6 @@ class EditResult:
     view: EventView
     changed: list[str]
     promoted: list[int]
-    affected: list[int]  # everyone signed up or waiting, to be told of the change
 
 
 @dataclass(frozen=True)
@@ -265,7 +266,7 @@ async def _seen_by(
     return row  # type: ignore[return-value]
 
 
-async def _registration(uow: UnitOfWork, event_id: int, person_id: int) -> Registration | None:
+async def registration_of(uow: UnitOfWork, event_id: int, person_id: int) -> Registration | None:
     params = {"event_id": event_id, "person_id": person_id}
     return (await uow.session.exec(_REGISTRATION, params=params)).first()
 
@@ -300,7 +301,7 @@ async def _view(
     if membership is _UNREAD:
         membership = await membership_of(uow, event.group_id, viewer_id)
     if mine is _UNREAD:
-        mine = await _registration(uow, event.id, viewer_id)  # type: ignore[arg-type]
+        mine = await registration_of(uow, event.id, viewer_id)  # type: ignore[arg-type]
     active = mine if mine is not None and mine.status in LISTED else None
     view = await _as_seen(uow, event, group, active)  # type: ignore[arg-type]
     return replace(view, can_manage=permissions.can_manage_event(event, membership, viewer_id))
@@ -311,7 +312,7 @@ async def _promote(uow: UnitOfWork, event: Event, now: datetime) -> list[int]:
     does not fit waits, and nobody behind it goes first (fair to a family of four; documented
     in docs/organisers.md). With timed offers on, the seats are offered instead (held until a
     deadline; the offer worker tells them and expires what is not taken). Returns who got a
-    seat outright; each is told by the promotion worker (core.promotions), whatever path
+    seat outright; each is told by the notice worker (core.promotions, core.notices), whatever path
     promoted them. The caller holds the event lock."""
     free = None if event.capacity is None else event.capacity - event.going
     if free is not None and free <= 0:
@@ -342,6 +343,35 @@ async def _promote(uow: UnitOfWork, event: Event, now: datetime) -> list[int]:
     return promoted
 
 
+@functools.cache
+def _news_for_roster(dialect: str) -> sa.Insert:
+    """A "news" job for each person on an activity's roster but those skipped, in one
+    statement (keyed "activity:person": a second change before the first was told is told once,
+    as it then stands). Built once."""
+    table = Registration.__table__  # type: ignore[attr-defined]
+    key = (
+        sa.cast(table.c.event_id, sa.String)
+        + sa.literal(":")
+        + sa.cast(table.c.person_id, sa.String)
+    ).label("key")
+    roster = select(key).where(
+        table.c.event_id == sa.bindparam("event_id"),
+        table.c.status.in_(LISTED),
+        table.c.person_id.not_in(sa.bindparam("skip", expanding=True)),
+    )
+    return work.upsert_each(dialect, NEWS, roster)
+
+
+async def _tell_roster(uow: UnitOfWork, event: Event, skip: list[int]) -> None:
+    """Everyone on the roster (but `skip`) is told the activity moved or was cancelled, by the
+    notice worker (core.roster_news), durably: the duty to tell commits with the change."""
+    dialect = uow.session.bind.dialect.name  # type: ignore[union-attr]
+    connection = await uow.session.connection()
+    params = {"event_id": event.id, "skip": skip, "due_at": work.AT_ONCE}
+    await connection.execute(_news_for_roster(dialect), params)
+    uow.changes.jobs.add(NEWS)
+
+
 def offer_deadline(event: Event, now: datetime) -> datetime:
     """How long an offered seat is held: the activity's window, or half the time left before
     the start when that is shorter (an offer must leave time to pass it on)."""
@@ -365,7 +395,7 @@ async def answer_offer(
     event = await _lock_event(uow, event_id)
     now = clock.now()
     _require_open(event, now)
-    registration = await _registration(uow, event_id, actor_id)
+    registration = await registration_of(uow, event_id, actor_id)
     live = (
         registration is not None
         and registration.status == RegistrationStatus.OFFERED
@@ -580,21 +610,13 @@ async def edit_event(
     uow.changes.listings = bool(changed)
     uow.session.add(event)
     promoted = await _promote(uow, event, now)
+    if {"starts_at", "place"} & set(changed):  # who the edit gave a seat hears it from that
+        await _tell_roster(uow, event, [actor_id, *promoted])
     await reminders.schedule_event(uow, event, now)
-    affected = await _active_people(uow, event_id)
     await uow.session.flush()
     view = await _view(uow, event, actor_id, group, membership=membership)
     await uow.commit()
-    return EditResult(view=view, changed=changed, promoted=promoted, affected=affected)
-
-
-async def _active_people(uow: UnitOfWork, event_id: int) -> list[int]:
-    rows = await uow.session.exec(
-        select(Registration.person_id)
-        .where(Registration.event_id == event_id, Registration.status.in_(LISTED))  # type: ignore[attr-defined]
-        .order_by(Registration.seq)
-    )
-    return list(rows.all())
+    return EditResult(view=view, changed=changed, promoted=promoted)
 
 
 async def cancel_event(uow: UnitOfWork, clock: Clock, actor_id: int, event_id: int) -> EditResult:
@@ -607,11 +629,11 @@ async def cancel_event(uow: UnitOfWork, clock: Clock, actor_id: int, event_id: i
     uow.changes.listings = True
     uow.session.add(event)
     await reminders.schedule_event(uow, event, clock.now())
-    affected = await _active_people(uow, event_id)
+    await _tell_roster(uow, event, [actor_id])
     await uow.session.flush()
     view = await _view(uow, event, actor_id, group, membership=membership)
     await uow.commit()
-    return EditResult(view=view, changed=["status"], promoted=[], affected=affected)
+    return EditResult(view=view, changed=["status"], promoted=[])
 
 
 def _require_open(event: Event, now: datetime) -> None:
@@ -629,7 +651,7 @@ async def sign_up(
     becomes a sign-up."""
     event, group, membership = await _open_for(uow, clock, actor_id, event_id)
     now = clock.now()
-    existing = await _registration(uow, event_id, actor_id)
+    existing = await registration_of(uow, event_id, actor_id)
     if existing is not None and existing.status in ACTIVE:
         view = await _view(uow, event, actor_id, group, membership=membership, mine=existing)
         return SignupResult(view, f"already_{existing.status}", view.viewer_position)
@@ -709,7 +731,7 @@ async def cancel_signup(
     event, group, membership = await _seen_by(uow, event_id, actor_id, lock=True)
     now = clock.now()
     _require_open(event, now)
-    registration = await _registration(uow, event_id, actor_id)
+    registration = await registration_of(uow, event_id, actor_id)
     if registration is None or registration.status not in LISTED:
         raise conflict("not_signed_up", N_("You are not signed up for this activity."))
     previous = registration.status
@@ -752,7 +774,7 @@ async def maybe(uow: UnitOfWork, clock: Clock, actor_id: int, event_id: int) -> 
     first party waiting), shown apart on the roster, reminded only if they ask."""
     event, group, membership = await _open_for(uow, clock, actor_id, event_id)
     now = clock.now()
-    registration = await _registration(uow, event_id, actor_id)
+    registration = await registration_of(uow, event_id, actor_id)
     if registration is not None and registration.status == RegistrationStatus.MAYBE:
         view = await _view(uow, event, actor_id, group, membership=membership, mine=registration)
         return RosterChange(view=view, previous_status=RegistrationStatus.MAYBE)
@@ -774,7 +796,7 @@ async def maybe(uow: UnitOfWork, clock: Clock, actor_id: int, event_id: int) -> 
 async def remind_maybe(uow: UnitOfWork, clock: Clock, actor_id: int, event_id: int) -> EventView:
     """A maybe asks to be reminded too."""
     event, group, membership = await _open_for(uow, clock, actor_id, event_id)
-    registration = await _registration(uow, event_id, actor_id)
+    registration = await registration_of(uow, event_id, actor_id)
     if registration is None or registration.status != RegistrationStatus.MAYBE:
         raise conflict("not_a_maybe", N_("Mark yourself as maybe first."))
     registration.remind = True
@@ -793,7 +815,7 @@ async def change_guests(
     on the waitlist keeps its place; fewer guests free seats for the parties waiting."""
     event, group, membership = await _open_for(uow, clock, actor_id, event_id)
     now = clock.now()
-    registration = await _registration(uow, event_id, actor_id)
+    registration = await registration_of(uow, event_id, actor_id)
     if registration is None or registration.status not in ACTIVE:
         if delta < 0:
             raise conflict("not_signed_up", N_("You are not signed up for this activity."))
@@ -1002,7 +1024,7 @@ async def _release_in_group(
     changes = []
     for event_id in ids:
         event = await _lock_event(uow, event_id)
-        registration = await _registration(uow, event_id, person_id)
+        registration = await registration_of(uow, event_id, person_id)
         previous = registration.status  # type: ignore[union-attr]
         tallies.move_registration(event, registration, RegistrationStatus.CANCELLED, now)  # type: ignore[arg-type]
         uow.session.add(registration)
@@ -1042,7 +1064,7 @@ async def merge_registrations(
     ).all()
     changes = []
     for other in theirs:
-        mine = await _registration(uow, other.event_id, kept)
+        mine = await registration_of(uow, other.event_id, kept)
         if mine is None:
             continue  # simply handed over
         event = await _lock_event(uow, other.event_id)

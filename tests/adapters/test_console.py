@@ -15,7 +15,7 @@ from sqlmodel import select
 from adapters.console.chat import ConsoleChat, ConsoleNotifier
 from core.chat import Services
 from core.models import Registration
-from core.promotions import PromotionWorker
+from core.notices import NoticeWorker
 from core.services import events, groups, people
 from core.services.events import EventDraft
 
@@ -45,14 +45,14 @@ async def _hiking_with_two_seats(services: Services) -> None:
 async def _run(services: Services, script: str) -> list[str]:
     out = io.StringIO()
     services.notifiers["console"] = ConsoleNotifier(out)
-    promotions = PromotionWorker(services)  # as `community-bot run` runs it beside the console
-    await promotions.start()
+    notices = NoticeWorker(services)  # as `community-bot run` runs it beside the console
+    await notices.start()
     try:
         await ConsoleChat(services, inp=io.StringIO(script), out=out).run()
     finally:
         await services.settle()
-        await promotions.tick()
-        await promotions.stop()
+        await notices.tick()
+        await notices.stop()
     return out.getvalue().splitlines()
 
 

@@ -12,7 +12,7 @@ from sqlmodel import select
 from core.models import Event, Registration
 from core.recurring import SeriesWorker
 from core.services import series
-from tests.support import Chat
+from tests.support import Chat, RecordingNotifier
 
 
 async def _titles_and_times(chat: Chat, zone: str) -> list[str]:
@@ -105,15 +105,16 @@ async def test_cancel_one_or_the_series_and_sign_up_for_all(chat: Chat) -> None:
     assert latest.starts_at > datetime(2027, 2, 10, tzinfo=UTC)
     assert sorted(on_latest) == ["confirmed", "waitlisted"]
 
+    sent = chat.services.notifiers["test"] = RecordingNotifier()
     reply = await chat.say("maya", "/cancelseries 1")
     assert "The series is cancelled" in reply.text
     times = await _titles_and_times(chat, "UTC")
     assert "2027-01-19 07:00 Tue cancelled" in times  # #3, cancelled on its own
     assert times[:2] == ["2027-01-05 07:00 Tue scheduled", "2027-01-12 07:00 Tue scheduled"]
     assert all(t.endswith("cancelled") for t in times if t > "2027-01-20")
-    assert {n.person_id for n in reply.notices} == {
-        await chat.person_id("ann"),
-        await chat.person_id("bob"),
+    assert {who for who, card in sent.sent if card.text.startswith("Cancelled: Run")} == {
+        "ann",
+        "bob",
     }
     assert "This series was cancelled" in (await chat.click("carl", "sj:2")).text
     assert "already repeats" in (await chat.say("maya", "/repeat 2 weekly")).text

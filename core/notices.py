@@ -1,0 +1,79 @@
+"""Notices that must not be lost: durable jobs (core.work) that tell one person something.
+
+A service that makes news for someone schedules a job for it in the same transaction as the
+change (a seat from the waitlist: core.promotions; an activity moved or cancelled:
+core.roster_news). This worker tells them, from whichever process is alive: a process killed
+between the commit and the send leaves the job, and the next one tells the person.
+
+Each kind has a teller: it reads, in the worker's transaction, whether the news is still true
+and what to say (`TELLERS`). The job is finished before the message goes out (at most once,
+like a timed offer's first step, core.offers), and only by the worker whose claim it still
+was: a process killed between the two loses that one notice, where sending first would tell
+the person twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+
+from core import work
+from core.cards import Notice
+from core.models import Job
+from core.notify import deliver
+from core.promotions import told_of_seat
+from core.roster_news import told_of_change
+from core.services.events import NEWS, PROMOTED
+from core.uow import Changes, UnitOfWork
+
+if TYPE_CHECKING:
+    from core.chat.registry import Services
+
+Teller = Callable[[UnitOfWork, Job, datetime], Awaitable[Notice | None]]
+
+TELLERS: dict[str, Teller] = {PROMOTED: told_of_seat, NEWS: told_of_change}
+
+
+class NoticeWorker(work.Worker):
+    """One worker for every kind in `TELLERS`: one claim, alarm clock and heartbeat per
+    process, however many kinds of notice there are."""
+
+    def __init__(self, services: Services, **options) -> None:
+        super().__init__(services.db, services.clock, **options)
+        self.services = services
+
+    def wakes_on(self, changes: Changes) -> bool:
+        return not changes.jobs.isdisjoint(TELLERS)
+
+    def _mine(self) -> sa.ColumnElement[bool]:
+        return Job.kind.in_(tuple(TELLERS))  # type: ignore[attr-defined]
+
+    def _changed(self, changes: Changes) -> None:
+        """A run started by a commit of this process tells people what that action did: it is
+        one of the action's follow-ups (`Services.settle()` waits for it, as for the notices
+        the action sent itself; the console prints it before its next prompt)."""
+        super()._changed(changes)
+        if self.wakes_on(changes) and self._poked is not None and not self._poked.done():
+            self.services.follow(self._poked)
+
+    async def process(self, rows: list[Job]) -> int:
+        told = 0
+        for job in rows:  # each one finished, then sent: a kill loses at most the one in hand
+            notice = await self._finish(job)
+            if notice is not None:
+                await deliver(self.db, self.services.notifiers, [notice])
+                told += 1
+        return told
+
+    async def _finish(self, job: Job) -> Notice | None:
+        """Mark the job done; its notice if it is still news and the claim was still this
+        worker's to finish."""
+        now = self.clock.now()
+        async with self.db.uow() as uow:
+            notice = await TELLERS[job.kind](uow, job, now)
+            if not await work.finish(uow, job, self.worker, now):
+                return None  # another process took the claim over: it tells them
+        return notice

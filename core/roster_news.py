@@ -1,0 +1,54 @@
+"""Telling the people on an activity's roster that it moved or was cancelled.
+
+A cancellation, and an edit of the time or the place, schedule a "news" job (core.work) for
+each person on the roster in the same transaction as the change
+(`core.services.events._tell_roster`), so the duty to tell cannot be lost between the commit
+and the send, as it could while the notices lived in the committing process's memory. The
+notice worker (core.notices) tells them.
+
+The notice says what stands when it is sent, not what the job was asked for: two edits before
+the first was told make one notice with the latest time and place, and an activity cancelled
+after it was moved is told as cancelled. Nobody is told who left the roster meanwhile, nor of
+an activity that has started.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from core.cards import Card, Notice, bold, italic, plain
+from core.i18n import Translator
+from core.models import Event, EventStatus, Job
+from core.services.events import LISTED, registration_of
+from core.uow import UnitOfWork
+from core.views import format_time
+
+
+def change_card(event: Event, t: Translator) -> Card:
+    return (
+        Card()
+        .add(bold(t("Activity changed: ")), bold(event.title))
+        .add(plain("🕒 " + format_time(event.starts_at, event.timezone, t)))
+        .add(plain("📍 "), plain(event.place))
+    )
+
+
+def cancelled_card(event: Event, t: Translator) -> Card:
+    return (
+        Card()
+        .add(bold(t("Cancelled: ")), bold(event.title))
+        .add(italic(t("The organizer cancelled this activity.")))
+    )
+
+
+async def told_of_change(uow: UnitOfWork, job: Job, now: datetime) -> Notice | None:
+    """The notice for a "news" job (key "activity:person"), if it is still news to them."""
+    event_id, person_id = (int(part) for part in job.key.split(":"))
+    event = await uow.session.get(Event, event_id)
+    registration = await registration_of(uow, event_id, person_id)
+    if event is None or registration is None or registration.status not in LISTED:
+        return None
+    if event.starts_at <= now:
+        return None
+    card = cancelled_card if event.status == EventStatus.CANCELLED else change_card
+    return Notice(person_id, lambda t: card(event, t))
