@@ -68,6 +68,15 @@ async def run(settings: Settings, role: str = "all") -> None:
     takes_updates = role != "worker"
     app = runner = None
     closing: list[Callable[[], Awaitable[None]]] = []
+    if not services.db.is_sqlite:  # split roles: what a web process commits wakes the workers
+        if role == "web":
+            services.db.wakes_others = True
+        else:
+            from core.wake import Listening
+
+            listening = Listening(services.db)
+            await listening.start()
+            closing.append(listening.stop)
     try:
         if settings.web_port:
             from adapters.web import build_app
@@ -97,7 +106,8 @@ async def run(settings: Settings, role: str = "all") -> None:
             await worker.start()
         if platforms or not takes_updates:
             settle_heap()
-            await asyncio.gather(*platforms) if platforms else asyncio.Event().wait()
+            # a worker-only process has no platform to wait on: it runs until it is stopped
+            await (asyncio.gather(*platforms) if platforms else asyncio.Event().wait())
             return
         chat = ConsoleChat(services)
         services.notifiers["console"] = ConsoleNotifier(chat.out, ansi=chat.ansi)

@@ -77,6 +77,9 @@ class Database:
         self._write_queue = asyncio.Lock()
         # told after each commit that changed something others follow up on (core.uow.Changes)
         self.listeners: list[Listener] = []
+        # a process that runs no workers tells other processes' workers of the work it
+        # commits (PostgreSQL only: core.wake)
+        self.wakes_others = False
 
     def _connect_args(self) -> tuple[list, dict]:
         """What the SQLite dialect would hand aiosqlite.connect for this URL."""
@@ -91,6 +94,7 @@ class Database:
             readonly=readonly,
             write_queue=self._write_queue,
             listeners=self.listeners,
+            wakes_others=self.wakes_others,
         )
 
     async def migrate(self, revision: str = "head") -> None:

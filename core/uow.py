@@ -81,8 +81,10 @@ class UnitOfWork:
         readonly: bool,
         write_queue: asyncio.Lock | None = None,
         listeners: list[Listener] | None = None,
+        wakes_others: bool = False,
     ) -> None:
         self._sessions = sessions
+        self._wakes_others = wakes_others
         self._listeners = listeners if listeners is not None else []
         self.changes = Changes()
         self._sqlite = sqlite
@@ -148,6 +150,10 @@ class UnitOfWork:
             rider = None
         if rider is not None:
             await rider.write(self)
+        if self._wakes_others and (changes.jobs or changes.reminders):
+            from core import wake  # it builds on this module
+
+            await wake.notify(self, changes)
         await self.session.commit()
         if rider is not None:
             rider.done = True

@@ -75,6 +75,14 @@ async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Da
 
 
 @pytest.fixture
+async def postgres_db(postgres_url: str) -> AsyncIterator[Database]:
+    """PostgreSQL only, for what only PostgreSQL has (mark the test `postgres`)."""
+    database = await _postgres(postgres_url)
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
 async def sqlite_db(tmp_path: Path) -> AsyncIterator[Database]:
     """SQLite only, for tests about the embedded default itself."""
     database = Database(f"sqlite+aiosqlite:///{tmp_path / 'test.db'}")

@@ -51,10 +51,17 @@ def webhook_env(port: int) -> dict[str, str]:
     }
 
 
-async def start_bot(env: dict[str, str], log: IO[str] | None = None) -> asyncio.subprocess.Process:
-    """`community-bot run` as its own process group (so a SIGKILL takes all of it)."""
+async def start_bot(
+    env: dict[str, str], log: IO[str] | None = None, *, role: str = "all"
+) -> asyncio.subprocess.Process:
+    """`community-bot run --role ROLE` as its own process group (so a SIGKILL takes all of
+    it)."""
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bots", "run", cwd=ROOT, env=env, start_new_session=True, stderr=log
+        *(sys.executable, "-m", "bots", "run", "--role", role),
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+        stderr=log,
     )
 
 
