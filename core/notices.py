@@ -2,7 +2,8 @@
 
 A service that makes news for someone schedules a job for it in the same transaction as the
 change (a seat from the waitlist: core.promotions; an activity moved or cancelled:
-core.roster_news). This worker tells them, from whichever process is alive: a process killed
+core.roster_news; a join request, its decision, a ban, its lifting, a group handed over:
+core.membership_news). This worker tells them, from whichever process is alive: a process killed
 between the commit and the send leaves the job, and the next one tells the person.
 
 Each kind has a teller: it reads, in the worker's transaction, whether the news is still true
@@ -22,11 +23,13 @@ import sqlalchemy as sa
 
 from core import work
 from core.cards import Notice
+from core.membership_news import told_of_membership, told_of_request
 from core.models import Job
 from core.notify import deliver
 from core.promotions import told_of_seat
 from core.roster_news import told_of_change
 from core.services.events import NEWS, PROMOTED
+from core.services.groups import ASKED, MEMBERSHIP
 from core.uow import Changes, UnitOfWork
 
 if TYPE_CHECKING:
@@ -34,7 +37,12 @@ if TYPE_CHECKING:
 
 Teller = Callable[[UnitOfWork, Job, datetime], Awaitable[Notice | None]]
 
-TELLERS: dict[str, Teller] = {PROMOTED: told_of_seat, NEWS: told_of_change}
+TELLERS: dict[str, Teller] = {
+    PROMOTED: told_of_seat,
+    NEWS: told_of_change,
+    ASKED: told_of_request,
+    MEMBERSHIP: told_of_membership,
+}
 
 
 class NoticeWorker(work.Worker):

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from core.actions import Act, Action, act
-from core.cards import Button, Card, Notice, Reply, bold, note, plain
+from core.cards import Button, Card, Reply, bold, note, plain
 from core.chat.args import fields, target_and_rest
 from core.chat.registry import Context, command, on_action
 from core.i18n import N_, Translator
-from core.models import Group, Role
+from core.models import Role
 from core.services import events, groups
-from core.services.people import Actor
 from core.views import group_card, group_list_card, usage
 
 
@@ -106,28 +105,8 @@ async def _join(ctx: Context, ref: str) -> Reply:
         return Reply(cards=[group_list_card(ctx.t, title, found, Act.JOIN)])
     async with ctx.uow(readonly=True) as uow:
         summary = await groups.group_summary(uow, ctx.me, str(result.group.id))
-        admins = (
-            await groups.group_admins(uow, result.group.id) if result.status == "requested" else []
-        )  # type: ignore[arg-type]
-    text = _join_text(ctx.t, result)
-    notices = [_request_notice(admin, result.group, ctx.actor) for admin in admins]
-    return Reply(cards=[note(text), group_card(summary, ctx.t)], toast=text, notices=notices)
-
-
-def _request_notice(admin_id: int, group: Group, requester: Actor) -> Notice:
-    """A private group's admins hear of each request, with the buttons to decide it."""
-
-    def card(t: Translator) -> Card:
-        name = requester.display_name
-        return note(t("{name} asks to join {group}.", name=name, group=group.name)).row(
-            Button(
-                t("✅ Approve {name}", name=name[:40]),
-                act(Act.APPROVE, group.id, requester.person_id),
-            ),  # type: ignore[arg-type]
-            Button(t("✖ Decline"), act(Act.REJECT, group.id, requester.person_id)),  # type: ignore[arg-type]
-        )
-
-    return Notice(admin_id, card)
+    text = _join_text(ctx.t, result)  # the admins hear of a request from core.membership_news
+    return Reply(cards=[note(text), group_card(summary, ctx.t)], toast=text)
 
 
 @command("join", usage=N_("/join <group>"), help=N_("Join a group"), section="groups")
@@ -205,23 +184,12 @@ async def requests_command(ctx: Context, args: str) -> Reply:
     return Reply(cards=[card])
 
 
-def _decision_notice(person_id: int, group: Group, approved: bool) -> Notice:
-    def card(t: Translator) -> Card:
-        if approved:
-            return note(
-                t("You're in: your request to join {group} was approved.", group=group.name)
-            )
-        return note(t("Your request to join {group} was declined.", group=group.name))
-
-    return Notice(person_id, card)
-
-
 @on_action(Act.APPROVE, Act.REJECT)
 async def decide_action(ctx: Context, action: Action) -> Reply:
     approve = action.act == Act.APPROVE
     group_id, person_id = action.args
     async with ctx.uow() as uow:
-        group, person = await groups.decide_request(
+        _group, person = await groups.decide_request(
             uow, ctx.clock, ctx.me, group_id, person_id, approve=approve
         )
     text = (
@@ -229,9 +197,7 @@ async def decide_action(ctx: Context, action: Action) -> Reply:
         if approve
         else ctx.t("Declined {name}.", name=person.display_name)
     )
-    return Reply(
-        cards=[note(text)], toast=text, notices=[_decision_notice(person_id, group, approve)]
-    )
+    return Reply(cards=[note(text)], toast=text)  # they hear it from core.membership_news
 
 
 @command(
@@ -249,8 +215,7 @@ async def ban_command(ctx: Context, args: str) -> Reply:
     async with ctx.uow() as uow:
         group, person, _changes = await events.ban_and_release(uow, ctx.clock, ctx.me, ref, who)
     text = ctx.t("{name} is banned from {group}.", name=person.display_name, group=group.name)
-    told = _told(person.id, N_("You were banned from {group} by its admins."), group)  # type: ignore[arg-type]
-    return Reply(cards=[note(text)], notices=[told])
+    return Reply(cards=[note(text)])  # they hear it from core.membership_news
 
 
 @command(
@@ -268,12 +233,7 @@ async def unban_command(ctx: Context, args: str) -> Reply:
     async with ctx.uow() as uow:
         group, person = await groups.unban_member(uow, ctx.me, ref, who)
     text = ctx.t("{name} may join {group} again.", name=person.display_name, group=group.name)
-    told = _told(person.id, N_("You may join {group} again: your ban was lifted."), group)  # type: ignore[arg-type]
-    return Reply(cards=[note(text)], notices=[told])
-
-
-def _told(person_id: int, text: str, group: Group) -> Notice:
-    return Notice(person_id, lambda t: note(t(text, group=group.name)))
+    return Reply(cards=[note(text)])  # they hear it from core.membership_news
 
 
 async def _set_role(ctx: Context, args: str, role: Role) -> Reply:
@@ -289,8 +249,7 @@ async def _set_role(ctx: Context, args: str, role: Role) -> Reply:
         text = ctx.t(
             "{name} now owns {group}; you're one of its admins.", name=name, group=group.name
         )
-        told = _told(person.id, N_("You're now the owner of {group}."), group)  # type: ignore[arg-type]
-        return Reply(cards=[note(text)], notices=[told])
+        return Reply(cards=[note(text)])  # they hear it from core.membership_news
     text = (
         ctx.t("{name} is now an admin of {group}.", name=name, group=group.name)
         if role == Role.ADMIN

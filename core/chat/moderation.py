@@ -98,14 +98,9 @@ async def delete_reported_action(ctx: Context, action: Action) -> Reply:
 @on_action(Act.BAN_REPORTED)
 async def ban_reported_action(ctx: Context, action: Action) -> Reply:
     async with ctx.uow() as uow:
-        report, group, _changes = await reports.ban_reported(
+        await reports.ban_reported(
             uow, ctx.clock, ctx.services.settings.operators, ctx.me, action.id
         )
     text = ctx.t("Banned from the group; report #{id} closed.", id=action.id)
-
-    def told(t: Translator) -> Card:
-        return note(t("You were banned from {group} by its admins.", group=group.name))
-
-    # whoever the ban gave a seat hears it from core.promotions
-    notices = [Notice(report.reported_id, told)]
-    return Reply(toast=text, cards=[note(text)], edit=True, notices=notices)
+    # they hear of the ban, and whoever it gave a seat of that, from core.notices
+    return Reply(toast=text, cards=[note(text)], edit=True)

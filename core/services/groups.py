@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import unicodedata
@@ -12,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import func, select
 
-from core import permissions
+from core import permissions, work
 from core.clock import Clock
 from core.errors import InvalidInput, conflict, forbidden, invalid, not_found
 from core.i18n import N_
@@ -46,6 +47,44 @@ class JoinResult:
 
 
 REQUEST_COOL_DOWN = timedelta(hours=24)  # after a declined request, before the next one
+
+# Durable notices (core.notices, core.membership_news), written with the change they tell of:
+ASKED = "asked"  # the job kind of telling an admin of a join request ("group:person:admin")
+MEMBERSHIP = "membership"  # of telling someone what became of their membership ("group:person")
+APPROVED, DECLINED, BANNED, UNBANNED, OWNER = "approved", "declined", "banned", "unbanned", "owner"
+
+
+async def _tell_member(uow: UnitOfWork, group: Group, person_id: int, news: str) -> None:
+    """The person hears `news` of their membership (one of APPROVED...OWNER), durably."""
+    key = f"{group.id}:{person_id}"
+    await work.schedule(uow, MEMBERSHIP, key, work.AT_ONCE, news)
+
+
+@functools.cache
+def _ask_admins(dialect: str) -> sa.Insert:
+    """An "asked" job for each admin of the group, in one statement. Built once."""
+    table = Membership.__table__  # type: ignore[attr-defined]
+    key = (
+        sa.cast(table.c.group_id, sa.String)
+        + sa.literal(":")
+        + sa.bindparam("requester", type_=sa.String)
+        + sa.literal(":")
+        + sa.cast(table.c.person_id, sa.String)
+    ).label("key")
+    admins = select(key).where(
+        table.c.group_id == sa.bindparam("group_id"),
+        table.c.status == MembershipStatus.ACTIVE,
+        table.c.role.in_((Role.OWNER, Role.ADMIN)),
+    )
+    return work.upsert_each(dialect, ASKED, admins)
+
+
+async def _tell_admins(uow: UnitOfWork, group: Group, requester_id: int) -> None:
+    dialect = uow.session.bind.dialect.name  # type: ignore[union-attr]
+    connection = await uow.session.connection()
+    params = {"group_id": group.id, "requester": str(requester_id), "due_at": work.AT_ONCE}
+    await connection.execute(_ask_admins(dialect), params)
+    uow.changes.jobs.add(ASKED)
 
 
 def slugify(name: str) -> str:
@@ -296,6 +335,8 @@ async def join_group(uow: UnitOfWork, clock: Clock, actor_id: int, ref: str) -> 
     elif status == MembershipStatus.PENDING:
         membership.created_at = now  # requests wait in the order they were made
     await tallies.move_membership(uow, membership, status, Role.MEMBER)
+    if status == MembershipStatus.PENDING:
+        await _tell_admins(uow, group, actor_id)
     await uow.commit()
     return JoinResult(group, "requested" if status == MembershipStatus.PENDING else "joined")
 
@@ -432,6 +473,7 @@ async def decide_request(
     else:
         membership.created_at = clock.now()  # the cool-down counts from the decision
         await tallies.move_membership(uow, membership, MembershipStatus.DECLINED)
+    await _tell_member(uow, group, person_id, APPROVED if approve else DECLINED)
     person = await uow.session.get(Person, person_id)
     await uow.commit()
     return group, person  # type: ignore[return-value]
@@ -448,6 +490,7 @@ async def ban_member(uow: UnitOfWork, actor_id: int, ref: str, who: str) -> tupl
         raise invalid("ban_self", N_("You can't ban yourself."))
     permissions.require_can_manage_member(actor_membership, target)
     await tallies.move_membership(uow, target, MembershipStatus.BANNED, Role.MEMBER)
+    await _tell_member(uow, group, person.id, BANNED)  # type: ignore[arg-type]
     return group, person
 
 
@@ -464,6 +507,7 @@ async def unban_member(uow: UnitOfWork, actor_id: int, ref: str, who: str) -> tu
             group=group.name,
         )
     await tallies.move_membership(uow, target, MembershipStatus.LEFT, Role.MEMBER)
+    await _tell_member(uow, group, person.id, UNBANNED)  # type: ignore[arg-type]
     await uow.commit()
     return group, person
 
@@ -489,6 +533,7 @@ async def set_role(
     if role == Role.OWNER:
         actor_membership.role = Role.ADMIN
         uow.session.add(actor_membership)
+        await _tell_member(uow, group, person.id, OWNER)  # type: ignore[arg-type]
     uow.session.add(target)
     await uow.commit()
     return group, person

@@ -11,11 +11,13 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import SQLModel
 
+from core.chat import Services
 from core.clock import FrozenClock
 from core.db import Database
 from core.errors import DomainError
 from core.i18n import Translator
 from core.models import Role
+from core.notices import NoticeWorker
 from core.parsing import Fee, parse_fee
 from core.services import events, groups, people, posts
 from core.services.events import EventDraft
@@ -71,7 +73,7 @@ async def _person(db: Database, clock: FrozenClock, name: str) -> int:
 
 
 @pytest.fixture
-async def world(db: Database, clock: FrozenClock) -> World:
+async def world(db: Database, clock: FrozenClock, services: Services) -> World:
     ids = {n: await _person(db, clock, n) for n in ("maya", "leo", "bob", "carl", "olga")}
     async with db.uow() as uow:
         await groups.create_group(uow, clock, ids["maya"], name="Hiking")
@@ -99,6 +101,7 @@ async def world(db: Database, clock: FrozenClock) -> World:
         post = await posts.create_post(uow, clock, ids["maya"], "hiking", "Trail is dry.")
     async with db.uow() as uow:
         secret_post = await posts.create_post(uow, clock, ids["maya"], "secret", "Members only.")
+    await NoticeWorker(services).run_due()  # Carl is told of his ban, as a worker would
     return World(
         db=db,
         clock=clock,

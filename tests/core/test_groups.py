@@ -7,11 +7,13 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
+from core.chat import handle_action, handle_text
 from core.clock import FrozenClock
 from core.db import Database
 from core.errors import DomainError
 from core.i18n import Translator
 from core.models import Membership, Registration, Role
+from core.notices import NoticeWorker
 from core.services import events, groups
 from core.services.events import EventDraft
 from tests.support import Chat, RecordingNotifier
@@ -42,6 +44,7 @@ async def _secret(chat: Chat) -> int:
 
 
 async def test_private_group_request_approved_by_an_admin(chat: Chat) -> None:
+    sent = chat.services.notifiers["test"] = RecordingNotifier()
     secret = await _secret(chat)
     olga = await chat.person_id("olga")
 
@@ -63,18 +66,19 @@ async def test_private_group_request_approved_by_an_admin(chat: Chat) -> None:
 
     reply = await chat.click("maya", f"ap:{secret}:{olga}")
     assert reply.toast == "olga is now a member."
-    assert [n.person_id for n in reply.notices] == [olga]
-    assert reply.notices[0].card(EN).text == "You're in: your request to join Secret was approved."
+    approved = ["You're in: your request to join Secret was approved."]
+    assert sent.texts_to("olga") == approved
     assert await _status(chat, secret, "olga") == ("active", "member")
     assert (await chat.say("olga", "/posts secret")).text.startswith("Posts in Secret")
     assert "No pending requests." in (await chat.say("maya", "/requests secret")).text
     # the button pressed a second time (or by a second admin) says it is decided already
     again = await chat.click("maya", f"ap:{secret}:{olga}")
     assert again.toast == "olga's request was already approved."
-    assert again.notices == []
+    assert sent.texts_to("olga") == approved  # told once
 
 
 async def test_private_group_request_declined(chat: Chat) -> None:
+    sent = chat.services.notifiers["test"] = RecordingNotifier()
     secret = await _secret(chat)
     olga = await chat.person_id("olga")
     await chat.say("olga", "/join secret")
@@ -82,8 +86,7 @@ async def test_private_group_request_declined(chat: Chat) -> None:
     reply = await chat.click("maya", f"rj:{secret}:{olga}")
 
     assert reply.toast == "Declined olga."
-    assert [n.person_id for n in reply.notices] == [olga]
-    assert reply.notices[0].card(EN).text == "Your request to join Secret was declined."
+    assert sent.texts_to("olga") == ["Your request to join Secret was declined."]
     assert await _status(chat, secret, "olga") == ("declined", "member")
     assert (await chat.say("olga", "/posts secret")).text.startswith("⚠️ ")
     # not at once: a cool-down of a day, said in hours
@@ -100,6 +103,7 @@ async def test_private_group_request_declined(chat: Chat) -> None:
 
 
 async def test_a_request_reaches_every_admin_with_its_buttons(chat: Chat) -> None:
+    sent = chat.services.notifiers["test"] = RecordingNotifier()
     secret = await _secret(chat)
     await chat.say("bob", "/join secret")
     await chat.click("maya", f"ap:{secret}:{await chat.person_id('bob')}")
@@ -108,11 +112,11 @@ async def test_a_request_reaches_every_admin_with_its_buttons(chat: Chat) -> Non
     await chat.click("maya", f"ap:{secret}:{await chat.person_id('carl')}")  # a plain member
     olga = await chat.person_id("olga")
 
-    reply = await chat.say("olga", "/join secret")
+    sent.sent.clear()
+    await chat.say("olga", "/join secret")
 
-    admins = {await chat.person_id("maya"), await chat.person_id("bob")}
-    assert {n.person_id for n in reply.notices} == admins  # carl, a member, is not asked
-    card = reply.notices[0].card(EN)
+    assert sorted(who for who, _ in sent.sent) == ["bob", "maya"]  # carl, a member, is not asked
+    [card] = [card for who, card in sent.sent if who == "maya"]
     assert card.text == "olga asks to join Secret."
     [[approve, decline]] = card.buttons
     assert (approve.action.act.value, approve.action.args) == ("ap", (secret, olga))
@@ -124,7 +128,42 @@ async def test_a_request_reaches_every_admin_with_its_buttons(chat: Chat) -> Non
     assert await _status(chat, secret, "olga") == ("active", "member")
 
 
+async def test_membership_news_outlives_the_process_that_made_it(chat: Chat) -> None:
+    """A join request, its decision, a ban and its lifting commit with the duty to tell: a
+    process that dies right after the commit (here: no worker ran in it) leaves the notices to
+    whichever process runs next, which tells each person once, what is still true by then."""
+    sent = chat.services.notifiers["test"] = RecordingNotifier()
+    secret = await _secret(chat)
+    await chat.say("maya", "/newgroup Runners")
+    await chat.say("troll", "/join runners")
+
+    async def unattended(who: str, text: str) -> None:  # handled; no worker runs after it
+        if text.startswith("/"):
+            await handle_text(await chat.context(who), text)
+        else:
+            await handle_action(await chat.context(who), text)
+        await chat.services.settle()
+
+    await unattended("olga", "/join secret")
+    assert sent.sent == []  # committed; the process "died" here
+    assert await NoticeWorker(chat.services, worker="next process").run_due() == 1
+    assert sent.texts_to("maya") == ["olga asks to join Secret."]
+    assert await NoticeWorker(chat.services, worker="and another").run_due() == 0  # not twice
+
+    # before any worker runs: carl asks and is declined; troll is banned, then let back
+    sent.sent.clear()
+    await unattended("carl", "/join secret")
+    await unattended("maya", f"rj:{secret}:{await chat.person_id('carl')}")
+    await unattended("maya", "/ban runners troll")
+    await unattended("maya", "/unban runners troll")
+    assert await NoticeWorker(chat.services).run_due() == 2
+    assert sent.texts_to("maya") == []  # a request decided already is not asked about
+    assert sent.texts_to("carl") == ["Your request to join Secret was declined."]
+    assert sent.texts_to("troll") == ["You may join Runners again: your ban was lifted."]
+
+
 async def test_only_admins_decide_requests(chat: Chat) -> None:
+    sent = chat.services.notifiers["test"] = RecordingNotifier()
     secret = await _secret(chat)
     olga = await chat.person_id("olga")
     await chat.say("bob", "/join secret")
@@ -135,7 +174,7 @@ async def test_only_admins_decide_requests(chat: Chat) -> None:
         for verb in ("ap", "rj"):
             reply = await chat.click(who, f"{verb}:{secret}:{olga}")
             assert reply.toast == "Only admins of Secret can do that.", (who, verb)
-            assert reply.notices == []
+    assert sent.texts_to("olga") == []  # nothing was decided
     assert (await chat.say("bob", "/requests secret")).text == (
         "⚠️ Only admins of Secret can do that."
     )
@@ -358,25 +397,30 @@ async def test_a_ban_of_an_ambiguous_name_asks_which(chat: Chat) -> None:
     for driver in (chat, elsewhere):
         await driver.say("Ann", "/join runners")
     first, second = await chat.person_id("Ann"), await elsewhere.person_id("Ann")
+    sent = chat.services.notifiers["test"] = RecordingNotifier()
+    sent_there = chat.services.notifiers["discord"] = RecordingNotifier(platform="discord")
 
     reply = await chat.say("maya", "/ban runners ann")
     assert reply.text == (
         f"⚠️ Several members of Runners are called “ann”: #{first} Ann, #{second} Ann. "
         f"Name one by its number, like #{first}."
     )
-    assert reply.notices == []
     group = await _group_id(chat, "runners")
     assert await _status(chat, group, "Ann") == ("active", "member")
 
     reply = await chat.say("maya", f"/ban runners #{second}")
     assert reply.text == "Ann is banned from Runners."
-    assert [n.person_id for n in reply.notices] == [second]
+    assert sent.sent == []  # the other Ann is not told
+    assert [card.text for _, card in sent_there.sent] == [
+        "You were banned from Runners by its admins."
+    ]
     assert await _status(chat, group, "Ann") == ("active", "member")
     assert await _status(elsewhere, group, "Ann") == ("banned", "member")
     assert (await chat.say("maya", "/ban runners #999999")).text.startswith("⚠️ ")
 
 
 async def test_unban_lets_them_back(chat: Chat) -> None:
+    sent = chat.services.notifiers["test"] = RecordingNotifier()
     await chat.say("maya", "/newgroup Runners")
     await chat.say("troll", "/join runners")
     await chat.say("maya", "/ban runners troll")
@@ -384,7 +428,10 @@ async def test_unban_lets_them_back(chat: Chat) -> None:
 
     reply = await chat.say("maya", "/unban runners troll")
     assert reply.text == "troll may join Runners again."
-    assert reply.notices[0].card(EN).text == "You may join Runners again: your ban was lifted."
+    assert sent.texts_to("troll") == [
+        "You were banned from Runners by its admins.",
+        "You may join Runners again: your ban was lifted.",
+    ]
     assert (await chat.say("troll", "/join runners")).toast == "Welcome to Runners!"
     again = await chat.say("maya", "/unban runners troll")
     assert again.text == "⚠️ troll is not banned from Runners."
@@ -394,6 +441,7 @@ async def test_unban_lets_them_back(chat: Chat) -> None:
 
 
 async def test_the_owner_hands_the_group_over_then_may_leave(chat: Chat) -> None:
+    sent = chat.services.notifiers["test"] = RecordingNotifier()
     await chat.say("maya", "/newgroup Runners")
     await chat.say("bob", "/join runners")
     card = (await chat.say("maya", "/group runners")).cards[-1]
@@ -403,7 +451,7 @@ async def test_the_owner_hands_the_group_over_then_may_leave(chat: Chat) -> None
     assert (await chat.say("bob", "/transfer runners maya")).text.startswith("⚠️ Only the owner")
     reply = await chat.say("maya", "/transfer runners bob")
     assert reply.text == "bob now owns Runners; you're one of its admins."
-    assert reply.notices[0].card(EN).text == "You're now the owner of Runners."
+    assert sent.texts_to("bob") == ["You're now the owner of Runners."]
     group = await _group_id(chat, "runners")
     assert await _status(chat, group, "bob") == ("active", "owner")
     assert await _status(chat, group, "maya") == ("active", "admin")
