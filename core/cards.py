@@ -145,28 +145,18 @@ class Notice:
 
 
 @dataclass
-class Announcement:
-    """A card for a group's home chats (a new activity, a new post), in the chat's language."""
-
-    group_id: int
-    card: Callable[[Translator], Card]
-    skip: tuple[str, str] | None = None  # (platform, chat id) the answer itself went to
-
-
-@dataclass
 class Reply:
     """What a command or a click produces for the person who did it.
 
     `toast` is the short answer to a button click; `edit` says the first card replaces the
-    message the button was on; `notices` go to other people and `announcements` to the
-    group's home chats.
+    message the button was on; `notices` go to other people (what must not be lost goes as
+    a durable job instead: core.notices).
     """
 
     cards: list[Card] = field(default_factory=list)
     toast: str | None = None
     edit: bool = False
     notices: list[Notice] = field(default_factory=list)
-    announcements: list[Announcement] = field(default_factory=list)
     alert: bool = False
 
     @property

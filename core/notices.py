@@ -3,7 +3,8 @@
 A service that makes news for someone schedules a job for it in the same transaction as the
 change (a seat from the waitlist: core.promotions; an activity moved or cancelled:
 core.roster_news; a join request, its decision, a ban, its lifting, a group handed over:
-core.membership_news). This worker tells them, from whichever process is alive: a process killed
+core.membership_news; and a new activity or post to its group's home chats:
+core.announcements). This worker tells them, from whichever process is alive: a process killed
 between the commit and the send leaves the job, and the next one tells the person.
 
 Each kind has a teller: it reads, in the worker's transaction, whether the news is still true
@@ -21,13 +22,15 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from core import work
+from core import livecards, work
+from core.announcements import HomePost, told_in_home
 from core.cards import Notice
 from core.membership_news import told_of_membership, told_of_request
 from core.models import Job
-from core.notify import deliver
+from core.notify import deliver, post_in_home
 from core.promotions import told_of_seat
 from core.roster_news import told_of_change
+from core.services.chats import ANNOUNCE
 from core.services.events import NEWS, PROMOTED
 from core.services.groups import ASKED, MEMBERSHIP
 from core.uow import Changes, UnitOfWork
@@ -35,13 +38,15 @@ from core.uow import Changes, UnitOfWork
 if TYPE_CHECKING:
     from core.chat.registry import Services
 
-Teller = Callable[[UnitOfWork, Job, datetime], Awaitable[Notice | None]]
+Message = Notice | HomePost  # to one person, or to a group's home chat
+Teller = Callable[[UnitOfWork, Job, datetime], Awaitable[Message | None]]
 
 TELLERS: dict[str, Teller] = {
     PROMOTED: told_of_seat,
     NEWS: told_of_change,
     ASKED: told_of_request,
     MEMBERSHIP: told_of_membership,
+    ANNOUNCE: told_in_home,
 }
 
 
@@ -70,18 +75,27 @@ class NoticeWorker(work.Worker):
     async def process(self, rows: list[Job]) -> int:
         told = 0
         for job in rows:  # each one finished, then sent: a kill loses at most the one in hand
-            notice = await self._finish(job)
-            if notice is not None:
-                await deliver(self.db, self.services.notifiers, [notice])
+            message = await self._finish(job)
+            if message is not None:
+                await self._send(message)
                 told += 1
         return told
 
-    async def _finish(self, job: Job) -> Notice | None:
-        """Mark the job done; its notice if it is still news and the claim was still this
+    async def _send(self, message: Message) -> None:
+        notifiers = self.services.notifiers
+        if isinstance(message, Notice):
+            await deliver(self.db, notifiers, [message])
+            return
+        posted = await post_in_home(notifiers, message.home, message.card)
+        if posted is not None:  # a live card: its copy is redrawn on every change
+            await livecards.remember(self.services, posted)
+
+    async def _finish(self, job: Job) -> Message | None:
+        """Mark the job done; its message if it is still news and the claim was still this
         worker's to finish."""
         now = self.clock.now()
         async with self.db.uow() as uow:
-            notice = await TELLERS[job.kind](uow, job, now)
+            message = await TELLERS[job.kind](uow, job, now)
             if not await work.finish(uow, job, self.worker, now):
                 return None  # another process took the claim over: it tells them
-        return notice
+        return message

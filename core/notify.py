@@ -7,15 +7,15 @@ platform that has a notifier, builds the card in the person's own language, and 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Protocol
 
-from core.cards import Announcement, Card, Notice, mention, plain
+from core.cards import Card, Notice, mention, plain
 from core.i18n import Translator
-from core.models import Event, Identity, Person
+from core.models import Event, GroupChat, Identity, Person
 from core.services import reach
 from core.services.chats import home_chats
 from core.views import format_time
@@ -139,35 +139,26 @@ async def deliver(db, notifiers: dict[str, Notifier], notices: list[Notice]) -> 
     return posted
 
 
-async def announce(
-    db, notifiers: dict[str, Notifier], announcements: list[Announcement]
-) -> list[Posted]:
-    """Post each announcement to every home chat of its group that a notifier can reach."""
-    posted = []
-    for item in announcements:
-        async with db.uow(readonly=True) as uow:
-            chats = await home_chats(uow, item.group_id)
-        for chat in chats:
-            notifier = notifiers.get(chat.platform)
-            if notifier is None or item.skip == (chat.platform, chat.chat_id):
-                continue  # no way there, or the card was just posted there as the answer
-            card = item.card(Translator(chat.locale))
-            try:
-                message_id = await notifier.post(chat.chat_id, card)
-            except DeliveryFailed as error:
-                log.warning(
-                    "announcement to %s chat %s failed: %s",
-                    chat.platform,
-                    chat.chat_id,
-                    error.reason,
-                )
-                continue
-            except Exception:
-                log.exception("announcement to %s chat %s failed", chat.platform, chat.chat_id)
-                continue
-            if message_id is not None:
-                posted.append(Posted(chat.platform, chat.chat_id, message_id, card, chat.locale))
-    return posted
+async def post_in_home(
+    notifiers: dict[str, Notifier], home: GroupChat, card: Callable[[Translator], Card]
+) -> Posted | None:
+    """Post a card to a group's home chat, in the chat's language, if a notifier can reach it.
+    Failures are logged, never raised, as for notices."""
+    notifier = notifiers.get(home.platform)
+    if notifier is None:
+        return None
+    drawn = card(Translator(home.locale))
+    try:
+        message_id = await notifier.post(home.chat_id, drawn)
+    except DeliveryFailed as error:
+        log.warning("post to %s chat %s failed: %s", home.platform, home.chat_id, error.reason)
+        return None
+    except Exception:
+        log.exception("post to %s chat %s failed", home.platform, home.chat_id)
+        return None
+    if message_id is None:
+        return None
+    return Posted(home.platform, home.chat_id, message_id, drawn, home.locale)
 
 
 async def mention_in_home_chat(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from core.actions import Act, Action
-from core.cards import Announcement, Card, Reply, bold, italic, note, plain
+from core.cards import Card, Reply, bold, italic, note, plain
 from core.chat.args import fields, number
 from core.chat.registry import Context, command, on_action
 from core.durations import format_duration
@@ -111,14 +111,11 @@ async def create(ctx: Context, ref: str, draft: EventDraft) -> Reply:
     if draft.reminder_offsets is None:
         draft.reminder_offsets = ctx.services.settings.default_offsets
     async with ctx.uow() as uow:
-        view = await events.create_event(uow, ctx.clock, ctx.me, ref, draft)
+        # announced in the group's home chats (core.announcements); created in one of them,
+        # the answer is the announcement there
+        view = await events.create_event(uow, ctx.clock, ctx.me, ref, draft, answered_in=ctx.chat)
     text = ctx.t("Activity #{id} created. Share it with /event {id}.", id=view.event.id)
-    announcement = Announcement(
-        view.group.id,  # type: ignore[arg-type]
-        lambda t: event_card(view, t, personal=False),
-        skip=ctx.chat,  # created in a home chat: the answer is the announcement there
-    )
-    return Reply(cards=[note(text), _card(ctx, view)], announcements=[announcement])
+    return Reply(cards=[note(text), _card(ctx, view)])
 
 
 @command("events", usage=N_("/events [group]"), help=N_("Upcoming activities"), section="events")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from core.actions import Act, Action, act
-from core.cards import Announcement, Button, Card, Notice, Reply, note, plain
+from core.cards import Button, Card, Notice, Reply, note, plain
 from core.chat.args import number, target_and_rest
 from core.chat.registry import Context, command, on_action
 from core.errors import DomainError, invalid
@@ -31,12 +31,8 @@ async def post_command(ctx: Context, args: str) -> Reply:
         view = await posts.create_post(
             uow, ctx.clock, ctx.me, ref, body, author_name=ctx.actor.display_name
         )
-    public = view.public()
-    announcement = Announcement(view.group.id, lambda t: post_card(public, t, live=True))  # type: ignore[arg-type]
-    return Reply(
-        cards=[note(ctx.t("Posted.")), post_card(view, ctx.t, live=True)],
-        announcements=[announcement],
-    )
+    # announced in the group's home chats (core.announcements)
+    return Reply(cards=[note(ctx.t("Posted.")), post_card(view, ctx.t, live=True)])
 
 
 async def _group_and_text(ctx: Context, args: str) -> tuple[str, str]:

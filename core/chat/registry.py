@@ -18,12 +18,12 @@ from typing import Any
 from core import livecards
 from core.actions import Act, Action, BadAction, decode
 from core.batch import Batch
-from core.cards import Announcement, Notice, Reply, note
+from core.cards import Notice, Reply, note
 from core.clock import Clock
 from core.db import Database
 from core.errors import DomainError
 from core.i18n import N_, Translator
-from core.notify import Notifier, announce, deliver
+from core.notify import Notifier, deliver
 from core.services.discovery import AreaCache
 from core.services.inbox import AlreadyApplied
 from core.services.people import Actor, ActorCache
@@ -179,18 +179,15 @@ async def guarded(ctx: Context, run: Callable[[], Awaitable[Reply]]) -> Reply:
         log.exception("unexpected error (ref %s) for person %s", ref, ctx.me)
         message = ctx.t("Something went wrong on our side. Reference: {ref}", ref=ref)
         return Reply(cards=[note("⚠️ " + message)], toast=message, alert=True)
-    if reply.notices or reply.announcements:
-        ctx.services.later(follow_up(ctx.services, reply.notices, reply.announcements))
+    if reply.notices:
+        ctx.services.later(follow_up(ctx.services, reply.notices))
     return reply
 
 
-async def follow_up(
-    services: Services, notices: list[Notice], announcements: list[Announcement]
-) -> None:
-    """Tell the other people and chats what an action did, once it is committed and its
-    answer is on its way; the live cards among what was sent are recorded as copies."""
+async def follow_up(services: Services, notices: list[Notice]) -> None:
+    """Tell the other people what an action did, once it is committed and its answer is on its
+    way; the live cards among what was sent are recorded as copies."""
     posted = await deliver(services.db, services.notifiers, notices)
-    posted += await announce(services.db, services.notifiers, announcements)
     await asyncio.gather(*(livecards.remember(services, item) for item in posted))
 
 

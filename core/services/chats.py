@@ -2,14 +2,57 @@
 
 from __future__ import annotations
 
+import functools
+
+import sqlalchemy as sa
 from sqlmodel import select
 
-from core import permissions
+from core import permissions, work
 from core.errors import conflict
 from core.i18n import N_
 from core.models import Group, GroupChat
 from core.services.groups import find_group, membership_of
 from core.uow import UnitOfWork
+
+ANNOUNCE = "announce"  # the job kind of posting a new activity or post to a home chat
+
+
+@functools.cache
+def _announce_in_homes(dialect: str) -> sa.Insert:
+    """An "announce" job for each home chat of the group but the one skipped, in one
+    statement, keyed "subject:id:home" (the home chat's row). Built once."""
+    table = GroupChat.__table__  # type: ignore[attr-defined]
+    key = (sa.bindparam("prefix", type_=sa.String) + sa.cast(table.c.id, sa.String)).label("key")
+    skipped = sa.and_(
+        table.c.platform == sa.bindparam("skip_platform"),
+        table.c.chat_id == sa.bindparam("skip_chat"),
+    )
+    homes = select(key).where(table.c.group_id == sa.bindparam("group_id"), sa.not_(skipped))
+    return work.upsert_each(dialect, ANNOUNCE, homes)
+
+
+async def announce(
+    uow: UnitOfWork,
+    subject: str,
+    subject_id: int,
+    group_id: int,
+    skip: tuple[str, str] | None = None,
+) -> None:
+    """Post the new activity or post (`subject` "event" or "post") in every home chat of its
+    group, but `skip` (platform, chat id: the chat the answer itself went to), durably: the
+    duty to post commits with it, and the notice worker posts it (core.announcements)."""
+    dialect = uow.session.bind.dialect.name  # type: ignore[union-attr]
+    connection = await uow.session.connection()
+    platform, chat_id = skip or ("", "")
+    params = {
+        "prefix": f"{subject}:{subject_id}:",
+        "group_id": group_id,
+        "skip_platform": platform,
+        "skip_chat": chat_id,
+        "due_at": work.AT_ONCE,
+    }
+    await connection.execute(_announce_in_homes(dialect), params)
+    uow.changes.jobs.add(ANNOUNCE)
 
 
 async def bind_home_chat(

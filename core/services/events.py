@@ -34,7 +34,7 @@ from core.models import (
     Visibility,
 )
 from core.parsing import FREE, Fee, check_capacity
-from core.services import groups, reminders, tallies
+from core.services import chats, groups, reminders, tallies
 from core.services.groups import find_group, membership_of
 from core.uow import UnitOfWork
 from core.validation import check_timezone, clean_text, is_id, one_line
@@ -485,8 +485,16 @@ async def views_for_readers(
 
 
 async def create_event(
-    uow: UnitOfWork, clock: Clock, actor_id: int, ref: str, draft: EventDraft
+    uow: UnitOfWork,
+    clock: Clock,
+    actor_id: int,
+    ref: str,
+    draft: EventDraft,
+    *,
+    answered_in: tuple[str, str] | None = None,
 ) -> EventView:
+    """A new activity, announced in its group's home chats (but `answered_in`, the chat whose
+    answer already shows it)."""
     group = await find_group(uow, ref)
     membership = await membership_of(uow, group.id, actor_id)  # type: ignore[arg-type]
     permissions.require_event_creator(group, membership)
@@ -517,6 +525,7 @@ async def create_event(
     uow.changes.listings = True
     await reminders.schedule_event(uow, event, clock.now())
     await mirror(uow, event)
+    await chats.announce(uow, "event", event.id, group.id, answered_in)  # type: ignore[arg-type]
     view = await _view(uow, event, actor_id, group, membership=membership, mine=None)
     await uow.commit()
     return view

@@ -12,6 +12,7 @@ from core.clock import Clock
 from core.errors import forbidden, not_found
 from core.i18n import N_
 from core.models import Comment, Group, Like, Person, Post
+from core.services import chats
 from core.services.groups import find_group, membership_of, memberships_of
 from core.uow import UnitOfWork
 from core.validation import clean_text, is_id
@@ -94,7 +95,8 @@ async def create_post(
     *,
     author_name: str | None = None,
 ) -> PostView:
-    """Members post; in private groups nobody else even sees the group's posts. Returns the
+    """Members post; in private groups nobody else even sees the group's posts. The post is
+    announced in the group's home chats (core.announcements). Returns the
     new post as its author sees it, known without reading it back: no likes, no replies yet.
     `author_name`: the author's name as the caller knows it (the chat's actor, which may be
     up to the actor cache's `ttl` old after a rename through another process), else read."""
@@ -107,6 +109,8 @@ async def create_post(
     if author_name is None:
         named = select(Person.display_name).where(Person.id == actor_id)
         author_name = (await uow.session.exec(named)).one()
+    await uow.session.flush()
+    await chats.announce(uow, "post", post.id, group.id)  # type: ignore[arg-type]
     await uow.commit()
     view = PostView(post=post, group=group, author_name=author_name, likes=0, replies=0)
     return view.seen_by(actor_id, membership, liked=False)
