@@ -86,14 +86,10 @@ def _subject(key: str) -> tuple[str, int]:
 async def mark_stale(uow: UnitOfWork, event_ids: Iterable[int], post_ids: Iterable[int]) -> None:
     """Inside the transaction that changed these activities and posts: ask for their copies'
     redraw."""
-    connection = await uow.session.connection()
+    dialect = uow.session.bind.dialect.name  # type: ignore[union-attr]
     for kind, ids in (("event", list(event_ids)), ("post", list(post_ids))):
-        if not ids:
-            continue
-        params = {"ids": ids, "due_at": work.AT_ONCE}
-        asked = await connection.execute(_ask_redraws(connection.dialect.name, kind), params)
-        if asked.rowcount:
-            uow.changes.jobs.add(KIND)
+        if ids:
+            await work.schedule_each(uow, KIND, _ask_redraws(dialect, kind), {"ids": ids})
 
 
 # the statements of the hot paths (every card sent or clicked), built once with parameters:

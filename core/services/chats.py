@@ -42,17 +42,14 @@ async def announce(
     group, but `skip` (platform, chat id: the chat the answer itself went to), durably: the
     duty to post commits with it, and the notice worker posts it (core.announcements)."""
     dialect = uow.session.bind.dialect.name  # type: ignore[union-attr]
-    connection = await uow.session.connection()
     platform, chat_id = skip or ("", "")
     params = {
         "prefix": f"{subject}:{subject_id}:",
         "group_id": group_id,
         "skip_platform": platform,
         "skip_chat": chat_id,
-        "due_at": work.AT_ONCE,
     }
-    await connection.execute(_announce_in_homes(dialect), params)
-    uow.changes.jobs.add(ANNOUNCE)
+    await work.schedule_each(uow, ANNOUNCE, _announce_in_homes(dialect), params)
 
 
 async def bind_home_chat(

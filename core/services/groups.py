@@ -81,10 +81,8 @@ def _ask_admins(dialect: str) -> sa.Insert:
 
 async def _tell_admins(uow: UnitOfWork, group: Group, requester_id: int) -> None:
     dialect = uow.session.bind.dialect.name  # type: ignore[union-attr]
-    connection = await uow.session.connection()
-    params = {"group_id": group.id, "requester": str(requester_id), "due_at": work.AT_ONCE}
-    await connection.execute(_ask_admins(dialect), params)
-    uow.changes.jobs.add(ASKED)
+    params = {"group_id": group.id, "requester": str(requester_id)}
+    await work.schedule_each(uow, ASKED, _ask_admins(dialect), params)
 
 
 def slugify(name: str) -> str:
