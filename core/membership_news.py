@@ -2,15 +2,15 @@
 to the person the decision, a ban, its lifting, or a group handed to them.
 
 The service that makes the change schedules the job in the same transaction
-(`core.services.groups`: "asked" for each admin, "membership" for the person, its payload
-saying which news), so it cannot be lost between the commit and the send; the notice worker
-(core.notices) tells them. A request lost that way left its asker waiting on admins who never
+(`core.services.groups`: "asked" for each admin, "membership" for the person and the news),
+so it cannot be lost between the commit and the send; the notice worker (core.notices) tells
+them. A request lost that way left its asker waiting on admins who never
 heard of it.
 
 Each notice is sent only while it is still true when the worker runs: an admin is not asked
 about a request already decided, or once they are no longer an admin; a person is not told of
-an approval, a ban or an ownership that was undone meanwhile (asked twice before it was told,
-the later news is told: a ban lifted before the ban was told is told as lifted).
+an approval, a ban or an ownership that was undone meanwhile (a ban lifted before the ban was
+told is told as lifted only).
 """
 
 from __future__ import annotations
@@ -76,10 +76,9 @@ async def told_of_request(uow: UnitOfWork, job: Job, now: datetime) -> Notice | 
 
 
 async def told_of_membership(uow: UnitOfWork, job: Job, now: datetime) -> Notice | None:
-    """The notice for a "membership" job (key "group:person", payload the news), if the news
-    still holds."""
-    group_id, person_id = (int(part) for part in job.key.split(":"))
-    news = job.payload or ""
+    """The notice for a "membership" job (key "group:person:news"), if the news still holds."""
+    group_part, person_part, news = job.key.split(":")
+    group_id, person_id = int(group_part), int(person_part)
     if news not in _NEWS or not _still_true(news, await membership_of(uow, group_id, person_id)):
         return None
     group = await uow.session.get(Group, group_id)

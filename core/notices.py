@@ -11,7 +11,9 @@ Each kind has a teller: it reads, in the worker's transaction, whether the news 
 and what to say (`TELLERS`). The job is finished before the message goes out (at most once,
 like a timed offer's first step, core.offers), and only by the worker whose claim it still
 was: a process killed between the two loses that one notice, where sending first would tell
-the person twice.
+the person twice. A job asked for again while it ran is not told by that run: the run that
+follows tells what stands then, so two changes in quick succession make one message, not
+the same message twice.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from core import livecards, work
 from core.announcements import HomePost, told_in_home
 from core.cards import Notice
 from core.membership_news import told_of_membership, told_of_request
-from core.models import Job
+from core.models import Job, WorkStatus
 from core.notify import deliver, post_in_home
 from core.promotions import told_of_seat
 from core.roster_news import told_of_change
@@ -96,6 +98,9 @@ class NoticeWorker(work.Worker):
         now = self.clock.now()
         async with self.db.uow() as uow:
             message = await TELLERS[job.kind](uow, job, now)
-            if not await work.finish(uow, job, self.worker, now):
-                return None  # another process took the claim over: it tells them
+            left = await work.finish(uow, job, self.worker, now)
+        if left is None:
+            return None  # another process took the claim over: it tells them
+        if left == WorkStatus.PENDING:
+            return None  # asked again while this ran: the next run tells what stands, once
         return message

@@ -28,6 +28,9 @@ log = logging.getLogger(__name__)
 CHANNEL = "community_work"
 REMINDERS = "reminders"  # said beside the job kinds when reminder rows were written
 RECONNECT_SECONDS = 5.0
+# A connection the network dropped without a word (no FIN) looks alive until something is
+# sent on it: a listening connection sends nothing, so it asks the server every so often.
+PING_SECONDS = 30.0
 _NOTIFY = sa.text("SELECT pg_notify(:channel, :said)")
 
 
@@ -56,8 +59,9 @@ class Listening:
     listeners (its workers) as if the commit had been its own. Reconnects when the connection
     is lost; what was said meanwhile is found by the workers' minute's look."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, ping_seconds: float = PING_SECONDS) -> None:
         self.db = db
+        self.ping_seconds = ping_seconds
         self._task: asyncio.Task | None = None
         self._connection: Any = None
         self.listening = asyncio.Event()  # set while the connection listens
@@ -68,8 +72,8 @@ class Listening:
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task  # a shutdown must go on whatever became of the listening
             self._task = None
         if self._connection is not None:
             with contextlib.suppress(Exception):
@@ -86,9 +90,13 @@ class Listening:
                 self._connection.add_termination_listener(lambda _, lost=lost: lost.set())
                 await self._connection.add_listener(CHANNEL, self._heard)
                 self.listening.set()
-                await lost.wait()
+                while not lost.is_set():
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(lost.wait(), self.ping_seconds)
+                    if not lost.is_set():
+                        await self._connection.fetchval("SELECT 1", timeout=10)
                 log.warning("the wake-up connection was lost; reconnecting")
-            except (OSError, asyncpg.PostgresError, TimeoutError):
+            except Exception:  # whatever it was: connect again; the workers' own look meanwhile
                 log.warning("no wake-up connection; retrying", exc_info=True)
             self.listening.clear()
             if self._connection is not None:

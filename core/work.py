@@ -152,7 +152,7 @@ def _on_conflict(insert: Any) -> sa.Insert:
                 else_=insert.excluded.due_at,
             ),
             "attempts": sa.case((claimed, table.c.attempts), else_=0),
-            "payload": sa.case((claimed, table.c.payload), else_=insert.excluded.payload),
+            "payload": insert.excluded.payload,
         },
     )
 
@@ -211,8 +211,9 @@ async def schedule(
     One row per (kind, key): asking again while it is pending keeps the earlier time; while it
     is claimed, the generation grows so the running worker leaves it pending when it finishes
     (the work runs again and sees the latest state); a finished row becomes pending again.
-    `payload`: what the work needs to know of the moment it was asked for (the latest asking
-    wins, except while the row is claimed: the run under way keeps what it read)."""
+    `payload`: what the work needs to know of the moment it was asked for. The latest asking
+    wins, also while the row is claimed: the run under way keeps its own copy, and the run that
+    follows it reads the latest."""
     dialect = uow.session.bind.dialect.name  # type: ignore[union-attr]
     connection = await uow.session.connection()
     params = {"kind": kind, "key": key, "due_at": due_at, "payload": payload}
@@ -222,11 +223,12 @@ async def schedule(
 
 async def finish(
     uow: UnitOfWork, job: Job, worker: str, now: datetime, *, rest_at: datetime | None = None
-) -> bool:
+) -> WorkStatus | None:
     """The claim made at `job.generation` is done. Asked for again meanwhile: pending, now.
     `rest_at`: part of it could not be done yet (a busy chat's copy), pending again then.
-    False when the claim was no longer this worker's (its lease ran out and another process
-    took the row over): what is done only once must then be left to that process."""
+    Returns the status the row was left in: DONE, or PENDING when it will run again. None when
+    the claim was no longer this worker's (its lease ran out and another process took the row
+    over): what is done only once must then be left to that process."""
     table = Job.__table__  # type: ignore[attr-defined]
     mine = sa.and_(table.c.id == job.id, table.c.claimed_by == worker)
     again = table.c.generation != job.generation
@@ -236,13 +238,15 @@ async def finish(
         when = table.c.due_at.type  # the column's own type, for UTC on every database
         due_at = sa.case((again, sa.literal(now, when)), else_=sa.literal(rest_at, when))
         status = WorkStatus.PENDING
-    done = await uow.session.exec(
+    left = await uow.session.exec(
         sa.update(Job)
         .where(mine, table.c.status == WorkStatus.CLAIMED)
         .values(status=status, due_at=due_at, claimed_by=None, lease_until=None)
+        .returning(table.c.status)
     )
+    status_left = left.scalar_one_or_none()
     await uow.commit()
-    return bool(done.rowcount)
+    return None if status_left is None else WorkStatus(status_left)
 
 
 async def retry_later(uow: UnitOfWork, job: Job, worker: str, when: datetime) -> None:

@@ -50,14 +50,15 @@ REQUEST_COOL_DOWN = timedelta(hours=24)  # after a declined request, before the 
 
 # Durable notices (core.notices, core.membership_news), written with the change they tell of:
 ASKED = "asked"  # the job kind of telling an admin of a join request ("group:person:admin")
-MEMBERSHIP = "membership"  # of telling someone what became of their membership ("group:person")
+MEMBERSHIP = "membership"  # of telling someone of their membership ("group:person:news")
 APPROVED, DECLINED, BANNED, UNBANNED, OWNER = "approved", "declined", "banned", "unbanned", "owner"
 
 
 async def _tell_member(uow: UnitOfWork, group: Group, person_id: int, news: str) -> None:
-    """The person hears `news` of their membership (one of APPROVED...OWNER), durably."""
-    key = f"{group.id}:{person_id}"
-    await work.schedule(uow, MEMBERSHIP, key, work.AT_ONCE, news)
+    """The person hears `news` of their membership (one of APPROVED...OWNER), durably: each
+    piece of news its own job, told if it still holds when the worker runs."""
+    key = f"{group.id}:{person_id}:{news}"
+    await work.schedule(uow, MEMBERSHIP, key, work.AT_ONCE)
 
 
 @functools.cache

@@ -501,6 +501,41 @@ async def test_news_of_a_change_outlives_the_process_that_made_it(
     assert sent.texts_to("ann")[0].startswith("Cancelled: Ridge")  # what stands, told once
 
 
+async def test_news_asked_again_while_it_is_told_is_told_once_as_it_stands(
+    db: Database, clock: FrozenClock, hiking: dict[str, int], services: Services
+) -> None:
+    """A second change lands while the worker is telling the first: that run tells nothing,
+    the run after it tells the latest, once. The same for a second promotion of one sign-up."""
+    sent = services.notifiers["test"] = RecordingNotifier()
+    maya, ann, bob = hiking["Maya"], hiking["Ann"], hiking["Bob"]
+    event_id = await _event(db, clock, maya, "Ridge", 2, capacity=1)
+    for person in (maya, ann):
+        await _sign_up(db, clock, person, event_id)
+    await _edit(db, clock, maya, event_id, place="North gate")
+    worker = NoticeWorker(services, worker="telling")
+    async with db.uow() as uow:
+        claimed = await worker.claim_batch(uow, clock.now())
+    await _edit(db, clock, maya, event_id, place="Old bridge")  # while the first is told
+    assert await worker.process(claimed) == 0 and sent.sent == []
+    assert await worker.run_due() == 1
+    [news] = sent.texts_to("ann")
+    assert "📍 Old bridge" in news
+
+    # Ann is promoted; while that is told she gives the seat up (Bob moves up), signs up anew
+    # and is promoted again when Bob leaves: told once, of the seat she holds now
+    sent.sent.clear()
+    await _sign_up(db, clock, bob, event_id)
+    assert (await _cancel(db, clock, maya, event_id)).promoted == [ann]
+    async with db.uow() as uow:
+        claimed = await worker.claim_batch(uow, clock.now())
+    assert (await _cancel(db, clock, ann, event_id)).promoted == [bob]
+    assert (await _sign_up(db, clock, ann, event_id)).status == "waitlisted"
+    assert (await _cancel(db, clock, bob, event_id)).promoted == [ann]
+    assert await worker.process(claimed) == 0
+    assert await worker.run_due() == 1  # Ann; not Bob, who left
+    assert [who for who, _ in sent.sent] == ["ann"]
+
+
 async def test_times_are_read_in_the_groups_timezone(chat: Chat) -> None:
     await chat.say("maya", "/settings timezone Asia/Shanghai")
     await chat.say("maya", "/newgroup Hiking")

@@ -161,6 +161,15 @@ async def test_membership_news_outlives_the_process_that_made_it(chat: Chat) -> 
     assert sent.texts_to("carl") == ["Your request to join Secret was declined."]
     assert sent.texts_to("troll") == ["You may join Runners again: your ban was lifted."]
 
+    # two pieces of news for one person before any worker runs: both are told
+    await unattended("maya", f"ap:{secret}:{await chat.person_id('olga')}")
+    await unattended("maya", "/transfer secret olga")
+    assert await NoticeWorker(chat.services).run_due() == 2
+    assert sent.texts_to("olga") == [
+        "You're in: your request to join Secret was approved.",
+        "You're now the owner of Secret.",
+    ]
+
 
 async def test_only_admins_decide_requests(chat: Chat) -> None:
     sent = chat.services.notifiers["test"] = RecordingNotifier()

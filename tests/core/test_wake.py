@@ -75,12 +75,13 @@ async def test_a_lost_wake_up_connection_comes_back(
     postgres_db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The server drops the listening connection (a restart, a failover): it listens again,
-    and what is said after that is heard."""
+    and what is said after that is heard. (It asks the server every `ping_seconds` meanwhile,
+    as it must to notice a connection the network dropped without a word.)"""
     monkeypatch.setattr(wake, "RECONNECT_SECONDS", 0.1)
     worker_db = Database(postgres_db.url)
     woken: list[Changes] = []
     worker_db.listeners.append(woken.append)
-    listening = Listening(worker_db)
+    listening = Listening(worker_db, ping_seconds=0.05)
     try:
         await listening.start()
         async with asyncio.timeout(30):
