@@ -86,10 +86,10 @@ def _subject(key: str) -> tuple[str, int]:
 async def mark_stale(uow: UnitOfWork, event_ids: Iterable[int], post_ids: Iterable[int]) -> None:
     """Inside the transaction that changed these activities and posts: ask for their copies'
     redraw."""
-    dialect = uow.session.bind.dialect.name  # type: ignore[union-attr]
     for kind, ids in (("event", list(event_ids)), ("post", list(post_ids))):
         if ids:
-            await work.schedule_each(uow, KIND, _ask_redraws(dialect, kind), {"ids": ids})
+            redraws = functools.partial(_ask_redraws, kind=kind)
+            await work.schedule_each(uow, KIND, redraws, {"ids": ids})
 
 
 # the statements of the hot paths (every card sent or clicked), built once with parameters:

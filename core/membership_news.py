@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from core import permissions
 from core.actions import Act, act
 from core.cards import Button, Card, Notice, note
 from core.i18n import N_, Translator
@@ -66,7 +67,7 @@ async def told_of_request(uow: UnitOfWork, job: Job, now: datetime) -> Notice | 
     admin = await membership_of(uow, group_id, admin_id)
     if asking is None or asking.status != MembershipStatus.PENDING:
         return None
-    if admin is None or admin.status != MembershipStatus.ACTIVE or admin.role == Role.MEMBER:
+    if not permissions.is_admin(admin):
         return None
     group = await uow.session.get(Group, group_id)
     requester = await uow.session.get(Person, requester_id)

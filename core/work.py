@@ -21,7 +21,7 @@ import logging
 import os
 import secrets
 import socket
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -192,12 +192,16 @@ def upsert_each(dialect: str, kind: str, keys: sa.Select) -> sa.Insert:
     return _on_conflict(on_conflict_insert(dialect, Job).from_select(_COLUMNS, rows))
 
 
-async def schedule_each(uow: UnitOfWork, kind: str, statement: sa.Insert, params: dict) -> None:
-    """Run an `upsert_each` statement (due at once unless `params` say when) inside the
-    caller's transaction. The commit wakes the workers of `kind` only if it asked for any row:
-    a change with no one to tell, no copy to redraw or no home chat costs no worker a look."""
+async def schedule_each(
+    uow: UnitOfWork, kind: str, statement: Callable[[str], sa.Insert], params: dict
+) -> None:
+    """Run an `upsert_each` statement (`statement(dialect)`, built once by the caller; due at
+    once unless `params` say when) inside the caller's transaction. The commit wakes the
+    workers of `kind` only if it asked for any row: a change with no one to tell, no copy to
+    redraw or no home chat costs no worker a look."""
     connection = await uow.session.connection()
-    asked = await connection.execute(statement, {"due_at": AT_ONCE, **params})
+    built = statement(connection.dialect.name)
+    asked = await connection.execute(built, {"due_at": AT_ONCE, **params})
     if asked.rowcount:
         uow.changes.jobs.add(kind)
 

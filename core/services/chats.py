@@ -41,7 +41,6 @@ async def announce(
     """Post the new activity or post (`subject` "event" or "post") in every home chat of its
     group, but `skip` (platform, chat id: the chat the answer itself went to), durably: the
     duty to post commits with it, and the notice worker posts it (core.announcements)."""
-    dialect = uow.session.bind.dialect.name  # type: ignore[union-attr]
     platform, chat_id = skip or ("", "")
     params = {
         "prefix": f"{subject}:{subject_id}:",
@@ -49,7 +48,7 @@ async def announce(
         "skip_platform": platform,
         "skip_chat": chat_id,
     }
-    await work.schedule_each(uow, ANNOUNCE, _announce_in_homes(dialect), params)
+    await work.schedule_each(uow, ANNOUNCE, _announce_in_homes, params)
 
 
 async def bind_home_chat(

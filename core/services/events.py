@@ -365,9 +365,8 @@ def _news_for_roster(dialect: str) -> sa.Insert:
 async def _tell_roster(uow: UnitOfWork, event: Event, skip: list[int]) -> None:
     """Everyone on the roster (but `skip`) is told the activity moved or was cancelled, by the
     notice worker (core.roster_news), durably: the duty to tell commits with the change."""
-    dialect = uow.session.bind.dialect.name  # type: ignore[union-attr]
     params = {"event_id": event.id, "skip": skip}
-    await work.schedule_each(uow, NEWS, _news_for_roster(dialect), params)
+    await work.schedule_each(uow, NEWS, _news_for_roster, params)
 
 
 def offer_deadline(event: Event, now: datetime) -> datetime:

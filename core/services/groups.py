@@ -61,6 +61,13 @@ async def _tell_member(uow: UnitOfWork, group: Group, person_id: int, news: str)
     await work.schedule(uow, MEMBERSHIP, key, work.AT_ONCE)
 
 
+#: Who decides a group's join requests and hears of its reports (permissions.is_admin, in SQL).
+_ADMIN = sa.and_(
+    Membership.status == MembershipStatus.ACTIVE,
+    Membership.role.in_((Role.OWNER, Role.ADMIN)),  # type: ignore[attr-defined]
+)
+
+
 @functools.cache
 def _ask_admins(dialect: str) -> sa.Insert:
     """An "asked" job for each admin of the group, in one statement. Built once."""
@@ -72,18 +79,13 @@ def _ask_admins(dialect: str) -> sa.Insert:
         + sa.literal(":")
         + sa.cast(table.c.person_id, sa.String)
     ).label("key")
-    admins = select(key).where(
-        table.c.group_id == sa.bindparam("group_id"),
-        table.c.status == MembershipStatus.ACTIVE,
-        table.c.role.in_((Role.OWNER, Role.ADMIN)),
-    )
+    admins = select(key).where(table.c.group_id == sa.bindparam("group_id"), _ADMIN)
     return work.upsert_each(dialect, ASKED, admins)
 
 
 async def _tell_admins(uow: UnitOfWork, group: Group, requester_id: int) -> None:
-    dialect = uow.session.bind.dialect.name  # type: ignore[union-attr]
     params = {"group_id": group.id, "requester": str(requester_id)}
-    await work.schedule_each(uow, ASKED, _ask_admins(dialect), params)
+    await work.schedule_each(uow, ASKED, _ask_admins, params)
 
 
 def slugify(name: str) -> str:
@@ -433,11 +435,7 @@ async def pending_requests(uow: UnitOfWork, actor_id: int, ref: str) -> tuple[Gr
 async def group_admins(uow: UnitOfWork, group_id: int) -> list[int]:
     """A group's owner and admins: they decide join requests and are told of reports."""
     rows = await uow.session.exec(
-        select(Membership.person_id).where(
-            Membership.group_id == group_id,
-            Membership.status == MembershipStatus.ACTIVE,
-            sa.or_(Membership.role == Role.OWNER, Membership.role == Role.ADMIN),
-        )
+        select(Membership.person_id).where(Membership.group_id == group_id, _ADMIN)
     )
     return list(rows.all())
 
