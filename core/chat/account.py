@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core.actions import Act, act
 from core.cards import Button, Card, Reply, bold, code, note, plain
 from core.cards import code as code_span
 from core.chat.args import target_and_rest
@@ -198,4 +199,14 @@ async def unlink_command(ctx: Context, args: str) -> Reply:
     "cancel", usage=N_("/cancel"), help=N_("Stop what you're in the middle of"), section="start"
 )
 async def cancel_command(ctx: Context, args: str) -> Reply:
+    number = args.strip().lstrip("#")
+    if number.isdigit() and len(number) <= 9:  # "/cancel 3": they mean their sign-up for #3
+        event_id = int(number)
+        text = ctx.t(
+            "/cancel stops what you're in the middle of. To cancel your sign-up for activity "
+            "#{id}, send /unsignup {id} or tap below.",
+            id=event_id,
+        )
+        button = Button(ctx.t("❌ Cancel my sign-up"), act(Act.CANCEL_SIGNUP, event_id))
+        return Reply(cards=[note(text).row(button)])
     return Reply(cards=[note(ctx.t("Nothing to cancel."))])

@@ -266,6 +266,12 @@ async def remind_maybe_action(ctx: Context, action: Action) -> Reply:
     return Reply(cards=[_card(ctx, view)], toast=ctx.t("You'll get the reminders too."), edit=True)
 
 
+def _as_answer(reply: Reply) -> Reply:
+    """A tap's reply made a command's: what the tap's toast says comes first, as a message (a
+    command has no toast, and no card of its own to edit)."""
+    return Reply(cards=[note(reply.toast or ""), *reply.cards])
+
+
 @command(
     "maybe",
     usage=N_("/maybe <number>"),
@@ -273,9 +279,7 @@ async def remind_maybe_action(ctx: Context, action: Action) -> Reply:
     section="events",
 )
 async def maybe_command(ctx: Context, args: str) -> Reply:
-    reply = await _maybe(ctx, _event_id(ctx, args, "/maybe 3"))
-    reply.cards.insert(0, note(reply.toast or ""))
-    return reply
+    return _as_answer(await _maybe(ctx, _event_id(ctx, args, "/maybe 3")))
 
 
 @on_action(Act.CANCEL_SIGNUP, Act.RELEASE)
@@ -287,18 +291,14 @@ async def cancel_action(ctx: Context, action: Action) -> Reply:
     "signup", usage=N_("/signup <number>"), help=N_("Sign up for an activity"), section="events"
 )
 async def signup_command(ctx: Context, args: str) -> Reply:
-    reply = await sign_up(ctx, _event_id(ctx, args, "/signup 3"))
-    reply.cards.insert(0, note(reply.toast or ""))
-    return reply
+    return _as_answer(await sign_up(ctx, _event_id(ctx, args, "/signup 3")))
 
 
 @command(
     "unsignup", usage=N_("/unsignup <number>"), help=N_("Cancel your sign-up"), section="events"
 )
 async def unsignup_command(ctx: Context, args: str) -> Reply:
-    reply = await cancel_signup(ctx, _event_id(ctx, args, "/unsignup 3"))
-    reply.cards.insert(0, note(reply.toast or ""))
-    return reply
+    return _as_answer(await cancel_signup(ctx, _event_id(ctx, args, "/unsignup 3")))
 
 
 @command("who", usage=N_("/who <number>"), help=N_("Who's going to an activity"), section="events")

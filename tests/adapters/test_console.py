@@ -153,6 +153,27 @@ async def test_quit_stops_reading(services: Services) -> None:
     assert [r.status for r in rows] == ["confirmed"]
 
 
+async def test_typed_sign_up_commands_say_their_result_once(services: Services) -> None:
+    """/signup and /unsignup print their result once, as a message above the card (a typed
+    command has no toast); "/cancel 1", meant for the sign-up, says how and offers the tap."""
+    await _hiking_with_two_seats(services)
+    lines = await _run(services, "/signup 1\n/cancel 1\n1\n/cancel\n/signup 1\n/unsignup 1\n")
+
+    signed_up = _after(lines, "me> /signup 1")
+    assert signed_up[0] == "You're in!"
+    assert not [line for line in signed_up if "You're in!" in line][1:]  # said once, not twice
+    assert "👥 1/2 going" in signed_up
+    hint = _after(lines, "me> /cancel 1")
+    assert hint[0].startswith("/cancel stops what you're in the middle of.")
+    assert "send /unsignup 1" in hint[0]
+    assert hint[-1] == "   [1] ❌ Cancel my sign-up"
+    assert "💬 Your sign-up is cancelled." in _after(lines, "me> 1")  # the offered tap
+    assert _after(lines, "me> /cancel") == ["Nothing to cancel."]
+    left = _after(lines, "me> /unsignup 1")
+    assert left[0] == "Your sign-up is cancelled."
+    assert len([line for line in left if "cancelled" in line]) == 1
+
+
 async def test_a_forged_number_after_switching_person_does_nothing(services: Services) -> None:
     await _hiking_with_two_seats(services)
     lines = await _run(services, "/event 1\n/as bob\n1\n")
