@@ -206,24 +206,28 @@ def _zh_clock(match: re.Match[str]) -> str:
 
 
 def natural_datetime(value: str, now: datetime, locale: str | None) -> datetime | None:
-    """A wall time from words, relative to `now` (naive, in the group's zone), or None."""
-    import dateparser  # imported on first use: it loads its language data then
+    """A wall time from words, relative to `now` (naive, in the group's zone), or None; None
+    also for a day said without a clock time."""
+    from dateparser.date import DateDataParser  # imported on first use: it loads its data
 
     text = _ZH_CLOCK.sub(_zh_clock, value)
     text = _ZH_MONTH_DAY.sub(lambda m: f"{now.year}年{m.group(1)}月{m.group(2)}日", text)
     next_week = _ZH_NEXT_WEEK.match(text) is not None
     text = _ZH_NEXT_WEEK.sub(r"\1", text).strip()  # 下周六 -> 周六, moved a week below
     languages = list(dict.fromkeys([(locale or "en").split("-")[0], "en", "zh"]))
-    found = dateparser.parse(
-        text,
+    read = DateDataParser(
         languages=languages,
         settings={
             "PREFER_DATES_FROM": "future",
             "RELATIVE_BASE": now,
             "RETURN_AS_TIMEZONE_AWARE": False,
+            "RETURN_TIME_AS_PERIOD": True,
         },
-    )
-    if found is None:
+    ).get_date_data(text)
+    found = read.date_obj
+    if found is None or read.period != "time":
+        # A day with no time of day it could read ("tomorrow", "next Saturday", "tomorrow
+        # 25:00"): dateparser fills in the current time or midnight, an activity nobody meant.
         return None
     if next_week and found.isocalendar()[:2] == now.isocalendar()[:2]:
         found += timedelta(days=7)  # 下周六: Saturday of next week, not this one

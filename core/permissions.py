@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.errors import forbidden
+from core.errors import DomainError, forbidden
 from core.i18n import N_
 from core.models import Event, Group, Membership, MembershipStatus, Role, Visibility
 
@@ -78,12 +78,15 @@ def can_manage_event(event: Event, membership: Membership | None, person_id: int
     return is_admin(membership) or (event.creator_id == person_id and is_active(membership))
 
 
+def not_event_manager() -> DomainError:
+    return forbidden(
+        "not_event_manager", N_("Only the organizer of this activity or a group admin can do that.")
+    )
+
+
 def require_event_manager(event: Event, membership: Membership | None, person_id: int) -> None:
     if not can_manage_event(event, membership, person_id):
-        raise forbidden(
-            "not_event_manager",
-            N_("Only the organizer of this activity or a group admin can change it."),
-        )
+        raise not_event_manager()
 
 
 def can_moderate_post(author_id: int, membership: Membership | None, person_id: int) -> bool:

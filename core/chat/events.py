@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from core import permissions
 from core.actions import Act, Action
 from core.cards import Card, Reply, bold, italic, note, plain
 from core.chat.args import fields, number
 from core.chat.registry import Context, command, on_action
 from core.durations import format_duration
-from core.errors import forbidden, invalid
+from core.errors import invalid
 from core.i18n import N_, Translator
 from core.parsing import (
     parse_capacity,
@@ -432,10 +433,7 @@ async def deliveries_command(ctx: Context, args: str) -> Reply:
     event_id = _event_id(ctx, args, "/deliveries 3")
     view = await _load_view(ctx, event_id)
     if not view.can_manage:
-        raise forbidden(
-            "not_event_manager",
-            N_("Only the organizer of this activity or a group admin can change it."),
-        )
+        raise permissions.not_event_manager()
     async with ctx.uow(readonly=True) as uow:
         log = await reminders.delivery_log(uow, event_id)
         skipped = await reminders.skipped_count(uow, event_id)

@@ -479,7 +479,7 @@ def test_negative_fee_typed_is_refused_by_the_parser() -> None:
 
 
 CAPACITY = "Capacity must be at least 1 (or none for no limit)."
-NOT_MANAGER = "Only the organizer of this activity or a group admin can change it."
+NOT_MANAGER = "Only the organizer of this activity or a group admin can do that."
 WHEN = "2026-12-06 09:00"
 
 # (who, what they type or click, the message they read after "⚠️ ")

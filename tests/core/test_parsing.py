@@ -297,3 +297,17 @@ def test_words_that_are_no_time_are_refused_with_examples() -> None:
     assert "tomorrow 19:00" in str(caught.value)
     with pytest.raises(DomainError):  # without a clock only the exact formats are read
         parse_local_datetime("tomorrow 19:00", "UTC")
+
+
+@pytest.mark.parametrize(
+    "typed", ["tomorrow", "next Saturday", "tomorrow 25:00", "tomorrow 19:70", "Saturday 8", "明天"]
+)
+def test_a_day_without_a_time_it_can_read_is_refused_not_set_to_now_or_midnight(
+    typed: str,
+) -> None:
+    """dateparser fills in the time of day it could not read: the current time ("tomorrow",
+    "tomorrow 25:00") or midnight ("next Saturday"). An activity at either is one nobody meant,
+    so the person is asked for a time instead."""
+    with pytest.raises(DomainError) as caught:
+        parse_local_datetime(typed, "Europe/Berlin", now=NOW, locale="en")
+    assert caught.value.code == "bad_datetime"
