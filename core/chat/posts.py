@@ -6,7 +6,7 @@ from core.actions import Act, Action, act
 from core.cards import Button, Card, Notice, Reply, note, plain
 from core.chat.args import number, target_and_rest
 from core.chat.registry import Context, command, on_action
-from core.errors import DomainError, invalid
+from core.errors import invalid
 from core.i18n import N_, Translator
 from core.services import groups, posts
 from core.views import group_list_card, post_card, post_page_cards, replies_card, usage
@@ -16,38 +16,23 @@ from core.views import group_list_card, post_card, post_page_cards, replies_card
     "post", usage=N_("/post <group> <text>"), help=N_("Write a post in a group"), section="posts"
 )
 async def post_command(ctx: Context, args: str) -> Reply:
-    ref, body = await _group_and_text(ctx, args)
-    if not ref or not body:
-        return Reply(
-            cards=[
-                usage(
-                    ctx.t,
-                    ctx.t("Name the group, then write your post."),
-                    "/post hiking The ridge trail is dry again, great views!",
-                )
-            ]
-        )
     async with ctx.uow() as uow:
+        group, body = await groups.find_group_at_start(uow, args) if args else (None, "")
+        if group is None or not body:
+            return Reply(
+                cards=[
+                    usage(
+                        ctx.t,
+                        ctx.t("Name the group, then write your post."),
+                        "/post hiking The ridge trail is dry again, great views!",
+                    )
+                ]
+            )
         view = await posts.create_post(
-            uow, ctx.clock, ctx.me, ref, body, author_name=ctx.actor.display_name
+            uow, ctx.clock, ctx.me, group, body, author_name=ctx.actor.display_name
         )
     # announced in the group's home chats (core.announcements)
     return Reply(cards=[note(ctx.t("Posted.")), post_card(view, ctx.t, live=True)])
-
-
-async def _group_and_text(ctx: Context, args: str) -> tuple[str, str]:
-    """'book-club Hello | pipes & stuff': the group is the first word when a group has exactly
-    that name, and the text is all the rest, pipes included; else 'Trail Runners | Hi', where
-    only the first '|' separates a many-word group name from the text."""
-    head, _, rest = args.strip().partition(" ")
-    if "|" in args and head:
-        async with ctx.uow(readonly=True) as uow:
-            try:
-                await groups.find_group(uow, head, loose=False)
-            except DomainError:
-                return target_and_rest(args)
-    rest = rest.strip()
-    return head, rest[1:].strip() if rest.startswith("|") else rest  # 'hiking | text' too
 
 
 async def _page(ctx: Context, ref: str, page: int) -> Reply:

@@ -174,6 +174,50 @@ async def find_group(uow: UnitOfWork, ref: str, *, loose: bool = True) -> Group:
     raise not_found("group", name=text[:80])
 
 
+PREFIX_WORDS = 5  # the longest group name a message may start with, in words, without a "|"
+_BY_NAMES = select(Group).where(
+    sa.or_(
+        Group.slug.in_(sa.bindparam("slugs", expanding=True)),
+        func.lower(Group.name).in_(sa.bindparam("names", expanding=True)),
+    )
+)
+
+
+async def find_group_at_start(uow: UnitOfWork, text: str) -> tuple[Group, str]:
+    """The group a message starts with, and the rest of the message as typed (its line breaks
+    kept): '/post book club Hello' is for "Book club" when that group exists, not for a group
+    found by "book" with "club Hello" as its text. The longest run of first words (up to
+    PREFIX_WORDS) that names a group exactly wins; then a name ended by '|' ('Trail Runners
+    | Hi'); failing both, the first word (or what comes before the '|'), found as `find_group`
+    finds it. One '|' right after the name is dropped from the rest."""
+    text = text.strip()
+    words = list(re.finditer(r"\S+", text))[:PREFIX_WORDS]
+    heads = [
+        (" ".join(w.group() for w in words[:k]), text[words[k - 1].end() :])
+        for k in range(len(words), 0, -1)
+    ]
+    piped, bar, after = text.partition("|")
+    if bar:
+        heads.append((one_line(piped), after))
+    wanted = [head for head, _ in heads if head]
+    if wanted:
+        # the name or the slug as typed: a slug made of the words would drop what is not
+        # ASCII ("hiking 你好" -> "hiking") and take the text for part of the name
+        typed = [head.lower() for head in wanted]
+        found = (await uow.session.exec(_BY_NAMES, params={"slugs": typed, "names": typed})).all()
+        for head, rest in heads:
+            for group in found:
+                if head.lower() in (group.name.lower(), group.slug):
+                    return group, _after_name(rest)
+    ref, rest = (one_line(piped), after) if bar else heads[-1] if heads else ("", "")
+    return await find_group(uow, ref), _after_name(rest)
+
+
+def _after_name(rest: str) -> str:
+    rest = rest.strip()
+    return rest[1:].strip() if rest.startswith("|") else rest
+
+
 CANDIDATES = 8
 
 

@@ -90,7 +90,7 @@ async def create_post(
     uow: UnitOfWork,
     clock: Clock,
     actor_id: int,
-    ref: str,
+    ref: str | Group,
     body: str,
     *,
     author_name: str | None = None,
@@ -99,8 +99,9 @@ async def create_post(
     announced in the group's home chats (core.announcements). Returns the
     new post as its author sees it, known without reading it back: no likes, no replies yet.
     `author_name`: the author's name as the caller knows it (the chat's actor, which may be
-    up to the actor cache's `ttl` old after a rename through another process), else read."""
-    group = await find_group(uow, ref)
+    up to the actor cache's `ttl` old after a rename through another process), else read.
+    `ref`: the group's name, or the group as this unit of work found it."""
+    group = ref if isinstance(ref, Group) else await find_group(uow, ref)
     membership = await membership_of(uow, group.id, actor_id)  # type: ignore[arg-type]
     permissions.require_member(group, membership)
     text = clean_text(body, field="post", min_len=1, max_len=POST_MAX)

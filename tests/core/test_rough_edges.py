@@ -3,6 +3,9 @@ that broke it."""
 
 from __future__ import annotations
 
+from sqlmodel import select
+
+from core.models import Post
 from core.services import people
 from tests.support import Chat
 
@@ -19,6 +22,26 @@ async def test_a_post_may_contain_pipes(chat: Chat) -> None:
     await chat.say("maya", "/newgroup Trail Runners")
     many_words = await chat.say("maya", "/post Trail Runners | Hi all")
     assert "Posted." in many_words.text and "Hi all" in many_words.text
+
+
+async def test_a_post_in_a_group_of_several_words_keeps_its_text_whole(chat: Chat) -> None:
+    """'/post book club Hello' found "Book club" by its first word and posted "club Hello"."""
+    await chat.say("maya", "/newgroup Book club")
+    await chat.say("maya", "/newgroup Book")  # a shorter name that is a group too
+    reply = await chat.say("maya", "/post book club Hello readers\nSecond line")
+    assert "Book club" in reply.text and "Hello readers\nSecond line" in reply.text
+    assert "club Hello" not in reply.text
+    chinese = await chat.say("maya", "/newgroup 周末 徒步")
+    assert "周末 徒步" in chinese.text
+    reply = await chat.say("maya", "/post 周末 徒步 周六见")
+    assert "周末 徒步" in reply.text and "\n周六见" in reply.text
+    first_word = await chat.say("maya", "/post book Only the first word")
+    assert "#3 · Book\nOnly the first word" in first_word.text
+    missing = await chat.say("maya", "/post book club")
+    assert "Name the group, then write your post." in missing.text
+    async with chat.services.db.uow(readonly=True) as uow:
+        texts = (await uow.session.exec(select(Post.body).order_by(Post.id))).all()
+    assert texts[-3:] == ["Hello readers\nSecond line", "周六见", "Only the first word"]
 
 
 async def test_a_one_letter_group_name_says_how_long_it_must_be(chat: Chat) -> None:
