@@ -31,9 +31,9 @@ from core.membership_news import told_of_membership, told_of_request
 from core.models import Job, WorkStatus
 from core.notify import deliver, post_in_home
 from core.promotions import told_of_seat
-from core.roster_news import told_of_change
+from core.roster_news import told_of_change, told_of_series
 from core.services.chats import ANNOUNCE
-from core.services.events import NEWS, PROMOTED
+from core.services.events import NEWS, PROMOTED, SERIES_NEWS
 from core.services.groups import ASKED, MEMBERSHIP
 from core.uow import Changes, UnitOfWork
 
@@ -46,6 +46,7 @@ Teller = Callable[[UnitOfWork, Job, datetime], Awaitable[Message | None]]
 TELLERS: dict[str, Teller] = {
     PROMOTED: told_of_seat,
     NEWS: told_of_change,
+    SERIES_NEWS: told_of_series,
     ASKED: told_of_request,
     MEMBERSHIP: told_of_membership,
     ANNOUNCE: told_in_home,

@@ -10,15 +10,20 @@ The notice says what stands when it is sent, not what the job was asked for: two
 the first was told make one notice with the latest time and place, and an activity cancelled
 after it was moved is told as cancelled. Nobody is told who left the roster meanwhile, nor of
 an activity that has started.
+
+A change to a whole series (/editseries, /cancelseries) is told once per person, with each of
+their coming dates ("series-news" jobs keyed "series:person"), not once per occurrence.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from sqlmodel import select
+
 from core.cards import Card, Notice, bold, italic, plain
 from core.i18n import Translator
-from core.models import Event, EventStatus, Job
+from core.models import Event, EventStatus, Job, Registration, Series
 from core.services.events import LISTED, registration_of
 from core.uow import UnitOfWork
 from core.views import format_time
@@ -52,3 +57,36 @@ async def told_of_change(uow: UnitOfWork, job: Job, now: datetime) -> Notice | N
         return None
     card = cancelled_card if event.status == EventStatus.CANCELLED else change_card
     return Notice(person_id, lambda t: card(event, t))
+
+
+async def told_of_series(uow: UnitOfWork, job: Job, now: datetime) -> Notice | None:
+    """The notice for a "series-news" job (key "series:person"): the series' new place with
+    the person's coming dates, or the dates cancelled with it; nothing when none is left."""
+    series_id, person_id = (int(part) for part in job.key.split(":"))
+    series = await uow.session.get(Series, series_id)
+    theirs = select(Event).join(Registration, Registration.event_id == Event.id)
+    coming = theirs.where(
+        Event.series_id == series_id,
+        Event.starts_at > now,
+        Registration.person_id == person_id,
+        Registration.status.in_(LISTED),  # type: ignore[attr-defined]
+    )
+    dates = (await uow.session.exec(coming.order_by(Event.starts_at))).all()
+    cancelled = series is None or series.cancelled
+    wanted = EventStatus.CANCELLED if cancelled else EventStatus.SCHEDULED
+    dates = [event for event in dates if event.status == wanted]
+    if not dates:
+        return None
+    return Notice(person_id, lambda t: _series_card(dates, cancelled, t))
+
+
+def _series_card(dates: list[Event], cancelled: bool, t: Translator) -> Card:
+    first = dates[0]
+    if cancelled:
+        card = cancelled_card(first, t)
+    else:
+        card = Card().add(bold(t("Activity changed: ")), bold(first.title))
+        card.add(plain("📍 "), plain(first.place))
+    for event in dates:
+        card.add(plain("🕒 " + format_time(event.starts_at, event.timezone, t)))
+    return card

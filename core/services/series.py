@@ -287,7 +287,14 @@ async def cancel(uow: UnitOfWork, clock: Clock, actor_id: int, event_id: int) ->
     await uow.commit()
     results = []
     for occurrence in await _future(uow, event.series_id, clock.now()):
-        results.append(await events.cancel_event(uow, clock, actor_id, occurrence.id))  # type: ignore[arg-type]
+        cancelled = await events.cancel_event(
+            uow,
+            clock,
+            actor_id,
+            occurrence.id,  # type: ignore[arg-type]
+            whole_series=True,
+        )
+        results.append(cancelled)
     return results
 
 
@@ -304,6 +311,6 @@ async def edit(
             N_("Times change per occurrence (/editevent); a new time is a new series."),
         )
     return [
-        await events.edit_event(uow, clock, actor_id, occurrence.id, **changes)  # type: ignore[arg-type]
+        await events.edit_event(uow, clock, actor_id, occurrence.id, whole_series=True, **changes)  # type: ignore[arg-type]
         for occurrence in await _future(uow, event.series_id, clock.now())
     ]

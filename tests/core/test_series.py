@@ -12,6 +12,7 @@ from sqlmodel import select
 from core.models import Event, Registration
 from core.recurring import SeriesWorker
 from core.services import series
+from core.services.events import SERIES_SETTLE
 from tests.support import Chat, RecordingNotifier
 
 
@@ -112,9 +113,38 @@ async def test_cancel_one_or_the_series_and_sign_up_for_all(chat: Chat) -> None:
     assert "2027-01-19 07:00 Tue cancelled" in times  # #3, cancelled on its own
     assert times[:2] == ["2027-01-05 07:00 Tue scheduled", "2027-01-12 07:00 Tue scheduled"]
     assert all(t.endswith("cancelled") for t in times if t > "2027-01-20")
-    assert {who for who, card in sent.sent if card.text.startswith("Cancelled: Run")} == {
-        "ann",
-        "bob",
-    }
+    assert not sent.sent  # told once for the whole series, when its occurrences are all done
+    clock.advance(SERIES_SETTLE)
+    await chat.settled()
+    told = {who: card.text for who, card in sent.sent if card.text.startswith("Cancelled: Run")}
+    assert sorted(told) == ["ann", "bob"] and len(sent.sent) == 2  # one message each
+    assert told["ann"].count("🕒") == 4  # her coming dates, each named
+    assert "🕒 Tue, 26 Jan 2027, 07:00 (UTC)" in told["ann"]
     assert "This series was cancelled" in (await chat.click("carl", "sj:2")).text
     assert "already repeats" in (await chat.say("maya", "/repeat 2 weekly")).text
+
+
+async def test_a_new_place_for_a_series_is_told_once_with_each_date(chat: Chat) -> None:
+    """/editseries moves each coming occurrence (four weeks of them) in a transaction of its
+    own; someone on all four rosters hears of it once, with their four dates; someone who left
+    the series' rosters meanwhile hears nothing."""
+    clock = chat.services.clock
+    clock.set(datetime(2027, 1, 1, 12, 0, tzinfo=UTC))
+    await _group(chat, "UTC")
+    await chat.say("maya", "/newevent runners | Run | 2027-01-05 07:00 | Park")
+    await chat.say("maya", "/repeat 1 weekly times 10")
+    await chat.say("ann", "/joinseries 1")
+    await chat.say("bob", "/signup 2")
+    sent = chat.services.notifiers["test"] = RecordingNotifier()
+
+    reply = await chat.say("maya", "/editseries 1 place Old bridge")
+    assert reply.text == "4 coming occurrences updated."
+    await chat.say("bob", "/unsignup 2")  # before the news went out: not news to him
+    clock.advance(SERIES_SETTLE)
+    await chat.settled()
+    assert [who for who, _ in sent.sent] == ["ann"]
+    [news] = sent.texts_to("ann")
+    assert news.startswith("Activity changed: Run\n📍 Old bridge")
+    assert news.count("🕒") == 4 and "🕒 Tue, 5 Jan 2027, 07:00 (UTC)" in news
+    await chat.settled()
+    assert len(sent.sent) == 1  # told once
