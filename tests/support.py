@@ -120,6 +120,17 @@ class Chat:
         await self.settled()
         return reply
 
+    async def unattended(self, who: str, text: str) -> Reply:
+        """A command (or, without its slash, a button's payload) handled by a process that dies
+        right after it answered: what it committed stays, no worker of its ran after it."""
+        context = await self.context(who)
+        if text.startswith("/"):
+            reply = await handle_text(context, text)
+        else:
+            reply = await handle_action(context, text)
+        await self.services.settle()
+        return reply
+
     async def person_id(self, who: str) -> int:
         return (await self.context(who)).me
 

@@ -12,7 +12,7 @@ from core.chat import Services
 from core.clock import FrozenClock
 from core.db import Database
 from core.errors import DomainError
-from core.i18n import Translator
+from core.notices import NoticeWorker
 from core.services import events, groups, people, posts
 from core.services.events import EventDraft
 from core.services.posts import PAGE_SIZE
@@ -366,19 +366,49 @@ async def test_the_author_edits_their_post_and_nobody_else_can(chat: Chat) -> No
 
 
 async def test_the_author_is_told_of_replies_but_not_of_their_own(chat: Chat) -> None:
+    sent = chat.services.notifiers["test"] = RecordingNotifier()
     await chat.say("maya", "/newgroup Hiking")
     await chat.say("maya", "/post hiking Who's coming Sunday?")
     await chat.say("bob", "/join hiking")
 
-    reply = await chat.say("bob", "/reply 1 Me, with snacks")
-    maya = await chat.person_id("maya")
-    [notice] = reply.notices
-    assert notice.person_id == maya
-    card = notice.card(Translator("en"))
+    await chat.say("bob", "/reply 1 Me, with snacks")
+    [(to, card)] = sent.sent
+    assert to == "maya"
     assert card.text == "bob replied to your post #1:\nMe, with snacks"
     [[button]] = card.buttons
+    assert button.label == "💬 Replies"
     assert (button.action.act.value, button.action.args) == ("rp", (1,))
-    assert (await chat.say("maya", "/reply 1 Great!")).notices == []
+    await chat.say("maya", "/reply 1 Great!")
+    await chat.say("bob", "/reply 1 " + "x" * 300)
+    assert len(sent.sent) == 2  # not told of her own reply; told of each of bob's
+    assert sent.sent[-1][1].text.splitlines()[1] == "x" * 200 + "…"
+
+
+async def test_a_reply_is_told_once_by_a_later_process_if_it_still_stands(chat: Chat) -> None:
+    """The reply commits with the duty to tell its post's author: a process that dies right
+    after answering leaves the notice to whichever process runs next, which tells the author
+    once; a reply deleted, or one to a post deleted, before it was told is not told."""
+    sent = chat.services.notifiers["test"] = RecordingNotifier()
+    await chat.say("maya", "/newgroup Hiking")
+    await chat.say("maya", "/post hiking Who's coming Sunday?")
+    await chat.say("maya", "/post hiking Boots for sale")
+    await chat.say("bob", "/join hiking")
+
+    answer = await chat.unattended("bob", "/reply 1 Me, with snacks")
+    assert "Me, with snacks" in answer.text  # bob's answer shows it at once
+    assert sent.sent == []  # committed; the process "died" here
+    assert await NoticeWorker(chat.services, worker="next process").run_due() == 1
+    assert sent.texts_to("maya") == ["bob replied to your post #1:\nMe, with snacks"]
+    assert await NoticeWorker(chat.services, worker="and another").run_due() == 0  # not twice
+
+    sent.sent.clear()
+    await chat.unattended("bob", "/reply 1 Oops, wrong post")
+    await chat.unattended("bob", "/deletereply 2")
+    await chat.unattended("bob", "/reply 2 How much?")
+    await chat.unattended("maya", "dp:2")  # the post deleted before its reply was told
+    await chat.unattended("bob", "/reply 1 See you there")
+    assert await NoticeWorker(chat.services).run_due() == 1
+    assert sent.texts_to("maya") == ["bob replied to your post #1:\nSee you there"]
 
 
 async def test_a_reply_is_deleted_by_its_author_or_an_admin_only(chat: Chat) -> None:
