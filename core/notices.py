@@ -4,9 +4,9 @@ A service that makes news for someone schedules a job for it in the same transac
 change (a seat from the waitlist: core.promotions; an activity moved or cancelled:
 core.roster_news; a join request, its decision, a ban, its lifting, a group handed over:
 core.membership_news; a new activity or post to its group's home chats: core.announcements;
-a reply to a post, to its author: core.post_replies). This worker tells them, from whichever
-process is alive: a process killed between the commit and the send leaves the job, and the
-next one tells the person.
+a reply to a post, to its author: core.post_replies; a report, to those who can act on it:
+core.report_news). This worker tells them, from whichever process is alive: a process killed
+between the commit and the send leaves the job, and the next one tells the person.
 
 Each kind has a teller: it reads, in the worker's transaction, whether the news is still true
 and what to say (`TELLERS`). The job is finished before the message goes out (at most once,
@@ -33,11 +33,13 @@ from core.models import Job, WorkStatus
 from core.notify import deliver, post_in_home
 from core.post_replies import told_of_reply
 from core.promotions import told_of_seat
+from core.report_news import told_of_report
 from core.roster_news import told_of_change
 from core.services.chats import ANNOUNCE
 from core.services.events import NEWS, PROMOTED
 from core.services.groups import ASKED, MEMBERSHIP
 from core.services.posts import REPLIED
+from core.services.reports import REPORTED
 from core.uow import Changes, UnitOfWork
 
 if TYPE_CHECKING:
@@ -53,6 +55,7 @@ TELLERS: dict[str, Teller] = {
     MEMBERSHIP: told_of_membership,
     ANNOUNCE: told_in_home,
     REPLIED: told_of_reply,
+    REPORTED: told_of_report,
 }
 
 

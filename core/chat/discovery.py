@@ -6,7 +6,6 @@ from __future__ import annotations
 from core.actions import Act, Action, act
 from core.cards import Button, Card, Notice, Reply, bold, italic, note, plain
 from core.chat.args import number
-from core.chat.moderation import report_notices
 from core.chat.registry import Context, command, on_action
 from core.errors import forbidden, invalid
 from core.i18n import N_, Translator
@@ -342,6 +341,7 @@ async def block_action(ctx: Context, action: Action) -> Reply:
 @on_action(Act.REPORT)
 async def report_action(ctx: Context, action: Action) -> Reply:
     async with ctx.uow() as uow:
-        report = await reports.report_person(uow, ctx.clock, ctx.me, action.id)
+        operators = ctx.services.settings.operators
+        await reports.report_person(uow, ctx.clock, operators, ctx.me, action.id)
     text = ctx.t("Reported to the operators, and blocked. Thank you.")
-    return Reply(toast=text, cards=[note(text)], notices=await report_notices(ctx, report))
+    return Reply(toast=text, cards=[note(text)])  # they hear of it from core.report_news

@@ -968,7 +968,10 @@ async def test_a_companion_report_reaches_the_operators(db, clock, settings) -> 
     for name in ("Ann", "Bob"):
         await join(chat, name, "hiking")
     await discoverable(chat, "Ann", "Bob")
+    sent = chat.services.notifiers["test"] = RecordingNotifier()
     reported = await chat.click("Ann", f"ab:{await chat.person_id('Bob')}")
-    assert [n.person_id for n in reported.notices] == [await chat.person_id("olga")]
+    assert reported.toast == "Reported to the operators, and blocked. Thank you."
+    assert [who for who, _ in sent.sent] == ["olga"]
+    assert sent.texts_to("olga") == ["A person was reported (report #1).\nSee it with /reports"]
     assert "Bob" in (await chat.say("olga", "/reports")).text  # Ann reported Bob
     assert (await chat.say("Maya", "/reports")).text == "No open reports you can act on."

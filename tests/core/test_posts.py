@@ -446,10 +446,12 @@ async def test_a_reported_post_reaches_the_admins_and_operators_who_act(
     troll_card = (await chat.say("troll", "/posts hiking")).cards[-1]
     assert not [b for row in troll_card.buttons for b in row if b.label == "⚠️ Report"]
 
+    sent = chat.services.notifiers["test"] = RecordingNotifier()
     reply = await chat.click("bob", "fp:1")
     assert reply.toast == "Reported to the group's admins. Thank you."
-    told = {n.person_id for n in reply.notices}
-    assert told == {await chat.person_id("maya"), await chat.person_id("olga")}
+    told = ["A post was reported (report #1).\nSee it with /reports"]
+    assert (sent.texts_to("maya"), sent.texts_to("olga")) == (told, told)
+    assert len(sent.sent) == 2  # the group's admin and the operator; bob, troll: no
     assert (await chat.click("bob", "fp:1")).toast == (
         "You reported that already; it is being looked at."
     )
@@ -463,10 +465,44 @@ async def test_a_reported_post_reaches_the_admins_and_operators_who_act(
         "Only the community's operators can handle that report."
     )
 
-    sent = chat.services.notifiers["test"] = RecordingNotifier()
+    sent.sent.clear()
     reply = await chat.click("maya", "fb:1")
     assert reply.toast == "Banned from the group; report #1 closed."
     assert sent.texts_to("troll") == ["You were banned from Hiking by its admins."]
     assert (await chat.say("troll", "/join hiking")).text.startswith("⚠️ You are banned")
     assert (await chat.say("maya", "/reports")).text == "No open reports you can act on."
     assert (await chat.click("maya", "fd:1")).toast == "No open report #1."
+
+
+async def test_a_report_is_told_once_by_a_later_process_while_it_is_open(
+    db: Database, clock: FrozenClock, settings
+) -> None:
+    """A report commits with the duty to tell those who can act on it: a process that dies
+    right after answering leaves the notices to whichever process runs next, which tells each
+    of them once; a report handled before it was told is not told, and a reporter who could
+    act on it is not told of their own."""
+    settings.operator_ids = "test:olga"
+    chat = Chat(Services(db=db, clock=clock, settings=settings))
+    sent = chat.services.notifiers["test"] = RecordingNotifier()
+    await chat.say("olga", "/start")  # the operator has used the bot
+    await chat.say("maya", "/newgroup Hiking")
+    for who in ("bob", "leo", "troll"):
+        await chat.say(who, "/join hiking")
+    await chat.say("troll", "/post hiking Buy my stuff")
+    await chat.say("troll", "/post hiking Buy more stuff")
+
+    answer = await chat.unattended("bob", "fp:1")
+    assert answer.toast == "Reported to the group's admins. Thank you."
+    assert sent.sent == []  # committed; the process "died" here
+    assert await NoticeWorker(chat.services, worker="next process").run_due() == 2
+    told = ["A post was reported (report #1).\nSee it with /reports"]
+    assert (sent.texts_to("maya"), sent.texts_to("olga")) == (told, told)
+    assert await NoticeWorker(chat.services, worker="and another").run_due() == 0  # not twice
+
+    sent.sent.clear()
+    await chat.unattended("maya", "fp:2")  # the group's admin reports: the operator hears of it
+    await chat.unattended("leo", "fp:1")
+    await chat.unattended("olga", "fd:3")  # dismissed before anyone was told of it
+    assert await NoticeWorker(chat.services).run_due() == 1
+    assert [who for who, _ in sent.sent] == ["olga"]  # not maya, of her own, nor of leo's
+    assert sent.texts_to("olga") == ["A post was reported (report #2).\nSee it with /reports"]
