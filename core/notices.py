@@ -1,12 +1,17 @@
 """Notices that must not be lost: durable jobs (core.work) that tell one person something.
 
 A service that makes news for someone schedules a job for it in the same transaction as the
-change (a seat from the waitlist: core.promotions; an activity moved or cancelled:
-core.roster_news; a join request, its decision, a ban, its lifting, a group handed over:
-core.membership_news; a new activity or post to its group's home chats: core.announcements;
-a reply to a post, to its author: core.post_replies; a report, to those who can act on it:
-core.report_news). This worker tells them, from whichever process is alive: a process killed
-between the commit and the send leaves the job, and the next one tells the person.
+change; each kind has its module:
+- a seat from the waitlist: core.promotions;
+- an activity moved or cancelled, to its roster: core.roster_news;
+- a join request, to the group's admins; its decision, a ban, its lifting, a group handed
+  over, to the person: core.membership_news;
+- a new activity or post, to its group's home chats: core.announcements;
+- a reply to a post, to its author: core.post_replies;
+- a report, to the operators and the admins of the reported post's group: core.report_news;
+- a companion's hi, to the person greeted, and its acceptance, to the sender: core.hello_news.
+This worker tells them, from whichever process is alive: a process killed between the commit
+and the send leaves the job, and the next one tells the person.
 
 Each kind has a teller: it reads, in the worker's transaction, whether the news is still true
 and what to say (`TELLERS`). The job is finished before the message goes out (at most once,
@@ -28,6 +33,7 @@ import sqlalchemy as sa
 from core import livecards, work
 from core.announcements import HomePost, told_in_home
 from core.cards import Notice
+from core.hello_news import told_of_hello
 from core.membership_news import told_of_membership, told_of_request
 from core.models import Job, WorkStatus
 from core.notify import deliver, post_in_home
@@ -36,6 +42,7 @@ from core.promotions import told_of_seat
 from core.report_news import told_of_report
 from core.roster_news import told_of_change
 from core.services.chats import ANNOUNCE
+from core.services.discovery import HELLO
 from core.services.events import NEWS, PROMOTED
 from core.services.groups import ASKED, MEMBERSHIP
 from core.services.posts import REPLIED
@@ -56,6 +63,7 @@ TELLERS: dict[str, Teller] = {
     ANNOUNCE: told_in_home,
     REPLIED: told_of_reply,
     REPORTED: told_of_report,
+    HELLO: told_of_hello,
 }
 
 
