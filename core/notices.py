@@ -101,11 +101,12 @@ class NoticeWorker(work.Worker):
     async def _send(self, message: Message) -> None:
         notifiers = self.services.notifiers
         if isinstance(message, Notice):
-            await deliver(self.db, notifiers, [message])
-            return
-        posted = await post_in_home(notifiers, message.home, message.card)
-        if posted is not None:  # a live card: its copy is redrawn on every change
-            await livecards.remember(self.services, posted)
+            posted = await deliver(self.db, notifiers, [message])
+        else:
+            home = await post_in_home(notifiers, message.home, message.card)
+            posted = [] if home is None else [home]
+        for item in posted:  # a live card: its copy is redrawn on every change
+            await livecards.remember(self.services, item)
 
     async def _finish(self, job: Job) -> Message | None:
         """Mark the job done; its message if it is still news and the claim was still this

@@ -85,7 +85,7 @@ class ProcessWorkers:
 @dataclass
 class Chat:
     """Drives core.chat as several people on one platform, like the console does; after each
-    action, what followed it went out (notices, announcements, durable notices)."""
+    action, what followed it went out (the notices and announcements it asked for)."""
 
     services: Services
     platform: str = "test"
@@ -95,7 +95,7 @@ class Chat:
         self.notices = NoticeWorker(self.services)
 
     async def settled(self) -> None:
-        await self.services.settle()  # notices and announcements follow the answer
+        await self.services.settle()  # what follows the answer
         await detached(self.notices.run_due())  # as the worker runs: apart from the update
 
     async def context(self, who: str, locale: str | None = None) -> Context:
