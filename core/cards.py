@@ -149,14 +149,14 @@ class Reply:
     """What a command or a click produces for the person who did it.
 
     `toast` is the short answer to a button click; `edit` says the first card replaces the
-    message the button was on; `notices` go to other people (what must not be lost goes as
-    a durable job instead: core.notices).
+    message the button was on. What the action tells other people is not part of it: the
+    service writes a durable job for it with the change, and the notice worker tells them
+    (core.notices).
     """
 
     cards: list[Card] = field(default_factory=list)
     toast: str | None = None
     edit: bool = False
-    notices: list[Notice] = field(default_factory=list)
     alert: bool = False
 
     @property

@@ -1,11 +1,17 @@
 """Notices that must not be lost: durable jobs (core.work) that tell one person something.
 
 A service that makes news for someone schedules a job for it in the same transaction as the
-change (a seat from the waitlist: core.promotions; an activity moved or cancelled:
-core.roster_news; a join request, its decision, a ban, its lifting, a group handed over:
-core.membership_news; and a new activity or post to its group's home chats:
-core.announcements). This worker tells them, from whichever process is alive: a process killed
-between the commit and the send leaves the job, and the next one tells the person.
+change; each kind has its module:
+- a seat from the waitlist: core.promotions;
+- an activity moved or cancelled, to its roster (once for a whole series): core.roster_news;
+- a join request, to the group's admins; its decision, a ban, its lifting, a group handed
+  over, to the person: core.membership_news;
+- a new activity or post, to its group's home chats: core.announcements;
+- a reply to a post, to its author: core.post_replies;
+- a report, to the operators and the admins of the reported post's group: core.report_news;
+- a companion's hi, to the person greeted, and its acceptance, to the sender: core.hello_news.
+This worker tells them, from whichever process is alive: a process killed between the commit
+and the send leaves the job, and the next one tells the person.
 
 Each kind has a teller: it reads, in the worker's transaction, whether the news is still true
 and what to say (`TELLERS`). The job is finished before the message goes out (at most once,
@@ -27,14 +33,20 @@ import sqlalchemy as sa
 from core import livecards, work
 from core.announcements import HomePost, told_in_home
 from core.cards import Notice
+from core.hello_news import told_of_hello
 from core.membership_news import told_of_membership, told_of_request
 from core.models import Job, WorkStatus
 from core.notify import deliver, post_in_home
+from core.post_replies import told_of_reply
 from core.promotions import told_of_seat
+from core.report_news import told_of_report
 from core.roster_news import told_of_change, told_of_series
 from core.services.chats import ANNOUNCE
+from core.services.discovery import HELLO
 from core.services.events import NEWS, PROMOTED, SERIES_NEWS
 from core.services.groups import ASKED, MEMBERSHIP
+from core.services.posts import REPLIED
+from core.services.reports import REPORTED
 from core.uow import Changes, UnitOfWork
 
 if TYPE_CHECKING:
@@ -50,6 +62,9 @@ TELLERS: dict[str, Teller] = {
     ASKED: told_of_request,
     MEMBERSHIP: told_of_membership,
     ANNOUNCE: told_in_home,
+    REPLIED: told_of_reply,
+    REPORTED: told_of_report,
+    HELLO: told_of_hello,
 }
 
 
@@ -87,11 +102,12 @@ class NoticeWorker(work.Worker):
     async def _send(self, message: Message) -> None:
         notifiers = self.services.notifiers
         if isinstance(message, Notice):
-            await deliver(self.db, notifiers, [message])
-            return
-        posted = await post_in_home(notifiers, message.home, message.card)
-        if posted is not None:  # a live card: its copy is redrawn on every change
-            await livecards.remember(self.services, posted)
+            posted = await deliver(self.db, notifiers, [message])
+        else:
+            home = await post_in_home(notifiers, message.home, message.card)
+            posted = [] if home is None else [home]
+        for item in posted:  # a live card: its copy is redrawn on every change
+            await livecards.remember(self.services, item)
 
     async def _finish(self, job: Job) -> Message | None:
         """Mark the job done; its message if it is still news and the claim was still this

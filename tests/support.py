@@ -85,7 +85,7 @@ class ProcessWorkers:
 @dataclass
 class Chat:
     """Drives core.chat as several people on one platform, like the console does; after each
-    action, what followed it went out (notices, announcements, durable notices)."""
+    action, what followed it went out (the notices and announcements it asked for)."""
 
     services: Services
     platform: str = "test"
@@ -95,7 +95,7 @@ class Chat:
         self.notices = NoticeWorker(self.services)
 
     async def settled(self) -> None:
-        await self.services.settle()  # notices and announcements follow the answer
+        await self.services.settle()  # what follows the answer
         await detached(self.notices.run_due())  # as the worker runs: apart from the update
 
     async def context(self, who: str, locale: str | None = None) -> Context:
@@ -118,6 +118,17 @@ class Chat:
     async def click(self, who: str, payload: str) -> Reply:
         reply = await handle_action(await self.context(who), payload)
         await self.settled()
+        return reply
+
+    async def unattended(self, who: str, text: str) -> Reply:
+        """A command (or, without its slash, a button's payload) handled by a process that dies
+        right after it answered: what it committed stays, no worker of its ran after it."""
+        context = await self.context(who)
+        if text.startswith("/"):
+            reply = await handle_text(context, text)
+        else:
+            reply = await handle_action(context, text)
+        await self.services.settle()
         return reply
 
     async def person_id(self, who: str) -> int:

@@ -4,11 +4,11 @@ dismiss, say-hi, accept, decline, block and report buttons."""
 from __future__ import annotations
 
 from core.actions import Act, Action, act
-from core.cards import Button, Card, Notice, Reply, bold, italic, note, plain
+from core.cards import Button, Card, Reply, bold, italic, note, plain
 from core.chat.args import number
-from core.chat.moderation import report_notices
 from core.chat.registry import Context, command, on_action
 from core.errors import forbidden, invalid
+from core.hello_news import handles_text
 from core.i18n import N_, Translator
 from core.models import Person
 from core.parsing import parse_coordinates
@@ -282,53 +282,24 @@ async def companions_command(ctx: Context, args: str) -> Reply:
 @on_action(Act.HELLO)
 async def hello_action(ctx: Context, action: Action) -> Reply:
     async with ctx.uow() as uow:
-        hello = await discovery.say_hi(uow, ctx.clock, ctx.me, action.id)
-    name = ctx.actor.display_name
-
-    def card(t: Translator) -> Card:
-        return (
-            Card()
-            .add(bold(t("{name} would like to say hi.", name=name)))
-            .add(t("If you accept, you both see each other's handle; if not, nothing is shared."))
-            .row(
-                Button(t("✅ Accept"), act(Act.ACCEPT_HELLO, hello.id)),  # type: ignore[arg-type]
-                Button(t("✖ Decline"), act(Act.DECLINE_HELLO, hello.id)),  # type: ignore[arg-type]
-                Button(t("🚫 Block"), act(Act.BLOCK, ctx.me)),
-            )
-        )
-
+        await discovery.say_hi(uow, ctx.clock, ctx.me, action.id)
     text = ctx.t("Sent. If they accept, you'll both get each other's handle.")
-    return Reply(toast=text, cards=[note(text)], notices=[Notice(action.id, card)])
-
-
-def _handles_text(t: Translator, name: str, handles: list[tuple[str, str]]) -> str:
-    shown = ", ".join(f"{handle} ({platform})" for platform, handle in handles) or "—"
-    return t("You can reach {name} at {handles}.", name=name, handles=shown)
+    return Reply(toast=text, cards=[note(text)])  # they are asked by core.hello_news
 
 
 @on_action(Act.ACCEPT_HELLO, Act.DECLINE_HELLO)
 async def answer_hello_action(ctx: Context, action: Action) -> Reply:
     accept = action.act == Act.ACCEPT_HELLO
     async with ctx.uow() as uow:
-        _, sender, receiver = await discovery.answer_hi(uow, ctx.me, action.id, accept)
+        _, sender, _ = await discovery.answer_hi(uow, ctx.me, action.id, accept)
     if not accept:
         text = ctx.t("Declined. Nothing was shared.")
         return Reply(toast=text, cards=[note(text)], edit=True)
     async with ctx.uow(readonly=True) as uow:
         sender_handles = await discovery.handles(uow, sender.id)  # type: ignore[arg-type]
-        receiver_handles = await discovery.handles(uow, receiver.id)  # type: ignore[arg-type]
-
-    def card(t: Translator) -> Card:
-        return note(
-            t("{name} accepted your hi.", name=receiver.display_name)
-            + " "
-            + _handles_text(t, receiver.display_name, receiver_handles)
-        )
-
-    text = _handles_text(ctx.t, sender.display_name, sender_handles)
-    return Reply(
-        toast=ctx.t("Accepted."), cards=[note(text)], edit=True, notices=[Notice(sender.id, card)]
-    )  # type: ignore[arg-type]
+    text = handles_text(ctx.t, sender.display_name, sender_handles)
+    # the sender gets the receiver's handles from core.hello_news
+    return Reply(toast=ctx.t("Accepted."), cards=[note(text)], edit=True)
 
 
 @on_action(Act.BLOCK)
@@ -342,6 +313,7 @@ async def block_action(ctx: Context, action: Action) -> Reply:
 @on_action(Act.REPORT)
 async def report_action(ctx: Context, action: Action) -> Reply:
     async with ctx.uow() as uow:
-        report = await reports.report_person(uow, ctx.clock, ctx.me, action.id)
+        operators = ctx.services.settings.operators
+        await reports.report_person(uow, ctx.clock, operators, ctx.me, action.id)
     text = ctx.t("Reported to the operators, and blocked. Thank you.")
-    return Reply(toast=text, cards=[note(text)], notices=await report_notices(ctx, report))
+    return Reply(toast=text, cards=[note(text)])  # they hear of it from core.report_news

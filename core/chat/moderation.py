@@ -8,40 +8,21 @@ the post's group; each of them may dismiss it, delete the post or ban its author
 from __future__ import annotations
 
 from core.actions import Act, Action, act
-from core.cards import Button, Card, Notice, Reply, bold, italic, note, plain
+from core.cards import Button, Card, Reply, bold, italic, note, plain
 from core.chat.registry import Context, command, on_action
 from core.i18n import N_, Translator
-from core.models import Report
-from core.services import groups, reports
+from core.services import reports
 
 SNIPPET = 160
-
-
-async def report_notices(ctx: Context, report: Report) -> list[Notice]:
-    """Everyone who can act on a new report hears of it, with a way to /reports."""
-    async with ctx.uow(readonly=True) as uow:
-        people = set(await reports.operator_ids(uow, ctx.services.settings.operators))
-        if report.group_id is not None:
-            people |= set(await groups.group_admins(uow, report.group_id))
-    people.discard(ctx.me)
-
-    def card(t: Translator) -> Card:
-        what = (
-            t("A post was reported (report #{id}).", id=report.id)
-            if report.post_id is not None
-            else t("A person was reported (report #{id}).", id=report.id)
-        )
-        return note(what).add(italic(t("See it with /reports")))
-
-    return [Notice(person, card) for person in sorted(people)]
 
 
 @on_action(Act.REPORT_POST)
 async def report_post_action(ctx: Context, action: Action) -> Reply:
     async with ctx.uow() as uow:
-        report = await reports.report_post(uow, ctx.clock, ctx.me, action.id)
+        operators = ctx.services.settings.operators
+        await reports.report_post(uow, ctx.clock, operators, ctx.me, action.id)
     text = ctx.t("Reported to the group's admins. Thank you.")
-    return Reply(toast=text, cards=[note(text)], notices=await report_notices(ctx, report))
+    return Reply(toast=text, cards=[note(text)])  # they hear of it from core.report_news
 
 
 def _report_card(view: reports.ReportView, t: Translator) -> Card:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from core.actions import Act, Action, act
-from core.cards import Button, Card, Notice, Reply, note, plain
+from core.actions import Act, Action
+from core.cards import Reply, note
 from core.chat.args import number, target_and_rest
 from core.chat.registry import Context, command, on_action
 from core.errors import invalid
-from core.i18n import N_, Translator
+from core.i18n import N_
 from core.services import groups, posts
 from core.views import group_list_card, post_card, post_page_cards, replies_card, usage
 
@@ -86,25 +86,8 @@ async def reply_command(ctx: Context, args: str) -> Reply:
     post_id = _post_id(args, "/reply 12 Thanks, see you there!")
     _, _, body = args.strip().partition(" ")  # the number has no spaces; the text may have "|"
     async with ctx.uow() as uow:
-        comment, post = await posts.reply(uow, ctx.clock, ctx.me, post_id, body)
-    answer = await _replies(ctx, post_id)
-    if post.author_id != ctx.me:  # the author hears of replies to their post, not their own
-        answer.notices.append(
-            _reply_notice(post.author_id, post.id, ctx.actor.display_name, comment.body)
-        )  # type: ignore[arg-type]
-    return answer
-
-
-def _reply_notice(author_id: int, post_id: int, name: str, body: str) -> Notice:
-    snippet = body if len(body) <= 200 else body[:200] + "…"
-
-    def card(t: Translator) -> Card:
-        text = t("{name} replied to your post #{id}:", name=name, id=post_id)
-        return (
-            note(text).add(plain(snippet)).row(Button(t("💬 Replies"), act(Act.REPLIES, post_id)))
-        )
-
-    return Notice(author_id, card)
+        await posts.reply(uow, ctx.clock, ctx.me, post_id, body)
+    return await _replies(ctx, post_id)  # the post's author hears of it (core.post_replies)
 
 
 @command(

@@ -18,12 +18,12 @@ from typing import Any
 from core import livecards
 from core.actions import Act, Action, BadAction, decode
 from core.batch import Batch
-from core.cards import Notice, Reply, note
+from core.cards import Reply, note
 from core.clock import Clock
 from core.db import Database
 from core.errors import DomainError
 from core.i18n import N_, Translator
-from core.notify import Notifier, deliver
+from core.notify import Notifier
 from core.services.discovery import AreaCache
 from core.services.inbox import AlreadyApplied
 from core.services.people import Actor, ActorCache
@@ -63,7 +63,8 @@ class Services:
             self.actors.forget_people(changes.people)  # a new name or language shows at once
 
     def later(self, work: Coroutine[Any, Any, None]) -> None:
-        """Run a follow-up (notices, announcements) after the answer, not before it."""
+        """Run a follow-up of an update (sending its answer's cards, a clicked card's redraw)
+        in the background, so the handler need not wait for it."""
         task = detached(work)
         self.follow(task)
         waiting = _FOLLOW_UPS.get()
@@ -79,10 +80,11 @@ class Services:
     @asynccontextmanager
     async def awaiting(self, at_most: float) -> AsyncIterator[None]:
         """Handle an update, then wait (up to `at_most` seconds) for the follow-ups it started:
-        its answer, notices and announcements. For a transport that confirms an update only
-        when its handler returns (Telegram's webhook): a process that dies before the answer
-        went out never confirmed the update, so Telegram delivers it again, instead of the
-        answer being lost in the dead process's memory with the update confirmed."""
+        its answer (what it tells other people is durable work already: core.notices). For a
+        transport that confirms an update only when its handler returns (Telegram's webhook):
+        a process that dies before the answer went out never confirmed the update, so Telegram
+        delivers it again, instead of the answer being lost in the dead process's memory with
+        the update confirmed."""
         started: set[asyncio.Task] = set()
         token = _FOLLOW_UPS.set(started)
         try:
@@ -179,16 +181,7 @@ async def guarded(ctx: Context, run: Callable[[], Awaitable[Reply]]) -> Reply:
         log.exception("unexpected error (ref %s) for person %s", ref, ctx.me)
         message = ctx.t("Something went wrong on our side. Reference: {ref}", ref=ref)
         return Reply(cards=[note("⚠️ " + message)], toast=message, alert=True)
-    if reply.notices:
-        ctx.services.later(follow_up(ctx.services, reply.notices))
     return reply
-
-
-async def follow_up(services: Services, notices: list[Notice]) -> None:
-    """Tell the other people what an action did, once it is committed and its answer is on its
-    way; the live cards among what was sent are recorded as copies."""
-    posted = await deliver(services.db, services.notifiers, notices)
-    await asyncio.gather(*(livecards.remember(services, item) for item in posted))
 
 
 async def handle_text(ctx: Context, text: str) -> Reply:

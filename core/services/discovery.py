@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import func, select
 
-from core import permissions
+from core import permissions, work
 from core.clock import Clock
 from core.errors import conflict, forbidden, invalid, not_found
 from core.i18n import N_
@@ -49,6 +49,9 @@ DEFAULT_RADIUS_KM = 10.0
 MAX_RADIUS_KM = 200.0
 PAGE_SIZE = 5
 KINDS = ("group", "post", "event")
+# Durable notices (core.notices, core.hello_news), written with the hi they tell of:
+HELLO = "hello"  # the job kind of telling of a hi ("hello:news"): its asking, its acceptance
+HI_ASKED, HI_ACCEPTED = "asked", "accepted"
 DAY_S = 86400.0
 
 # /nearby: score = sum of weight x term; every term is in [0, ~5].
@@ -591,7 +594,8 @@ def _require_discoverable(person: Person | None) -> None:
         )
 
 
-async def _blocked_with(uow: UnitOfWork, person_id: int) -> set[int]:
+async def blocked_with(uow: UnitOfWork, person_id: int) -> set[int]:
+    """Whom this person blocked, and who blocked them."""
     rows = (
         await uow.session.exec(
             select(Block.person_id, Block.blocked_id).where(
@@ -636,7 +640,7 @@ async def companions(
             Membership.group_id.in_(mine),
             Membership.status == MembershipStatus.ACTIVE,  # type: ignore[attr-defined]
         )
-    blocked = await _blocked_with(uow, viewer_id)
+    blocked = await blocked_with(uow, viewer_id)
     people = [
         p
         for p in (
@@ -729,7 +733,8 @@ async def _in_common(uow: UnitOfWork, viewer_id: int, other_id: int) -> bool:
 
 async def say_hi(uow: UnitOfWork, clock: Clock, from_id: int, to_id: int) -> Hello:
     """Ask to connect. Both must have opted in; a block in either direction stops it; and, as
-    the button can be forged, only someone /companions could have shown can be greeted."""
+    the button can be forged, only someone /companions could have shown can be greeted. The
+    person greeted is asked by the notice worker (core.hello_news), durably."""
     me = await uow.session.get(Person, from_id)
     them = await uow.session.get(Person, to_id) if is_id(to_id) else None
     _require_discoverable(me)
@@ -737,7 +742,7 @@ async def say_hi(uow: UnitOfWork, clock: Clock, from_id: int, to_id: int) -> Hel
         from_id == to_id
         or them is None
         or not them.discoverable
-        or to_id in await _blocked_with(uow, from_id)
+        or to_id in await blocked_with(uow, from_id)
         or not await _in_common(uow, from_id, to_id)
     ):
         raise not_found("person", name="?")
@@ -750,6 +755,8 @@ async def say_hi(uow: UnitOfWork, clock: Clock, from_id: int, to_id: int) -> Hel
         raise conflict("hello_sent", N_("You already said hi to {name}."), name=them.display_name)
     hello = Hello(from_person=from_id, to_person=to_id, created_at=clock.now())
     uow.session.add(hello)
+    await uow.session.flush()
+    await work.schedule(uow, HELLO, f"{hello.id}:{HI_ASKED}", work.AT_ONCE)
     await uow.commit()
     return hello
 
@@ -757,7 +764,8 @@ async def say_hi(uow: UnitOfWork, clock: Clock, from_id: int, to_id: int) -> Hel
 async def answer_hi(
     uow: UnitOfWork, actor_id: int, hello_id: int, accept: bool
 ) -> tuple[Hello, Person, Person]:
-    """Only the person greeted answers; only on acceptance are handles exchanged."""
+    """Only the person greeted answers; only on acceptance are handles exchanged (the sender
+    gets the receiver's from the notice worker, core.hello_news)."""
     hello = await uow.session.get(Hello, hello_id) if is_id(hello_id) else None
     if hello is None or hello.to_person != actor_id:
         raise not_found("request")
@@ -765,6 +773,8 @@ async def answer_hi(
         raise conflict("hello_answered", N_("You already answered that."))
     hello.status = HelloStatus.ACCEPTED if accept else HelloStatus.DECLINED
     uow.session.add(hello)
+    if accept:
+        await work.schedule(uow, HELLO, f"{hello.id}:{HI_ACCEPTED}", work.AT_ONCE)
     sender, receiver = (
         await uow.session.get(Person, hello.from_person),
         await uow.session.get(Person, hello.to_person),

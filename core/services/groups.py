@@ -68,23 +68,23 @@ _ADMIN = sa.and_(
 )
 
 
+def admin_keys() -> sa.Select:
+    """A job key for each admin of the `group_id` parameter's group: the `prefix` parameter
+    followed by the admin's id (its one column, "key", for work.upsert_each)."""
+    table = Membership.__table__  # type: ignore[attr-defined]
+    admin = sa.cast(table.c.person_id, sa.String)
+    key = (sa.bindparam("prefix", type_=sa.String) + admin).label("key")
+    return select(key).where(table.c.group_id == sa.bindparam("group_id"), _ADMIN)
+
+
 @functools.cache
 def _ask_admins(dialect: str) -> sa.Insert:
     """An "asked" job for each admin of the group, in one statement. Built once."""
-    table = Membership.__table__  # type: ignore[attr-defined]
-    key = (
-        sa.cast(table.c.group_id, sa.String)
-        + sa.literal(":")
-        + sa.bindparam("requester", type_=sa.String)
-        + sa.literal(":")
-        + sa.cast(table.c.person_id, sa.String)
-    ).label("key")
-    admins = select(key).where(table.c.group_id == sa.bindparam("group_id"), _ADMIN)
-    return work.upsert_each(dialect, ASKED, admins)
+    return work.upsert_each(dialect, ASKED, admin_keys())
 
 
 async def _tell_admins(uow: UnitOfWork, group: Group, requester_id: int) -> None:
-    params = {"group_id": group.id, "requester": str(requester_id)}
+    params = {"group_id": group.id, "prefix": f"{group.id}:{requester_id}:"}
     await work.schedule_each(uow, ASKED, _ask_admins, params)
 
 
@@ -474,14 +474,6 @@ async def pending_requests(uow: UnitOfWork, actor_id: int, ref: str) -> tuple[Gr
         .order_by(Membership.created_at)
     )
     return group, list(rows.all())
-
-
-async def group_admins(uow: UnitOfWork, group_id: int) -> list[int]:
-    """A group's owner and admins: they decide join requests and are told of reports."""
-    rows = await uow.session.exec(
-        select(Membership.person_id).where(Membership.group_id == group_id, _ADMIN)
-    )
-    return list(rows.all())
 
 
 async def decide_request(

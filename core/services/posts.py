@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 import sqlalchemy as sa
 from sqlmodel import func, select
 
-from core import permissions
+from core import permissions, work
 from core.clock import Clock
 from core.errors import forbidden, not_found
 from core.i18n import N_
@@ -20,6 +20,8 @@ from core.validation import clean_text, is_id
 PAGE_SIZE = 5
 POST_MAX = 4000
 REPLY_MAX = 2000
+
+REPLIED = "replied"  # the job kind of telling a post's author of a reply (key: the reply)
 
 
 @dataclass(frozen=True)
@@ -221,13 +223,18 @@ async def get_post(
 async def reply(
     uow: UnitOfWork, clock: Clock, actor_id: int, post_id: int, body: str
 ) -> tuple[Comment, Post]:
-    """A member's reply; returns it with its post (whose author is told of it)."""
+    """A member's reply; returns it with its post. The post's author is told of it (not of
+    their own), by the notice worker (core.post_replies), durably: the duty to tell commits
+    with the reply."""
     post, group, membership = await load_post(uow, post_id, actor_id)
     permissions.require_member(group, membership)
     text = clean_text(body, field="reply", min_len=1, max_len=REPLY_MAX)
     comment = Comment(post_id=post.id, author_id=actor_id, body=text, created_at=clock.now())  # type: ignore[arg-type]
     uow.session.add(comment)
     uow.post_changed(post_id)
+    if post.author_id != actor_id:
+        await uow.session.flush()
+        await work.schedule(uow, REPLIED, str(comment.id), work.AT_ONCE)
     await uow.commit()
     return comment, post
 

@@ -3,17 +3,19 @@
 Every report reaches the operators (OPERATOR_IDS); a report about a post also reaches the admins
 of the post's group, who can act on it where they have the right: delete the post, ban its
 author from the group. A person reports a given post or person once while it is open, never
-themselves.
+themselves. They hear of the report durably: the report commits with a job for each of them,
+told by the notice worker (core.report_news) while the report is still open.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlmodel import select
 
-from core import permissions
+from core import permissions, work
 from core.clock import Clock
 from core.errors import conflict, forbidden, invalid, not_found
 from core.i18n import N_
@@ -29,11 +31,12 @@ from core.models import (
     Role,
 )
 from core.services import discovery, events, posts
-from core.services.groups import membership_of
+from core.services.groups import admin_keys, membership_of
 from core.uow import UnitOfWork
 from core.validation import clean_text, is_id
 
 LISTED = 20  # open reports shown at once, oldest first
+REPORTED = "reported"  # the job kind of telling someone who can act of a report ("report:person")
 
 
 @dataclass(frozen=True)
@@ -67,8 +70,36 @@ async def operator_ids(uow: UnitOfWork, operators: set[tuple[str, str]]) -> list
     return list(rows.all())
 
 
+@functools.cache
+def _tell_admins(dialect: str) -> sa.Insert:
+    """A "reported" job for each admin of the group but the reporter, in one statement."""
+    admins = admin_keys().where(Membership.person_id != sa.bindparam("reporter"))
+    return work.upsert_each(dialect, REPORTED, admins)
+
+
+async def _tell(uow: UnitOfWork, operators: set[tuple[str, str]], report: Report) -> None:
+    """Everyone who can act on the report hears of it, but its reporter: the operators, and
+    for a post the admins of its group."""
+    for person in await operator_ids(uow, operators):
+        if person != report.reporter_id:
+            await work.schedule(uow, REPORTED, f"{report.id}:{person}", work.AT_ONCE)
+    if report.group_id is not None:
+        params = {
+            "group_id": report.group_id,
+            "prefix": f"{report.id}:",
+            "reporter": report.reporter_id,
+        }
+        await work.schedule_each(uow, REPORTED, _tell_admins, params)
+
+
 async def _file(
-    uow: UnitOfWork, clock: Clock, actor_id: int, reported_id: int, reason: str, post: Post | None
+    uow: UnitOfWork,
+    clock: Clock,
+    operators: set[tuple[str, str]],
+    actor_id: int,
+    reported_id: int,
+    reason: str,
+    post: Post | None,
 ) -> Report:
     if actor_id == reported_id:
         raise invalid("report_self", N_("You can't report yourself."))
@@ -90,27 +121,38 @@ async def _file(
     )
     uow.session.add(report)
     await uow.session.flush()
+    await _tell(uow, operators, report)
     return report
 
 
 async def report_person(
-    uow: UnitOfWork, clock: Clock, actor_id: int, other_id: int, reason: str = ""
+    uow: UnitOfWork,
+    clock: Clock,
+    operators: set[tuple[str, str]],
+    actor_id: int,
+    other_id: int,
+    reason: str = "",
 ) -> Report:
     """From the companions list: recorded for the operators; reporting also blocks, so the
     person is not shown again."""
     if not is_id(other_id) or await uow.session.get(Person, other_id) is None:
         raise not_found("person", name="?")
-    report = await _file(uow, clock, actor_id, other_id, reason, None)
+    report = await _file(uow, clock, operators, actor_id, other_id, reason, None)
     await discovery.block(uow, actor_id, other_id)  # commits
     return report
 
 
 async def report_post(
-    uow: UnitOfWork, clock: Clock, actor_id: int, post_id: int, reason: str = ""
+    uow: UnitOfWork,
+    clock: Clock,
+    operators: set[tuple[str, str]],
+    actor_id: int,
+    post_id: int,
+    reason: str = "",
 ) -> Report:
     """From a post's card: for the group's admins and the operators."""
     post, _group, _membership = await posts.load_post(uow, post_id, actor_id)
-    report = await _file(uow, clock, actor_id, post.author_id, reason, post)
+    report = await _file(uow, clock, operators, actor_id, post.author_id, reason, post)
     await uow.commit()
     return report
 

@@ -18,6 +18,7 @@ from core.db import Database
 from core.errors import DomainError
 from core.i18n import Translator
 from core.models import Block, Hello, HelloStatus, Person, Report
+from core.notices import NoticeWorker
 from core.services import discovery, events, groups, posts
 from core.services import people as people_service
 from core.services.events import EventDraft
@@ -725,8 +726,6 @@ async def test_say_hi_consent_before_any_handle(chat: Chat, sent: RecordingNotif
     said = await chat.click("Ann", hi)
     assert said.toast == "Sent. If they accept, you'll both get each other's handle."
     assert "_handle" not in everything(said)
-    [notice] = said.notices
-    assert notice.person_id == bob
     [(to, card)] = sent.sent
     assert to == "bob"
     assert "Ann would like to say hi." in card.text
@@ -762,6 +761,66 @@ async def test_say_hi_consent_before_any_handle(chat: Chat, sent: RecordingNotif
     assert "Bob accepted your hi." in card.text and "@bob_handle" in card.text
     assert "ann_handle" not in card.text
     assert "You already answered that." in (await chat.click("Bob", accept_payload)).text
+
+
+async def _hello(chat: Chat, sender: str, receiver: str) -> int:
+    """The id of the hi `sender` said to `receiver` (what its buttons carry)."""
+    people = [await chat.person_id(sender), await chat.person_id(receiver)]
+    async with chat.services.db.uow(readonly=True) as uow:
+        found = select(Hello.id).where(Hello.from_person == people[0], Hello.to_person == people[1])
+        return (await uow.session.exec(found)).one()  # type: ignore[return-value]
+
+
+async def test_a_hi_and_its_acceptance_are_told_once_by_a_later_process(
+    chat: Chat, sent: RecordingNotifier
+) -> None:
+    """A hi, and its acceptance, commit with the duty to tell: a process that dies right after
+    answering leaves the notice to whichever process runs next, which tells it once. A hi
+    answered, or cut by a block, before it was told is not told."""
+    await group(chat, "Maya", "Hiking")
+    for name in ("Ann", "Bob", "Cat", "Dan"):
+        await join(chat, name, "hiking")
+    await discoverable(chat, "Ann", "Bob", "Cat", "Dan")
+    ann, bob, dan = [await chat.person_id(name) for name in ("Ann", "Bob", "Dan")]
+
+    said = await chat.unattended("Ann", f"hi:{bob}")
+    assert said.toast == "Sent. If they accept, you'll both get each other's handle."
+    assert sent.sent == []  # committed; the process "died" here
+    assert await NoticeWorker(chat.services, worker="next process").run_due() == 1
+    [(to, card)] = sent.sent
+    assert to == "bob" and card.text.startswith("Ann would like to say hi.")
+    hello = await _hello(chat, "Ann", "Bob")
+    actions = [(b.action.act, b.action.args) for row in card.buttons for b in row]  # type: ignore[union-attr]
+    assert actions == [
+        (Act.ACCEPT_HELLO, (hello,)),
+        (Act.DECLINE_HELLO, (hello,)),
+        (Act.BLOCK, (ann,)),
+    ]
+    assert await NoticeWorker(chat.services, worker="and another").run_due() == 0  # not twice
+
+    sent.sent.clear()
+    accepted = await chat.unattended("Bob", f"ha:{hello}")
+    assert "You can reach Ann at @ann_handle (test)." in accepted.text
+    assert sent.sent == []
+    assert await NoticeWorker(chat.services, worker="next process").run_due() == 1
+    assert sent.texts_to("ann") == [
+        "Bob accepted your hi. You can reach Bob at @bob_handle (test)."
+    ]
+    assert await NoticeWorker(chat.services, worker="and another").run_due() == 0
+
+    # before any worker runs: Cat's hi is declined, Dan's is cut by a block; Dan accepts a hi
+    # from Ann, then blocks her: nobody is told anything
+    sent.sent.clear()
+    await chat.unattended("Cat", f"hi:{bob}")
+    await chat.unattended("Bob", f"hd:{await _hello(chat, 'Cat', 'Bob')}")
+    await chat.unattended("Dan", f"hi:{bob}")
+    await chat.unattended("Bob", f"bk:{dan}")
+    await chat.click("Ann", f"hi:{dan}")  # told at once
+    sent.sent.clear()
+    await chat.unattended("Dan", f"ha:{await _hello(chat, 'Ann', 'Dan')}")
+    await chat.unattended("Dan", f"bk:{ann}")
+    assert await NoticeWorker(chat.services).run_due() == 0
+    assert sent.sent == []
 
 
 async def test_declining_shares_nothing(chat: Chat, sent: RecordingNotifier) -> None:
@@ -968,7 +1027,10 @@ async def test_a_companion_report_reaches_the_operators(db, clock, settings) -> 
     for name in ("Ann", "Bob"):
         await join(chat, name, "hiking")
     await discoverable(chat, "Ann", "Bob")
+    sent = chat.services.notifiers["test"] = RecordingNotifier()
     reported = await chat.click("Ann", f"ab:{await chat.person_id('Bob')}")
-    assert [n.person_id for n in reported.notices] == [await chat.person_id("olga")]
+    assert reported.toast == "Reported to the operators, and blocked. Thank you."
+    assert [who for who, _ in sent.sent] == ["olga"]
+    assert sent.texts_to("olga") == ["A person was reported (report #1).\nSee it with /reports"]
     assert "Bob" in (await chat.say("olga", "/reports")).text  # Ann reported Bob
     assert (await chat.say("Maya", "/reports")).text == "No open reports you can act on."

@@ -7,7 +7,6 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from core.chat import handle_action, handle_text
 from core.clock import FrozenClock
 from core.db import Database
 from core.errors import DomainError
@@ -137,14 +136,7 @@ async def test_membership_news_outlives_the_process_that_made_it(chat: Chat) -> 
     await chat.say("maya", "/newgroup Runners")
     await chat.say("troll", "/join runners")
 
-    async def unattended(who: str, text: str) -> None:  # handled; no worker runs after it
-        if text.startswith("/"):
-            await handle_text(await chat.context(who), text)
-        else:
-            await handle_action(await chat.context(who), text)
-        await chat.services.settle()
-
-    await unattended("olga", "/join secret")
+    await chat.unattended("olga", "/join secret")
     assert sent.sent == []  # committed; the process "died" here
     assert await NoticeWorker(chat.services, worker="next process").run_due() == 1
     assert sent.texts_to("maya") == ["olga asks to join Secret."]
@@ -152,18 +144,18 @@ async def test_membership_news_outlives_the_process_that_made_it(chat: Chat) -> 
 
     # before any worker runs: carl asks and is declined; troll is banned, then let back
     sent.sent.clear()
-    await unattended("carl", "/join secret")
-    await unattended("maya", f"rj:{secret}:{await chat.person_id('carl')}")
-    await unattended("maya", "/ban runners troll")
-    await unattended("maya", "/unban runners troll")
+    await chat.unattended("carl", "/join secret")
+    await chat.unattended("maya", f"rj:{secret}:{await chat.person_id('carl')}")
+    await chat.unattended("maya", "/ban runners troll")
+    await chat.unattended("maya", "/unban runners troll")
     assert await NoticeWorker(chat.services).run_due() == 2
     assert sent.texts_to("maya") == []  # a request decided already is not asked about
     assert sent.texts_to("carl") == ["Your request to join Secret was declined."]
     assert sent.texts_to("troll") == ["You may join Runners again: your ban was lifted."]
 
     # two pieces of news for one person before any worker runs: both are told
-    await unattended("maya", f"ap:{secret}:{await chat.person_id('olga')}")
-    await unattended("maya", "/transfer secret olga")
+    await chat.unattended("maya", f"ap:{secret}:{await chat.person_id('olga')}")
+    await chat.unattended("maya", "/transfer secret olga")
     assert await NoticeWorker(chat.services).run_due() == 2
     assert sent.texts_to("olga") == [
         "You're in: your request to join Secret was approved.",

@@ -12,7 +12,7 @@ from core.chat import Services
 from core.clock import FrozenClock
 from core.db import Database
 from core.errors import DomainError
-from core.i18n import Translator
+from core.notices import NoticeWorker
 from core.services import events, groups, people, posts
 from core.services.events import EventDraft
 from core.services.posts import PAGE_SIZE
@@ -366,19 +366,49 @@ async def test_the_author_edits_their_post_and_nobody_else_can(chat: Chat) -> No
 
 
 async def test_the_author_is_told_of_replies_but_not_of_their_own(chat: Chat) -> None:
+    sent = chat.services.notifiers["test"] = RecordingNotifier()
     await chat.say("maya", "/newgroup Hiking")
     await chat.say("maya", "/post hiking Who's coming Sunday?")
     await chat.say("bob", "/join hiking")
 
-    reply = await chat.say("bob", "/reply 1 Me, with snacks")
-    maya = await chat.person_id("maya")
-    [notice] = reply.notices
-    assert notice.person_id == maya
-    card = notice.card(Translator("en"))
+    await chat.say("bob", "/reply 1 Me, with snacks")
+    [(to, card)] = sent.sent
+    assert to == "maya"
     assert card.text == "bob replied to your post #1:\nMe, with snacks"
     [[button]] = card.buttons
+    assert button.label == "💬 Replies"
     assert (button.action.act.value, button.action.args) == ("rp", (1,))
-    assert (await chat.say("maya", "/reply 1 Great!")).notices == []
+    await chat.say("maya", "/reply 1 Great!")
+    await chat.say("bob", "/reply 1 " + "x" * 300)
+    assert len(sent.sent) == 2  # not told of her own reply; told of each of bob's
+    assert sent.sent[-1][1].text.splitlines()[1] == "x" * 200 + "…"
+
+
+async def test_a_reply_is_told_once_by_a_later_process_if_it_still_stands(chat: Chat) -> None:
+    """The reply commits with the duty to tell its post's author: a process that dies right
+    after answering leaves the notice to whichever process runs next, which tells the author
+    once; a reply deleted, or one to a post deleted, before it was told is not told."""
+    sent = chat.services.notifiers["test"] = RecordingNotifier()
+    await chat.say("maya", "/newgroup Hiking")
+    await chat.say("maya", "/post hiking Who's coming Sunday?")
+    await chat.say("maya", "/post hiking Boots for sale")
+    await chat.say("bob", "/join hiking")
+
+    answer = await chat.unattended("bob", "/reply 1 Me, with snacks")
+    assert "Me, with snacks" in answer.text  # bob's answer shows it at once
+    assert sent.sent == []  # committed; the process "died" here
+    assert await NoticeWorker(chat.services, worker="next process").run_due() == 1
+    assert sent.texts_to("maya") == ["bob replied to your post #1:\nMe, with snacks"]
+    assert await NoticeWorker(chat.services, worker="and another").run_due() == 0  # not twice
+
+    sent.sent.clear()
+    await chat.unattended("bob", "/reply 1 Oops, wrong post")
+    await chat.unattended("bob", "/deletereply 2")
+    await chat.unattended("bob", "/reply 2 How much?")
+    await chat.unattended("maya", "dp:2")  # the post deleted before its reply was told
+    await chat.unattended("bob", "/reply 1 See you there")
+    assert await NoticeWorker(chat.services).run_due() == 1
+    assert sent.texts_to("maya") == ["bob replied to your post #1:\nSee you there"]
 
 
 async def test_a_reply_is_deleted_by_its_author_or_an_admin_only(chat: Chat) -> None:
@@ -416,10 +446,12 @@ async def test_a_reported_post_reaches_the_admins_and_operators_who_act(
     troll_card = (await chat.say("troll", "/posts hiking")).cards[-1]
     assert not [b for row in troll_card.buttons for b in row if b.label == "⚠️ Report"]
 
+    sent = chat.services.notifiers["test"] = RecordingNotifier()
     reply = await chat.click("bob", "fp:1")
     assert reply.toast == "Reported to the group's admins. Thank you."
-    told = {n.person_id for n in reply.notices}
-    assert told == {await chat.person_id("maya"), await chat.person_id("olga")}
+    told = ["A post was reported (report #1).\nSee it with /reports"]
+    assert (sent.texts_to("maya"), sent.texts_to("olga")) == (told, told)
+    assert len(sent.sent) == 2  # the group's admin and the operator; bob, troll: no
     assert (await chat.click("bob", "fp:1")).toast == (
         "You reported that already; it is being looked at."
     )
@@ -433,10 +465,44 @@ async def test_a_reported_post_reaches_the_admins_and_operators_who_act(
         "Only the community's operators can handle that report."
     )
 
-    sent = chat.services.notifiers["test"] = RecordingNotifier()
+    sent.sent.clear()
     reply = await chat.click("maya", "fb:1")
     assert reply.toast == "Banned from the group; report #1 closed."
     assert sent.texts_to("troll") == ["You were banned from Hiking by its admins."]
     assert (await chat.say("troll", "/join hiking")).text.startswith("⚠️ You are banned")
     assert (await chat.say("maya", "/reports")).text == "No open reports you can act on."
     assert (await chat.click("maya", "fd:1")).toast == "No open report #1."
+
+
+async def test_a_report_is_told_once_by_a_later_process_while_it_is_open(
+    db: Database, clock: FrozenClock, settings
+) -> None:
+    """A report commits with the duty to tell those who can act on it: a process that dies
+    right after answering leaves the notices to whichever process runs next, which tells each
+    of them once; a report handled before it was told is not told, and a reporter who could
+    act on it is not told of their own."""
+    settings.operator_ids = "test:olga"
+    chat = Chat(Services(db=db, clock=clock, settings=settings))
+    sent = chat.services.notifiers["test"] = RecordingNotifier()
+    await chat.say("olga", "/start")  # the operator has used the bot
+    await chat.say("maya", "/newgroup Hiking")
+    for who in ("bob", "leo", "troll"):
+        await chat.say(who, "/join hiking")
+    await chat.say("troll", "/post hiking Buy my stuff")
+    await chat.say("troll", "/post hiking Buy more stuff")
+
+    answer = await chat.unattended("bob", "fp:1")
+    assert answer.toast == "Reported to the group's admins. Thank you."
+    assert sent.sent == []  # committed; the process "died" here
+    assert await NoticeWorker(chat.services, worker="next process").run_due() == 2
+    told = ["A post was reported (report #1).\nSee it with /reports"]
+    assert (sent.texts_to("maya"), sent.texts_to("olga")) == (told, told)
+    assert await NoticeWorker(chat.services, worker="and another").run_due() == 0  # not twice
+
+    sent.sent.clear()
+    await chat.unattended("maya", "fp:2")  # the group's admin reports: the operator hears of it
+    await chat.unattended("leo", "fp:1")
+    await chat.unattended("olga", "fd:3")  # dismissed before anyone was told of it
+    assert await NoticeWorker(chat.services).run_due() == 1
+    assert [who for who, _ in sent.sent] == ["olga"]  # not maya, of her own, nor of leo's
+    assert sent.texts_to("olga") == ["A post was reported (report #2).\nSee it with /reports"]
