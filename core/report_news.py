@@ -6,7 +6,8 @@ in the report's transaction (`core.services.reports._tell`), so the report canno
 between the commit and the send, as it could while the notices lived in the committing
 process's memory. The notice worker (core.notices) tells them, each once.
 
-Nobody is told of a report already dismissed or acted on meanwhile: someone else handled it.
+Nobody is told of a report already dismissed or acted on meanwhile (someone else handled it),
+nor is an admin who is no longer one.
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ from datetime import datetime
 from core.cards import Card, Notice, italic, note
 from core.i18n import Translator
 from core.models import Job, Report, ReportStatus
+from core.permissions import is_admin
+from core.services.groups import membership_of
+from core.services.reports import OPERATOR
 from core.uow import UnitOfWork
 
 
@@ -35,5 +39,9 @@ async def told_of_report(uow: UnitOfWork, job: Job, now: datetime) -> Notice | N
     report = await uow.session.get(Report, report_id)
     if report is None or report.status != ReportStatus.OPEN:
         return None
+    if job.payload != OPERATOR and not is_admin(
+        await membership_of(uow, report.group_id, person_id)  # type: ignore[arg-type]
+    ):
+        return None  # no longer an admin of the group: the report is not theirs to act on
     about_post = report.post_id is not None
     return Notice(person_id, lambda t: report_card(report_id, about_post, t))

@@ -62,7 +62,7 @@ async def _tell_member(uow: UnitOfWork, group: Group, person_id: int, news: str)
 
 
 #: Who decides a group's join requests and hears of its reports (permissions.is_admin, in SQL).
-_ADMIN = sa.and_(
+ADMIN = sa.and_(
     Membership.status == MembershipStatus.ACTIVE,
     Membership.role.in_((Role.OWNER, Role.ADMIN)),  # type: ignore[attr-defined]
 )
@@ -74,7 +74,7 @@ def admin_keys() -> sa.Select:
     table = Membership.__table__  # type: ignore[attr-defined]
     admin = sa.cast(table.c.person_id, sa.String)
     key = (sa.bindparam("prefix", type_=sa.String) + admin).label("key")
-    return select(key).where(table.c.group_id == sa.bindparam("group_id"), _ADMIN)
+    return select(key).where(table.c.group_id == sa.bindparam("group_id"), ADMIN)
 
 
 @functools.cache

@@ -23,20 +23,19 @@ from core.models import (
     Group,
     Identity,
     Membership,
-    MembershipStatus,
     Person,
     Post,
     Report,
     ReportStatus,
-    Role,
 )
 from core.services import discovery, events, posts
-from core.services.groups import admin_keys, membership_of
+from core.services.groups import ADMIN, admin_keys, membership_of
 from core.uow import UnitOfWork
 from core.validation import clean_text, is_id
 
 LISTED = 20  # open reports shown at once, oldest first
 REPORTED = "reported"  # the job kind of telling someone who can act of a report ("report:person")
+OPERATOR = "operator"  # a "reported" job's payload when it is for an operator, not an admin
 
 
 @dataclass(frozen=True)
@@ -82,7 +81,8 @@ async def _tell(uow: UnitOfWork, operators: set[tuple[str, str]], report: Report
     for a post the admins of its group."""
     for person in await operator_ids(uow, operators):
         if person != report.reporter_id:
-            await work.schedule(uow, REPORTED, f"{report.id}:{person}", work.AT_ONCE)
+            key = f"{report.id}:{person}"
+            await work.schedule(uow, REPORTED, key, work.AT_ONCE, payload=OPERATOR)
     if report.group_id is not None:
         params = {
             "group_id": report.group_id,
@@ -164,11 +164,7 @@ async def open_reports(
     open reports about their groups' posts."""
     query = select(Report).where(Report.status == ReportStatus.OPEN)
     if not await is_operator(uow, operators, viewer_id):
-        admin_of = select(Membership.group_id).where(
-            Membership.person_id == viewer_id,
-            Membership.status == MembershipStatus.ACTIVE,
-            Membership.role.in_([Role.OWNER, Role.ADMIN]),  # type: ignore[attr-defined]
-        )
+        admin_of = select(Membership.group_id).where(Membership.person_id == viewer_id, ADMIN)
         query = query.where(Report.group_id.in_(admin_of))  # type: ignore[union-attr]
     reports = (await uow.session.exec(query.order_by(Report.id).limit(LISTED))).all()
     views = []

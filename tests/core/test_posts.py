@@ -506,3 +506,10 @@ async def test_a_report_is_told_once_by_a_later_process_while_it_is_open(
     assert await NoticeWorker(chat.services).run_due() == 1
     assert [who for who, _ in sent.sent] == ["olga"]  # not maya, of her own, nor of leo's
     assert sent.texts_to("olga") == ["A post was reported (report #2).\nSee it with /reports"]
+
+    await chat.say("troll", "/post hiking Still selling")
+    await chat.say("maya", "/promote hiking bob")
+    sent.sent.clear()
+    await chat.unattended("leo", "fp:3")
+    await chat.say("maya", "/demote hiking bob")  # before he was told: not his to act on now
+    assert sorted(who for who, _ in sent.sent) == ["maya", "olga"]  # not bob
