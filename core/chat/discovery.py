@@ -258,7 +258,16 @@ async def companions_command(ctx: Context, args: str) -> Reply:
     t = ctx.t
     card = Card().add(bold(t("People you might go with")))
     if not found:
-        card.add(t("Nobody yet: only people who turned on /settings discoverable appear here."))
+        where = (
+            t("Nobody yet: only people who turned on /settings discoverable appear here.")
+            if args
+            else t(
+                "Nobody yet: people appear here when they share a group with you and turned on "
+                "/settings discoverable. Join a group (/groups), or ask about one: /companions "
+                "hiking."
+            )
+        )
+        card.add(where)
     for person in found:
         details = [*person.shared_interests, *person.shared_groups]
         distance = (

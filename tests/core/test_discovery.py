@@ -643,7 +643,7 @@ async def test_companions_need_you_to_be_discoverable_and_list_only_discoverable
 
     await discoverable(chat, "Ann")
     empty = await chat.say("Ann", "/companions")
-    assert "Nobody yet" in empty.text
+    assert "Nobody yet: people appear here when they share a group with you" in empty.text
     await discoverable(chat, "Bob")
     assert await companion_names(chat, "Ann") == ["Bob"]
     listed = await chat.say("Ann", "/companions")
