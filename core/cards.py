@@ -137,11 +137,15 @@ def note(text: str) -> Card:
 class Notice:
     """A message for someone other than the actor (a promotion, a change to an activity).
 
-    `card` is built in the recipient's own language when it is delivered.
+    `card` is built in the recipient's own language when it is delivered. `home_of`: the
+    group about whose activity it tells, whose home chat mentions the person when no account of
+    theirs takes a private message (someone who tapped Sign up in a group chat and never
+    started the bot); none for what is nobody else's business (a ban, a report, a hi).
     """
 
     person_id: int
     card: Callable[[Translator], Card]
+    home_of: int | None = None
 
 
 @dataclass

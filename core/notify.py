@@ -13,12 +13,11 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Protocol
 
-from core.cards import Card, Notice, mention, plain
+from core.cards import Card, Notice, italic, mention, plain
 from core.i18n import Translator
-from core.models import Event, GroupChat, Identity, Person
+from core.models import GroupChat, Identity, Person
 from core.services import reach
 from core.services.chats import home_chats
-from core.views import format_time
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +135,28 @@ async def deliver(db, notifiers: dict[str, Notifier], notices: list[Notice]) -> 
                     )
                 )
             break
+        else:  # no account took it
+            if notice.home_of is not None:
+                said = _said_in_public(notice)
+                await mention_in_home_chat(
+                    db, notifiers, notice.home_of, accounts[0], person.display_name, said
+                )
     return posted
+
+
+def _said_in_public(notice: Notice) -> Callable[[Translator], Card]:
+    """A notice as its home-chat mention says it: its text, none of its buttons (they would
+    act for whoever pressed them), and how to get such news privately."""
+
+    def card(t: Translator) -> Card:
+        told = notice.card(t)
+        first, *rest = told.lines or [[]]
+        said = Card(lines=[[plain(": "), *first], *rest])
+        return said.add(
+            italic(t("I can't message you privately: start a chat with me to get this news there."))
+        )
+
+    return card
 
 
 async def post_in_home(
@@ -164,30 +184,23 @@ async def post_in_home(
 async def mention_in_home_chat(
     db,
     notifiers: dict[str, Notifier],
-    event: Event,
+    group_id: int,
     identity: Identity,
     name: str,
+    says: Callable[[Translator], Card],
 ) -> bool:
-    """When a reminder cannot reach someone privately, say it where they can see it: the
-    activity's group home chat on the same platform, with a mention. True if posted."""
+    """When a reminder or a notice cannot reach someone privately, say it where they can see
+    it: the group's home chat on the same platform, in the chat's language, behind a mention of
+    them (`says`: what follows the mention, its first line on the mention's). True if posted."""
     async with db.uow(readonly=True) as uow:
-        chats = await home_chats(uow, event.group_id)
+        chats = await home_chats(uow, group_id)
     home = next((chat for chat in chats if chat.platform == identity.platform), None)
     notifier = notifiers.get(identity.platform)
     if home is None or notifier is None:
         return False
-    t = Translator(home.locale)
-    card = Card().add(
-        mention(name, identity.external_id),
-        plain(
-            t(
-                ": reminder — {title} starts {when}. I can't message you privately: "
-                "start a chat with me to get reminders there.",
-                title=event.title,
-                when=format_time(event.starts_at, event.timezone, t),
-            )
-        ),
-    )
+    said = says(Translator(home.locale))
+    first, *rest = said.lines or [[]]
+    card = Card(lines=[[mention(name, identity.external_id), *first], *rest])
     try:
         await notifier.post(home.chat_id, card)
     except DeliveryFailed as error:

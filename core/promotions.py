@@ -66,4 +66,4 @@ async def told_of_seat(uow: UnitOfWork, job: Job, now: datetime) -> Notice | Non
     event = view.event
     if event.status != EventStatus.SCHEDULED or event.starts_at <= now:
         return None
-    return Notice(person, lambda t: promotion_card(view, t))
+    return Notice(person, lambda t: promotion_card(view, t), home_of=view.event.group_id)

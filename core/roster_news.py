@@ -17,6 +17,7 @@ their coming dates ("series-news" jobs keyed "series:person"), not once per occu
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 
 from sqlmodel import select
@@ -56,7 +57,7 @@ async def told_of_change(uow: UnitOfWork, job: Job, now: datetime) -> Notice | N
     if event.starts_at <= now:
         return None
     card = cancelled_card if event.status == EventStatus.CANCELLED else change_card
-    return Notice(person_id, lambda t: card(event, t))
+    return Notice(person_id, lambda t: card(event, t), home_of=event.group_id)
 
 
 async def told_of_series(uow: UnitOfWork, job: Job, now: datetime) -> Notice | None:
@@ -77,7 +78,8 @@ async def told_of_series(uow: UnitOfWork, job: Job, now: datetime) -> Notice | N
     dates = [event for event in dates if event.status == wanted]
     if not dates:
         return None
-    return Notice(person_id, lambda t: _series_card(dates, cancelled, t))
+    card = functools.partial(_series_card, dates, cancelled)
+    return Notice(person_id, card, home_of=dates[0].group_id)
 
 
 def _series_card(dates: list[Event], cancelled: bool, t: Translator) -> Card:

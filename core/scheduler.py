@@ -11,18 +11,20 @@ reminder twice and a killed process's reminders move on within seconds.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+from core.cards import Card, plain
 from core.chat.registry import Services
 from core.i18n import Translator
 from core.metrics import REMINDERS, REMINDERS_DUE
-from core.models import DeliveryStatus, Reminder, ReminderStatus
+from core.models import DeliveryStatus, Event, Reminder, ReminderStatus
 from core.notify import DeliveryFailed, mention_in_home_chat
 from core.services import reminders
 from core.services.reminders import Firing, Recipient
 from core.uow import Changes
-from core.views import reminder_card
+from core.views import format_time, reminder_card
 from core.work import Worker
 
 log = logging.getLogger(__name__)
@@ -116,7 +118,26 @@ class ReminderRunner(Worker):
             return DeliveryStatus.SENT, identity.platform, "; ".join(failures) or None
         first = recipient.accounts[0]
         mentioned = await mention_in_home_chat(
-            self.services.db, notifiers, event, first, person.display_name
+            self.services.db, notifiers, event.group_id, first, person.display_name, _missed(event)
         )
         reason = "; ".join(failures) + ("; mentioned in the group's chat" if mentioned else "")
         return DeliveryStatus.FAILED, first.platform, reason
+
+
+def _missed(event: Event) -> Callable[[Translator], Card]:
+    """A reminder as the home chat's mention of someone it could not reach says it."""
+
+    def card(t: Translator) -> Card:
+        when = format_time(event.starts_at, event.timezone, t)
+        return Card().add(
+            plain(
+                t(
+                    ": reminder — {title} starts {when}. I can't message you privately: "
+                    "start a chat with me to get reminders there.",
+                    title=event.title,
+                    when=when,
+                )
+            )
+        )
+
+    return card

@@ -274,6 +274,32 @@ async def test_group_chat_home_announcements_and_start_link(tg: TelegramHarness)
     assert "Ridge" in _plain(opened) and "You're going" in _plain(opened)
 
 
+async def test_a_seat_for_someone_who_never_started_the_bot_is_said_in_the_group_chat(
+    tg: TelegramHarness,
+) -> None:
+    """Zoe joined the waitlist from the group chat and never started the bot, so Telegram
+    refuses to let it message her: her seat is said in the group chat, mentioning her."""
+    maya = tg.emu.add_user(1, "Maya")
+    tg.emu.add_group_chat(GROUP_CHAT, "Hikers", admins=[1])
+    await tg.say(maya, "/newgroup Hiking")
+    await tg.say(maya, "/bindgroup hiking", chat_id=GROUP_CHAT)
+    await tg.say(maya, "/newevent hiking | Ridge | 2026-12-06 07:30 | Trailhead | free | 1")
+    announced = next(m for m in tg.emu.messages(GROUP_CHAT) if "Ridge" in (m["plain"] or ""))
+    ann = tg.emu.add_user(8, "Ann")
+    await tg.say(ann, "/start")
+    await tg.click(ann, announced, "Sign up")
+    zoe = tg.emu.add_user(9, "Zoe", started=False)
+    assert "waitlist" in (await tg.click(zoe, announced, "Sign up"))["text"]
+
+    await tg.say(ann, "/unsignup 1")
+    said = tg.emu.last_message(GROUP_CHAT)
+    assert said is not None and said["plain"].startswith("Zoe: Good news: a seat opened up")
+    assert "start a chat with me" in said["plain"] and tg.emu.buttons(said) == []
+    links = [e.get("url") for e in said["entities"]]
+    assert f"tg://user?id={zoe.id}" in links  # a mention: Telegram notifies her
+    assert tg.emu.messages(zoe.id) == []
+
+
 async def test_answer_models_survive_garbage_collection(tg: TelegramHarness) -> None:
     """aiogram's Response[T] models are pydantic generics cached only weakly; the bot keeps the
     ones it uses, so a garbage collection does not make the next answer rebuild them."""

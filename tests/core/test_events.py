@@ -12,7 +12,7 @@ from core.clock import FrozenClock
 from core.db import Database
 from core.errors import DomainError
 from core.i18n import Translator
-from core.models import Role
+from core.models import GroupChat, Role
 from core.notices import NoticeWorker
 from core.services import events, groups, people
 from core.services.events import EventDraft
@@ -588,3 +588,34 @@ async def test_only_the_organizer_or_an_admin_changes_an_activity(
     async with db.uow(readonly=True) as uow:
         assert (await events.get_event(uow, bob, anns)).can_manage
         assert not (await events.get_event(uow, hiking["Cat"], anns)).can_manage
+
+
+async def test_someone_no_private_message_reaches_hears_of_their_activity_in_its_home_chat(
+    chat: Chat,
+) -> None:
+    """Ben tapped Sign up in the group's chat and never started the bot: his seat from the
+    waitlist, and the move of the activity, reach him as a mention in that chat (text only:
+    buttons there would act for whoever pressed them). A ban is nobody else's business: it is
+    not mentioned."""
+    sent = chat.services.notifiers["test"] = RecordingNotifier(unreachable={"ben"})
+    await chat.say("maya", "/newgroup Hiking")
+    await chat.say("maya", "/newevent hiking | Ridge | 2026-12-12 09:00 | Trailhead | free | 1")
+    async with chat.services.db.uow() as uow:
+        uow.session.add(GroupChat(group_id=1, platform="test", chat_id="hikers", locale="en"))
+        await uow.commit()
+    await chat.click("ann", "su:1")
+    await chat.click("ben", "su:1")  # waitlisted
+
+    await chat.click("ann", "cx:1")
+    [(where, seat)] = sent.posted
+    assert where == "hikers"
+    assert seat.text.startswith("ben: Good news: a seat opened up and you're in!\nRidge  #1")
+    assert seat.text.endswith("start a chat with me to get this news there.")
+    assert seat.buttons == []
+    assert sent.texts_to("ben") == []  # nothing reached him privately
+
+    await chat.say("maya", "/editevent 1 place North gate")
+    moved = sent.posted[-1][1].text
+    assert moved.startswith("ben: Activity changed: Ridge") and "📍 North gate" in moved
+    await chat.say("maya", "/ban hiking ben")
+    assert len(sent.posted) == 2  # the ban is told to him alone, or not at all
