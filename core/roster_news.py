@@ -17,7 +17,6 @@ their coming dates ("series-news" jobs keyed "series:person"), not once per occu
 
 from __future__ import annotations
 
-import functools
 from datetime import datetime
 
 from sqlmodel import select
@@ -57,7 +56,7 @@ async def told_of_change(uow: UnitOfWork, job: Job, now: datetime) -> Notice | N
     if event.starts_at <= now:
         return None
     card = cancelled_card if event.status == EventStatus.CANCELLED else change_card
-    return Notice(person_id, lambda t: card(event, t), home_of=event.group_id)
+    return Notice(person_id, lambda t: card(event, t))
 
 
 async def told_of_series(uow: UnitOfWork, job: Job, now: datetime) -> Notice | None:
@@ -78,8 +77,7 @@ async def told_of_series(uow: UnitOfWork, job: Job, now: datetime) -> Notice | N
     dates = [event for event in dates if event.status == wanted]
     if not dates:
         return None
-    card = functools.partial(_series_card, dates, cancelled)
-    return Notice(person_id, card, home_of=dates[0].group_id)
+    return Notice(person_id, lambda t: _series_card(dates, cancelled, t))
 
 
 def _series_card(dates: list[Event], cancelled: bool, t: Translator) -> Card:
