@@ -95,7 +95,8 @@ class EventView:
 @dataclass(frozen=True)
 class SignupResult:
     view: EventView
-    status: str  # confirmed | waitlisted | already_confirmed | already_waitlisted
+    status: str  # confirmed | waitlisted | already_confirmed | already_waitlisted (an offered
+    # seat is taken: confirmed)
     position: int | None = None
 
 
@@ -683,10 +684,14 @@ async def sign_up(
 ) -> SignupResult:
     """Take seats for oneself and `guests` (none by default), or the next place on the
     waitlist for the whole party. Signing up twice changes nothing; a "maybe" who signs up
-    becomes a sign-up."""
+    becomes a sign-up, and someone offered a seat takes it."""
     event, group, membership = await _open_for(uow, clock, actor_id, event_id)
     now = clock.now()
     existing = await registration_of(uow, event_id, actor_id)
+    if existing is not None and existing.status == RegistrationStatus.OFFERED:
+        # a tap on Sign up (the group chat's card shows no Accept) takes the seat held for them
+        change = await answer_offer(uow, clock, actor_id, event_id, accept=True)
+        return SignupResult(change.view, "confirmed")
     if existing is not None and existing.status in ACTIVE:
         view = await _view(uow, event, actor_id, group, membership=membership, mine=existing)
         return SignupResult(view, f"already_{existing.status}", view.viewer_position)

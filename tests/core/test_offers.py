@@ -53,6 +53,21 @@ async def test_a_freed_seat_is_offered_and_can_be_accepted(chat: Chat, services)
     assert late.toast == "There is no seat offered to you for this activity now."
 
 
+async def test_a_tap_on_sign_up_takes_the_seat_held_for_them(chat: Chat, services) -> None:
+    """The group chat's card shows Sign up to everyone, Bob included while a seat is held for
+    him: his tap takes it (it answered "Something went wrong" before), as /signup does."""
+    await _full_with_two_waiting(chat, services)
+    await chat.click("ann", "cx:1")
+    await OfferWorker(services).run_due()
+    tapped = await chat.click("bob", "su:1")
+    assert tapped.toast == "You're in!"
+    assert "✅ You're going." in tapped.text
+    assert await _status(services, "bob") == "confirmed"
+    assert await _status(services, "cid") == "waitlisted"  # nothing passed on
+    typed = await chat.say("bob", "/signup 1")
+    assert typed.text.startswith("Already signed up.")
+
+
 async def test_passing_offers_the_seat_to_the_next(chat: Chat, services) -> None:
     notifier = await _full_with_two_waiting(chat, services)
     await chat.click("ann", "cx:1")
