@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from core.actions import Act, Action, act
 from core.cards import Attachment, Button, Card, Reply, bold, note, plain
-from core.chat.args import number, target_and_rest
+from core.chat.args import number
 from core.chat.registry import Context, command, on_action
 from core.i18n import N_, Translator
 from core.services import attendance
@@ -69,7 +69,7 @@ async def checkin_action(ctx: Context, action: Action) -> Reply:
     section="admin",
 )
 async def noshows_command(ctx: Context, args: str) -> Reply:
-    ref, _ = target_and_rest(args)
+    ref = args.strip()  # the group's whole name: "/noshows book club"
     if not ref:
         return Reply(cards=[usage(ctx.t, ctx.t("Which group?"), "/noshows hiking")])
     async with ctx.uow(readonly=True) as uow:

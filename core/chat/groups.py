@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from core.actions import Act, Action, act
 from core.cards import Button, Card, Reply, bold, note, plain
-from core.chat.args import fields, target_and_rest
+from core.chat.args import fields
 from core.chat.registry import Context, command, on_action
 from core.i18n import N_, Translator
 from core.models import Role
@@ -200,6 +200,17 @@ async def decide_action(ctx: Context, action: Action) -> Reply:
     return Reply(cards=[note(text)], toast=text)  # they hear it from core.membership_news
 
 
+async def _group_then(ctx: Context, args: str) -> tuple[str, str]:
+    """'book club @bob' -> ('#7', '@bob'): the group a command starts with, by the longest run
+    of words that names one (groups.find_group_at_start: "Book club", not a group found by
+    "book" with "club @bob" for the person), as a reference the service finds again."""
+    if not args.strip():
+        return "", ""
+    async with ctx.uow(readonly=True) as uow:
+        group, rest = await groups.find_group_at_start(uow, args)
+    return f"#{group.id}", rest
+
+
 @command(
     "ban",
     usage=N_("/ban <group> <person>"),
@@ -207,7 +218,7 @@ async def decide_action(ctx: Context, action: Action) -> Reply:
     section="admin",
 )
 async def ban_command(ctx: Context, args: str) -> Reply:
-    ref, who = target_and_rest(args)
+    ref, who = await _group_then(ctx, args)
     if not who:
         return Reply(
             cards=[usage(ctx.t, ctx.t("Name the group and the person."), "/ban hiking @troll")]
@@ -225,7 +236,7 @@ async def ban_command(ctx: Context, args: str) -> Reply:
     section="admin",
 )
 async def unban_command(ctx: Context, args: str) -> Reply:
-    ref, who = target_and_rest(args)
+    ref, who = await _group_then(ctx, args)
     if not who:
         return Reply(
             cards=[usage(ctx.t, ctx.t("Name the group and the person."), "/unban hiking #12")]
@@ -237,7 +248,7 @@ async def unban_command(ctx: Context, args: str) -> Reply:
 
 
 async def _set_role(ctx: Context, args: str, role: Role) -> Reply:
-    ref, who = target_and_rest(args)
+    ref, who = await _group_then(ctx, args)
     if not who:
         return Reply(
             cards=[usage(ctx.t, ctx.t("Name the group and the person."), "/promote hiking @maya")]
@@ -297,7 +308,7 @@ async def demote_command(ctx: Context, args: str) -> Reply:
     section="admin",
 )
 async def grouptimezone_command(ctx: Context, args: str) -> Reply:
-    ref, value = target_and_rest(args)
+    ref, value = await _group_then(ctx, args)
     if not ref or not value:
         return Reply(
             cards=[
@@ -325,7 +336,7 @@ async def grouptimezone_command(ctx: Context, args: str) -> Reply:
     section="admin",
 )
 async def memberevents_command(ctx: Context, args: str) -> Reply:
-    ref, value = target_and_rest(args)
+    ref, value = await _group_then(ctx, args)
     if value.lower() not in ("on", "off"):
         return Reply(cards=[usage(ctx.t, ctx.t("Say on or off."), "/memberevents hiking on")])
     async with ctx.uow() as uow:

@@ -127,3 +127,23 @@ async def test_a_chosen_name_outlives_the_platform_name(chat: Chat) -> None:
     async with chat.services.db.uow(readonly=True) as uow:
         person = await people.get_person(uow, await chat.person_id("bob"))
     assert person.display_name == "Robert"
+
+
+async def test_admin_commands_find_a_group_of_several_words_by_its_whole_name(chat: Chat) -> None:
+    """'/ban book club troll' looked for a person "club troll" in a group found by "book"."""
+    await chat.say("maya", "/newgroup Book club")
+    await chat.say("maya", "/newgroup Book")
+    for who in ("ann", "troll"):
+        await chat.say(who, "/join book club")
+    promoted = await chat.say("maya", "/promote book club ann")
+    assert promoted.text == "ann is now an admin of Book club."
+    banned = await chat.say("maya", "/ban book club troll")
+    assert banned.text == "troll is banned from Book club."
+    zone = await chat.say("maya", "/grouptimezone book club Europe/Paris")
+    assert "Book club" in zone.text and "Europe/Paris" in zone.text
+    allowed = await chat.say("maya", "/memberevents book club on")
+    assert allowed.text == "Members of Book club can now create activities."
+    shows = await chat.say("maya", "/noshows book club")
+    assert not shows.text.startswith("⚠️")
+    unknown = await chat.say("maya", "/ban chess club troll")
+    assert unknown.text.startswith("⚠️ No group called “chess”")
