@@ -138,11 +138,11 @@ class Notice:
     """A message for someone other than the actor (a promotion, a change to an activity).
 
     `card` is built in the recipient's own language when it is delivered. `home_of`: the group
-    whose home chat mentions the person when no account of theirs takes a private message
-    (someone who tapped Sign up in a group chat and never started the bot): set for a seat from
-    the waitlist, news for them alone. A moved or cancelled activity is not (its live card in
-    that chat shows it already, and a crowd's mentions would flood the chat), nor what is
-    nobody else's business (a ban, a report, a hi).
+    whose home chat mentions the person when the platform refuses a private message (someone
+    who tapped Sign up in a group chat and never started the bot): set for a seat from the
+    waitlist or held for them, news for them alone. A moved or cancelled activity is not (its
+    live card in that chat shows it already, and a crowd's mentions would flood the chat), nor
+    what is nobody else's business (a ban, a report, a hi).
     """
 
     person_id: int

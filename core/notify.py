@@ -109,6 +109,7 @@ async def deliver(db, notifiers: dict[str, Notifier], notices: list[Notice]) -> 
             log.info("no reachable identity for person %s", notice.person_id)
             continue
         card = notice.card(Translator(person.locale))
+        refused = False  # by the platform: someone it will not let us message privately
         for identity in accounts:
             try:
                 message_id = await notifiers[identity.platform].send(identity, card)
@@ -119,6 +120,7 @@ async def deliver(db, notifiers: dict[str, Notifier], notices: list[Notice]) -> 
                     identity.platform,
                     error.reason,
                 )
+                refused = True
                 continue
             except Exception:  # a notifier bug must not hide an action that is already done
                 log.exception("notice to person %s failed unexpectedly", notice.person_id)
@@ -135,11 +137,11 @@ async def deliver(db, notifiers: dict[str, Notifier], notices: list[Notice]) -> 
                     )
                 )
             break
-        else:  # no account took it
-            if notice.home_of is not None:
+        else:  # no account took it; said in public only when refused, never after a bug of ours
+            if notice.home_of is not None and refused:
                 said = _said_in_public(notice)
                 await mention_in_home_chat(
-                    db, notifiers, notice.home_of, accounts[0], person.display_name, said
+                    db, notifiers, notice.home_of, accounts, person.display_name, said
                 )
     return posted
 
@@ -185,19 +187,26 @@ async def mention_in_home_chat(
     db,
     notifiers: dict[str, Notifier],
     group_id: int,
-    identity: Identity,
+    accounts: list[Identity],
     name: str,
     says: Callable[[Translator], Card],
 ) -> bool:
     """When a reminder or a notice cannot reach someone privately, say it where they can see
-    it: the group's home chat on the same platform, in the chat's language, behind a mention of
-    them (`says`: what follows the mention, its first line on the mention's). True if posted."""
+    it: a home chat of the group on the platform of one of their `accounts` (the first that has
+    one), in the chat's language, behind a mention of them (`says`: what follows the mention,
+    its first line on the mention's). True if posted."""
     async with db.uow(readonly=True) as uow:
         chats = await home_chats(uow, group_id)
-    home = next((chat for chat in chats if chat.platform == identity.platform), None)
-    notifier = notifiers.get(identity.platform)
-    if home is None or notifier is None:
+    found = (
+        (identity, chat)
+        for identity in accounts
+        for chat in chats
+        if chat.platform == identity.platform and identity.platform in notifiers
+    )
+    identity, home = next(found, (None, None))
+    if identity is None or home is None:
         return False
+    notifier = notifiers[identity.platform]
     said = says(Translator(home.locale))
     first, *rest = said.lines or [[]]
     card = Card(lines=[[mention(name, identity.external_id), *first], *rest])

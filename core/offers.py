@@ -91,7 +91,12 @@ class OfferWorker(work.Worker):
             async with self.db.uow() as uow:  # the next step is the deadline; told first
                 await work.defer(uow, job, self.worker, until, TOLD)
             if job.payload != TOLD:
-                await self._tell(registration.person_id, lambda t: offer_card(event, until, t))  # type: ignore[union-attr,arg-type]
+                offer = Notice(
+                    registration.person_id,  # type: ignore[union-attr,arg-type]
+                    lambda t: offer_card(event, until, t),  # type: ignore[arg-type]
+                    home_of=event.group_id,  # type: ignore[union-attr]
+                )  # said in the home chat too, if need be: a tap on its card's Sign up takes it
+                await deliver(self.db, self.services.notifiers, [offer])
             return 1
         async with self.db.uow() as uow:
             change = await events.expire_offer(uow, registration.id, now)  # type: ignore[union-attr,arg-type]

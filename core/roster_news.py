@@ -60,18 +60,21 @@ async def told_of_change(uow: UnitOfWork, job: Job, now: datetime) -> Notice | N
 
 
 async def told_of_series(uow: UnitOfWork, job: Job, now: datetime) -> Notice | None:
-    """The notice for a "series-news" job (key "series:person"): the series' new place with
-    the person's coming dates, or the dates cancelled with it; nothing when none is left."""
+    """The notice for a "series-news" job (key "series:person", payload the activities the
+    change made): the person's coming dates among them, with the series' new place, or
+    cancelled with it; nothing when none of them is left to them."""
     series_id, person_id = (int(part) for part in job.key.split(":"))
-    series = await uow.session.get(Series, series_id)
+    changed = [int(part) for part in (job.payload or "").split(",") if part]
     theirs = select(Event).join(Registration, Registration.event_id == Event.id)
     coming = theirs.where(
+        Event.id.in_(changed),  # type: ignore[union-attr]
         Event.series_id == series_id,
         Event.starts_at > now,
         Registration.person_id == person_id,
         Registration.status.in_(LISTED),  # type: ignore[attr-defined]
     )
     dates = (await uow.session.exec(coming.order_by(Event.starts_at))).all()
+    series = await uow.session.get(Series, series_id)
     cancelled = series is None or series.cancelled
     wanted = EventStatus.CANCELLED if cancelled else EventStatus.SCHEDULED
     dates = [event for event in dates if event.status == wanted]

@@ -118,7 +118,12 @@ class ReminderRunner(Worker):
             return DeliveryStatus.SENT, identity.platform, "; ".join(failures) or None
         first = recipient.accounts[0]
         mentioned = await mention_in_home_chat(
-            self.services.db, notifiers, event.group_id, first, person.display_name, _missed(event)
+            self.services.db,
+            notifiers,
+            event.group_id,
+            recipient.accounts,
+            person.display_name,
+            _missed(event),
         )
         reason = "; ".join(failures) + ("; mentioned in the group's chat" if mentioned else "")
         return DeliveryStatus.FAILED, first.platform, reason

@@ -118,6 +118,13 @@ class OneTripConnection(aiosqlite.Connection):
         return True
 
 
+UNICODE_LOWER = "unicode_lower"
+
+
+def _lower(text: str | None) -> str | None:
+    return text.lower() if text is not None else None
+
+
 def connector(
     connect_args: Callable[[], tuple[list[Any], dict[str, Any]]],
 ) -> Callable[[], Any]:
@@ -130,6 +137,10 @@ def connector(
         kwargs = {**kwargs, "check_same_thread": False}
         connection = OneTripConnection(partial(sqlite3.connect, *args, **kwargs), 64)
         connection._thread.daemon = True  # as SQLAlchemy does: never hold the process open
-        return await connection
+        opened = await connection
+        # SQLite's lower() folds ASCII letters only ("Über" stays "Über"); group names are
+        # compared through this one instead, as PostgreSQL's lower() compares them
+        opened._conn.create_function(UNICODE_LOWER, 1, _lower, deterministic=True)
+        return opened
 
     return connect

@@ -177,7 +177,8 @@ def _upsert(dialect: str) -> sa.Insert:
 
 def upsert_each(dialect: str, kind: str, keys: sa.Select) -> sa.Insert:
     """schedule() for every key that `keys` selects (its one column, labelled "key", each key
-    once), in one statement, due at the `due_at` parameter. Built once by its callers."""
+    once), in one statement, due at the `due_at` parameter, with the `payload` one (None when
+    not given: schedule_each). Built once by its callers."""
     table = Job.__table__  # type: ignore[attr-defined]
     chosen = keys.subquery()
     rows = sa.select(
@@ -187,9 +188,11 @@ def upsert_each(dialect: str, kind: str, keys: sa.Select) -> sa.Insert:
         sa.literal(WorkStatus.PENDING.value),
         sa.literal(0),
         sa.literal(0),
+        sa.bindparam("payload", type_=table.c.payload.type),
     ).where(sa.true())  # SQLite reads ON CONFLICT after a SELECT only behind a WHERE
     rows = rows.order_by(chosen.c.key)  # rows locked in one order by every writer
-    return _on_conflict(on_conflict_insert(dialect, Job).from_select(_COLUMNS, rows))
+    columns = (*_COLUMNS, "payload")
+    return _on_conflict(on_conflict_insert(dialect, Job).from_select(columns, rows))
 
 
 async def schedule_each(
@@ -201,7 +204,7 @@ async def schedule_each(
     redraw or no home chat costs no worker a look."""
     connection = await uow.session.connection()
     built = statement(connection.dialect.name)
-    asked = await connection.execute(built, {"due_at": AT_ONCE, **params})
+    asked = await connection.execute(built, {"due_at": AT_ONCE, "payload": None, **params})
     if asked.rowcount:
         uow.changes.jobs.add(kind)
 

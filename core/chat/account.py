@@ -5,7 +5,7 @@ from __future__ import annotations
 from core.actions import Act, act
 from core.cards import Button, Card, Reply, bold, code, note, plain
 from core.cards import code as code_span
-from core.chat.args import target_and_rest
+from core.chat.args import number, target_and_rest
 from core.chat.registry import COMMANDS, SECTIONS, Context, command
 from core.i18n import N_, Translator
 from core.services import discovery, linking, people
@@ -199,9 +199,8 @@ async def unlink_command(ctx: Context, args: str) -> Reply:
     "cancel", usage=N_("/cancel"), help=N_("Stop what you're in the middle of"), section="start"
 )
 async def cancel_command(ctx: Context, args: str) -> Reply:
-    number = args.strip().lstrip("#")
-    if number.isdigit() and len(number) <= 9:  # "/cancel 3": they mean their sign-up for #3
-        event_id = int(number)
+    event_id = number(args) if args.strip() else None
+    if event_id is not None:  # "/cancel 3": they mean their sign-up for #3
         text = ctx.t(
             "/cancel stops what you're in the middle of. To cancel your sign-up for activity "
             "#{id}, send /unsignup {id} or tap below.",

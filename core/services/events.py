@@ -9,7 +9,6 @@ happen as one step and nothing is ever overbooked.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -68,10 +67,7 @@ async def mirror(uow: UnitOfWork, event: Event) -> None:
 OFFER = "offer"  # the job kind of a timed offer (core.offers)
 PROMOTED = "promoted"  # the job kind of telling someone the waitlist gave them a seat
 NEWS = "news"  # the job kind of telling someone on a roster their activity moved or was cancelled
-SERIES_NEWS = "series-news"  # the same for a change to every coming occurrence of a series
-# A series is changed one occurrence per transaction: its news waits this long after the first,
-# so that a person on eight of its rosters hears of the change once, with their eight dates.
-SERIES_SETTLE = timedelta(seconds=10)
+SERIES_NEWS = "series-news"  # the same, once, for a change to every coming occurrence of a series
 
 
 @dataclass(frozen=True)
@@ -349,45 +345,61 @@ async def _promote(uow: UnitOfWork, event: Event, now: datetime) -> list[int]:
     return promoted
 
 
-def _roster_keys(kind: str) -> Callable[[str], sa.Insert]:
-    @functools.cache
-    def statement(dialect: str) -> sa.Insert:
-        """A `kind` job for each person on an activity's roster but those skipped, in one
-        statement, keyed "<about>:person" (the activity, or for series news the series): a
-        second change before the first was told is told once, as it then stands. Built once."""
-        table = Registration.__table__  # type: ignore[attr-defined]
-        key = (
-            sa.cast(sa.bindparam("about", type_=sa.Integer), sa.String)
-            + sa.literal(":")
-            + sa.cast(table.c.person_id, sa.String)
-        ).label("key")
-        roster = select(key).where(
-            table.c.event_id == sa.bindparam("event_id"),
+@functools.cache
+def _news_for_roster(dialect: str) -> sa.Insert:
+    """A "news" job for each person on an activity's roster but those skipped, in one
+    statement (keyed "activity:person": a second change before the first was told is told once,
+    as it then stands). Built once."""
+    table = Registration.__table__  # type: ignore[attr-defined]
+    key = (
+        sa.cast(table.c.event_id, sa.String)
+        + sa.literal(":")
+        + sa.cast(table.c.person_id, sa.String)
+    ).label("key")
+    roster = select(key).where(
+        table.c.event_id == sa.bindparam("event_id"),
+        table.c.status.in_(LISTED),
+        table.c.person_id.not_in(sa.bindparam("skip", expanding=True)),
+    )
+    return work.upsert_each(dialect, NEWS, roster)
+
+
+async def _tell_roster(uow: UnitOfWork, event: Event, skip: list[int]) -> None:
+    """Everyone on the roster (but `skip`) is told the activity moved or was cancelled, by the
+    notice worker (core.roster_news), durably: the duty to tell commits with the change."""
+    params = {"event_id": event.id, "skip": skip}
+    await work.schedule_each(uow, NEWS, _news_for_roster, params)
+
+
+@functools.cache
+def _news_for_series(dialect: str) -> sa.Insert:
+    """A "series-news" job for each person on any of the rosters (keyed "series:person", each
+    person once), carrying the activities changed. Built once."""
+    table = Registration.__table__  # type: ignore[attr-defined]
+    key = (
+        sa.cast(sa.bindparam("series_id", type_=sa.Integer), sa.String)
+        + sa.literal(":")
+        + sa.cast(table.c.person_id, sa.String)
+    ).label("key")
+    rosters = (
+        select(key)
+        .distinct()
+        .where(
+            table.c.event_id.in_(sa.bindparam("events", expanding=True)),
             table.c.status.in_(LISTED),
             table.c.person_id.not_in(sa.bindparam("skip", expanding=True)),
         )
-        return work.upsert_each(dialect, kind, roster)
-
-    return statement
-
-
-_NEWS_FOR_ROSTER = _roster_keys(NEWS)
-_SERIES_NEWS_FOR_ROSTER = _roster_keys(SERIES_NEWS)
+    )
+    return work.upsert_each(dialect, SERIES_NEWS, rosters)
 
 
-async def _tell_roster(
-    uow: UnitOfWork, event: Event, skip: list[int], now: datetime, *, whole_series: bool = False
-) -> None:
-    """Everyone on the roster (but `skip`) is told the activity moved or was cancelled, by the
-    notice worker (core.roster_news), durably: the duty to tell commits with the change.
-    `whole_series`: the change is made to every coming occurrence of the activity's series, and
-    told once for them all."""
-    params = {"event_id": event.id, "skip": skip, "about": event.id}
-    if whole_series and event.series_id is not None:
-        params |= {"about": event.series_id, "due_at": now + SERIES_SETTLE}
-        await work.schedule_each(uow, SERIES_NEWS, _SERIES_NEWS_FOR_ROSTER, params)
-    else:
-        await work.schedule_each(uow, NEWS, _NEWS_FOR_ROSTER, params)
+async def tell_series(uow: UnitOfWork, series_id: int, changed: list[int], skip: list[int]) -> None:
+    """Everyone on the rosters of a series' `changed` occurrences (but `skip`) is told once, with
+    each of their dates (core.roster_news), in the transaction that changed them all."""
+    if changed:
+        params = {"series_id": series_id, "events": changed, "skip": skip}
+        params["payload"] = ",".join(map(str, changed))
+        await work.schedule_each(uow, SERIES_NEWS, _news_for_series, params)
 
 
 def offer_deadline(event: Event, now: datetime) -> datetime:
@@ -571,12 +583,13 @@ async def edit_event(
     actor_id: int,
     event_id: int,
     *,
-    whole_series: bool = False,
+    in_series: bool = False,
     **changes: object,
 ) -> EditResult:
     """Change some fields. Raising the capacity promotes from the waitlist at once; lowering it
     below the people already confirmed is refused rather than taking anyone's seat away.
-    `whole_series`: one of a series' occurrences, all changed alike (the roster is told once)."""
+    `in_series`: one occurrence of a change to a whole series, whose caller tells the rosters
+    once (`tell_series`) and commits them all together."""
     unknown = set(changes) - set(EDITABLE)
     if unknown:
         raise ValueError(f"not editable: {sorted(unknown)}")
@@ -641,21 +654,24 @@ async def edit_event(
     if set(changed) & CALENDAR_FIELDS:
         event.sequence += 1  # calendars that imported it replace their copy (core.calendar)
         await mirror(uow, event)
-    uow.changes.listings = bool(changed)
+    uow.changes.listings = uow.changes.listings or bool(changed)
     uow.session.add(event)
     promoted = await _promote(uow, event, now)
-    if {"starts_at", "place"} & set(changed):  # who the edit gave a seat hears it from that
-        await _tell_roster(uow, event, [actor_id, *promoted], now, whole_series=whole_series)
+    moved = {"starts_at", "place"} & set(changed)
+    if moved and not in_series:  # who the edit gave a seat hears it from that
+        await _tell_roster(uow, event, [actor_id, *promoted])
     await reminders.schedule_event(uow, event, now)
     await uow.session.flush()
     view = await _view(uow, event, actor_id, group, membership=membership)
-    await uow.commit()
+    if not in_series:
+        await uow.commit()
     return EditResult(view=view, changed=changed, promoted=promoted)
 
 
 async def cancel_event(
-    uow: UnitOfWork, clock: Clock, actor_id: int, event_id: int, *, whole_series: bool = False
+    uow: UnitOfWork, clock: Clock, actor_id: int, event_id: int, *, in_series: bool = False
 ) -> EditResult:
+    """`in_series`: as for `edit_event`."""
     event, group, membership = await _seen_by(uow, event_id, actor_id, lock=True)
     permissions.require_event_manager(event, membership, actor_id)
     _require_open(event, clock.now())
@@ -665,10 +681,12 @@ async def cancel_event(
     uow.changes.listings = True
     uow.session.add(event)
     await reminders.schedule_event(uow, event, clock.now())
-    await _tell_roster(uow, event, [actor_id], clock.now(), whole_series=whole_series)
+    if not in_series:
+        await _tell_roster(uow, event, [actor_id])
     await uow.session.flush()
     view = await _view(uow, event, actor_id, group, membership=membership)
-    await uow.commit()
+    if not in_series:
+        await uow.commit()
     return EditResult(view=view, changed=["status"], promoted=[])
 
 

@@ -19,6 +19,7 @@ from core.errors import InvalidInput, conflict, forbidden, invalid, not_found
 from core.i18n import N_
 from core.models import Group, Identity, Membership, MembershipStatus, Person, Role, Visibility
 from core.services import tallies
+from core.sqlite_driver import UNICODE_LOWER
 from core.uow import UnitOfWork
 from core.validation import check_timezone, clean_text, is_id, one_line
 
@@ -114,9 +115,20 @@ _MEMBERSHIP = select(Membership).where(
     Membership.group_id == sa.bindparam("group_id"),
     Membership.person_id == sa.bindparam("person_id"),
 )
-_BY_NAME = select(Group).where(
-    sa.or_(Group.slug == sa.bindparam("slug"), func.lower(Group.name) == sa.bindparam("name"))
-)
+
+
+@functools.cache
+def _by_name(dialect: str) -> sa.Select:
+    """A group by slug or name in any letter case, built once per dialect (SQLite's own lower()
+    folds ASCII only: core.sqlite_driver.UNICODE_LOWER)."""
+    return select(Group).where(
+        sa.or_(Group.slug == sa.bindparam("slug"), _lower(dialect) == sa.bindparam("name"))
+    )
+
+
+def _lower(dialect: str) -> sa.ColumnElement[str]:
+    lower = getattr(func, UNICODE_LOWER) if dialect == "sqlite" else func.lower
+    return lower(Group.name)
 
 
 async def membership_of(uow: UnitOfWork, group_id: int, person_id: int) -> Membership | None:
@@ -150,9 +162,9 @@ class AmbiguousGroup(InvalidInput):
         self.candidates = candidates
 
 
-async def find_group(uow: UnitOfWork, ref: str, *, loose: bool = True) -> Group:
-    """A group by slug, name (any letter case) or id ('#3' or '3'); failing those, when
-    `loose`, by the start of a word of its name or of its slug ('chess' finds "Chess Club",
+async def find_group(uow: UnitOfWork, ref: str) -> Group:
+    """A group by slug, name (any letter case) or id ('#3' or '3'); failing those, by the
+    start of a word of its name or of its slug ('chess' finds "Chess Club",
     'run' finds "Trail Runners"): one match is the group, several raise AmbiguousGroup."""
     text = one_line(ref or "")
     if not text:
@@ -163,10 +175,11 @@ async def find_group(uow: UnitOfWork, ref: str, *, loose: bool = True) -> Group:
         if group is not None:
             return group
     params = {"slug": slugify(text), "name": text.lower()}
-    group = (await uow.session.exec(_BY_NAME, params=params)).first()
+    by_name = _by_name(uow.session.bind.dialect.name)  # type: ignore[union-attr]
+    group = (await uow.session.exec(by_name, params=params)).first()
     if group is not None:
         return group
-    found = await _by_words(uow, text) if loose else []
+    found = await _by_words(uow, text)
     if len(found) == 1:
         return found[0]
     if found:
@@ -175,12 +188,16 @@ async def find_group(uow: UnitOfWork, ref: str, *, loose: bool = True) -> Group:
 
 
 PREFIX_WORDS = 5  # the longest group name a message may start with, in words, without a "|"
-_BY_NAMES = select(Group).where(
-    sa.or_(
-        Group.slug.in_(sa.bindparam("slugs", expanding=True)),
-        func.lower(Group.name).in_(sa.bindparam("names", expanding=True)),
+
+
+@functools.cache
+def _by_names(dialect: str) -> sa.Select:
+    return select(Group).where(
+        sa.or_(
+            Group.slug.in_(sa.bindparam("slugs", expanding=True)),
+            _lower(dialect).in_(sa.bindparam("names", expanding=True)),
+        )
     )
-)
 
 
 async def find_group_at_start(uow: UnitOfWork, text: str) -> tuple[Group, str]:
@@ -204,7 +221,9 @@ async def find_group_at_start(uow: UnitOfWork, text: str) -> tuple[Group, str]:
         # the name or the slug as typed: a slug made of the words would drop what is not
         # ASCII ("hiking 你好" -> "hiking") and take the text for part of the name
         typed = [head.lower() for head in wanted]
-        found = (await uow.session.exec(_BY_NAMES, params={"slugs": typed, "names": typed})).all()
+        by_names = _by_names(uow.session.bind.dialect.name)  # type: ignore[union-attr]
+        params = {"slugs": typed, "names": typed}
+        found = (await uow.session.exec(by_names, params=params)).all()
         for head, rest in heads:
             for group in found:
                 if head.lower() in (group.name.lower(), group.slug):

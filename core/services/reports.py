@@ -77,12 +77,9 @@ def _tell_admins(dialect: str) -> sa.Insert:
 
 
 async def _tell(uow: UnitOfWork, operators: set[tuple[str, str]], report: Report) -> None:
-    """Everyone who can act on the report hears of it, but its reporter: the operators, and
-    for a post the admins of its group."""
-    for person in await operator_ids(uow, operators):
-        if person != report.reporter_id:
-            key = f"{report.id}:{person}"
-            await work.schedule(uow, REPORTED, key, work.AT_ONCE, payload=OPERATOR)
+    """Everyone who can act on the report hears of it, but its reporter: for a post the admins
+    of its group, and the operators (after them: an operator who is an admin too keeps the
+    operator's job, told even if no longer an admin by then)."""
     if report.group_id is not None:
         params = {
             "group_id": report.group_id,
@@ -90,6 +87,10 @@ async def _tell(uow: UnitOfWork, operators: set[tuple[str, str]], report: Report
             "reporter": report.reporter_id,
         }
         await work.schedule_each(uow, REPORTED, _tell_admins, params)
+    for person in await operator_ids(uow, operators):
+        if person != report.reporter_id:
+            key = f"{report.id}:{person}"
+            await work.schedule(uow, REPORTED, key, work.AT_ONCE, payload=OPERATOR)
 
 
 async def _file(

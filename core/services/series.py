@@ -276,32 +276,40 @@ async def leave(uow: UnitOfWork, actor_id: int, event_id: int) -> None:
 
 
 async def cancel(uow: UnitOfWork, clock: Clock, actor_id: int, event_id: int) -> list[EditResult]:
-    """Cancel the series: every future occurrence, each as /cancelevent would (people told);
-    past ones stay as they were."""
+    """Cancel the series: every future occurrence, each as /cancelevent would, in one
+    transaction; the people on their rosters are told once, with their dates. Past ones stay
+    as they were."""
     event = await events.managed_event(uow, actor_id, event_id)
     if event.series_id is None:
         raise invalid("not_a_series", N_("This activity does not repeat."))
     series = await uow.session.get(Series, event.series_id)
     series.cancelled = True  # type: ignore[union-attr]
     uow.session.add(series)
-    await uow.commit()
-    results = []
-    for occurrence in await _future(uow, event.series_id, clock.now()):
-        cancelled = await events.cancel_event(
-            uow,
-            clock,
-            actor_id,
-            occurrence.id,  # type: ignore[arg-type]
-            whole_series=True,
-        )
-        results.append(cancelled)
+    results = [
+        await events.cancel_event(uow, clock, actor_id, occurrence.id, in_series=True)  # type: ignore[arg-type]
+        for occurrence in await _future(uow, event.series_id, clock.now())
+    ]
+    await _told(uow, event.series_id, results, actor_id)
     return results
+
+
+async def _told(uow: UnitOfWork, series_id: int, results: list[EditResult], actor_id: int) -> None:
+    """Commit a change to a series' occurrences with the news of the ones whose time or place
+    it changed (a cancellation, a new place), told once per person (events.tell_series)."""
+    told = [
+        result.view.event.id
+        for result in results
+        if {"status", "starts_at", "place"} & set(result.changed)
+    ]
+    await events.tell_series(uow, series_id, told, [actor_id])  # type: ignore[arg-type]
+    await uow.commit()
 
 
 async def edit(
     uow: UnitOfWork, clock: Clock, actor_id: int, event_id: int, changes: dict
 ) -> list[EditResult]:
-    """The same change on every future occurrence (and so on those made later)."""
+    """The same change on every future occurrence (and so on those made later), in one
+    transaction; the people on their rosters are told of a new place once, with their dates."""
     event = await events.managed_event(uow, actor_id, event_id)
     if event.series_id is None:
         raise invalid("not_a_series", N_("This activity does not repeat."))
@@ -310,7 +318,9 @@ async def edit(
             "series_time",
             N_("Times change per occurrence (/editevent); a new time is a new series."),
         )
-    return [
-        await events.edit_event(uow, clock, actor_id, occurrence.id, whole_series=True, **changes)  # type: ignore[arg-type]
+    results = [
+        await events.edit_event(uow, clock, actor_id, occurrence.id, in_series=True, **changes)  # type: ignore[arg-type]
         for occurrence in await _future(uow, event.series_id, clock.now())
     ]
+    await _told(uow, event.series_id, results, actor_id)
+    return results

@@ -4,7 +4,7 @@ to whichever process runs next, which posts it once per home chat, as it then st
 
 from __future__ import annotations
 
-from core.chat import handle_action, handle_text
+from core.chat import handle_text
 from core.models import GroupChat
 from core.notices import NoticeWorker
 from tests.support import Chat, RecordingNotifier
@@ -23,19 +23,10 @@ async def _hiking_with_homes(chat: Chat) -> RecordingNotifier:
     return sent
 
 
-async def _unattended(chat: Chat, who: str, text: str) -> None:
-    """Handled and answered; no worker runs after it (the process "died" there)."""
-    if text.startswith("/"):
-        await handle_text(await chat.context(who), text)
-    else:
-        await handle_action(await chat.context(who), text)
-    await chat.services.settle()
-
-
 async def test_an_announcement_outlives_the_process_that_made_it(chat: Chat) -> None:
     sent = await _hiking_with_homes(chat)
-    await _unattended(chat, "maya", RIDGE)
-    await _unattended(chat, "ann", "/post hiking The ridge trail is dry again")
+    await chat.unattended("maya", RIDGE)
+    await chat.unattended("ann", "/post hiking The ridge trail is dry again")
     assert sent.posted == []
 
     assert await NoticeWorker(chat.services, worker="next process").run_due() == 4
@@ -49,11 +40,11 @@ async def test_an_announcement_outlives_the_process_that_made_it(chat: Chat) -> 
 async def test_nothing_stale_is_announced(chat: Chat) -> None:
     """Cancelled, deleted or unbound before the worker ran: not posted."""
     sent = await _hiking_with_homes(chat)
-    await _unattended(chat, "maya", RIDGE)
-    await _unattended(chat, "maya", "/cancelevent 1")
-    await _unattended(chat, "ann", "/post hiking Soon gone")
-    await _unattended(chat, "ann", "dp:1")
-    await _unattended(chat, "ann", "/post hiking Still here")
+    await chat.unattended("maya", RIDGE)
+    await chat.unattended("maya", "/cancelevent 1")
+    await chat.unattended("ann", "/post hiking Soon gone")
+    await chat.unattended("ann", "dp:1")
+    await chat.unattended("ann", "/post hiking Still here")
     async with chat.services.db.uow() as uow:
         home = await uow.session.get(GroupChat, 2)
         await uow.session.delete(home)

@@ -8,6 +8,7 @@ from datetime import timedelta
 from sqlalchemy import text
 
 from core.chat import Services
+from core.models import GroupChat
 from core.offers import OfferWorker
 from tests.support import Chat, RecordingNotifier
 
@@ -114,3 +115,21 @@ async def test_bad_offer_windows_are_refused(chat: Chat, services) -> None:
     await _full_with_two_waiting(chat, services)
     reply = await chat.say("maya", "/editevent 1 offers soon")
     assert "like 2h or 30m, or off" in reply.text
+
+
+async def test_an_offer_no_private_message_reaches_is_said_in_the_home_chat(
+    chat: Chat, services
+) -> None:
+    """Bob never started the bot: the seat held for him is said in the group's chat, behind a
+    mention, without buttons; his tap on the card's Sign up there takes it."""
+    notifier = await _full_with_two_waiting(chat, services)
+    notifier.unreachable.add("bob")
+    async with services.db.uow() as uow:
+        uow.session.add(GroupChat(group_id=1, platform="test", chat_id="hikers", locale="en"))
+        await uow.commit()
+    await chat.click("ann", "cx:1")
+    await OfferWorker(services).run_due()
+    [(where, said)] = notifier.posted
+    assert where == "hikers" and said.text.startswith("bob: 🎟 A seat opened up for you: Ridge")
+    assert said.buttons == []
+    assert (await chat.click("bob", "su:1")).toast == "You're in!"

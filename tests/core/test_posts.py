@@ -513,3 +513,11 @@ async def test_a_report_is_told_once_by_a_later_process_while_it_is_open(
     await chat.unattended("leo", "fp:3")
     await chat.say("maya", "/demote hiking bob")  # before he was told: not his to act on now
     assert sorted(who for who, _ in sent.sent) == ["maya", "olga"]  # not bob
+
+    await chat.say("troll", "/post hiking Last offer")
+    await chat.say("olga", "/join hiking")
+    await chat.say("maya", "/promote hiking olga")  # the operator is an admin there too
+    sent.sent.clear()
+    await chat.unattended("bob", "fp:4")
+    await chat.say("maya", "/demote hiking olga")  # still an operator: still hers to act on
+    assert "olga" in [who for who, _ in sent.sent]

@@ -35,13 +35,17 @@ async def test_a_post_in_a_group_of_several_words_keeps_its_text_whole(chat: Cha
     assert "周末 徒步" in chinese.text
     reply = await chat.say("maya", "/post 周末 徒步 周六见")
     assert "周末 徒步" in reply.text and "\n周六见" in reply.text
+    umlaut = await chat.say("maya", "/newgroup Über Wandern")
+    assert "Über Wandern" in umlaut.text
+    reply = await chat.say("maya", "/post über wandern Hallo")  # SQLite's lower() folds ASCII only
+    assert "Über Wandern\nHallo" in reply.text
     first_word = await chat.say("maya", "/post book Only the first word")
-    assert "#3 · Book\nOnly the first word" in first_word.text
+    assert "#4 · Book\nOnly the first word" in first_word.text
     missing = await chat.say("maya", "/post book club")
     assert "Name the group, then write your post." in missing.text
     async with chat.services.db.uow(readonly=True) as uow:
         texts = (await uow.session.exec(select(Post.body).order_by(Post.id))).all()
-    assert texts[-3:] == ["Hello readers\nSecond line", "周六见", "Only the first word"]
+    assert texts[-4:] == ["Hello readers\nSecond line", "周六见", "Hallo", "Only the first word"]
 
 
 async def test_a_one_letter_group_name_says_how_long_it_must_be(chat: Chat) -> None:
@@ -147,3 +151,7 @@ async def test_admin_commands_find_a_group_of_several_words_by_its_whole_name(ch
     assert not shows.text.startswith("⚠️")
     unknown = await chat.say("maya", "/ban chess club troll")
     assert unknown.text.startswith("⚠️ No group called “chess”")
+
+
+async def test_cancel_with_a_number_that_is_no_number_says_nothing_to_cancel(chat: Chat) -> None:
+    assert (await chat.say("ann", "/cancel ²")).text == "Nothing to cancel."
