@@ -13,7 +13,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Protocol
 
-from core.cards import Card, Notice, italic, mention, plain
+from core.cards import Card, Notice, Span, italic, mention, plain
 from core.i18n import Translator
 from core.models import GroupChat, Identity, Person
 from core.services import reach
@@ -139,10 +139,9 @@ async def deliver(db, notifiers: dict[str, Notifier], notices: list[Notice]) -> 
             break
         else:  # no account took it; said in public only when refused, never after a bug of ours
             if notice.home_of is not None and refused:
+                missed = [Missed(accounts, person.display_name)]
                 said = _said_in_public(notice)
-                await mention_in_home_chat(
-                    db, notifiers, notice.home_of, accounts, person.display_name, said
-                )
+                await mention_in_home_chat(db, notifiers, notice.home_of, missed, said)
     return posted
 
 
@@ -183,33 +182,68 @@ async def post_in_home(
     return Posted(home.platform, home.chat_id, message_id, drawn, home.locale)
 
 
+MENTIONS_PER_MESSAGE = 20  # people named in one home-chat message: a crowd makes a few messages
+
+
+@dataclass(frozen=True)
+class Missed:
+    """Someone no private message reached: their accounts (the ones a notifier can reach,
+    first first) and the name to mention them by."""
+
+    accounts: list[Identity]
+    name: str
+
+
 async def mention_in_home_chat(
     db,
     notifiers: dict[str, Notifier],
     group_id: int,
-    accounts: list[Identity],
-    name: str,
+    missed: list[Missed],
     says: Callable[[Translator], Card],
-) -> bool:
-    """When a reminder or a notice cannot reach someone privately, say it where they can see
-    it: a home chat of the group on the platform of one of their `accounts` (the first that has
-    one), in the chat's language, behind a mention of them (`says`: what follows the mention,
-    its first line on the mention's). True if posted."""
+) -> list[bool]:
+    """When a reminder or a notice cannot reach people privately, say it where they can see
+    it: a home chat of the group on the platform of one of each person's accounts (the first
+    that has one), in the chat's language, behind a mention of them (`says`: what follows the
+    mentions, its first line on theirs). The people told the same thing in the same chat are
+    named together, MENTIONS_PER_MESSAGE to a message: thirty who never started the bot make
+    two messages in a group chat that takes twenty a minute, not thirty. Whether each was
+    mentioned."""
     async with db.uow(readonly=True) as uow:
         chats = await home_chats(uow, group_id)
-    found = (
-        (identity, chat)
-        for identity in accounts
-        for chat in chats
-        if chat.platform == identity.platform and identity.platform in notifiers
-    )
-    identity, home = next(found, (None, None))
-    if identity is None or home is None:
-        return False
-    notifier = notifiers[identity.platform]
-    said = says(Translator(home.locale))
-    first, *rest = said.lines or [[]]
-    card = Card(lines=[[mention(name, identity.external_id), *first], *rest])
+    where: dict[tuple[str, str], list[tuple[int, Identity, str]]] = {}
+    homes: dict[tuple[str, str], GroupChat] = {}
+    for index, person in enumerate(missed):
+        found = (
+            (identity, chat)
+            for identity in person.accounts
+            for chat in chats
+            if chat.platform == identity.platform and identity.platform in notifiers
+        )
+        identity, home = next(found, (None, None))
+        if identity is not None and home is not None:
+            homes[home.platform, home.chat_id] = home
+            where.setdefault((home.platform, home.chat_id), []).append(
+                (index, identity, person.name)
+            )
+    mentioned = [False] * len(missed)
+    for place, people in where.items():
+        home = homes[place]
+        said = says(Translator(home.locale))
+        first, *rest = said.lines or [[]]
+        for start in range(0, len(people), MENTIONS_PER_MESSAGE):
+            named = people[start : start + MENTIONS_PER_MESSAGE]
+            spans: list[Span] = []
+            for _, identity, name in named:
+                spans += [plain(", ")] if spans else []
+                spans.append(mention(name, identity.external_id))
+            card = Card(lines=[[*spans, *first], *rest])
+            if await _posted(notifiers[home.platform], home, card):
+                for index, _, _ in named:
+                    mentioned[index] = True
+    return mentioned
+
+
+async def _posted(notifier: Notifier, home: GroupChat, card: Card) -> bool:
     try:
         await notifier.post(home.chat_id, card)
     except DeliveryFailed as error:

@@ -20,7 +20,7 @@ from core.chat.registry import Services
 from core.i18n import Translator
 from core.metrics import REMINDERS, REMINDERS_DUE
 from core.models import DeliveryStatus, Event, Reminder, ReminderStatus
-from core.notify import DeliveryFailed, mention_in_home_chat
+from core.notify import DeliveryFailed, Missed, mention_in_home_chat
 from core.services import reminders
 from core.services.reminders import Firing, Recipient
 from core.uow import Changes
@@ -68,6 +68,7 @@ class ReminderRunner(Worker):
         if firing.outcome != "fire":
             return 0
         sent = 0
+        missed: list[tuple[int, str | None, str | None, Recipient]] = []
         for recipient in firing.recipients:
             async with db.uow() as uow:
                 delivery_id = await reminders.record(
@@ -87,15 +88,46 @@ class ReminderRunner(Worker):
                 await reminders.mark(
                     uow, delivery_id, status, clock.now(), platform=platform, reason=reason
                 )
+            if status == DeliveryStatus.FAILED and recipient.accounts:
+                missed.append((delivery_id, platform, reason, recipient))
+        await self._mention(firing, missed)
         async with db.uow() as uow:
             await reminders.finish(uow, reminder_id, ReminderStatus.DONE, clock.now())
         return sent
 
+    async def _mention(
+        self, firing: Firing, missed: list[tuple[int, str | None, str | None, Recipient]]
+    ) -> None:
+        """Those no private message reached are named in the group's home chat, together
+        (notify.mention_in_home_chat), once everyone else was sent theirs; their delivery log
+        then says so."""
+        if not missed:
+            return
+        event = firing.event
+        assert event is not None
+        people = [Missed(r.accounts, r.person.display_name) for _, _, _, r in missed]
+        db, notifiers = self.services.db, self.services.notifiers
+        mentioned = await mention_in_home_chat(
+            db, notifiers, event.group_id, people, _missed(event)
+        )
+        for (delivery_id, platform, reason, _), said in zip(missed, mentioned, strict=True):
+            if said:
+                async with db.uow() as uow:
+                    await reminders.mark(
+                        uow,
+                        delivery_id,
+                        DeliveryStatus.FAILED,
+                        self.services.clock.now(),
+                        platform=platform,
+                        reason=f"{reason}; mentioned in the group's chat",
+                    )
+
     async def _deliver(
         self, firing: Firing, recipient: Recipient
     ) -> tuple[DeliveryStatus, str | None, str | None]:
-        """Once, to the first of the person's accounts that takes it; when none does, a
-        mention in the group's home chat. Returns how it went, for the delivery log."""
+        """Once, to the first of the person's accounts that takes it (when none does, the
+        firing mentions them in the group's home chat: `_mention`). Returns how it went, for the
+        delivery log."""
         notifiers = self.services.notifiers
         person = recipient.person
         if not recipient.accounts:
@@ -116,17 +148,7 @@ class ReminderRunner(Worker):
                 failures.append(f"{identity.platform}: unexpected error: {error!r}")
                 continue
             return DeliveryStatus.SENT, identity.platform, "; ".join(failures) or None
-        first = recipient.accounts[0]
-        mentioned = await mention_in_home_chat(
-            self.services.db,
-            notifiers,
-            event.group_id,
-            recipient.accounts,
-            person.display_name,
-            _missed(event),
-        )
-        reason = "; ".join(failures) + ("; mentioned in the group's chat" if mentioned else "")
-        return DeliveryStatus.FAILED, first.platform, reason
+        return DeliveryStatus.FAILED, recipient.accounts[0].platform, "; ".join(failures)
 
 
 def _missed(event: Event) -> Callable[[Translator], Card]:

@@ -242,6 +242,34 @@ async def test_unreachable_people_are_logged_and_mentioned_in_the_home_chat(
     assert denied.text.startswith("⚠️")
 
 
+async def test_a_crowd_no_private_message_reaches_is_named_together_in_the_home_chat(
+    chat: Chat,
+    services,
+    clock,
+    notifier,
+) -> None:
+    """25 people who tapped Sign up in the group's chat and never started the bot: their
+    reminder names them together, 20 to a message (a group chat takes 20 a minute), not in 25
+    messages; each delivery log says so."""
+    await _activity(chat, capacity=30)
+    async with services.db.uow() as uow:
+        uow.session.add(GroupChat(group_id=1, platform="test", chat_id="hikers", locale="en"))
+        await uow.commit()
+    crowd = [f"p{n:02d}" for n in range(25)]
+    for who in ["ana", *crowd]:
+        await chat.click(who, "su:1")
+    notifier.unreachable.update(crowd)
+    await _at(ReminderRunner(services), clock, STARTS - timedelta(hours=24))
+    assert [who for who, _ in notifier.sent] == ["ana"]
+    assert [where for where, _ in notifier.posted] == ["hikers", "hikers"]
+    first, second = (card for _, card in notifier.posted)
+    assert first.text.startswith("p00, p01, ") and first.text.count(", p") == 19
+    assert second.text.startswith("p20, p21, p22, p23, p24: reminder — Ridge starts")
+    log = (await chat.say("maya", "/deliveries 1")).text
+    assert "1 sent, 25 failed" in log
+    assert log.count("mentioned in the group's chat") == 25
+
+
 async def test_release_my_spot_from_the_reminder_promotes_the_next(
     chat: Chat,
     services,
