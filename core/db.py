@@ -15,7 +15,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event, make_url
+from sqlalchemy import event, func, make_url
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
@@ -43,6 +43,18 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
     def _on_begin(conn: Connection) -> None:
         mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
         conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def folded(dialect: str, column: Any) -> Any:
+    """lower(column) folding every letter, as Python's str.lower() folds what it is compared
+    with: SQLite's own lower() folds ASCII only ("Über" stays "Über"), so SQLite connections
+    carry a function of their own (core.sqlite_driver.UNICODE_LOWER); PostgreSQL's folds all."""
+    lower = getattr(func, sqlite_driver.UNICODE_LOWER) if dialect == "sqlite" else func.lower
+    return lower(column)
+
+
+def dialect_of(uow: UnitOfWork) -> str:
+    return uow.session.bind.dialect.name  # type: ignore[union-attr]
 
 
 def on_conflict_insert(dialect: str, table: Any) -> postgresql.Insert | sqlite.Insert:

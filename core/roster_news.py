@@ -64,10 +64,11 @@ async def told_of_series(uow: UnitOfWork, job: Job, now: datetime) -> Notice | N
     change made): the person's coming dates among them, with the series' new place, or
     cancelled with it; nothing when none of them is left to them."""
     series_id, person_id = (int(part) for part in job.key.split(":"))
-    changed = [int(part) for part in (job.payload or "").split(",") if part]
     theirs = select(Event).join(Registration, Registration.event_id == Event.id)
+    if job.payload:  # without one (asked before payloads were kept): every coming date
+        changed = [int(part) for part in job.payload.split(",")]
+        theirs = theirs.where(Event.id.in_(changed))  # type: ignore[union-attr]
     coming = theirs.where(
-        Event.id.in_(changed),  # type: ignore[union-attr]
         Event.series_id == series_id,
         Event.starts_at > now,
         Registration.person_id == person_id,

@@ -20,7 +20,7 @@ from core.chat.registry import Services
 from core.i18n import Translator
 from core.metrics import REMINDERS, REMINDERS_DUE
 from core.models import DeliveryStatus, Event, Reminder, ReminderStatus
-from core.notify import DeliveryFailed, Missed, mention_in_home_chat
+from core.notify import MENTIONS_PER_MESSAGE, DeliveryFailed, Missed, mention_in_home_chat
 from core.services import reminders
 from core.services.reminders import Firing, Recipient
 from core.uow import Changes
@@ -79,7 +79,7 @@ class ReminderRunner(Worker):
                 )
             if delivery_id is None:
                 continue
-            status, platform, reason = await self._deliver(firing, recipient)
+            status, platform, reason, refused = await self._deliver(firing, recipient)
             sent += status == DeliveryStatus.SENT
             REMINDERS.labels(status).inc()
             if status == DeliveryStatus.SENT and clock.now() - firing.reminder.due_at > LATE:
@@ -88,8 +88,11 @@ class ReminderRunner(Worker):
                 await reminders.mark(
                     uow, delivery_id, status, clock.now(), platform=platform, reason=reason
                 )
-            if status == DeliveryStatus.FAILED and recipient.accounts:
+            if refused:  # by the platform (not a bug of ours): said in the group's chat instead
                 missed.append((delivery_id, platform, reason, recipient))
+            if len(missed) == MENTIONS_PER_MESSAGE:  # a kill loses no more than one message's
+                await self._mention(firing, missed)
+                missed = []
         await self._mention(firing, missed)
         async with db.uow() as uow:
             await reminders.finish(uow, reminder_id, ReminderStatus.DONE, clock.now())
@@ -99,8 +102,9 @@ class ReminderRunner(Worker):
         self, firing: Firing, missed: list[tuple[int, str | None, str | None, Recipient]]
     ) -> None:
         """Those no private message reached are named in the group's home chat, together
-        (notify.mention_in_home_chat), once everyone else was sent theirs; their delivery log
-        then says so."""
+        (notify.mention_in_home_chat), as soon as there are enough of them for one message and
+        at the end; their delivery log then says so. A kill before that loses their mention
+        (they are logged as failed): at most one message's worth."""
         if not missed:
             return
         event = firing.event
@@ -124,19 +128,21 @@ class ReminderRunner(Worker):
 
     async def _deliver(
         self, firing: Firing, recipient: Recipient
-    ) -> tuple[DeliveryStatus, str | None, str | None]:
+    ) -> tuple[DeliveryStatus, str | None, str | None, bool]:
         """Once, to the first of the person's accounts that takes it (when none does, the
         firing mentions them in the group's home chat: `_mention`). Returns how it went, for the
-        delivery log."""
+        delivery log, and whether the platform refused every account (a bug of ours, or a
+        timeout after which the message may have arrived, is no reason to say it in public)."""
         notifiers = self.services.notifiers
         person = recipient.person
         if not recipient.accounts:
-            return DeliveryStatus.FAILED, None, "no account the bot can reach"
+            return DeliveryStatus.FAILED, None, "no account the bot can reach", False
         event = firing.event
         assert event is not None
         remaining = event.starts_at - self.services.clock.now()
         card = reminder_card(event, remaining, person.timezone, Translator(person.locale))
         failures = []
+        refused = True
         for identity in recipient.accounts:
             try:
                 await notifiers[identity.platform].send(identity, card)
@@ -146,9 +152,11 @@ class ReminderRunner(Worker):
             except Exception as error:  # recorded either way: the run goes on to the next
                 log.exception("reminder to person %s failed unexpectedly", person.id)
                 failures.append(f"{identity.platform}: unexpected error: {error!r}")
+                refused = False
                 continue
-            return DeliveryStatus.SENT, identity.platform, "; ".join(failures) or None
-        return DeliveryStatus.FAILED, recipient.accounts[0].platform, "; ".join(failures)
+            return DeliveryStatus.SENT, identity.platform, "; ".join(failures) or None, False
+        platform = recipient.accounts[0].platform
+        return DeliveryStatus.FAILED, platform, "; ".join(failures), refused
 
 
 def _missed(event: Event) -> Callable[[Translator], Card]:

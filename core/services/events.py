@@ -1077,6 +1077,7 @@ async def _release_in_group(
                 Event.status == EventStatus.SCHEDULED,
                 Event.starts_at > now,
             )
+            .order_by(Registration.event_id)  # activities locked in one order by every writer
         )
     ).all()
     changes = []
@@ -1118,7 +1119,11 @@ async def merge_registrations(
     waiting. The caller commits."""
     now = clock.now()
     theirs = (
-        await uow.session.exec(select(Registration).where(Registration.person_id == gone))
+        await uow.session.exec(
+            select(Registration)
+            .where(Registration.person_id == gone)
+            .order_by(Registration.event_id)  # activities locked in one order by every writer
+        )
     ).all()
     changes = []
     for other in theirs:

@@ -11,15 +11,15 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import func, select
+from sqlmodel import select
 
 from core import permissions, work
 from core.clock import Clock
+from core.db import dialect_of, folded
 from core.errors import InvalidInput, conflict, forbidden, invalid, not_found
 from core.i18n import N_
 from core.models import Group, Identity, Membership, MembershipStatus, Person, Role, Visibility
 from core.services import tallies
-from core.sqlite_driver import UNICODE_LOWER
 from core.uow import UnitOfWork
 from core.validation import check_timezone, clean_text, is_id, one_line
 
@@ -127,8 +127,7 @@ def _by_name(dialect: str) -> sa.Select:
 
 
 def _lower(dialect: str) -> sa.ColumnElement[str]:
-    lower = getattr(func, UNICODE_LOWER) if dialect == "sqlite" else func.lower
-    return lower(Group.name)
+    return folded(dialect, Group.name)
 
 
 async def membership_of(uow: UnitOfWork, group_id: int, person_id: int) -> Membership | None:
@@ -175,7 +174,7 @@ async def find_group(uow: UnitOfWork, ref: str) -> Group:
         if group is not None:
             return group
     params = {"slug": slugify(text), "name": text.lower()}
-    by_name = _by_name(uow.session.bind.dialect.name)  # type: ignore[union-attr]
+    by_name = _by_name(dialect_of(uow))
     group = (await uow.session.exec(by_name, params=params)).first()
     if group is not None:
         return group
@@ -221,7 +220,7 @@ async def find_group_at_start(uow: UnitOfWork, text: str) -> tuple[Group, str]:
         # the name or the slug as typed: a slug made of the words would drop what is not
         # ASCII ("hiking 你好" -> "hiking") and take the text for part of the name
         typed = [head.lower() for head in wanted]
-        by_names = _by_names(uow.session.bind.dialect.name)  # type: ignore[union-attr]
+        by_names = _by_names(dialect_of(uow))
         params = {"slugs": typed, "names": typed}
         found = (await uow.session.exec(by_names, params=params)).all()
         for head, rest in heads:
@@ -245,7 +244,7 @@ async def _by_words(uow: UnitOfWork, text: str) -> list[Group]:
     word = text.lower().replace("%", "").replace("_", "")
     if len(word) < 2:
         return []
-    name = func.lower(Group.name)
+    name = folded(dialect_of(uow), Group.name)
     rows = await uow.session.exec(
         select(Group)
         .where(
@@ -279,7 +278,9 @@ async def create_group(
     tag_list = parse_tags(tags)
     check_timezone(timezone)
     existing = await uow.session.exec(
-        select(Group.id).where(sa.or_(Group.slug == slug, func.lower(Group.name) == name.lower()))
+        select(Group.id).where(
+            sa.or_(Group.slug == slug, folded(dialect_of(uow), Group.name) == name.lower())
+        )
     )
     if existing.first() is not None:
         raise conflict("group_exists", N_("There is already a group called “{name}”."), name=name)
@@ -328,20 +329,21 @@ async def search_groups(
     Private groups are listed (people can ask to join them) but show nothing else.
     """
     statement = select(Group)
+    dialect = dialect_of(uow)
     words = one_line(query).lower().split()
     for word in words[:5]:
         pattern = f"%{word}%"
         statement = statement.where(
             sa.or_(
-                func.lower(Group.name).like(pattern),
+                folded(dialect, Group.name).like(pattern),
                 Group.slug.like(pattern),  # type: ignore[attr-defined]
                 Group.tags.like(pattern),  # type: ignore[attr-defined]
-                func.lower(Group.description).like(pattern),
+                folded(dialect, Group.description).like(pattern),
             )
         )
     statement = statement.order_by(
         Group.members.desc(),  # type: ignore[attr-defined]
-        func.lower(Group.name),
+        folded(dialect, Group.name),
         Group.id,
     ).limit(limit)
     return await summaries(uow, list((await uow.session.exec(statement)).all()), viewer_id)
@@ -468,7 +470,10 @@ async def find_member(uow: UnitOfWork, group: Group, who: str) -> tuple[Person, 
         .outerjoin(Identity, Identity.person_id == Person.id)  # type: ignore[arg-type]
         .where(
             Membership.group_id == group.id,
-            sa.or_(func.lower(Person.display_name) == name, func.lower(Identity.username) == name),
+            sa.or_(
+                folded(dialect_of(uow), Person.display_name) == name,
+                folded(dialect_of(uow), Identity.username) == name,
+            ),
         )
         .order_by(Person.id)
     )

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import func, select
+from sqlmodel import select
 
 from core.clock import Clock
+from core.db import dialect_of, folded
 from core.durations import format_duration, parse_offsets
 from core.errors import invalid, not_found
 from core.i18n import N_, SUPPORTED, normalize_locale
@@ -222,7 +223,10 @@ async def handles_named(uow: UnitOfWork, platform: str, name: str) -> list[str]:
     rows = await uow.session.exec(
         select(Identity.external_id)
         .join(Person, Person.id == Identity.person_id)  # type: ignore[arg-type]
-        .where(Identity.platform == platform, func.lower(Person.display_name) == lowered)
+        .where(
+            Identity.platform == platform,
+            folded(dialect_of(uow), Person.display_name) == lowered,
+        )
         .order_by(Identity.external_id)
     )
     return list(rows.all())

@@ -164,7 +164,7 @@ async def extend(
     it on itself). Safe to run twice, or on two processes: an occurrence is one row per series
     and start. Commits as it goes."""
     now = clock.now()
-    series = await uow.session.get(Series, series_id)
+    series = await _locked(uow, series_id)
     if series is None or series.cancelled:
         return []
     existing = await _occurrences(uow, series_id)
@@ -202,6 +202,19 @@ async def _copy(uow: UnitOfWork, clock: Clock, template: Event, start: datetime)
     await events.mirror(uow, event)
     await uow.commit()
     return event
+
+
+async def _locked(uow: UnitOfWork, series_id: int) -> Series | None:
+    """The series, locked until the transaction ends (PostgreSQL): a change to all its coming
+    occurrences and the worker making more (`extend`) take turns, so no occurrence is made
+    from the old template while the change runs, nor escapes a cancellation."""
+    locked = select(Series).where(Series.id == series_id).with_for_update()
+    return (await uow.session.exec(locked)).first()
+
+
+async def _coming(uow: UnitOfWork, series_id: int, now: datetime) -> list[Event]:
+    """The coming occurrences in the order every writer locks activities (by id)."""
+    return sorted(await _future(uow, series_id, now), key=lambda event: event.id)  # type: ignore[arg-type,return-value]
 
 
 async def _future(uow: UnitOfWork, series_id: int, now: datetime) -> list[Event]:
@@ -282,12 +295,12 @@ async def cancel(uow: UnitOfWork, clock: Clock, actor_id: int, event_id: int) ->
     event = await events.managed_event(uow, actor_id, event_id)
     if event.series_id is None:
         raise invalid("not_a_series", N_("This activity does not repeat."))
-    series = await uow.session.get(Series, event.series_id)
+    series = await _locked(uow, event.series_id)
     series.cancelled = True  # type: ignore[union-attr]
     uow.session.add(series)
     results = [
         await events.cancel_event(uow, clock, actor_id, occurrence.id, in_series=True)  # type: ignore[arg-type]
-        for occurrence in await _future(uow, event.series_id, clock.now())
+        for occurrence in await _coming(uow, event.series_id, clock.now())
     ]
     await _told(uow, event.series_id, results, actor_id)
     return results
@@ -318,9 +331,10 @@ async def edit(
             "series_time",
             N_("Times change per occurrence (/editevent); a new time is a new series."),
         )
+    await _locked(uow, event.series_id)
     results = [
         await events.edit_event(uow, clock, actor_id, occurrence.id, in_series=True, **changes)  # type: ignore[arg-type]
-        for occurrence in await _future(uow, event.series_id, clock.now())
+        for occurrence in await _coming(uow, event.series_id, clock.now())
     ]
     await _told(uow, event.series_id, results, actor_id)
     return results
