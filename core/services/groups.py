@@ -117,17 +117,17 @@ _MEMBERSHIP = select(Membership).where(
 )
 
 
+# A group is looked up by its slug first (an index), then by its name in any letter case (a
+# scan; folded as core.db.folded does): the name only finds what no slug can, a name with no
+# ASCII slug such as "周末 徒步". Both built once (per dialect).
+_BY_SLUGS = select(Group).where(Group.slug.in_(sa.bindparam("slugs", expanding=True)))
+
+
 @functools.cache
-def _by_name(dialect: str) -> sa.Select:
-    """A group by slug or name in any letter case, built once per dialect (SQLite's own lower()
-    folds ASCII only: core.sqlite_driver.UNICODE_LOWER)."""
+def _by_names(dialect: str) -> sa.Select:
     return select(Group).where(
-        sa.or_(Group.slug == sa.bindparam("slug"), _lower(dialect) == sa.bindparam("name"))
+        folded(dialect, Group.name).in_(sa.bindparam("names", expanding=True))
     )
-
-
-def _lower(dialect: str) -> sa.ColumnElement[str]:
-    return folded(dialect, Group.name)
 
 
 async def membership_of(uow: UnitOfWork, group_id: int, person_id: int) -> Membership | None:
@@ -173,9 +173,13 @@ async def find_group(uow: UnitOfWork, ref: str) -> Group:
         group = await uow.session.get(Group, int(digits))
         if group is not None:
             return group
-    params = {"slug": slugify(text), "name": text.lower()}
-    by_name = _by_name(dialect_of(uow))
-    group = (await uow.session.exec(by_name, params=params)).first()
+    slug = slugify(text)
+    if slug:
+        group = (await uow.session.exec(_BY_SLUGS, params={"slugs": [slug]})).first()
+        if group is not None:
+            return group
+    names = {"names": [text.lower()]}
+    group = (await uow.session.exec(_by_names(dialect_of(uow)), params=names)).first()
     if group is not None:
         return group
     found = await _by_words(uow, text)
@@ -187,16 +191,6 @@ async def find_group(uow: UnitOfWork, ref: str) -> Group:
 
 
 PREFIX_WORDS = 5  # the longest group name a message may start with, in words, without a "|"
-
-
-@functools.cache
-def _by_names(dialect: str) -> sa.Select:
-    return select(Group).where(
-        sa.or_(
-            Group.slug.in_(sa.bindparam("slugs", expanding=True)),
-            _lower(dialect).in_(sa.bindparam("names", expanding=True)),
-        )
-    )
 
 
 async def find_group_at_start(uow: UnitOfWork, text: str) -> tuple[Group, str]:
@@ -215,16 +209,13 @@ async def find_group_at_start(uow: UnitOfWork, text: str) -> tuple[Group, str]:
     piped, bar, after = text.partition("|")
     if bar:
         heads.append((one_line(piped), after))
-    wanted = [head for head, _ in heads if head]
-    if wanted:
-        # the name or the slug as typed: a slug made of the words would drop what is not
-        # ASCII ("hiking 你好" -> "hiking") and take the text for part of the name
-        typed = [head.lower() for head in wanted]
-        by_names = _by_names(dialect_of(uow))
-        params = {"slugs": typed, "names": typed}
-        found = (await uow.session.exec(by_names, params=params)).all()
-        for head, rest in heads:
-            for group in found:
+    typed = [head.lower() for head, _ in heads if head]
+    slugs = sorted({*typed, *filter(None, map(slugify, typed))})
+    lookups = ((_BY_SLUGS, {"slugs": slugs}), (_by_names(dialect_of(uow)), {"names": typed}))
+    for statement, params in lookups if typed else ():
+        found = (await uow.session.exec(statement, params=params)).all()
+        for head, rest in heads:  # the name or the slug as typed: a slug made of the words
+            for group in found:  # drops what is not ASCII ("hiking 你好" -> "hiking")
                 if head.lower() in (group.name.lower(), group.slug):
                     return group, _after_name(rest)
     ref, rest = (one_line(piped), after) if bar else heads[-1] if heads else ("", "")
