@@ -707,9 +707,14 @@ async def sign_up(
     now = clock.now()
     existing = await registration_of(uow, event_id, actor_id)
     if existing is not None and existing.status == RegistrationStatus.OFFERED:
-        # a tap on Sign up (the group chat's card shows no Accept) takes the seat held for them
-        change = await answer_offer(uow, clock, actor_id, event_id, accept=True)
-        return SignupResult(change.view, "confirmed")
+        if existing.offer_until is not None and now < existing.offer_until:
+            # a tap on Sign up (the group chat's card shows no Accept) takes the seat held
+            change = await answer_offer(uow, clock, actor_id, event_id, accept=True)
+            return SignupResult(change.view, "confirmed")
+        # held no longer, and not yet passed on by its job: passed on now, as the job would;
+        # then they sign up again like anyone else
+        await expire_offer(uow, existing.id, now)  # type: ignore[arg-type]
+        return await sign_up(uow, clock, actor_id, event_id, guests)
     if existing is not None and existing.status in ACTIVE:
         view = await _view(uow, event, actor_id, group, membership=membership, mine=existing)
         return SignupResult(view, f"already_{existing.status}", view.viewer_position)

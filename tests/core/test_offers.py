@@ -69,6 +69,21 @@ async def test_a_tap_on_sign_up_takes_the_seat_held_for_them(chat: Chat, service
     assert typed.text.startswith("Already signed up.")
 
 
+async def test_a_tap_after_the_offer_ran_out_passes_it_on_and_signs_up_again(
+    chat: Chat, services, clock
+) -> None:
+    """Bob's held seat ran out a moment before its job passed it on: his tap on Sign up passes
+    it on (to Cid) and puts him back in line, where it said "no seat is offered" before."""
+    await _full_with_two_waiting(chat, services)
+    await chat.click("ann", "cx:1")
+    await OfferWorker(services).run_due()
+    clock.advance(timedelta(hours=2, minutes=1))  # the deadline passed; the job has not run
+    tapped = await chat.click("bob", "su:1")
+    assert tapped.toast == "It's full: you're #1 on the waitlist."
+    assert await _status(services, "cid") == "offered"
+    assert await _status(services, "bob") == "waitlisted"
+
+
 async def test_passing_offers_the_seat_to_the_next(chat: Chat, services) -> None:
     notifier = await _full_with_two_waiting(chat, services)
     await chat.click("ann", "cx:1")
