@@ -91,12 +91,11 @@ class OfferWorker(work.Worker):
             async with self.db.uow() as uow:  # the next step is the deadline; told first
                 await work.defer(uow, job, self.worker, until, TOLD)
             if job.payload != TOLD:
-                offer = Notice(
-                    registration.person_id,  # type: ignore[union-attr,arg-type]
+                await self._tell(
+                    registration.person_id,  # type: ignore[union-attr]
                     lambda t: offer_card(event, until, t),  # type: ignore[arg-type]
                     home_of=event.group_id,  # type: ignore[union-attr]
                 )  # said in the home chat too, if need be: a tap on its card's Sign up takes it
-                await deliver(self.db, self.services.notifiers, [offer])
             return 1
         async with self.db.uow() as uow:
             change = await events.expire_offer(uow, registration.id, now)  # type: ignore[union-attr,arg-type]
@@ -106,5 +105,6 @@ class OfferWorker(work.Worker):
             await self._tell(registration.person_id, lambda t: expired_card(event, t))  # type: ignore[union-attr,arg-type]
         return 1
 
-    async def _tell(self, person_id: int, card) -> None:
-        await deliver(self.db, self.services.notifiers, [Notice(person_id, card)])
+    async def _tell(self, person_id: int, card, home_of: int | None = None) -> None:
+        notice = Notice(person_id, card, home_of=home_of)
+        await deliver(self.db, self.services.notifiers, [notice])

@@ -397,8 +397,8 @@ async def tell_series(uow: UnitOfWork, series_id: int, changed: list[int], skip:
     """Everyone on the rosters of a series' `changed` occurrences (but `skip`) is told once, with
     each of their dates (core.roster_news), in the transaction that changed them all."""
     if changed:
-        params = {"series_id": series_id, "events": changed, "skip": skip}
-        params["payload"] = ",".join(map(str, changed))
+        payload = ",".join(map(str, changed))
+        params = {"series_id": series_id, "events": changed, "skip": skip, "payload": payload}
         await work.schedule_each(uow, SERIES_NEWS, _news_for_series, params)
 
 
