@@ -142,12 +142,15 @@ class Notice:
     who tapped Sign up in a group chat and never started the bot): set for a seat from the
     waitlist or held for them, news for them alone. A moved or cancelled activity is not (its
     live card in that chat shows it already, and a crowd's mentions would flood the chat), nor
-    what is nobody else's business (a ban, a report, a hi).
+    what is nobody else's business (a ban, a report, a hi). `in_public`: what that mention
+    says when the card's own words would not do without its buttons (how to take a held seat
+    there); the card's text when None.
     """
 
     person_id: int
     card: Callable[[Translator], Card]
     home_of: int | None = None
+    in_public: Callable[[Translator], Card] | None = None
 
 
 @dataclass

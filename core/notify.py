@@ -150,7 +150,7 @@ def _said_in_public(notice: Notice) -> Callable[[Translator], Card]:
     act for whoever pressed them), and how to get such news privately."""
 
     def card(t: Translator) -> Card:
-        told = notice.card(t)
+        told = (notice.in_public or notice.card)(t)
         first, *rest = told.lines or [[]]
         said = Card(lines=[[plain(": "), *first], *rest])
         return said.add(

@@ -31,12 +31,18 @@ if TYPE_CHECKING:
 TOLD = "told"  # the job's payload once the person was told of the offer
 
 
-def offer_card(event: Event, until: datetime, t: Translator) -> Card:
+def _seat_held(event: Event, t: Translator) -> Card:
     return (
         Card()
         .add(bold(t("🎟 A seat opened up for you: ")), bold(event.title), plain(f"  #{event.id}"))
         .add(plain("🕒 "), moment(format_time(event.starts_at, event.timezone, t), event.starts_at))
         .add(plain("📍 "), plain(event.place))
+    )
+
+
+def offer_card(event: Event, until: datetime, t: Translator) -> Card:
+    return (
+        _seat_held(event, t)
         .add(
             italic(t("It's held for you until ")),
             moment(format_time(until, event.timezone, t), until),
@@ -46,6 +52,18 @@ def offer_card(event: Event, until: datetime, t: Translator) -> Card:
             Button(t("✅ Accept"), act(Act.ACCEPT_OFFER, event.id)),  # type: ignore[arg-type]
             Button(t("↪️ Pass"), act(Act.PASS_OFFER, event.id)),  # type: ignore[arg-type]
         )
+    )
+
+
+def offer_said_in_public(event: Event, until: datetime, t: Translator) -> Card:
+    """The offer as a group chat's mention says it: no Accept there (anyone could press it),
+    so how to take it: the Sign up of the activity's card, or /signup."""
+    return _seat_held(event, t).add(
+        italic(t("It's held for you until ")),
+        moment(format_time(until, event.timezone, t), until),
+        italic(
+            t(": to take it, tap ✅ Sign up on its card or send /signup {number}.", number=event.id)
+        ),
     )
 
 
@@ -91,20 +109,19 @@ class OfferWorker(work.Worker):
             async with self.db.uow() as uow:  # the next step is the deadline; told first
                 await work.defer(uow, job, self.worker, until, TOLD)
             if job.payload != TOLD:
-                await self._tell(
-                    registration.person_id,  # type: ignore[union-attr]
+                notice = Notice(
+                    registration.person_id,  # type: ignore[union-attr,arg-type]
                     lambda t: offer_card(event, until, t),  # type: ignore[arg-type]
                     home_of=event.group_id,  # type: ignore[union-attr]
-                )  # said in the home chat too, if need be: a tap on its card's Sign up takes it
+                    in_public=lambda t: offer_said_in_public(event, until, t),  # type: ignore[arg-type]
+                )
+                await deliver(self.db, self.services.notifiers, [notice])
             return 1
         async with self.db.uow() as uow:
             change = await events.expire_offer(uow, registration.id, now)  # type: ignore[union-attr,arg-type]
         async with self.db.uow() as uow:
             await work.finish(uow, job, self.worker, now)
         if change is not None:
-            await self._tell(registration.person_id, lambda t: expired_card(event, t))  # type: ignore[union-attr,arg-type]
+            notice = Notice(registration.person_id, lambda t: expired_card(event, t))  # type: ignore[union-attr,arg-type]
+            await deliver(self.db, self.services.notifiers, [notice])
         return 1
-
-    async def _tell(self, person_id: int, card, home_of: int | None = None) -> None:
-        notice = Notice(person_id, card, home_of=home_of)
-        await deliver(self.db, self.services.notifiers, [notice])

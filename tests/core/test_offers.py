@@ -146,5 +146,7 @@ async def test_an_offer_no_private_message_reaches_is_said_in_the_home_chat(
     await OfferWorker(services).run_due()
     [(where, said)] = notifier.posted
     assert where == "hikers" and said.text.startswith("bob: 🎟 A seat opened up for you: Ridge")
-    assert said.buttons == []
+    assert said.buttons == []  # an Accept there would take it for whoever pressed it
+    assert "tap ✅ Sign up on its card or send /signup 1" in said.text
+    assert "Take it, or pass it" not in said.text
     assert (await chat.click("bob", "su:1")).toast == "You're in!"
