@@ -12,7 +12,8 @@ after it was moved is told as cancelled. Nobody is told who left the roster mean
 an activity that has started.
 
 A change to a whole series (/editseries, /cancelseries) is told once per person, with each of
-their coming dates ("series-news" jobs keyed "series:person"), not once per occurrence.
+their coming dates ("series-news" jobs keyed "series:person"), not once per occurrence; news
+of one of those occurrences still waiting to be told goes out in it, not apart.
 """
 
 from __future__ import annotations

@@ -256,6 +256,18 @@ async def finish(
     return None if status_left is None else WorkStatus(status_left)
 
 
+async def drop_pending(uow: UnitOfWork, kind: str, which: sa.ColumnElement[bool]) -> None:
+    """Jobs of `kind` that are pending and match `which` are no longer wanted (what they would
+    do is done by another job of the same transaction): marked done, inside the caller's
+    transaction. One being worked on is left to finish."""
+    table = Job.__table__  # type: ignore[attr-defined]
+    await uow.session.exec(
+        sa.update(Job)
+        .where(table.c.kind == kind, table.c.status == WorkStatus.PENDING, which)
+        .values(status=WorkStatus.DONE)
+    )
+
+
 async def retry_later(uow: UnitOfWork, job: Job, worker: str, when: datetime) -> None:
     """The work failed: give it back, due again at `when`, one attempt more."""
     table = Job.__table__  # type: ignore[attr-defined]

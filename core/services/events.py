@@ -26,6 +26,7 @@ from core.models import (
     Group,
     GroupChat,
     Identity,
+    Job,
     Membership,
     MembershipStatus,
     Person,
@@ -395,11 +396,15 @@ def _news_for_series(dialect: str) -> sa.Insert:
 
 async def tell_series(uow: UnitOfWork, series_id: int, changed: list[int], skip: list[int]) -> None:
     """Everyone on the rosters of a series' `changed` occurrences (but `skip`) is told once, with
-    each of their dates (core.roster_news), in the transaction that changed them all."""
+    each of their dates (core.roster_news), in the transaction that changed them all. News of
+    one of those occurrences not yet told (an edit of it just before) is told by this instead:
+    it says the same dates as they stand, and once."""
     if changed:
         payload = ",".join(map(str, changed))
         params = {"series_id": series_id, "events": changed, "skip": skip, "payload": payload}
         await work.schedule_each(uow, SERIES_NEWS, _news_for_series, params)
+        told_here = sa.or_(*(Job.key.startswith(f"{event_id}:") for event_id in changed))  # type: ignore[attr-defined]
+        await work.drop_pending(uow, NEWS, told_here)
 
 
 def offer_deadline(event: Event, now: datetime) -> datetime:

@@ -153,3 +153,29 @@ async def test_a_new_place_for_a_series_is_told_once_with_each_date(chat: Chat) 
     assert his.count("🕒") == 1 and "🕒 Tue, 12 Jan 2027, 07:00 (UTC)" in his
     await chat.settled()
     assert len(sent.sent) == 2  # told once
+
+
+async def test_an_occurrence_moved_and_then_its_series_cancelled_is_told_once(
+    chat: Chat,
+) -> None:
+    """An occurrence's new time is not told yet (the process that moved it died right after)
+    when the organiser cancels the whole series: Ann hears once that her dates are cancelled,
+    the moved one among them, not also of the move or of that date's cancellation apart."""
+    clock = chat.services.clock
+    clock.set(datetime(2027, 1, 1, 12, 0, tzinfo=UTC))
+    await _group(chat, "UTC")
+    await chat.say("maya", "/newevent runners | Run | 2027-01-05 07:00 | Park")
+    await chat.say("maya", "/repeat 1 weekly times 3")
+    await chat.say("ann", "/joinseries 1")
+    sent = chat.services.notifiers["test"] = RecordingNotifier()
+    second = await _occurrence(chat, datetime(2027, 1, 12, 7, 0, tzinfo=UTC))
+
+    await chat.unattended("maya", f"/editevent {second} time 2027-01-13 08:00")
+    assert sent.sent == []  # its news still to be told
+    await chat.say("maya", "/cancelseries 1")
+
+    [told] = sent.texts_to("ann")
+    assert told.startswith("Cancelled: Run") and told.count("🕒") == 3
+    assert "🕒 Wed, 13 Jan 2027, 08:00 (UTC)" in told  # the moved date, as it stands
+    await chat.settled()
+    assert len(sent.sent) == 1
