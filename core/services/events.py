@@ -316,7 +316,8 @@ async def _promote(uow: UnitOfWork, event: Event, now: datetime) -> list[int]:
     in docs/organisers.md). With timed offers on, the seats are offered instead (held until a
     deadline; the offer worker tells them and expires what is not taken). Returns who got a
     seat outright; each is told by the notice worker (core.promotions, core.notices), whatever path
-    promoted them. The caller holds the event lock."""
+    promoted them. A party bigger than the whole activity is passed over: it would hold the line
+    for good. The caller holds the event lock."""
     free = None if event.capacity is None else event.capacity - event.going
     if free is not None and free <= 0:
         return []
@@ -330,6 +331,8 @@ async def _promote(uow: UnitOfWork, event: Event, now: datetime) -> list[int]:
     promoted = []
     for registration in (await uow.session.exec(statement)).all():
         party = 1 + registration.guests
+        if event.capacity is not None and party > event.capacity:
+            continue  # can never fit (the capacity went down since): must not hold the line
         if free is not None and party > free:
             break
         if event.offer_seconds:
@@ -626,9 +629,17 @@ async def edit_event(
     if draft.capacity is not None and draft.capacity < confirmed:
         raise conflict(
             "capacity_below_confirmed",
-            N_("{count} people already have a seat: capacity can't go below that."),
+            N_("Seats already taken: {count} (guests included). Capacity can't go below that."),
             count=confirmed,
         )
+    if draft.capacity is not None and draft.capacity < (event.capacity or draft.capacity + 1):
+        waiting = await _largest_waiting_party(uow, event.id)  # type: ignore[arg-type]
+        if waiting > draft.capacity:
+            raise conflict(
+                "capacity_below_party",
+                N_("A party of {party} is on the waitlist: capacity can't go below that."),
+                party=waiting,
+            )
     before = {
         name: getattr(event, name)
         for name in (
@@ -777,6 +788,18 @@ def _seats_free(event: Event, party: int) -> bool:
     return event.waiting == 0 and event.going + party <= event.capacity
 
 
+async def _largest_waiting_party(uow: UnitOfWork, event_id: int) -> int:
+    """The seats the biggest party waiting for them needs (0 when nobody waits): a capacity
+    below it would leave that party waiting for good."""
+    waiting = (RegistrationStatus.WAITLISTED, RegistrationStatus.OFFERED)
+    largest = select(sa.func.max(Registration.guests)).where(
+        Registration.event_id == event_id,
+        Registration.status.in_(waiting),  # type: ignore[attr-defined]
+    )
+    guests = (await uow.session.exec(largest)).one()
+    return 0 if guests is None else 1 + guests
+
+
 def _check_guests(event: Event, guests: int) -> int:
     if guests < 0:
         raise invalid("negative_guests", N_("The number of guests can't be negative."))
@@ -787,6 +810,13 @@ def _check_guests(event: Event, guests: int) -> int:
             "too_many_guests",
             N_("At most {count} guests per person for this activity."),
             count=event.max_guests,
+        )
+    if event.capacity is not None and 1 + guests > event.capacity:
+        raise invalid(
+            "party_too_big",
+            N_("A party of {party} can't fit: this activity's capacity is {capacity}."),
+            party=1 + guests,
+            capacity=event.capacity,
         )
     return guests
 

@@ -92,15 +92,16 @@ async def test_a_party_on_a_full_activity_waits_as_a_party(chat: Chat, services)
 
 
 async def test_a_seated_party_grows_only_into_free_seats(chat: Chat, services) -> None:
-    await _activity(chat, capacity=2, guests=3)
+    await _activity(chat, capacity=3, guests=3)
+    await chat.click("bob", "su:1")
     await chat.click("ann", "su:1")
     grown = await chat.click("ann", "pl:1")
     assert grown.toast == "You're going, with 1 guest."
-    assert "2/2 going" in grown.text and "with 1 guest" in grown.text
+    assert "3/3 going" in grown.text and "with 1 guest" in grown.text
     full = await chat.click("ann", "pl:1")
     assert full.toast == "No free seat for another guest."
     await chat.click("ann", "mi:1")
-    assert await _counts_match_rows(services) == (1, 0, 0)
+    assert await _counts_match_rows(services) == (2, 0, 0)
 
 
 async def test_guests_only_where_the_organiser_allows_them(chat: Chat) -> None:
@@ -113,3 +114,52 @@ async def test_guests_only_where_the_organiser_allows_them(chat: Chat) -> None:
     assert "whole number" in bad.text
     too_many = await chat.say("maya", "/editevent 1 guests 50")
     assert "from 0 to 10" in too_many.text
+
+
+async def test_a_party_never_grows_past_the_whole_activity(chat: Chat, services) -> None:
+    """Two seats, three guests allowed: a waiting party of three could never be seated, and
+    would hold everyone behind it on the waitlist of an empty activity. It cannot form."""
+    await _activity(chat, capacity=2, guests=3)
+    await chat.click("ann", "su:1")
+    await chat.click("bob", "su:1")
+    await chat.click("dee", "pl:1")  # waits, with one guest: a party of two fits in two seats
+    refused = await chat.click("dee", "pl:1")
+    assert refused.toast == "A party of 3 can't fit: this activity's capacity is 2."
+    await chat.click("eve", "su:1")
+    assert await _counts_match_rows(services) == (2, 3, 0)
+    await chat.click("ann", "cx:1")
+    await chat.click("bob", "cx:1")  # both seats free: Dee's party goes in, then Eve waits
+    assert await _counts_match_rows(services) == (2, 1, 0)
+    lower = await chat.say("maya", "/editevent 1 capacity 1")
+    assert "Seats already taken: 2 (guests included)" in lower.text
+
+
+async def test_capacity_cannot_drop_below_a_waiting_party(chat: Chat, services) -> None:
+    await _activity(chat, capacity=3, guests=2)
+    for name in ("ann", "bob", "cid"):
+        await chat.click(name, "su:1")
+    await chat.click("dee", "pl:1")
+    await chat.click("dee", "pl:1")  # a party of three waits
+    for name in ("bob", "cid"):
+        await chat.click(name, "cx:1")
+    refused = await chat.say("maya", "/editevent 1 capacity 2")
+    assert refused.text == "⚠️ A party of 3 is on the waitlist: capacity can't go below that."
+    assert await _counts_match_rows(services) == (1, 3, 0)
+
+
+async def test_a_party_too_big_for_the_activity_does_not_hold_the_line(
+    chat: Chat, services
+) -> None:
+    """Rows from before parties were kept within the capacity: a party of three waiting for
+    two seats is passed over, and the people behind it get the seats that free up."""
+    await _activity(chat, capacity=2, guests=2)
+    await chat.click("ann", "su:1")
+    await chat.click("bob", "su:1")
+    await chat.click("dee", "su:1")
+    await chat.click("eve", "su:1")
+    async with services.db.engine.begin() as conn:  # Dee's party grew before the rule
+        await conn.execute(text("UPDATE registration SET guests = 2 WHERE person_id = 4"))
+        await conn.execute(text("UPDATE event SET waiting = waiting + 2"))
+    await chat.click("ann", "cx:1")
+    who = await chat.say("maya", "/who 1")
+    assert "2. eve" in who.text.split("Waitlist")[0]  # seated: Dee's party can never be
