@@ -113,7 +113,8 @@ async def toggle(
 
 async def no_shows(uow: UnitOfWork, actor_id: int, ref: str) -> list[tuple[str, int, int]]:
     """Per person in the group's checked-in activities: (name, no-shows, times checked in),
-    most no-shows first. Admins only."""
+    most no-shows first. Admins only. Only seats still held count: someone who cancelled
+    after check-in opened (before the start) did what was asked, and is no no-show."""
     group = await find_group(uow, ref)
     permissions.require_admin(group, await membership_of(uow, group.id, actor_id))  # type: ignore[arg-type]
     missed = func.sum(sa.case((Registration.attended.is_(False), 1), else_=0))  # type: ignore[union-attr]
@@ -121,7 +122,11 @@ async def no_shows(uow: UnitOfWork, actor_id: int, ref: str) -> list[tuple[str, 
         select(Person.display_name, missed, func.count())
         .join(Registration, Registration.person_id == Person.id)  # type: ignore[arg-type]
         .join(Event, Event.id == Registration.event_id)  # type: ignore[arg-type]
-        .where(Event.group_id == group.id, Registration.attended.is_not(None))  # type: ignore[union-attr]
+        .where(
+            Event.group_id == group.id,
+            Registration.status == RegistrationStatus.CONFIRMED,
+            Registration.attended.is_not(None),  # type: ignore[union-attr]
+        )
         .group_by(Person.id, Person.display_name)
         .order_by(missed.desc(), Person.display_name)
     )

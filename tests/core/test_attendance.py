@@ -23,7 +23,7 @@ async def _ridge_with_three(chat: Chat) -> dict[str, int]:
 async def test_check_in_after_the_start_and_no_shows(chat: Chat) -> None:
     ids = await _ridge_with_three(chat)
     assert "opens an hour before" in (await chat.say("maya", "/checkin 1")).text
-    chat.services.clock.advance(timedelta(hours=21, minutes=30))  # 08:30, half an hour before
+    chat.services.clock.advance(timedelta(hours=21, minutes=30))  # 09:30, half an hour after
 
     opened = await chat.say("maya", "/checkin 1")
     assert "Present: 0 of 3" in opened.text  # the waitlist is not on it
@@ -50,6 +50,20 @@ async def test_check_in_after_the_start_and_no_shows(chat: Chat) -> None:
 
     chat.services.clock.advance(timedelta(days=4))
     assert "closed three days after" in (await chat.say("maya", "/checkin 1")).text
+
+
+async def test_cancelling_once_check_in_opened_is_no_no_show(chat: Chat) -> None:
+    """Check-in opens an hour before the start; Bob cancels in that hour, as he should: his
+    seat goes to Dan, and /noshows does not count Bob as missing."""
+    ids = await _ridge_with_three(chat)
+    chat.services.clock.advance(timedelta(hours=20, minutes=30))  # 08:30, before the 09:00 start
+    await chat.say("maya", "/checkin 1")
+    await chat.say("bob", "/unsignup 1")
+    for who in ("ann", "cat", "dan"):
+        await chat.click("maya", f"ck:1:{ids[who]}")
+    shows = await chat.say("maya", "/noshows hiking")
+    assert "bob" not in shows.text
+    assert "• dan: missed 0 of 1" in shows.text.splitlines()
 
 
 async def test_export_is_a_csv_of_the_roster(chat: Chat) -> None:
