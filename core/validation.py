@@ -55,6 +55,19 @@ def clean_text(value: str | None, *, field: str, min_len: int, max_len: int) -> 
     return text
 
 
+# What separates the fields of a command ("title | time | place"): the ASCII bar, and the
+# full-width one that Chinese and Japanese keyboards type in its place.
+BARS = re.compile(r"[|\uff5c]")
+
+
+def partition_bar(text: str) -> tuple[str, str, str]:
+    """str.partition at the first bar of either width: (before, the bar or "", after)."""
+    found = BARS.search(text)
+    if found is None:
+        return text, "", ""
+    return text[: found.start()], found.group(), text[found.end() :]
+
+
 def one_line(value: str) -> str:
     return " ".join(value.split())
 

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from core.validation import BARS, partition_bar
+
 
 def fields(args: str) -> list[str]:
-    """'a | b |  c' -> ['a', 'b', 'c']; the separator of multi-field commands."""
-    return [part.strip() for part in args.split("|")] if args.strip() else []
+    """'a | b |  c' -> ['a', 'b', 'c']; the separator of multi-field commands ("｜" too)."""
+    return [part.strip() for part in BARS.split(args)] if args.strip() else []
 
 
 def target_and_rest(args: str) -> tuple[str, str]:
     """'hiking Hello' -> ('hiking', 'Hello'); 'Trail Runners | Hi' -> ('Trail Runners', 'Hi')."""
-    if "|" in args:
-        head, _, rest = args.partition("|")
+    head, bar, rest = partition_bar(args)
+    if bar:
         return head.strip(), rest.strip()
     head, _, rest = args.strip().partition(" ")
     return head, rest.strip()

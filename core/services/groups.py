@@ -21,7 +21,7 @@ from core.i18n import N_
 from core.models import Group, Identity, Membership, MembershipStatus, Person, Role, Visibility
 from core.services import tallies
 from core.uow import UnitOfWork
-from core.validation import check_timezone, clean_text, is_id, one_line
+from core.validation import BARS, check_timezone, clean_text, is_id, one_line, partition_bar
 
 MAX_TAGS = 10
 
@@ -206,7 +206,7 @@ async def find_group_at_start(uow: UnitOfWork, text: str) -> tuple[Group, str]:
         (" ".join(w.group() for w in words[:k]), text[words[k - 1].end() :])
         for k in range(len(words), 0, -1)
     ]
-    piped, bar, after = text.partition("|")
+    piped, bar, after = partition_bar(text)
     if bar:
         heads.append((one_line(piped), after))
     typed = [head.lower() for head, _ in heads if head]
@@ -224,7 +224,7 @@ async def find_group_at_start(uow: UnitOfWork, text: str) -> tuple[Group, str]:
 
 def _after_name(rest: str) -> str:
     rest = rest.strip()
-    return rest[1:].strip() if rest.startswith("|") else rest
+    return rest[1:].strip() if BARS.match(rest) else rest
 
 
 CANDIDATES = 8

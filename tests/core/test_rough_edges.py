@@ -160,3 +160,18 @@ async def test_admin_commands_find_a_group_of_several_words_by_its_whole_name(ch
 
 async def test_cancel_with_a_number_that_is_no_number_says_nothing_to_cancel(chat: Chat) -> None:
     assert (await chat.say("ann", "/cancel ²")).text == "Nothing to cancel."
+
+
+async def test_full_width_bars_separate_fields_as_chinese_keyboards_type_them(
+    chat: Chat,
+) -> None:
+    """A Chinese keyboard types "｜" where an English one types "|": /newevent answered only
+    its usage text."""
+    await chat.say("maya", "/newgroup 读书会", locale="zh")
+    made = await chat.say(
+        "maya", "/newevent 读书会｜共读｜2026-12-20 19:00｜图书馆｜免费｜8", locale="zh"
+    )
+    assert "共读" in made.text and "图书馆" in made.text and "0/8" in made.text
+    await chat.say("maya", "/newgroup Trail Runners")
+    reply = await chat.say("maya", "/post Trail Runners｜Hi all, a | stays")
+    assert "Trail Runners\nHi all, a | stays" in reply.text
