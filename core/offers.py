@@ -68,10 +68,17 @@ def offer_said_in_public(event: Event, until: datetime, t: Translator) -> Card:
 
 
 def expired_card(event: Event, t: Translator) -> Card:
-    return Card().add(
-        plain(t("The seat offered to you for ")),
-        bold(event.title),
-        plain(t(" went to the next person: the time to accept it ran out.")),
+    """What someone whose held seat ran out hears: the seat is no longer theirs and they are
+    off the waitlist (whether anyone was next to take it is not theirs to know)."""
+    return (
+        Card()
+        .add(
+            plain(t("The time to take the seat held for you at ")),
+            bold(event.title),
+            plain(t(" ran out, and you left its waitlist.")),
+        )
+        .add(italic(t("Sign up again to wait for the next free seat.")))
+        .row(Button(t("✅ Sign up"), act(Act.SIGN_UP, event.id)))  # type: ignore[arg-type]
     )
 
 

@@ -194,11 +194,20 @@ def attendees_card(result: Attendees, t: Translator) -> Card:
             )
         return spans
 
-    going = [p for p in result.people if p.status == "confirmed"]
-    if not going:
+    # a seat held for someone (a timed offer) counts as going, as on the card, until it is
+    # taken or passed on
+    going = [p for p in result.people if p.status in ("confirmed", "offered")]
+    if not result.people:
         card.add(t("Nobody has signed up yet."))
+    elif not going:
+        card.add(t("Nobody has a seat yet."))
     for number, person in enumerate(going, 1):
-        card.add(*line(number, person))
+        held = (
+            [italic(t(" · seat held for them, not taken yet"))]
+            if person.status == "offered"
+            else []
+        )
+        card.add(*line(number, person), *held)
     for status, heading in (("waitlisted", t("Waitlist")), ("maybe", t("Maybe"))):
         listed = [p for p in result.people if p.status == status]
         if listed:

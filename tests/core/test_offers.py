@@ -107,7 +107,8 @@ async def test_an_unanswered_offer_passes_to_the_next_across_a_restart(
     assert await restarted.run_due() == 2  # Bob's offer expires, Cid is told
     assert await _status(services, "bob") == "cancelled"
     assert await _status(services, "cid") == "offered"
-    assert "went to the next person" in notifier.texts_to("bob")[-1]
+    expired = notifier.texts_to("bob")[-1]
+    assert "ran out, and you left its waitlist" in expired and "Sign up again" in expired
     assert len(notifier.texts_to("bob")) == 2 and len(notifier.texts_to("cid")) == 1
     assert await restarted.run_due() == 0  # each step once
     async with services.db.engine.connect() as conn:
@@ -150,3 +151,17 @@ async def test_an_offer_no_private_message_reaches_is_said_in_the_home_chat(
     assert "tap ✅ Sign up on its card or send /signup 1" in said.text
     assert "Take it, or pass it" not in said.text
     assert (await chat.click("bob", "su:1")).toast == "You're in!"
+
+
+async def test_who_shows_the_seat_held_among_those_going(chat: Chat, services) -> None:
+    """The card counts Bob's held seat ("1/1 going, 1 on the waitlist"): /who said "Nobody has
+    signed up yet" and showed Bob nowhere."""
+    await _full_with_two_waiting(chat, services)
+    await chat.click("ann", "cx:1")
+    who = await chat.say("maya", "/who 1")
+    assert who.text.splitlines()[1:] == [
+        "1. bob · seat held for them, not taken yet",
+        "",
+        "Waitlist",
+        "1. cid",
+    ]

@@ -56,6 +56,8 @@ async def test_a_maybe_is_reminded_only_when_asked(chat: Chat, services, clock) 
     await _activity(chat, capacity=5)
     await chat.click("ana", "mb:1")
     await chat.click("ben", "mb:1")
+    who = await chat.say("maya", "/who 1")
+    assert who.text.splitlines()[1] == "Nobody has a seat yet."  # two maybes have signed up
     asked = await chat.click("ben", "rm:1")
     assert asked.toast == "You'll get the reminders too."
     clock.set(STARTS - timedelta(hours=1))
