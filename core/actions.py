@@ -25,6 +25,7 @@ class Act(StrEnum):
     LEAVE = "lv"
     GROUP_POSTS = "gp"
     GROUP_EVENTS = "ge"
+    EVENTS_PAGE = "el"  # group (0: every group), page: the next page of /events
     LIKE = "lk"
     REPLIES = "rp"
     DELETE_POST = "dp"
@@ -56,6 +57,7 @@ class Act(StrEnum):
 
 ARITY = {
     Act.GROUP_POSTS: 2,
+    Act.EVENTS_PAGE: 2,
     Act.APPROVE: 2,
     Act.REJECT: 2,
     Act.NEARBY: 2,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from core import permissions
-from core.actions import Act, Action
-from core.cards import Card, Reply, bold, italic, note, plain
+from core.actions import Act, Action, act
+from core.cards import Button, Card, Reply, bold, italic, note, plain
 from core.chat.args import fields, number
 from core.chat.registry import Context, command, on_action
 from core.durations import format_duration
@@ -119,20 +119,56 @@ async def create(ctx: Context, ref: str, draft: EventDraft) -> Reply:
     return Reply(cards=[note(text), _card(ctx, view)])
 
 
+EVENTS_PER_PAGE = 10  # a message of a few lines each, one button each
+
+
 @command("events", usage=N_("/events [group]"), help=N_("Upcoming activities"), section="events")
 async def events_command(ctx: Context, args: str) -> Reply:
-    async with ctx.uow(readonly=True) as uow:
-        found = await events.upcoming(uow, ctx.clock, ctx.me, args or None)
-    if not found:
-        return Reply(
-            cards=[note(ctx.t("No upcoming activities. Organizers create them with /newevent."))]
-        )
-    return Reply(cards=[event_list_card(ctx.t("Upcoming activities"), found, ctx.t)])
+    return await _events_page(ctx, args or None, 1)
 
 
 @on_action(Act.GROUP_EVENTS)
 async def group_events_action(ctx: Context, action: Action) -> Reply:
-    return await events_command(ctx, str(action.id))
+    return await _events_page(ctx, str(action.id), 1)
+
+
+@on_action(Act.EVENTS_PAGE)
+async def events_page_action(ctx: Context, action: Action) -> Reply:
+    group_id, page = action.args
+    return await _events_page(ctx, str(group_id) if group_id else None, max(page, 1))
+
+
+async def _events_page(ctx: Context, ref: str | None, page: int) -> Reply:
+    """A page of upcoming activities (of one group, or of every group the person may see),
+    with a button to the next page when there are more: a busy community has more than one
+    message shows."""
+    async with ctx.uow(readonly=True) as uow:
+        found = await events.upcoming(
+            uow,
+            ctx.clock,
+            ctx.me,
+            ref,
+            limit=EVENTS_PER_PAGE + 1,  # one more, to know whether a next page exists
+            offset=(page - 1) * EVENTS_PER_PAGE,
+        )
+    if not found:
+        text = (
+            ctx.t("No upcoming activities. Organizers create them with /newevent.")
+            if page == 1
+            else ctx.t("No more upcoming activities.")
+        )
+        return Reply(cards=[note(text)])
+    shown = found[:EVENTS_PER_PAGE]
+    title = (
+        ctx.t("Upcoming activities")
+        if page == 1
+        else ctx.t("Upcoming activities, page {page}", page=page)
+    )
+    card = event_list_card(title, shown, ctx.t)
+    if len(found) > EVENTS_PER_PAGE:
+        group_id = shown[0].group.id if ref else 0
+        card.row(Button(ctx.t("More ▶"), act(Act.EVENTS_PAGE, group_id, page + 1)))  # type: ignore[arg-type]
+    return Reply(cards=[card])
 
 
 @command(

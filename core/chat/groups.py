@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from core.actions import Act, Action, act
-from core.cards import Button, Card, Reply, bold, note, plain
+from core.cards import Button, Card, Reply, bold, italic, note, plain
 from core.chat.args import fields
 from core.chat.registry import Context, command, on_action
 from core.i18n import N_, Translator
@@ -11,11 +11,13 @@ from core.models import Role
 from core.services import events, groups
 from core.views import group_card, group_list_card, usage
 
+GROUPS_SHOWN = 20  # one message's worth of buttons
+
 
 @command("groups", usage=N_("/groups [search]"), help=N_("Find interest groups"), section="groups")
 async def groups_command(ctx: Context, args: str) -> Reply:
-    async with ctx.uow(readonly=True) as uow:
-        found = await groups.search_groups(uow, ctx.me, args)
+    async with ctx.uow(readonly=True) as uow:  # one more than shown: are some left out?
+        found = await groups.search_groups(uow, ctx.me, args, limit=GROUPS_SHOWN + 1)
     if not found:
         text = (
             ctx.t("No groups match “{query}”. Start one with /newgroup <name>.", query=args)
@@ -24,7 +26,17 @@ async def groups_command(ctx: Context, args: str) -> Reply:
         )
         return Reply(cards=[note(text)])
     title = ctx.t("Groups matching “{query}”", query=args) if args else ctx.t("Groups")
-    return Reply(cards=[group_list_card(ctx.t, title, found, Act.GROUP)])
+    card = group_list_card(ctx.t, title, found[:GROUPS_SHOWN], Act.GROUP)
+    if len(found) > GROUPS_SHOWN:  # a search, not pages: what to narrow it down by is typed
+        card.add(
+            italic(
+                ctx.t(
+                    "The {count} biggest are shown. Add words to find others, e.g. /groups hiking.",
+                    count=GROUPS_SHOWN,
+                )
+            )
+        )
+    return Reply(cards=[card])
 
 
 @command("group", usage=N_("/group <name>"), help=N_("Show a group"), section="groups")

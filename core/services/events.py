@@ -954,6 +954,7 @@ _UPCOMING = (
     .where(Event.status == EventStatus.SCHEDULED, Event.starts_at > sa.bindparam("now"))
     .order_by(Event.starts_at, Event.id)
     .limit(sa.bindparam("limit"))
+    .offset(sa.bindparam("offset"))
 )
 _UPCOMING_VISIBLE = _UPCOMING.where(visible_to(sa.bindparam("viewer")))
 _UPCOMING_IN = _UPCOMING.where(Event.group_id == sa.bindparam("group_id"))
@@ -1020,10 +1021,22 @@ async def _as_seen(
 
 
 async def upcoming(
-    uow: UnitOfWork, clock: Clock, viewer_id: int, ref: str | None = None, *, limit: int = 10
+    uow: UnitOfWork,
+    clock: Clock,
+    viewer_id: int,
+    ref: str | None = None,
+    *,
+    limit: int = 10,
+    offset: int = 0,
 ) -> list[EventView]:
-    """Scheduled activities that have not started, soonest first, that the viewer may see."""
-    params: dict[str, Any] = {"now": clock.now(), "limit": limit, "viewer": viewer_id}
+    """Scheduled activities that have not started, soonest first, that the viewer may see:
+    `limit` of them after the first `offset`."""
+    params: dict[str, Any] = {
+        "now": clock.now(),
+        "limit": limit,
+        "offset": offset,
+        "viewer": viewer_id,
+    }
     statement = _UPCOMING_VISIBLE
     if ref:
         group = await find_group(uow, ref)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlmodel import select
 
+from core.actions import encode
 from core.models import Post
 from core.services import people
 from tests.support import Chat
@@ -175,3 +176,33 @@ async def test_full_width_bars_separate_fields_as_chinese_keyboards_type_them(
     await chat.say("maya", "/newgroup Trail Runners")
     reply = await chat.say("maya", "/post Trail Runners｜Hi all, a | stays")
     assert "Trail Runners\nHi all, a | stays" in reply.text
+
+
+async def test_events_pages_on_where_one_message_ends(chat: Chat) -> None:
+    """Fourteen coming activities: /events showed the first ten and said nothing of the rest."""
+    await chat.say("maya", "/newgroup Book club")
+    for day in range(1, 15):
+        await chat.say(
+            "maya", f"/newevent book club | Read {day} | 2026-12-{day:02d} 19:00 | Library"
+        )
+    first = await chat.say("ann", "/events book club")
+    assert first.text.count("📍 Library") == 10 and "Read 10" in first.text
+    [more] = [b for b in first.cards[0].buttons[-1] if b.label == "More ▶"]
+    second = await chat.click("ann", encode(more.action))
+    assert second.text.startswith("Upcoming activities, page 2")
+    assert second.text.count("📍 Library") == 4 and "Read 14" in second.text
+    assert "More ▶" not in _buttons(second)
+    everywhere = await chat.say("ann", "/events")
+    [more] = [b for b in everywhere.cards[0].buttons[-1] if b.label == "More ▶"]
+    assert encode(more.action) == "el:0:2"
+    assert (await chat.click("ann", "el:0:3")).text == "No more upcoming activities."
+
+
+async def test_groups_says_when_some_are_left_out(chat: Chat) -> None:
+    for n in range(1, 23):
+        await chat.say("maya", f"/newgroup Club {n}")
+    listed = await chat.say("ann", "/groups")
+    assert len(_buttons(listed)) == 20
+    assert "The 20 biggest are shown. Add words to find others" in listed.text
+    few = await chat.say("ann", "/groups club 2")
+    assert "biggest are shown" not in few.text
