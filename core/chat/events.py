@@ -31,7 +31,13 @@ from core.views import (
     usage,
 )
 
-NEWEVENT_EXAMPLE = "/newevent hiking | Sunrise hike | 2026-12-06 07:30 | Trailhead | free | 12"
+
+def _a_coming_saturday(ctx: Context) -> str:
+    """A date for examples that can be copied as they are: a Saturday at least two days ahead
+    (a fixed date in the past made the example's copy refused "That time has already passed")."""
+    today = ctx.clock.now().date()
+    ahead = (5 - today.weekday()) % 7 or 7
+    return (today + timedelta(days=ahead + (7 if ahead < 2 else 0))).isoformat()
 
 
 def _event_id(ctx: Context, args: str, example: str) -> int:
@@ -72,7 +78,8 @@ async def newevent_command(ctx: Context, args: str) -> Reply:
                         "Give the group, title, date and time, place, "
                         "and optionally the fee and the number of seats."
                     ),
-                    NEWEVENT_EXAMPLE,
+                    f"/newevent hiking | Sunrise hike | {_a_coming_saturday(ctx)} 07:30 | "
+                    "Trailhead | free | 12",
                 )
             ]
         )
@@ -391,7 +398,7 @@ async def editevent_command(ctx: Context, args: str) -> Reply:
                         "Say what to change: title, time, place, fee, capacity, "
                         "deadline, description, reminders, guests or offers."
                     ),
-                    "/editevent 3 time 2026-12-06 08:00",
+                    f"/editevent 3 time {_a_coming_saturday(ctx)} 08:00",
                 )
             ]
         )

@@ -3,6 +3,8 @@ that broke it."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlmodel import select
 
 from core.actions import encode
@@ -206,3 +208,17 @@ async def test_groups_says_when_some_are_left_out(chat: Chat) -> None:
     assert "The 20 biggest are shown. Add words to find others" in listed.text
     few = await chat.say("ann", "/groups club 2")
     assert "biggest are shown" not in few.text
+
+
+async def test_the_newevent_example_can_be_copied_as_it_is(chat: Chat) -> None:
+    """The example carried a fixed date, long past by now: copied, it was refused."""
+    await chat.say("maya", "/newgroup Hiking")
+    chat.services.clock.advance(timedelta(days=400))
+    shown = await chat.say("maya", "/newevent")
+    [example] = [line for line in shown.text.splitlines() if "/newevent hiking |" in line]
+    copied = example[example.index("/newevent") :]
+    assert "created" in (await chat.say("maya", copied)).text
+    edit = await chat.say("maya", "/editevent 1")
+    [example] = [line for line in edit.text.splitlines() if "/editevent 3 time" in line]
+    moved = example[example.index("/editevent") :].replace(" 3 ", " 1 ")
+    assert "updated" in (await chat.say("maya", moved)).text
