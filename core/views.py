@@ -86,11 +86,11 @@ def guest_buttons(view: EventView, t: Translator, *, personal: bool) -> list[But
     """+1 / -1 where the activity takes guests; a maybe's "remind me" on their own card."""
     event_id = view.event.id
     buttons = []
+    fewer = Button(t("➖ Guest"), act(Act.GUEST_FEWER, event_id))  # type: ignore[arg-type]
     if view.event.max_guests:
-        buttons += [
-            Button(t("➕ Guest"), act(Act.GUEST_MORE, event_id)),  # type: ignore[arg-type]
-            Button(t("➖ Guest"), act(Act.GUEST_FEWER, event_id)),  # type: ignore[arg-type]
-        ]
+        buttons += [Button(t("➕ Guest"), act(Act.GUEST_MORE, event_id)), fewer]  # type: ignore[arg-type]
+    elif personal and view.viewer_guests:  # guests no longer taken: theirs can still go
+        buttons.append(fewer)
     if personal and view.viewer_status == "maybe":
         buttons.append(Button(t("🔔 Remind me too"), act(Act.REMIND_MAYBE, event_id)))  # type: ignore[arg-type]
     if personal and view.viewer_status == "offered":

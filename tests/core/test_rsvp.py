@@ -165,3 +165,17 @@ async def test_a_party_too_big_for_the_activity_does_not_hold_the_line(
     await chat.click("ann", "cx:1")
     who = await chat.say("maya", "/who 1")
     assert "2. eve" in who.text.split("Waitlist")[0]  # seated: Dee's party can never be
+
+
+async def test_guests_brought_before_guests_were_turned_off_can_still_be_dropped(
+    chat: Chat, services
+) -> None:
+    await _activity(chat, capacity=5, guests=2)
+    await chat.click("ann", "pl:1")
+    await chat.say("maya", "/editevent 1 guests 0")
+    card = await chat.say("ann", "/event 1")
+    labels = [b.label for c in card.cards for row in c.buttons for b in row]
+    assert "➖ Guest" in labels and "➕ Guest" not in labels
+    fewer = await chat.click("ann", "mi:1")
+    assert "➖ Guest" not in [b.label for c in fewer.cards for row in c.buttons for b in row]
+    assert await _counts_match_rows(services) == (1, 0, 0)
