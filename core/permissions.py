@@ -85,8 +85,17 @@ def not_event_manager() -> DomainError:
 
 
 def require_event_manager(event: Event, membership: Membership | None, person_id: int) -> None:
-    if not can_manage_event(event, membership, person_id):
-        raise not_event_manager()
+    if can_manage_event(event, membership, person_id):
+        return
+    if event.creator_id == person_id:  # their own, but they are no longer in its group
+        raise forbidden(
+            "organizer_left_group",
+            N_(
+                "You're no longer in this activity's group, so you can't change it: join the "
+                "group again, or ask its admins."
+            ),
+        )
+    raise not_event_manager()
 
 
 def can_moderate_post(author_id: int, membership: Membership | None, person_id: int) -> bool:

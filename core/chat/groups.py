@@ -145,7 +145,22 @@ async def _leave(ctx: Context, ref: str) -> Reply:
     async with ctx.uow() as uow:
         group, _changes = await events.leave_and_release(uow, ctx.clock, ctx.me, ref)
     text = ctx.t("You left {group}.", group=group.name)
-    return Reply(cards=[note(text)], toast=text)
+    async with ctx.uow(readonly=True) as uow:
+        organised = await events.organised_coming(uow, ctx.clock, ctx.me, group.id)  # type: ignore[arg-type]
+    card = note(text)
+    if organised:  # they stay, as announced; changing them is now for the group's admins
+        card.add(
+            italic(
+                ctx.t.ngettext(
+                    "You organise {n} coming activity there: only the group's admins can "
+                    "change it now, unless you join again.",
+                    "You organise {n} coming activities there: only the group's admins can "
+                    "change them now, unless you join again.",
+                    organised,
+                )
+            )
+        )
+    return Reply(cards=[card], toast=text)
 
 
 @command("leave", usage=N_("/leave <group>"), help=N_("Leave a group"), section="groups")

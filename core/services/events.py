@@ -1088,6 +1088,18 @@ async def attendees(uow: UnitOfWork, viewer_id: int, event_id: int) -> Attendees
     return Attendees(view=view, people=people)
 
 
+async def organised_coming(uow: UnitOfWork, clock: Clock, person_id: int, group_id: int) -> int:
+    """How many of a group's coming activities this person organises: what they can no longer
+    change once they are not in the group (permissions.can_manage_event)."""
+    mine = select(sa.func.count()).where(
+        Event.group_id == group_id,
+        Event.creator_id == person_id,
+        Event.status == EventStatus.SCHEDULED,
+        Event.starts_at > clock.now(),
+    )
+    return (await uow.session.exec(mine)).one()
+
+
 async def leave_and_release(
     uow: UnitOfWork, clock: Clock, actor_id: int, ref: str
 ) -> tuple[Group, list[RosterChange]]:

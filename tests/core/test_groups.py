@@ -337,6 +337,16 @@ async def test_members_can_create_events_switch(chat: Chat) -> None:
     assert (await chat.say("bob", "/editevent 1 title Ridge at dawn")).text.startswith(
         "Activity #1 updated."
     )
+    left = await chat.say("bob", "/leave hiking")  # ...while he is in the group
+    assert left.text == (
+        "You left Hiking.\nYou organise 1 coming activity there: only the group's admins can "
+        "change it now, unless you join again."
+    )
+    refused = await chat.say("bob", "/editevent 1 title Ridge at noon")
+    assert refused.text == (
+        "⚠️ You're no longer in this activity's group, so you can't change it: join the group "
+        "again, or ask its admins."
+    )
 
 
 async def test_service_level_roles_rules(db: Database, clock: FrozenClock, chat: Chat) -> None:
