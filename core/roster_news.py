@@ -1,6 +1,6 @@
 """Telling the people on an activity's roster that it moved or was cancelled.
 
-A cancellation, and an edit of the time or the place, schedule a "news" job (core.work) for
+A cancellation, and an edit of the time, the place or the fee, schedule a "news" job (core.work) for
 each person on the roster in the same transaction as the change
 (`core.services.events._tell_roster`), so the duty to tell cannot be lost between the commit
 and the send, as it could while the notices lived in the committing process's memory. The
@@ -25,6 +25,7 @@ from sqlmodel import select
 from core.cards import Card, Notice, bold, italic, plain
 from core.i18n import Translator
 from core.models import Event, EventStatus, Job, Registration, Series
+from core.parsing import format_fee
 from core.services.events import LISTED, registration_of
 from core.uow import UnitOfWork
 from core.views import format_time
@@ -36,6 +37,7 @@ def change_card(event: Event, t: Translator) -> Card:
         .add(bold(t("Activity changed: ")), bold(event.title))
         .add(plain("🕒 " + format_time(event.starts_at, event.timezone, t)))
         .add(plain("📍 "), plain(event.place))
+        .add(plain("💶 "), plain(format_fee(event.fee_cents, event.fee_currency) or t("Free")))
     )
 
 

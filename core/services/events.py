@@ -46,6 +46,8 @@ LISTED = (*ACTIVE, RegistrationStatus.MAYBE)  # on the roster, maybes included
 MAX_GUESTS = 10
 #: What a calendar entry shows: a change to any bumps the entry's SEQUENCE.
 CALENDAR_FIELDS = {"title", "description", "starts_at", "place"}
+#: What the people on the roster are told of (core.roster_news): where and when, and a new price.
+TOLD_FIELDS = {"starts_at", "place", "fee_cents", "fee_currency"}
 #: Platforms whose servers have events of their own, kept in step with an activity of a group
 #: homed there (the "mirror" job; adapters/discord/scheduled.py does Discord's).
 MIRROR = "mirror"
@@ -673,7 +675,7 @@ async def edit_event(
     uow.changes.listings = uow.changes.listings or bool(changed)
     uow.session.add(event)
     promoted = await _promote(uow, event, now)
-    moved = {"starts_at", "place"} & set(changed)
+    moved = TOLD_FIELDS & set(changed)
     if moved and not in_series:  # who the edit gave a seat hears it from that
         await _tell_roster(uow, event, [actor_id, *promoted])
     await reminders.schedule_event(uow, event, now)

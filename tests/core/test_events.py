@@ -451,7 +451,7 @@ async def test_rescheduling_tells_everyone_signed_up(chat: Chat) -> None:
     assert "🕒 Thu, 10 Dec 2026, 09:00 (Europe/Berlin)" in reply.text
     assert sorted(who for who, _ in sent.sent) == ["ann", "bob"]  # Cat is not signed up
     assert sent.texts_to("bob") == [
-        "Activity changed: Ridge\n🕒 Thu, 10 Dec 2026, 09:00 (Europe/Berlin)\n📍 Trailhead"
+        "Activity changed: Ridge\n🕒 Thu, 10 Dec 2026, 09:00 (Europe/Berlin)\n📍 Trailhead\n💶 Free"
     ]
     async with chat.services.db.uow(readonly=True) as uow:
         view = await events.get_event(uow, await chat.person_id("ann"), 1)
@@ -462,8 +462,12 @@ async def test_rescheduling_tells_everyone_signed_up(chat: Chat) -> None:
     assert sorted(who for who, _ in sent.sent) == ["ann", "bob"]
     assert "📍 North gate, 52.5200, 13.4050" in sent.texts_to("ann")[0]
     sent.sent.clear()
-    await chat.say("maya", "/editevent 1 fee 5 EUR")
-    assert sent.sent == []  # a new fee is on the card, not news worth a message
+    await chat.say("maya", "/editevent 1 fee 5 EUR")  # a free outing now costs something
+    assert sorted(who for who, _ in sent.sent) == ["ann", "bob"]
+    assert sent.texts_to("ann")[0].endswith("📍 North gate, 52.5200, 13.4050\n💶 5 EUR")
+    sent.sent.clear()
+    await chat.say("maya", "/editevent 1 description Bring water")
+    assert sent.sent == []  # on the card, not news worth a message
     assert reply.cards[1].place is not None
     assert (reply.cards[1].place.latitude, reply.cards[1].place.longitude) == (52.52, 13.405)
 
