@@ -12,6 +12,7 @@ from core.chat.registry import Context, command, on_action
 from core.durations import format_duration
 from core.errors import invalid
 from core.i18n import N_, Translator
+from core.models import Event
 from core.parsing import (
     parse_capacity,
     parse_coordinates,
@@ -410,8 +411,29 @@ async def editevent_command(ctx: Context, args: str) -> Reply:
         if result.changed
         else ctx.t("Nothing changed.")
     )
-    # who is on the roster hears of a new time or place from core.roster_news
-    return Reply(cards=[note(text), _card(ctx, result.view)])
+    answer = note(text)
+    setting = _setting_now(ctx.t, result.view.event, name)
+    if setting:
+        answer.add(italic(setting))
+    # who is on the roster hears of a new time, place or fee from core.roster_news
+    return Reply(cards=[answer, _card(ctx, result.view)])
+
+
+def _setting_now(t: Translator, event: Event, name: str) -> str | None:
+    """How a setting the card does not show now stands, in words, so that the organiser sees
+    what their edit did (the card answers for the rest)."""
+    if name == "reminder_offsets":
+        offsets = reminders.event_offsets(event)
+        if not offsets:
+            return t("No reminders for this activity.")
+        before = ", ".join(format_duration(o) for o in sorted(offsets, reverse=True))
+        return t("Reminders go out {offsets} before the start.", offsets=before)
+    if name == "offer_seconds":
+        if not event.offer_seconds:
+            return t("A freed seat goes straight to the next in line.")
+        window = format_duration(timedelta(seconds=event.offer_seconds))
+        return t("A freed seat is held {window} for the next in line to accept.", window=window)
+    return None
 
 
 async def parsed_change(ctx: Context, event_id: int, name: str, value: str) -> dict[str, object]:

@@ -222,3 +222,17 @@ async def test_the_newevent_example_can_be_copied_as_it_is(chat: Chat) -> None:
     [example] = [line for line in edit.text.splitlines() if "/editevent 3 time" in line]
     moved = example[example.index("/editevent") :].replace(" 3 ", " 1 ")
     assert "updated" in (await chat.say("maya", moved)).text
+
+
+async def test_editing_a_setting_the_card_does_not_show_says_how_it_stands(chat: Chat) -> None:
+    """/editevent 1 offers 2h answered "Activity #1 updated." and nothing showed the window."""
+    await chat.say("maya", "/newgroup Hiking")
+    await chat.say("maya", "/newevent hiking | Ridge | 2026-11-28 09:00 | Trailhead | free | 5")
+    held = await chat.say("maya", "/editevent 1 offers 2h")
+    assert "A freed seat is held 2h for the next in line to accept." in held.text
+    straight = await chat.say("maya", "/editevent 1 offers off")
+    assert "A freed seat goes straight to the next in line." in straight.text
+    reminded = await chat.say("maya", "/editevent 1 reminders 1d,2h")
+    assert "Reminders go out 1d, 2h before the start." in reminded.text
+    none = await chat.say("maya", "/editevent 1 reminders none")
+    assert "No reminders for this activity." in none.text
