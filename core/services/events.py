@@ -44,6 +44,7 @@ from core.validation import check_timezone, clean_text, is_id, one_line
 ACTIVE = (RegistrationStatus.CONFIRMED, RegistrationStatus.OFFERED, RegistrationStatus.WAITLISTED)
 LISTED = (*ACTIVE, RegistrationStatus.MAYBE)  # on the roster, maybes included
 MAX_GUESTS = 10
+YEARS_AHEAD = 5  # how far ahead an activity may start (check_future)
 #: What a calendar entry shows: a change to any bumps the entry's SEQUENCE.
 CALENDAR_FIELDS = {"title", "description", "starts_at", "place"}
 #: Platforms whose servers have events of their own, kept in step with an activity of a group
@@ -159,9 +160,18 @@ class EventDraft:
 
 
 def check_future(starts_at: datetime, now: datetime) -> None:
+    """A start people can come to: after now, and at most YEARS_AHEAD away. A date years off
+    is a typo (9999 for 2026), and one near the end of the calendar has no room for the
+    dates worked out from it (the next occurrences of a series, reminders before it)."""
     if starts_at <= now:
         raise invalid(
             "start_in_past", N_("That time has already passed: pick a time in the future.")
+        )
+    if starts_at > now + timedelta(days=366 * YEARS_AHEAD):
+        raise invalid(
+            "start_too_far",
+            N_("That time is too far ahead: pick one within {years} years."),
+            years=YEARS_AHEAD,
         )
 
 

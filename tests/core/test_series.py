@@ -179,3 +179,22 @@ async def test_an_occurrence_moved_and_then_its_series_cancelled_is_told_once(
     assert "🕒 Wed, 13 Jan 2027, 08:00 (UTC)" in told  # the moved date, as it stands
     await chat.settled()
     assert len(sent.sent) == 1
+
+
+async def test_a_date_years_ahead_is_refused_and_one_within_reach_repeats(chat: Chat) -> None:
+    """9999 for 2026 is a typo: refused when the activity is made or moved, with a word on
+    why, not accepted and then "Something went wrong" at /repeat. A start near the limit still
+    repeats, with an end far beyond it."""
+    chat.services.clock.set(datetime(2027, 1, 1, 12, 0, tzinfo=UTC))
+    await _group(chat, "UTC")
+    far = await chat.say("maya", "/newevent runners | Far | 9999-12-25 19:00 | Park")
+    assert far.text == "⚠️ That time is too far ahead: pick one within 5 years."
+    await chat.say("maya", "/newevent runners | Near | 2031-12-20 19:00 | Park")
+    moved = await chat.say("maya", "/editevent 1 time 9999-12-25 19:00")
+    assert moved.text == "⚠️ That time is too far ahead: pick one within 5 years."
+    reply = await chat.say("maya", "/repeat 1 monthly until 9999-12-31")
+    assert reply.text.startswith("Activity #1 now repeats")
+    assert await _titles_and_times(chat, "UTC") == [
+        "2031-12-20 19:00 Sat scheduled",
+        "2032-01-20 19:00 Tue scheduled",
+    ]
