@@ -132,13 +132,15 @@ async def cancelseries_command(ctx: Context, args: str) -> Reply:
 
 async def _join(ctx: Context, event_id: int) -> Reply:
     async with ctx.uow() as uow:
-        _, results = await series.join(uow, ctx.clock, ctx.me, event_id)
-    seats = sum(1 for r in results if r.status == "confirmed")
+        joined = await series.join(uow, ctx.clock, ctx.me, event_id)
+    if joined.already:
+        text = ctx.t("You're already signed up for every occurrence of this series.")
+        return Reply(cards=[note(text)], toast=text)
     text = ctx.t(
         "You're signed up for every occurrence: a seat on {seats} of the {n} coming ones, the "
         "waitlist on the rest; new ones sign you up too.",
-        seats=seats,
-        n=len(results),
+        seats=joined.seats,
+        n=len(joined.results),
     )
     return Reply(cards=[note(text)], toast=text)
 

@@ -198,3 +198,34 @@ async def test_a_date_years_ahead_is_refused_and_one_within_reach_repeats(chat: 
         "2031-12-20 19:00 Sat scheduled",
         "2032-01-20 19:00 Tue scheduled",
     ]
+
+
+async def test_joining_a_series_twice_says_so_and_changes_nothing(chat: Chat) -> None:
+    """A second /joinseries by someone already on every coming occurrence says they are signed
+    up already (it said "a seat on 0 of the 2 coming ones"); seats taken before joining count
+    as seats."""
+    chat.services.clock.set(datetime(2027, 1, 1, 12, 0, tzinfo=UTC))
+    await _group(chat, "UTC")
+    await chat.say("maya", "/newevent runners | Run | 2027-01-20 07:00 | Park")
+    await chat.say("maya", "/repeat 1 monthly times 5")
+    await chat.say("bob", "/signup 1")
+    joined = await chat.say("bob", "/joinseries 1")
+    assert "a seat on 2 of the 2 coming ones" in joined.text  # the one he had, and the next
+
+    await chat.say("ann", "/joinseries 1")
+    again = await chat.say("ann", "/joinseries 1")
+    assert again.text == "You're already signed up for every occurrence of this series."
+    tapped = await chat.click("ann", "sj:2")
+    assert tapped.toast == "You're already signed up for every occurrence of this series."
+
+
+async def test_a_cancelled_series_says_so_when_cancelled_or_changed_again(chat: Chat) -> None:
+    chat.services.clock.set(datetime(2027, 1, 1, 12, 0, tzinfo=UTC))
+    await _group(chat, "UTC")
+    await chat.say("maya", "/newevent runners | Run | 2027-01-05 07:00 | Park")
+    await chat.say("maya", "/repeat 1 weekly times 3")
+    await chat.say("maya", "/cancelseries 1")
+    again = await chat.say("maya", "/cancelseries 1")
+    assert again.text == "⚠️ This series was cancelled."
+    edited = await chat.say("maya", "/editseries 1 place Old bridge")
+    assert edited.text == "⚠️ This series was cancelled."
