@@ -103,7 +103,9 @@ async def editseries_command(ctx: Context, args: str) -> Reply:
     changes = await parsed_change(ctx, event_id, name, value)
     async with ctx.uow() as uow:
         results = await series.edit(uow, ctx.clock, ctx.me, event_id, changes)
-    text = ctx.t("{n} coming occurrences updated.", n=len(results))
+    text = ctx.t.ngettext(
+        "{n} coming occurrence updated.", "{n} coming occurrences updated.", len(results)
+    )
     return Reply(cards=[note(text)])
 
 
@@ -123,9 +125,10 @@ async def cancelseries_command(ctx: Context, args: str) -> Reply:
         )
     async with ctx.uow() as uow:
         results = await series.cancel(uow, ctx.clock, ctx.me, event_id)  # core.roster_news tells
-    text = ctx.t(
+    text = ctx.t.ngettext(
+        "The series is cancelled: {n} coming occurrence, everyone signed up is told.",
         "The series is cancelled: {n} coming occurrences, everyone signed up is told.",
-        n=len(results),
+        len(results),
     )
     return Reply(cards=[note(text)])
 

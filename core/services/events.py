@@ -19,7 +19,7 @@ from sqlmodel import func, select
 from core import permissions, work
 from core.clock import Clock
 from core.errors import conflict, invalid, not_found
-from core.i18n import N_
+from core.i18n import N_, Plural
 from core.models import (
     Event,
     EventStatus,
@@ -795,8 +795,11 @@ def _check_guests(event: Event, guests: int) -> int:
             raise invalid("no_guests", N_("This activity takes no guests."))
         raise invalid(
             "too_many_guests",
-            N_("At most {count} guests per person for this activity."),
-            count=event.max_guests,
+            Plural.ngettext(
+                "At most {n} guest per person for this activity.",
+                "At most {n} guests per person for this activity.",
+            ),
+            n=event.max_guests,
         )
     return guests
 

@@ -113,3 +113,16 @@ async def test_guests_only_where_the_organiser_allows_them(chat: Chat) -> None:
     assert "whole number" in bad.text
     too_many = await chat.say("maya", "/editevent 1 guests 50")
     assert "from 0 to 10" in too_many.text
+
+
+async def test_the_most_guests_reads_right_for_one_or_more(chat: Chat) -> None:
+    """The limit in the person's language, singular or plural as the number asks ("At most 1
+    guests" before)."""
+    await _activity(chat, capacity=5, guests=1)
+    await chat.click("ann", "pl:1")  # Ann and one guest
+    one = await chat.click("ann", "pl:1")
+    assert one.toast == "At most 1 guest per person for this activity."
+    await chat.say("maya", "/editevent 1 guests 2")
+    await chat.click("ann", "pl:1")
+    two = await chat.click("ann", "pl:1")
+    assert two.toast == "At most 2 guests per person for this activity."

@@ -229,3 +229,19 @@ async def test_a_cancelled_series_says_so_when_cancelled_or_changed_again(chat: 
     assert again.text == "⚠️ This series was cancelled."
     edited = await chat.say("maya", "/editseries 1 place Old bridge")
     assert edited.text == "⚠️ This series was cancelled."
+
+
+async def test_one_coming_occurrence_reads_as_one(chat: Chat) -> None:
+    """ "1 coming occurrence updated.", not "1 coming occurrences updated."."""
+    chat.services.clock.set(datetime(2027, 1, 1, 12, 0, tzinfo=UTC))
+    await _group(chat, "UTC")
+    await chat.say("maya", "/newevent runners | Run | 2027-01-05 07:00 | Park")
+    await chat.say("maya", "/repeat 1 weekly times 2")
+    await chat.say("maya", "/cancelevent 2")  # one of the two, on its own
+    edited = await chat.say("maya", "/editseries 1 place Old bridge")
+    assert edited.text == "1 coming occurrence updated."
+    cancelled = await chat.say("maya", "/cancelseries 1")
+    assert (
+        cancelled.text
+        == "The series is cancelled: 1 coming occurrence, everyone signed up is told."
+    )
