@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
 from core.durations import parse_duration, parse_offsets
-from core.errors import invalid
+from core.errors import InvalidInput, invalid
 from core.i18n import N_
 
 MAX_FEE_CENTS = 100_000_000
@@ -170,7 +170,23 @@ def parse_local_datetime(
                 after=after.strftime("%H:%M"),
             )
         return naive.replace(tzinfo=zone)
-    raise invalid(
+    raise _unreadable(value)
+
+
+def parse_local_end(text: str, timezone: str) -> datetime:
+    """An end, as parse_local_datetime reads it; a day alone ('2027-02-01') is the end of
+    that day (23:59). What cannot be read is quoted as typed, not with the 23:59 added."""
+    value = " ".join((text or "").split())
+    try:
+        return parse_local_datetime(value if " " in value else f"{value} 23:59", timezone)
+    except InvalidInput as error:
+        if error.code != "bad_datetime":
+            raise
+        raise _unreadable(value) from None
+
+
+def _unreadable(value: str) -> InvalidInput:
+    return invalid(
         "bad_datetime",
         N_(
             "I can't read the time “{text}”. Use YYYY-MM-DD HH:MM, like 2026-12-06 09:00, or "

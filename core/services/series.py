@@ -28,7 +28,7 @@ from core.clock import Clock
 from core.errors import conflict, invalid
 from core.i18n import N_
 from core.models import Event, EventStatus, Registration, Series, SeriesMember
-from core.parsing import parse_local_datetime
+from core.parsing import parse_local_end
 from core.services import events, reminders
 from core.services.events import EditResult, SignupResult
 from core.uow import UnitOfWork
@@ -127,9 +127,7 @@ async def repeat(
     first = event.starts_at.astimezone(zone).replace(tzinfo=None)
     end = None
     if until:
-        end = parse_local_datetime(
-            until if " " in until.strip() else f"{until.strip()} 23:59", event.timezone
-        ).replace(tzinfo=None)
+        end = parse_local_end(until, event.timezone).replace(tzinfo=None)
         if end <= first:
             raise invalid("series_until", N_("The series must end after its first occurrence."))
     series = Series(

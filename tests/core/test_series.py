@@ -245,3 +245,13 @@ async def test_one_coming_occurrence_reads_as_one(chat: Chat) -> None:
         cancelled.text
         == "The series is cancelled: 1 coming occurrence, everyone signed up is told."
     )
+
+
+async def test_an_end_it_cannot_read_is_quoted_as_typed(chat: Chat) -> None:
+    chat.services.clock.set(datetime(2027, 1, 1, 12, 0, tzinfo=UTC))
+    await _group(chat, "UTC")
+    await chat.say("maya", "/newevent runners | Run | 2027-01-05 07:00 | Park")
+    reply = await chat.say("maya", "/repeat 1 weekly until banana")
+    assert reply.text.startswith("⚠️ I can't read the time “banana”. Use YYYY-MM-DD HH:MM")
+    reply = await chat.say("maya", "/repeat 1 weekly until banana split")
+    assert reply.text.startswith("⚠️ I can't read the time “banana split”.")
