@@ -160,3 +160,5 @@ async def test_admin_commands_find_a_group_of_several_words_by_its_whole_name(ch
 
 async def test_cancel_with_a_number_that_is_no_number_says_nothing_to_cancel(chat: Chat) -> None:
     assert (await chat.say("ann", "/cancel ²")).text == "Nothing to cancel."
+    # a number too big to be an activity's: no button to cancel a sign-up it cannot name
+    assert (await chat.say("ann", "/cancel 99999999999999999999999")).text == "Nothing to cancel."
