@@ -8,9 +8,9 @@ from core.cards import Reply, note
 from core.chat.args import number
 from core.chat.events import EDIT_FIELDS, parsed_change
 from core.chat.registry import Context, command, on_action
-from core.i18n import N_
+from core.i18n import N_, Translator
 from core.services import series
-from core.views import usage
+from core.views import format_day, usage
 
 KIND_WORDS = {
     "weekly": "weekly",
@@ -18,6 +18,15 @@ KIND_WORDS = {
     "fortnightly": "biweekly",
     "monthly": "monthly",
     "monthly-weekday": "monthly-weekday",
+}
+
+
+#: How a series repeats, in words (its RRULE, series.rule_for, is for calendars).
+HOW = {
+    "weekly": N_("every week"),
+    "biweekly": N_("every 2 weeks"),
+    "monthly": N_("every month"),
+    "monthly-weekday": N_("every month on the same weekday"),
 }
 
 
@@ -61,18 +70,36 @@ async def repeat_command(ctx: Context, args: str) -> Reply:
         until = " ".join(rest[1:])
     async with ctx.uow() as uow:
         made = await series.repeat(uow, ctx.clock, ctx.me, event_id, kind, count=count, until=until)
-    return Reply(
-        cards=[
-            note(
-                ctx.t(
-                    "Activity #{id} now repeats ({rule}); {n} more made ahead, the next ones "
-                    "follow as time passes.",
-                    id=event_id,
-                    rule=made.series.rule,
-                    n=len(made.created),
-                )
-            )
-        ]
+    return Reply(cards=[note(_repeats(ctx.t, event_id, kind, made))])
+
+
+def _repeats(t: Translator, event_id: int, kind: str, made: series.Made) -> str:
+    """How the activity now repeats, in words: "every 2 weeks until 1 Feb 2027"."""
+    how, ahead = t(HOW[kind]), len(made.created)
+    if made.count is not None:
+        return t(
+            "Activity #{id} now repeats {how}, {times}; {ahead} more made ahead, the next ones "
+            "follow as time passes.",
+            id=event_id,
+            how=how,
+            times=t.ngettext("{n} time in all", "{n} times in all", made.count),
+            ahead=ahead,
+        )
+    if made.until is not None:
+        return t(
+            "Activity #{id} now repeats {how} until {end}; {ahead} more made ahead, the next "
+            "ones follow as time passes.",
+            id=event_id,
+            how=how,
+            end=format_day(made.until, t),
+            ahead=ahead,
+        )
+    return t(
+        "Activity #{id} now repeats {how}; {ahead} more made ahead, the next ones follow as "
+        "time passes.",
+        id=event_id,
+        how=how,
+        ahead=ahead,
     )
 
 

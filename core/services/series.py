@@ -107,6 +107,8 @@ def _place(wall: datetime, zone: ZoneInfo) -> datetime:
 class Made:
     series: Series
     created: list[int]  # occurrences made now
+    count: int | None = None  # how many in all, if the series ends so
+    until: datetime | None = None  # the wall time it ends by (in its zone), if it ends so
 
 
 async def repeat(
@@ -144,7 +146,7 @@ async def repeat(
     uow.session.add(event)
     await uow.commit()
     created = await extend(uow, clock, series.id)  # type: ignore[arg-type]
-    return Made(series, created)
+    return Made(series, created, count=count, until=end)
 
 
 async def _occurrences(uow: UnitOfWork, series_id: int) -> list[Event]:

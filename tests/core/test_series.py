@@ -40,7 +40,10 @@ async def test_a_weekly_series_keeps_its_local_time_across_dst(chat: Chat) -> No
     await _group(chat, "America/New_York")
     await chat.say("maya", "/newevent runners | Evening run | 2027-03-09 19:00 | Park")
     reply = await chat.say("maya", "/repeat 1 weekly times 4")
-    assert "now repeats (FREQ=WEEKLY;COUNT=4)" in reply.text
+    assert reply.text == (
+        "Activity #1 now repeats every week, 4 times in all; 2 more made ahead, the next ones "
+        "follow as time passes."
+    )
     assert await _titles_and_times(chat, "America/New_York") == [
         "2027-03-09 19:00 Tue scheduled",
         "2027-03-16 19:00 Tue scheduled",  # DST began on the 14th: still 19:00 local
@@ -255,3 +258,21 @@ async def test_an_end_it_cannot_read_is_quoted_as_typed(chat: Chat) -> None:
     assert reply.text.startswith("⚠️ I can't read the time “banana”. Use YYYY-MM-DD HH:MM")
     reply = await chat.say("maya", "/repeat 1 weekly until banana split")
     assert reply.text.startswith("⚠️ I can't read the time “banana split”.")
+
+
+async def test_repeat_says_in_words_how_the_series_goes(chat: Chat) -> None:
+    """/repeat answers "every 2 weeks until 1 Feb 2027", not the rule calendars read
+    ("FREQ=WEEKLY;INTERVAL=2;UNTIL=20270201T235900")."""
+    chat.services.clock.set(datetime(2027, 1, 1, 12, 0, tzinfo=UTC))
+    await _group(chat, "UTC")
+    for title in ("Run", "Swim", "Ride"):
+        await chat.say("maya", f"/newevent runners | {title} | 2027-01-05 07:00 | Park")
+    until = await chat.say("maya", "/repeat 1 biweekly until 2027-02-01")
+    assert until.text == (
+        "Activity #1 now repeats every 2 weeks until 1 Feb 2027; 1 more made ahead, the next "
+        "ones follow as time passes."
+    )
+    at = await chat.say("maya", "/repeat 2 weekly until 2027-02-01 06:00")
+    assert at.text.startswith("Activity #2 now repeats every week until 1 Feb 2027, 06:00;")
+    endless = await chat.say("maya", "/repeat 3 monthly-weekday")
+    assert endless.text.startswith("Activity #3 now repeats every month on the same weekday;")
