@@ -2,12 +2,13 @@
 
 Services raise these; adapters show `error.render(t)` to the person. The code is stable (tests,
 logs and clients may match on it); the message is marked for translation with N_ and formatted
-with the error's parameters in the person's language.
+with the error's parameters in the person's language. One that depends on a number is marked
+with Plural.ngettext and takes the number as its parameter `n`.
 """
 
 from __future__ import annotations
 
-from core.i18n import N_, Translator
+from core.i18n import N_, Plural, Translator
 
 
 class Term(str):
@@ -18,20 +19,27 @@ class DomainError(Exception):
     """Base of every error a person can cause. Raising one never leaves a partial change."""
 
     code = "error"
-    message = N_("Something is not right with that request.")
+    message: str | Plural = N_("Something is not right with that request.")
 
-    def __init__(self, message: str | None = None, /, **params: object) -> None:
+    def __init__(self, message: str | Plural | None = None, /, **params: object) -> None:
         if message is not None:
             self.message = message
         self.params = params
         super().__init__(message)
 
     def __str__(self) -> str:  # the code may be set after construction (see invalid() below)
-        text = self.message.format(**self.params) if self.params else self.message
+        message = self.message
+        if isinstance(message, Plural):
+            message = message.singular if self.params["n"] == 1 else message.plural
+        text = message.format(**self.params) if self.params else message
         return f"{self.code}: {text}"
 
     def render(self, t: Translator) -> str:
+        """In the person's language; a Plural message in the form its parameter `n` asks for."""
         params = {k: t(v) if isinstance(v, Term) else v for k, v in self.params.items()}
+        if isinstance(self.message, Plural):
+            n = params.pop("n")
+            return t.ngettext(*self.message, n, **params)  # type: ignore[arg-type]
         return t.gettext(self.message, **params)
 
 
@@ -71,19 +79,19 @@ def not_found(what: str, **params: object) -> NotFound:
     return error
 
 
-def invalid(code: str, message: str, **params: object) -> InvalidInput:
+def invalid(code: str, message: str | Plural, **params: object) -> InvalidInput:
     error = InvalidInput(message, **params)
     error.code = code
     return error
 
 
-def forbidden(code: str, message: str, **params: object) -> PermissionDenied:
+def forbidden(code: str, message: str | Plural, **params: object) -> PermissionDenied:
     error = PermissionDenied(message, **params)
     error.code = code
     return error
 
 
-def conflict(code: str, message: str, **params: object) -> Conflict:
+def conflict(code: str, message: str | Plural, **params: object) -> Conflict:
     error = Conflict(message, **params)
     error.code = code
     return error

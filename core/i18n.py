@@ -11,6 +11,7 @@ import gettext
 import io
 from functools import cache
 from pathlib import Path
+from typing import NamedTuple
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -24,6 +25,20 @@ DEFAULT_LOCALE = "en"
 def N_(message: str) -> str:
     """Mark a string for extraction without translating it yet."""
     return message
+
+
+class Plural(NamedTuple):
+    """A message with a plural form, kept to be translated later for a count `n` (as N_ keeps
+    one without): an error about "{n} guests" must read "1 guest" too."""
+
+    singular: str
+    plural: str
+
+    @classmethod
+    def ngettext(cls, singular: str, plural: str) -> Plural:
+        """Mark the two forms without translating them: extraction finds them as one plural
+        entry by the name `ngettext` (Babel matches the last name before the parenthesis)."""
+        return cls(singular, plural)
 
 
 def normalize_locale(code: str | None, default: str = DEFAULT_LOCALE) -> str:

@@ -14,10 +14,13 @@ from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
 from core.durations import parse_duration, parse_offsets
-from core.errors import invalid
+from core.errors import InvalidInput, invalid
 from core.i18n import N_
 
 MAX_FEE_CENTS = 100_000_000
+#: What clears an optional value ("/editevent 3 capacity none"), the same for every field; some
+#: also read words of their own ("unlimited", "off", "free").
+NONE_WORDS = ("none", "-")
 MAX_CAPACITY = 100_000
 _SYMBOLS = {"€": "EUR", "$": "USD", "£": "GBP", "¥": "CNY", "￥": "CNY"}
 _FEE = re.compile(r"^\s*([€$£¥￥])?\s*(-?\d+(?:[.,]\d{1,2})?)\s*([A-Za-z]{3}|元)?\s*$")
@@ -47,7 +50,7 @@ FREE = Fee(0, None)
 def parse_fee(text: str | None, default_currency: str = "EUR") -> Fee:
     """'free', '0', '10', '10.50 EUR', '€10', '¥30', '30元' -> Fee."""
     value = (text or "").strip()
-    if value.lower() in ("", "free", "0", "none", "-", "免费"):
+    if value.lower() in ("", *NONE_WORDS, "free", "0", "免费"):
         return FREE
     match = _FEE.match(value)
     if not match:
@@ -85,7 +88,7 @@ def format_fee(cents: int, currency: str | None) -> str | None:
 def parse_capacity(text: str | None) -> int | None:
     """A whole number of seats, or None for unlimited ('', '-', 'none', 'unlimited', '0')."""
     value = (text or "").strip().lower()
-    if value in ("", "-", "none", "unlimited", "no limit", "不限"):
+    if value in ("", *NONE_WORDS, "unlimited", "no limit", "不限"):
         return None
     try:
         number = int(value)
@@ -99,7 +102,7 @@ def parse_capacity(text: str | None) -> int | None:
 def parse_guests(text: str) -> int:
     """Guests each person may bring: a whole number, 0 (or 'none') for no guests."""
     value = text.strip().lower()
-    if value in ("", "-", "none", "no", "0", "不"):
+    if value in ("", *NONE_WORDS, "no", "0", "不"):
         return 0
     try:
         return int(value)
@@ -113,7 +116,7 @@ def parse_offer_window(text: str) -> int | None:
     """How long a freed seat is held for the person it is offered to ('2h', '30m'), in
     seconds; 'off' (or 'none') gives freed seats at once, as without offers."""
     value = text.strip().lower()
-    if value in ("", "off", "none", "-", "0", "关"):
+    if value in ("", *NONE_WORDS, "off", "0", "关"):
         return None
     try:
         return int(parse_duration(value).total_seconds())
@@ -170,7 +173,23 @@ def parse_local_datetime(
                 after=after.strftime("%H:%M"),
             )
         return naive.replace(tzinfo=zone)
-    raise invalid(
+    raise _unreadable(value)
+
+
+def parse_local_end(text: str, timezone: str) -> datetime:
+    """An end, as parse_local_datetime reads it; a day alone ('2027-02-01') is the end of
+    that day (23:59). What cannot be read is quoted as typed, not with the 23:59 added."""
+    value = " ".join((text or "").split())
+    try:
+        return parse_local_datetime(value if " " in value else f"{value} 23:59", timezone)
+    except InvalidInput as error:
+        if error.code != "bad_datetime":
+            raise
+        raise _unreadable(value) from None
+
+
+def _unreadable(value: str) -> InvalidInput:
+    return invalid(
         "bad_datetime",
         N_(
             "I can't read the time “{text}”. Use YYYY-MM-DD HH:MM, like 2026-12-06 09:00, or "
@@ -291,10 +310,16 @@ def parse_coordinates(text: str | None) -> tuple[float, float] | None:
     return lat, lng
 
 
+def parse_optional_text(text: str) -> str:
+    """A text that may be empty (a description): 'none' clears it, as it clears a capacity or
+    the reminders, rather than becoming the text."""
+    return "" if text.strip().lower() in NONE_WORDS else text
+
+
 def parse_reminder_offsets(text: str) -> list[timedelta]:
     """'24h,1h', '30m', or 'none' for no reminders."""
     value = (text or "").strip().lower()
-    if value in ("none", "off", "-", "0"):
+    if value in (*NONE_WORDS, "off", "0"):
         return []
     try:
         return parse_offsets(value)

@@ -32,6 +32,17 @@ def format_time(when: datetime, timezone: str, t: Translator) -> str:
     return f"{text} ({timezone})"
 
 
+def format_day(wall: datetime, t: Translator) -> str:
+    """'1 Feb 2027' for a wall time (already in its zone), in the viewer's language; with the
+    time of day unless it is the day's end (23:59, what a day alone is read as)."""
+    end_of_day = (wall.hour, wall.minute) == (23, 59)
+    if t.locale == "en":
+        pattern = "d MMM y" if end_of_day else "d MMM y, HH:mm"
+    else:
+        pattern = "y年M月d日" if end_of_day else "y年M月d日 HH:mm"
+    return format_datetime(wall, pattern, locale=_BABEL_LOCALES.get(t.locale, "en"))
+
+
 def fee_text(view: EventView, t: Translator) -> str:
     return format_fee(view.event.fee_cents, view.event.fee_currency) or t("Free")
 

@@ -14,12 +14,14 @@ from core.errors import invalid
 from core.i18n import N_, Translator
 from core.models import Event
 from core.parsing import (
+    NONE_WORDS,
     parse_capacity,
     parse_coordinates,
     parse_fee,
     parse_guests,
     parse_local_datetime,
     parse_offer_window,
+    parse_optional_text,
     parse_reminder_offsets,
 )
 from core.services import events, groups, reminders
@@ -448,11 +450,13 @@ async def parsed_change(ctx: Context, event_id: int, name: str, value: str) -> d
     elif name == "signup_deadline":
         parsed = (
             None
-            if value.strip().lower() in ("", "none", "-")
+            if value.strip().lower() in ("", *NONE_WORDS)
             else parse_local_datetime(
                 value, current.event.timezone, now=ctx.clock.now(), locale=ctx.t.locale
             )
         )
+    elif name == "description":
+        parsed = parse_optional_text(value)
     elif name == "fee":
         parsed = parse_fee(value)
     elif name == "capacity":

@@ -8,9 +8,9 @@ from core.cards import Reply, note
 from core.chat.args import number
 from core.chat.events import EDIT_FIELDS, parsed_change
 from core.chat.registry import Context, command, on_action
-from core.i18n import N_
+from core.i18n import N_, Translator
 from core.services import series
-from core.views import usage
+from core.views import format_day, usage
 
 KIND_WORDS = {
     "weekly": "weekly",
@@ -18,6 +18,15 @@ KIND_WORDS = {
     "fortnightly": "biweekly",
     "monthly": "monthly",
     "monthly-weekday": "monthly-weekday",
+}
+
+
+#: How a series repeats, in words (its RRULE, series.rule_for, is for calendars).
+HOW = {
+    "weekly": N_("every week"),
+    "biweekly": N_("every 2 weeks"),
+    "monthly": N_("every month"),
+    "monthly-weekday": N_("every month on the same weekday"),
 }
 
 
@@ -61,18 +70,36 @@ async def repeat_command(ctx: Context, args: str) -> Reply:
         until = " ".join(rest[1:])
     async with ctx.uow() as uow:
         made = await series.repeat(uow, ctx.clock, ctx.me, event_id, kind, count=count, until=until)
-    return Reply(
-        cards=[
-            note(
-                ctx.t(
-                    "Activity #{id} now repeats ({rule}); {n} more made ahead, the next ones "
-                    "follow as time passes.",
-                    id=event_id,
-                    rule=made.series.rule,
-                    n=len(made.created),
-                )
-            )
-        ]
+    return Reply(cards=[note(_repeats(ctx.t, event_id, kind, made))])
+
+
+def _repeats(t: Translator, event_id: int, kind: str, made: series.Made) -> str:
+    """How the activity now repeats, in words: "every 2 weeks until 1 Feb 2027"."""
+    how, ahead = t(HOW[kind]), len(made.created)
+    if made.count is not None:
+        return t(
+            "Activity #{id} now repeats {how}, {times}; {ahead} more made ahead, the next ones "
+            "follow as time passes.",
+            id=event_id,
+            how=how,
+            times=t.ngettext("{n} time in all", "{n} times in all", made.count),
+            ahead=ahead,
+        )
+    if made.until is not None:
+        return t(
+            "Activity #{id} now repeats {how} until {end}; {ahead} more made ahead, the next "
+            "ones follow as time passes.",
+            id=event_id,
+            how=how,
+            end=format_day(made.until, t),
+            ahead=ahead,
+        )
+    return t(
+        "Activity #{id} now repeats {how}; {ahead} more made ahead, the next ones follow as "
+        "time passes.",
+        id=event_id,
+        how=how,
+        ahead=ahead,
     )
 
 
@@ -103,7 +130,9 @@ async def editseries_command(ctx: Context, args: str) -> Reply:
     changes = await parsed_change(ctx, event_id, name, value)
     async with ctx.uow() as uow:
         results = await series.edit(uow, ctx.clock, ctx.me, event_id, changes)
-    text = ctx.t("{n} coming occurrences updated.", n=len(results))
+    text = ctx.t.ngettext(
+        "{n} coming occurrence updated.", "{n} coming occurrences updated.", len(results)
+    )
     return Reply(cards=[note(text)])
 
 
@@ -123,22 +152,25 @@ async def cancelseries_command(ctx: Context, args: str) -> Reply:
         )
     async with ctx.uow() as uow:
         results = await series.cancel(uow, ctx.clock, ctx.me, event_id)  # core.roster_news tells
-    text = ctx.t(
+    text = ctx.t.ngettext(
+        "The series is cancelled: {n} coming occurrence, everyone signed up is told.",
         "The series is cancelled: {n} coming occurrences, everyone signed up is told.",
-        n=len(results),
+        len(results),
     )
     return Reply(cards=[note(text)])
 
 
 async def _join(ctx: Context, event_id: int) -> Reply:
     async with ctx.uow() as uow:
-        _, results = await series.join(uow, ctx.clock, ctx.me, event_id)
-    seats = sum(1 for r in results if r.status == "confirmed")
+        joined = await series.join(uow, ctx.clock, ctx.me, event_id)
+    if joined.already:
+        text = ctx.t("You're already signed up for every occurrence of this series.")
+        return Reply(cards=[note(text)], toast=text)
     text = ctx.t(
         "You're signed up for every occurrence: a seat on {seats} of the {n} coming ones, the "
         "waitlist on the rest; new ones sign you up too.",
-        seats=seats,
-        n=len(results),
+        seats=joined.seats,
+        n=len(joined.results),
     )
     return Reply(cards=[note(text)], toast=text)
 

@@ -19,7 +19,7 @@ from sqlmodel import func, select
 from core import permissions, work
 from core.clock import Clock
 from core.errors import conflict, invalid, not_found
-from core.i18n import N_
+from core.i18n import N_, Plural
 from core.models import (
     Event,
     EventStatus,
@@ -44,6 +44,7 @@ from core.validation import check_timezone, clean_text, is_id, one_line
 ACTIVE = (RegistrationStatus.CONFIRMED, RegistrationStatus.OFFERED, RegistrationStatus.WAITLISTED)
 LISTED = (*ACTIVE, RegistrationStatus.MAYBE)  # on the roster, maybes included
 MAX_GUESTS = 10
+YEARS_AHEAD = 5  # how far ahead an activity may start (check_future)
 #: What a calendar entry shows: a change to any bumps the entry's SEQUENCE.
 CALENDAR_FIELDS = {"title", "description", "starts_at", "place"}
 #: What the people on the roster are told of (core.roster_news): where and when, and a new price.
@@ -161,9 +162,18 @@ class EventDraft:
 
 
 def check_future(starts_at: datetime, now: datetime) -> None:
+    """A start people can come to: after now, and at most YEARS_AHEAD away. A date years off
+    is a typo (9999 for 2026), and one near the end of the calendar has no room for the
+    dates worked out from it (the next occurrences of a series, reminders before it)."""
     if starts_at <= now:
         raise invalid(
             "start_in_past", N_("That time has already passed: pick a time in the future.")
+        )
+    if starts_at > now + timedelta(days=366 * YEARS_AHEAD):
+        raise invalid(
+            "start_too_far",
+            N_("That time is too far ahead: pick one within {years} years."),
+            years=YEARS_AHEAD,
         )
 
 
@@ -810,8 +820,11 @@ def _check_guests(event: Event, guests: int) -> int:
             raise invalid("no_guests", N_("This activity takes no guests."))
         raise invalid(
             "too_many_guests",
-            N_("At most {count} guests per person for this activity."),
-            count=event.max_guests,
+            Plural.ngettext(
+                "At most {n} guest per person for this activity.",
+                "At most {n} guests per person for this activity.",
+            ),
+            n=event.max_guests,
         )
     if event.capacity is not None and 1 + guests > event.capacity:
         raise invalid(

@@ -28,7 +28,7 @@ from core.clock import Clock
 from core.errors import conflict, invalid
 from core.i18n import N_
 from core.models import Event, EventStatus, Registration, Series, SeriesMember
-from core.parsing import parse_local_datetime
+from core.parsing import parse_local_end
 from core.services import events, reminders
 from core.services.events import EditResult, SignupResult
 from core.uow import UnitOfWork
@@ -107,6 +107,8 @@ def _place(wall: datetime, zone: ZoneInfo) -> datetime:
 class Made:
     series: Series
     created: list[int]  # occurrences made now
+    count: int | None = None  # how many in all, if the series ends so
+    until: datetime | None = None  # the wall time it ends by (in its zone), if it ends so
 
 
 async def repeat(
@@ -127,9 +129,7 @@ async def repeat(
     first = event.starts_at.astimezone(zone).replace(tzinfo=None)
     end = None
     if until:
-        end = parse_local_datetime(
-            until if " " in until.strip() else f"{until.strip()} 23:59", event.timezone
-        ).replace(tzinfo=None)
+        end = parse_local_end(until, event.timezone).replace(tzinfo=None)
         if end <= first:
             raise invalid("series_until", N_("The series must end after its first occurrence."))
     series = Series(
@@ -146,7 +146,7 @@ async def repeat(
     uow.session.add(event)
     await uow.commit()
     created = await extend(uow, clock, series.id)  # type: ignore[arg-type]
-    return Made(series, created)
+    return Made(series, created, count=count, until=end)
 
 
 async def _occurrences(uow: UnitOfWork, series_id: int) -> list[Event]:
@@ -244,16 +244,38 @@ async def _sign_up_members(uow: UnitOfWork, clock: Clock, series_id: int) -> Non
                 await events.sign_up(uow, clock, person_id, event.id)  # type: ignore[arg-type]
 
 
-async def join(
-    uow: UnitOfWork, clock: Clock, actor_id: int, event_id: int
-) -> tuple[Series, list[SignupResult]]:
+def _require_live(series: Series | None) -> Series:
+    """The series, unless it was cancelled: a cancelled one takes no sign-ups or changes, and
+    is not cancelled twice."""
+    if series is None or series.cancelled:
+        raise conflict("series_cancelled", N_("This series was cancelled."))
+    return series
+
+
+@dataclass(frozen=True)
+class Joined:
+    series: Series
+    results: list[SignupResult]  # one per coming occurrence
+    was_member: bool  # signed up for the series before
+
+    @property
+    def seats(self) -> int:
+        """The coming occurrences where the person has a seat, taken now or before."""
+        return sum(1 for r in self.results if r.status in ("confirmed", "already_confirmed"))
+
+    @property
+    def already(self) -> bool:
+        """Nothing changed: signed up for the series before, with a place on every coming
+        occurrence."""
+        return self.was_member and all(r.status.startswith("already_") for r in self.results)
+
+
+async def join(uow: UnitOfWork, clock: Clock, actor_id: int, event_id: int) -> Joined:
     """Sign the person up for every future occurrence, and for those made later."""
     view = await events.get_event(uow, actor_id, event_id)
     if view.event.series_id is None:
         raise invalid("not_a_series", N_("This activity does not repeat."))
-    series = await uow.session.get(Series, view.event.series_id)
-    if series is None or series.cancelled:
-        raise conflict("series_cancelled", N_("This series was cancelled."))
+    series = _require_live(await uow.session.get(Series, view.event.series_id))
     already = (
         await uow.session.exec(
             select(SeriesMember).where(
@@ -267,7 +289,7 @@ async def join(
     results = []
     for event in await _future(uow, series.id, clock.now()):  # type: ignore[arg-type]
         results.append(await events.sign_up(uow, clock, actor_id, event.id))  # type: ignore[arg-type]
-    return series, results
+    return Joined(series, results, was_member=already is not None)
 
 
 async def leave(uow: UnitOfWork, actor_id: int, event_id: int) -> None:
@@ -295,8 +317,8 @@ async def cancel(uow: UnitOfWork, clock: Clock, actor_id: int, event_id: int) ->
     event = await events.managed_event(uow, actor_id, event_id)
     if event.series_id is None:
         raise invalid("not_a_series", N_("This activity does not repeat."))
-    series = await _locked(uow, event.series_id)
-    series.cancelled = True  # type: ignore[union-attr]
+    series = _require_live(await _locked(uow, event.series_id))
+    series.cancelled = True
     uow.session.add(series)
     results = [
         await events.cancel_event(uow, clock, actor_id, occurrence.id, in_series=True)  # type: ignore[arg-type]
@@ -331,7 +353,7 @@ async def edit(
             "series_time",
             N_("Times change per occurrence (/editevent); a new time is a new series."),
         )
-    await _locked(uow, event.series_id)
+    _require_live(await _locked(uow, event.series_id))
     results = [
         await events.edit_event(uow, clock, actor_id, occurrence.id, in_series=True, **changes)  # type: ignore[arg-type]
         for occurrence in await _coming(uow, event.series_id, clock.now())

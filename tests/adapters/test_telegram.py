@@ -318,7 +318,7 @@ async def test_a_series_and_check_in_through_telegram(tg: TelegramHarness) -> No
     await tg.say(maya, "/newgroup Hiking")
     await tg.say(maya, "/newevent hiking | Morning walk | 2026-11-22 09:00 | Gate | free | 5")
     repeated = _plain(await tg.say(maya, "/repeat 1 weekly times 6"))
-    assert "now repeats (FREQ=WEEKLY;COUNT=6)" in repeated
+    assert "now repeats every week, 6 times in all" in repeated
     ana = tg.emu.add_user(2, "Ana")
     [card] = [m for m in await tg.say(ana, "/event 2") if "Sign up" in str(m["reply_markup"])]
     answer = await tg.click(ana, card, "Every time")

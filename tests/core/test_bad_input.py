@@ -585,6 +585,29 @@ CHAT_CASES = [
         "No group called “99999999999999999999”. Try /groups to see them.",
     ),
     ("bob", "/join ²", "No group called “²”. Try /groups to see them."),
+    # however many digits: a number was given, it just names nothing
+    (
+        "bob",
+        "/event 99999999999999999999999",
+        "No activity #99999999999999999999999. Try /events to see upcoming ones.",
+    ),
+    (
+        "maya",
+        "/editevent 99999999999999999999999 title New",
+        "No activity #99999999999999999999999. Try /events to see upcoming ones.",
+    ),
+    (
+        "maya",
+        "/cancelseries 99999999999999999999999",
+        "No activity #99999999999999999999999. Try /events to see upcoming ones.",
+    ),
+    (
+        "maya",
+        "/checkin 99999999999999999999999",
+        "No activity #99999999999999999999999. Try /events to see upcoming ones.",
+    ),
+    ("bob", "/replies 99999999999999999999999", "No post #99999999999999999999999."),
+    ("bob", "/deletereply 99999999999999999999999", "No reply #99999999999999999999999."),
     ("bob", "/events ①", "No group called “①”. Try /groups to see them."),
     ("bob", "su:3000000000", "No activity #3000000000. Try /events to see upcoming ones."),
     ("bob", "lk:9007199254740991", "No post #9007199254740991."),

@@ -621,3 +621,20 @@ async def test_someone_no_private_message_reaches_hears_of_their_activity_in_its
     await chat.say("maya", "/editevent 1 place North gate")  # the chat's live card shows it
     await chat.say("maya", "/ban hiking ben")  # told to him alone, or not at all
     assert len(sent.posted) == 1
+
+
+async def test_none_clears_the_description_as_it_clears_other_fields(chat: Chat) -> None:
+    """ "none" clears a description, as it clears a capacity or the reminders; it was kept as
+    the word."""
+    await chat.say("maya", "/newgroup Hiking")
+    await chat.say("maya", "/newevent hiking | Ridge | 2026-12-06 07:30 | Trailhead")
+    described = await chat.say("maya", "/editevent 1 description Bring water")
+    assert "Bring water" in described.text
+    for word in ("none", "None", "-"):
+        await chat.say("maya", "/editevent 1 description Bring water")
+        cleared = await chat.say("maya", f"/editevent 1 description {word}")
+        assert cleared.text.startswith("Activity #1 updated.")
+        assert "Bring water" not in cleared.text and not cleared.text.endswith(word)
+        async with chat.services.db.uow(readonly=True) as uow:
+            view = await events.get_event(uow, await chat.person_id("maya"), 1)
+        assert view.event.description == ""

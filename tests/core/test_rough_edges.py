@@ -236,3 +236,6 @@ async def test_editing_a_setting_the_card_does_not_show_says_how_it_stands(chat:
     assert "Reminders go out 1d, 2h before the start." in reminded.text
     none = await chat.say("maya", "/editevent 1 reminders none")
     assert "No reminders for this activity." in none.text
+
+    # a number too big to be an activity's: no button to cancel a sign-up it cannot name
+    assert (await chat.say("ann", "/cancel 99999999999999999999999")).text == "Nothing to cancel."

@@ -179,3 +179,16 @@ async def test_guests_brought_before_guests_were_turned_off_can_still_be_dropped
     fewer = await chat.click("ann", "mi:1")
     assert "➖ Guest" not in [b.label for c in fewer.cards for row in c.buttons for b in row]
     assert await _counts_match_rows(services) == (1, 0, 0)
+
+
+async def test_the_most_guests_reads_right_for_one_or_more(chat: Chat) -> None:
+    """The limit in the person's language, singular or plural as the number asks ("At most 1
+    guests" before)."""
+    await _activity(chat, capacity=5, guests=1)
+    await chat.click("ann", "pl:1")  # Ann and one guest
+    one = await chat.click("ann", "pl:1")
+    assert one.toast == "At most 1 guest per person for this activity."
+    await chat.say("maya", "/editevent 1 guests 2")
+    await chat.click("ann", "pl:1")
+    two = await chat.click("ann", "pl:1")
+    assert two.toast == "At most 2 guests per person for this activity."

@@ -40,7 +40,10 @@ async def test_a_weekly_series_keeps_its_local_time_across_dst(chat: Chat) -> No
     await _group(chat, "America/New_York")
     await chat.say("maya", "/newevent runners | Evening run | 2027-03-09 19:00 | Park")
     reply = await chat.say("maya", "/repeat 1 weekly times 4")
-    assert "now repeats (FREQ=WEEKLY;COUNT=4)" in reply.text
+    assert reply.text == (
+        "Activity #1 now repeats every week, 4 times in all; 2 more made ahead, the next ones "
+        "follow as time passes."
+    )
     assert await _titles_and_times(chat, "America/New_York") == [
         "2027-03-09 19:00 Tue scheduled",
         "2027-03-16 19:00 Tue scheduled",  # DST began on the 14th: still 19:00 local
@@ -179,3 +182,97 @@ async def test_an_occurrence_moved_and_then_its_series_cancelled_is_told_once(
     assert "🕒 Wed, 13 Jan 2027, 08:00 (UTC)" in told  # the moved date, as it stands
     await chat.settled()
     assert len(sent.sent) == 1
+
+
+async def test_a_date_years_ahead_is_refused_and_one_within_reach_repeats(chat: Chat) -> None:
+    """9999 for 2026 is a typo: refused when the activity is made or moved, with a word on
+    why, not accepted and then "Something went wrong" at /repeat. A start near the limit still
+    repeats, with an end far beyond it."""
+    chat.services.clock.set(datetime(2027, 1, 1, 12, 0, tzinfo=UTC))
+    await _group(chat, "UTC")
+    far = await chat.say("maya", "/newevent runners | Far | 9999-12-25 19:00 | Park")
+    assert far.text == "⚠️ That time is too far ahead: pick one within 5 years."
+    await chat.say("maya", "/newevent runners | Near | 2031-12-20 19:00 | Park")
+    moved = await chat.say("maya", "/editevent 1 time 9999-12-25 19:00")
+    assert moved.text == "⚠️ That time is too far ahead: pick one within 5 years."
+    reply = await chat.say("maya", "/repeat 1 monthly until 9999-12-31")
+    assert reply.text.startswith("Activity #1 now repeats")
+    assert await _titles_and_times(chat, "UTC") == [
+        "2031-12-20 19:00 Sat scheduled",
+        "2032-01-20 19:00 Tue scheduled",
+    ]
+
+
+async def test_joining_a_series_twice_says_so_and_changes_nothing(chat: Chat) -> None:
+    """A second /joinseries by someone already on every coming occurrence says they are signed
+    up already (it said "a seat on 0 of the 2 coming ones"); seats taken before joining count
+    as seats."""
+    chat.services.clock.set(datetime(2027, 1, 1, 12, 0, tzinfo=UTC))
+    await _group(chat, "UTC")
+    await chat.say("maya", "/newevent runners | Run | 2027-01-20 07:00 | Park")
+    await chat.say("maya", "/repeat 1 monthly times 5")
+    await chat.say("bob", "/signup 1")
+    joined = await chat.say("bob", "/joinseries 1")
+    assert "a seat on 2 of the 2 coming ones" in joined.text  # the one he had, and the next
+
+    await chat.say("ann", "/joinseries 1")
+    again = await chat.say("ann", "/joinseries 1")
+    assert again.text == "You're already signed up for every occurrence of this series."
+    tapped = await chat.click("ann", "sj:2")
+    assert tapped.toast == "You're already signed up for every occurrence of this series."
+
+
+async def test_a_cancelled_series_says_so_when_cancelled_or_changed_again(chat: Chat) -> None:
+    chat.services.clock.set(datetime(2027, 1, 1, 12, 0, tzinfo=UTC))
+    await _group(chat, "UTC")
+    await chat.say("maya", "/newevent runners | Run | 2027-01-05 07:00 | Park")
+    await chat.say("maya", "/repeat 1 weekly times 3")
+    await chat.say("maya", "/cancelseries 1")
+    again = await chat.say("maya", "/cancelseries 1")
+    assert again.text == "⚠️ This series was cancelled."
+    edited = await chat.say("maya", "/editseries 1 place Old bridge")
+    assert edited.text == "⚠️ This series was cancelled."
+
+
+async def test_one_coming_occurrence_reads_as_one(chat: Chat) -> None:
+    """ "1 coming occurrence updated.", not "1 coming occurrences updated."."""
+    chat.services.clock.set(datetime(2027, 1, 1, 12, 0, tzinfo=UTC))
+    await _group(chat, "UTC")
+    await chat.say("maya", "/newevent runners | Run | 2027-01-05 07:00 | Park")
+    await chat.say("maya", "/repeat 1 weekly times 2")
+    await chat.say("maya", "/cancelevent 2")  # one of the two, on its own
+    edited = await chat.say("maya", "/editseries 1 place Old bridge")
+    assert edited.text == "1 coming occurrence updated."
+    cancelled = await chat.say("maya", "/cancelseries 1")
+    assert (
+        cancelled.text
+        == "The series is cancelled: 1 coming occurrence, everyone signed up is told."
+    )
+
+
+async def test_an_end_it_cannot_read_is_quoted_as_typed(chat: Chat) -> None:
+    chat.services.clock.set(datetime(2027, 1, 1, 12, 0, tzinfo=UTC))
+    await _group(chat, "UTC")
+    await chat.say("maya", "/newevent runners | Run | 2027-01-05 07:00 | Park")
+    reply = await chat.say("maya", "/repeat 1 weekly until banana")
+    assert reply.text.startswith("⚠️ I can't read the time “banana”. Use YYYY-MM-DD HH:MM")
+    reply = await chat.say("maya", "/repeat 1 weekly until banana split")
+    assert reply.text.startswith("⚠️ I can't read the time “banana split”.")
+
+
+async def test_repeat_says_in_words_how_the_series_goes(chat: Chat) -> None:
+    """/repeat answers "every 2 weeks until 1 Feb 2027", not the rule calendars read
+    ("FREQ=WEEKLY;INTERVAL=2;UNTIL=20270201T235900")."""
+    chat.services.clock.set(datetime(2027, 1, 1, 12, 0, tzinfo=UTC))
+    await _group(chat, "UTC")
+    for title in ("Run", "Swim", "Ride"):
+        await chat.say("maya", f"/newevent runners | {title} | 2027-01-05 07:00 | Park")
+    until = await chat.say("maya", "/repeat 1 biweekly until 2027-02-01")
+    assert until.text == (
+        "Activity #1 now repeats every 2 weeks until 1 Feb 2027; 1 more made ahead, the next "
+        "ones follow as time passes."
+    )
+    at = await chat.say("maya", "/repeat 2 weekly until 2027-02-01 06:00")
+    assert at.text.startswith("Activity #2 now repeats every week until 1 Feb 2027, 06:00;")
+    endless = await chat.say("maya", "/repeat 3 monthly-weekday")
+    assert endless.text.startswith("Activity #3 now repeats every month on the same weekday;")
