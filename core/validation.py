@@ -27,6 +27,34 @@ def is_id(value: int) -> bool:
     return 0 < value <= MAX_ID
 
 
+def as_group_number(text: str) -> int | None:
+    """The group number a typed reference stands for ('3' or '#3'), if it reads as one: such
+    text names group #3 before any group's name or slug (core.services.groups.find_group)."""
+    digits = text.lstrip("#")
+    if digits.isascii() and digits.isdigit() and is_id(int(digits)):
+        return int(digits)
+    return None
+
+
+def slugify(name: str) -> str:
+    """A group's ASCII slug for commands and deep links ('Trail Runners!' -> 'trail-runners',
+    'Über Wandern' -> 'uber-wandern'), or "" for a name that has none:
+
+    - a name with letters or digits that are not ASCII even without their accents ('读书会2',
+      '读书 Club'): what is left of it ('2', 'club') is not its name, and other such names
+      ('跑步2', '跑步 Club') would clash with it;
+    - a slug of digits only ('＃1' -> '1'): it would be read as a group number.
+
+    A group without a slug is found, and named in hints, by its name (Group.handle).
+    """
+    decomposed = unicodedata.normalize("NFKD", name)
+    if any(char.isalnum() and not char.isascii() for char in decomposed):
+        return ""
+    ascii_name = decomposed.encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:40]
+    return "" if slug.isdigit() else slug
+
+
 def clean_text(value: str | None, *, field: str, min_len: int, max_len: int) -> str:
     """Strip, normalise and bound a piece of user text; raise `<field>_empty`/`<field>_too_long`.
 

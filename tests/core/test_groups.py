@@ -232,6 +232,28 @@ async def test_groups_are_found_by_name_slug_or_number(chat: Chat) -> None:
     assert (await chat.say("bob", "/groups knitting")).text.startswith("No groups match")
 
 
+async def test_names_mixing_chinese_with_digits_or_words_do_not_clash(chat: Chat) -> None:
+    """'读书会2' had the slug "2": its invite '/join 2' joined group #2, and '跑步2' (also "2")
+    was refused as a group that already exists; '＃1' had the slug "1"."""
+    await chat.say("maya", "/newgroup Hiking")  # group #1
+    await chat.say("maya", "/newgroup Chess")  # group #2
+    for name in ("读书会2", "跑步2", "读书 Club", "跑步 Club", "＃1"):
+        reply = await chat.say("maya", f"/newgroup {name}")
+        assert reply.text.startswith(
+            f"Created {name}. You're its owner. Invite people with /join {name}.\n\n{name}\n"
+        ), name
+        joined = await chat.say("bob", f"/join {name}")
+        assert joined.toast == f"Welcome to {name}!", name
+    named_as_a_number = await chat.say("maya", "/newgroup 2024")
+    assert "Invite people with /join #8." in named_as_a_number.text
+    assert (await chat.say("bob", "/join #8")).toast == "Welcome to 2024!"
+    assert (await chat.say("bob", "/join 2")).toast == "Welcome to Chess!"
+    refused = await chat.say("ann", "/newgroup 读书 club")
+    assert refused.text == "⚠️ There is already a group called “读书 club”."
+    listed = await chat.say("ann", "/groups 读书")
+    assert "• 读书会2 · 2 members" in listed.text and "• 读书 Club · 2 members" in listed.text
+
+
 async def test_groups_are_listed_biggest_first(chat: Chat) -> None:
     await chat.say("maya", "/newgroup Alpha")
     await chat.say("maya", "/newgroup Beta")
