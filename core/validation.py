@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -88,33 +89,26 @@ def one_line(value: str) -> str:
 
 
 def check_timezone(name: str) -> str:
+    """The IANA timezone a name stands for, typed in any letter case ('europe/berlin', 'utc'),
+    by its proper name ('Europe/Berlin'): the one reading of a timezone, for a person's
+    (/settings timezone) and a group's (/grouptimezone) alike."""
+    typed = name.strip()
+    zone = _zones_by_lower_name().get(typed.lower())
+    if zone is not None:
+        return zone
     try:
-        ZoneInfo(name)
+        ZoneInfo(typed)  # one the list of available zones leaves out
     except (ZoneInfoNotFoundError, ValueError):
         raise invalid(
             "bad_timezone",
             N_(
                 "“{name}” is not a timezone I know. Try a name like Europe/Berlin or Asia/Shanghai."
             ),
-            name=name,
+            name=typed,
         ) from None
-    return name
+    return typed
 
 
-def find_timezone(name: str) -> str:
-    """Accept a timezone name in any letter case ('europe/berlin')."""
-    if "/" in name or name.upper() == "UTC":
-        lowered = name.lower()
-        for candidate in _all_timezones():
-            if candidate.lower() == lowered:
-                return candidate
-    return check_timezone(name)
-
-
-_ZONES: list[str] = []
-
-
-def _all_timezones() -> list[str]:
-    if not _ZONES:
-        _ZONES.extend(sorted(available_timezones()))
-    return _ZONES
+@functools.cache
+def _zones_by_lower_name() -> dict[str, str]:
+    return {zone.lower(): zone for zone in available_timezones()}

@@ -269,7 +269,7 @@ async def create_group(
     description = clean_text(description, field="description", min_len=0, max_len=1000)
     slug = slugify(name) or _stand_in_slug(name)
     tag_list = parse_tags(tags)
-    check_timezone(timezone)
+    timezone = check_timezone(timezone)
     existing = await uow.session.exec(
         select(Group.id).where(
             sa.or_(Group.slug == slug, folded(dialect_of(uow), Group.name) == name.lower())
@@ -614,7 +614,7 @@ async def set_timezone(uow: UnitOfWork, actor_id: int, ref: str, timezone: str) 
     instant and their own zone: changing it never moves anything."""
     group = await find_group(uow, ref)
     permissions.require_admin(group, await membership_of(uow, group.id, actor_id))  # type: ignore[arg-type]
-    group.timezone = check_timezone(timezone.strip())
+    group.timezone = check_timezone(timezone)
     uow.session.add(group)
     await uow.commit()
     return group

@@ -361,6 +361,23 @@ async def test_members_can_create_events_switch(chat: Chat) -> None:
     )
 
 
+async def test_a_groups_timezone_is_read_in_any_letter_case(chat: Chat) -> None:
+    """'/grouptimezone ny club europe/berlin' was "not a timezone I know", though /settings
+    timezone took it."""
+    await chat.say("maya", "/newgroup NY Club")
+    for typed, zone in (("europe/berlin", "Europe/Berlin"), ("utc", "UTC")):
+        reply = await chat.say("maya", f"/grouptimezone ny club {typed}")
+        assert reply.text == (
+            f"New activities of NY Club are now in {zone}; those already planned keep their time."
+        )
+    unknown = await chat.say("maya", "/grouptimezone ny club mars/base")
+    assert unknown.text == (
+        "⚠️ “mars/base” is not a timezone I know. Try a name like Europe/Berlin or Asia/Shanghai."
+    )
+    settings = await chat.say("maya", "/settings timezone asia/shanghai")
+    assert settings.text == "Timezone saved: Asia/Shanghai"
+
+
 async def test_service_level_roles_rules(db: Database, clock: FrozenClock, chat: Chat) -> None:
     await chat.say("maya", "/newgroup Hiking")
     await chat.say("bob", "/join hiking")
