@@ -571,10 +571,17 @@ async def unban_member(uow: UnitOfWork, actor_id: int, ref: str, who: str) -> tu
     return group, person
 
 
+ROLE_ALREADY = {
+    Role.ADMIN: N_("{name} is already an admin of {group}."),
+    Role.MEMBER: N_("{name} is not an admin of {group}."),
+}
+
+
 async def set_role(
     uow: UnitOfWork, actor_id: int, ref: str, who: str, role: Role
 ) -> tuple[Group, Person]:
-    """The owner promotes members to admin and back; or hands ownership over."""
+    """The owner promotes members to admin and back; or hands ownership over. Asking for the
+    role someone has already changes nothing and says so (ROLE_ALREADY)."""
     group = await find_group(uow, ref)
     actor_membership = await membership_of(uow, group.id, actor_id)  # type: ignore[arg-type]
     if actor_membership is None or actor_membership.role != Role.OWNER:
@@ -587,6 +594,10 @@ async def set_role(
             "bad_role_target",
             N_("{name} is not a member you can change."),
             name=person.display_name,
+        )
+    if target.role == role:  # the owner is never the target: only admins and members are here
+        raise conflict(
+            "role_unchanged", ROLE_ALREADY[role], name=person.display_name, group=group.name
         )
     target.role = role
     if role == Role.OWNER:

@@ -338,6 +338,20 @@ async def test_owner_promotes_and_demotes(chat: Chat) -> None:
     )
 
 
+async def test_a_role_someone_already_has_is_not_given_again(chat: Chat) -> None:
+    """A second '/promote hiking leo' said "leo is now an admin of Hiking." again."""
+    await chat.say("maya", "/newgroup Hiking")
+    await chat.say("leo", "/join hiking")
+    await chat.say("bob", "/join hiking")
+    assert (await chat.say("maya", "/promote hiking leo")).text == "leo is now an admin of Hiking."
+    again = await chat.say("maya", "/promote hiking leo")
+    assert again.text == "⚠️ leo is already an admin of Hiking."
+    assert await _status(chat, 1, "leo") == ("active", "admin")
+    demoted = await chat.say("maya", "/demote hiking bob")
+    assert demoted.text == "⚠️ bob is not an admin of Hiking."
+    assert await _status(chat, 1, "bob") == ("active", "member")
+
+
 async def test_members_can_create_events_switch(chat: Chat) -> None:
     await chat.say("maya", "/newgroup Hiking")
     await chat.say("bob", "/join hiking")
