@@ -13,6 +13,7 @@ from core.durations import format_duration
 from core.errors import invalid
 from core.i18n import N_, Translator
 from core.parsing import (
+    NONE_WORDS,
     parse_capacity,
     parse_coordinates,
     parse_fee,
@@ -383,7 +384,7 @@ async def parsed_change(ctx: Context, event_id: int, name: str, value: str) -> d
     elif name == "signup_deadline":
         parsed = (
             None
-            if value.strip().lower() in ("", "none", "-")
+            if value.strip().lower() in NONE_WORDS
             else parse_local_datetime(
                 value, current.event.timezone, now=ctx.clock.now(), locale=ctx.t.locale
             )
