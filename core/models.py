@@ -15,6 +15,8 @@ from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
+from core.validation import as_group_number, slugify
+
 
 class UTCDateTime(TypeDecorator):
     """Stores aware datetimes as naive UTC (SQLite has no time zones) and returns them aware."""
@@ -177,6 +179,16 @@ class Group(SQLModel, table=True):
     @property
     def tag_list(self) -> list[str]:
         return [t for t in self.tags.split(",") if t]
+
+    @property
+    def handle(self) -> str:
+        """What to type to name this group in a command ('/join {handle}'): its slug when that
+        is the slug of its name; else (a name with no slug, like "读书会2", whose slug column
+        holds a stand-in, or the slug "2" from before slugify's rules) its name, which
+        find_group finds as well; or '#3' for a name that would be read as a group number."""
+        if self.slug and self.slug == slugify(self.name):
+            return self.slug
+        return f"#{self.id}" if as_group_number(self.name) is not None else self.name
 
 
 class Membership(SQLModel, table=True):

@@ -17,10 +17,11 @@ from core.durations import parse_duration, parse_offsets
 from core.errors import InvalidInput, invalid
 from core.i18n import N_
 
+#: What people type for "nothing" where a value may be left empty ('/editevent 3 capacity
+#: none', '/interests none'): one list, so "none" means the same everywhere; a field may add
+#: its own words ("unlimited" for a capacity, "free" for a fee).
+NONE_WORDS = ("", "-", "none")
 MAX_FEE_CENTS = 100_000_000
-#: What clears an optional value ("/editevent 3 capacity none"), the same for every field; some
-#: also read words of their own ("unlimited", "off", "free").
-NONE_WORDS = ("none", "-")
 MAX_CAPACITY = 100_000
 _SYMBOLS = {"€": "EUR", "$": "USD", "£": "GBP", "¥": "CNY", "￥": "CNY"}
 _FEE = re.compile(r"^\s*([€$£¥￥])?\s*(-?\d+(?:[.,]\d{1,2})?)\s*([A-Za-z]{3}|元)?\s*$")
@@ -50,7 +51,7 @@ FREE = Fee(0, None)
 def parse_fee(text: str | None, default_currency: str = "EUR") -> Fee:
     """'free', '0', '10', '10.50 EUR', '€10', '¥30', '30元' -> Fee."""
     value = (text or "").strip()
-    if value.lower() in ("", *NONE_WORDS, "free", "0", "免费"):
+    if value.lower() in (*NONE_WORDS, "free", "0", "免费"):
         return FREE
     match = _FEE.match(value)
     if not match:
@@ -88,7 +89,7 @@ def format_fee(cents: int, currency: str | None) -> str | None:
 def parse_capacity(text: str | None) -> int | None:
     """A whole number of seats, or None for unlimited ('', '-', 'none', 'unlimited', '0')."""
     value = (text or "").strip().lower()
-    if value in ("", *NONE_WORDS, "unlimited", "no limit", "不限"):
+    if value in (*NONE_WORDS, "unlimited", "no limit", "不限"):
         return None
     try:
         number = int(value)
@@ -102,7 +103,7 @@ def parse_capacity(text: str | None) -> int | None:
 def parse_guests(text: str) -> int:
     """Guests each person may bring: a whole number, 0 (or 'none') for no guests."""
     value = text.strip().lower()
-    if value in ("", *NONE_WORDS, "no", "0", "不"):
+    if value in (*NONE_WORDS, "no", "0", "不"):
         return 0
     try:
         return int(value)
@@ -116,7 +117,7 @@ def parse_offer_window(text: str) -> int | None:
     """How long a freed seat is held for the person it is offered to ('2h', '30m'), in
     seconds; 'off' (or 'none') gives freed seats at once, as without offers."""
     value = text.strip().lower()
-    if value in ("", *NONE_WORDS, "off", "0", "关"):
+    if value in (*NONE_WORDS, "off", "0", "关"):
         return None
     try:
         return int(parse_duration(value).total_seconds())

@@ -50,7 +50,7 @@ def require_member(group: Group, membership: Membership | None) -> None:
             "not_member",
             N_("Join {group} first (/join {slug})."),
             group=group.name,
-            slug=group.slug,
+            slug=group.handle,
         )
 
 

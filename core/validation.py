@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -25,6 +26,34 @@ MAX_ID = 2**31 - 1  # row ids are INTEGER columns; PostgreSQL refuses bigger num
 def is_id(value: int) -> bool:
     """Whether a number someone typed or a client sent can be a row id at all."""
     return 0 < value <= MAX_ID
+
+
+def as_group_number(text: str) -> int | None:
+    """The group number a typed reference stands for ('3' or '#3'), if it reads as one: such
+    text names group #3 before any group's name or slug (core.services.groups.find_group)."""
+    digits = text.lstrip("#")
+    if digits.isascii() and digits.isdigit() and is_id(int(digits)):
+        return int(digits)
+    return None
+
+
+def slugify(name: str) -> str:
+    """A group's ASCII slug for commands and deep links ('Trail Runners!' -> 'trail-runners',
+    'Über Wandern' -> 'uber-wandern'), or "" for a name that has none:
+
+    - a name with letters or digits that are not ASCII even without their accents ('读书会2',
+      '读书 Club'): what is left of it ('2', 'club') is not its name, and other such names
+      ('跑步2', '跑步 Club') would clash with it;
+    - a slug of digits only ('＃1' -> '1'): it would be read as a group number.
+
+    A group without a slug is found, and named in hints, by its name (Group.handle).
+    """
+    decomposed = unicodedata.normalize("NFKD", name)
+    if any(char.isalnum() and not char.isascii() for char in decomposed):
+        return ""
+    ascii_name = decomposed.encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:40]
+    return "" if slug.isdigit() else slug
 
 
 def clean_text(value: str | None, *, field: str, min_len: int, max_len: int) -> str:
@@ -73,33 +102,26 @@ def one_line(value: str) -> str:
 
 
 def check_timezone(name: str) -> str:
+    """The IANA timezone a name stands for, typed in any letter case ('europe/berlin', 'utc'),
+    by its proper name ('Europe/Berlin'): the one reading of a timezone, for a person's
+    (/settings timezone) and a group's (/grouptimezone) alike."""
+    typed = name.strip()
+    zone = _zones_by_lower_name().get(typed.lower())
+    if zone is not None:
+        return zone
     try:
-        ZoneInfo(name)
+        ZoneInfo(typed)  # one the list of available zones leaves out
     except (ZoneInfoNotFoundError, ValueError):
         raise invalid(
             "bad_timezone",
             N_(
                 "“{name}” is not a timezone I know. Try a name like Europe/Berlin or Asia/Shanghai."
             ),
-            name=name,
+            name=typed,
         ) from None
-    return name
+    return typed
 
 
-def find_timezone(name: str) -> str:
-    """Accept a timezone name in any letter case ('europe/berlin')."""
-    if "/" in name or name.upper() == "UTC":
-        lowered = name.lower()
-        for candidate in _all_timezones():
-            if candidate.lower() == lowered:
-                return candidate
-    return check_timezone(name)
-
-
-_ZONES: list[str] = []
-
-
-def _all_timezones() -> list[str]:
-    if not _ZONES:
-        _ZONES.extend(sorted(available_timezones()))
-    return _ZONES
+@functools.cache
+def _zones_by_lower_name() -> dict[str, str]:
+    return {zone.lower(): zone for zone in available_timezones()}

@@ -14,7 +14,7 @@ from babel.dates import format_datetime, format_timedelta
 from core.actions import Act, act
 from core.cards import Button, Card, LiveCard, Place, bold, code, italic, moment, plain
 from core.i18n import Translator
-from core.models import Event, EventStatus, Role, Visibility
+from core.models import Event, EventStatus, Group, Role, Visibility
 from core.parsing import format_fee
 from core.services.events import Attendees, EventView
 from core.services.groups import GroupSummary
@@ -232,10 +232,15 @@ def attendees_card(result: Attendees, t: Translator) -> Card:
 PLATFORM_NAMES = {"telegram": "Telegram", "discord": "Discord", "console": "Console"}
 
 
+def _handle_after_name(group: Group, space: str) -> str:
+    """' (trail-runners)' after a group's name: how to type it, unless that is the name."""
+    return "" if group.handle == group.name else f"{space}({group.handle})"
+
+
 def group_card(summary: GroupSummary, t: Translator, *, short: bool = False) -> Card:
     group = summary.group
     card = Card()
-    head = [bold(group.name), plain(f"  ({group.slug})")]
+    head = [bold(group.name), plain(_handle_after_name(group, "  "))]
     if group.visibility == Visibility.PRIVATE:
         head.append(plain(t(" 🔒 private")))
     card.add(*head)
@@ -301,7 +306,7 @@ def post_page_cards(page: PostPage, t: Translator) -> list[Card]:
         bold(t("Posts in {group}", group=group.name)), plain(f"  {page.page}/{page.pages}")
     )
     if not page.posts:
-        head.add(t("No posts yet. Write the first: /post {slug} <text>", slug=group.slug))
+        head.add(t("No posts yet. Write the first: /post {slug} <text>", slug=group.handle))
     cards = [head, *(post_card(view, t) for view in page.posts)]
     nav = []
     if page.page > 1:
@@ -347,7 +352,7 @@ def group_list_card(t: Translator, title: str, summaries: list[GroupSummary], ve
         card.add(
             plain("• "),
             bold(group.name),
-            plain(f" ({group.slug}){lock} · "),
+            plain(f"{_handle_after_name(group, ' ')}{lock} · "),
             plain(t.ngettext("{n} member", "{n} members", summary.member_count)),
             plain(f" {tags}" if tags else ""),
         )

@@ -233,7 +233,9 @@ async def interests_command(ctx: Context, args: str) -> Reply:
     if args:
         async with ctx.uow() as uow:
             tags = await discovery.set_interests(uow, ctx.me, args)
-        return Reply(cards=[note(ctx.t("Interests saved: {tags}", tags=", ".join(tags) or "—"))])
+        if not tags:
+            return Reply(cards=[note(ctx.t("Interests cleared."))])
+        return Reply(cards=[note(ctx.t("Interests saved: {tags}", tags=", ".join(tags)))])
     person = await _person(ctx)
     shown = ", ".join(person.interests.split(",")) if person.interests else ctx.t("none yet")
     return Reply(

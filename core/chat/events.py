@@ -450,7 +450,7 @@ async def parsed_change(ctx: Context, event_id: int, name: str, value: str) -> d
     elif name == "signup_deadline":
         parsed = (
             None
-            if value.strip().lower() in ("", *NONE_WORDS)
+            if value.strip().lower() in NONE_WORDS
             else parse_local_datetime(
                 value, current.event.timezone, now=ctx.clock.now(), locale=ctx.t.locale
             )

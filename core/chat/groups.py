@@ -91,7 +91,7 @@ async def newgroup_command(ctx: Context, args: str) -> Reply:
     text = ctx.t(
         "Created {name}. You're its owner. Invite people with /join {slug}.",
         name=group.name,
-        slug=group.slug,
+        slug=group.handle,
     )
     return Reply(cards=[note(text), group_card(summary, ctx.t)])
 

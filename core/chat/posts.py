@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 from core.actions import Act, Action
 from core.cards import Reply, note
-from core.chat.args import number, target_and_rest
+from core.chat.args import number
 from core.chat.registry import Context, command, on_action
 from core.errors import invalid
 from core.i18n import N_
+from core.models import Group
 from core.services import groups, posts
 from core.views import group_list_card, post_card, post_page_cards, replies_card, usage
 
@@ -56,11 +59,29 @@ async def posts_command(ctx: Context, args: str) -> Reply:
         return Reply(
             cards=[group_list_card(ctx.t, ctx.t("Posts of which group?"), mine, Act.GROUP)]
         )
-    ref, rest = target_and_rest(args)
-    page = number(rest) if rest else 1
-    if page is None:  # a multi-word group name such as "Trail Runners"
-        ref, page = args, 1
+    ref, page = args, 1
+    _, _, last = args.strip().rpartition(" ")
+    if _PAGE_LIKE.fullmatch(last):
+        async with ctx.uow(readonly=True) as uow:
+            group, rest = await groups.find_group_at_start(uow, args)
+        if rest:  # not a name ending in a number, such as "Book club 2"
+            ref, page = f"#{group.id}", _page_number(rest, group)
     return await _page(ctx, ref, page)
+
+
+_PAGE_LIKE = re.compile(r"[-+#]?\d+")  # what is meant as a page number, good or not
+
+
+def _page_number(text: str, group: Group) -> int:
+    """A page number typed after a group's name ('/posts book club 2'): whole, from 1."""
+    page = number(text)
+    if not page:  # '-1', '0', or 'club 2' after a group called "Book"
+        raise invalid(
+            "bad_page",
+            N_("A page number is a whole number from 1 up, like {example}."),
+            example=f"/posts {group.handle} 2",
+        )
+    return page
 
 
 @on_action(Act.GROUP_POSTS)

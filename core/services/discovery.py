@@ -36,6 +36,7 @@ from core.models import (
     as_stored,
     epoch_seconds,
 )
+from core.parsing import NONE_WORDS
 from core.recent import Recent
 from core.services import tallies
 from core.services.events import EventView, views_of, visible_to
@@ -312,7 +313,10 @@ async def set_location(uow: UnitOfWork, person_id: int, latitude: float, longitu
 
 
 async def set_interests(uow: UnitOfWork, person_id: int, text: str) -> list[str]:
-    tags = parse_tags(text)
+    """The tags a person likes, for suggestions; 'none' (parsing.NONE_WORDS) or 'clear' clears
+    them, rather than becoming an interest of that name."""
+    clear = text.strip().lower() in (*NONE_WORDS, "clear")
+    tags = [] if clear else parse_tags(text)
     person = await uow.session.get(Person, person_id)
     person.interests = ",".join(tags)  # type: ignore[union-attr]
     uow.session.add(person)

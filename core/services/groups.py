@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import math
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -21,7 +21,16 @@ from core.i18n import N_
 from core.models import Group, Identity, Membership, MembershipStatus, Person, Role, Visibility
 from core.services import tallies
 from core.uow import UnitOfWork
-from core.validation import BARS, check_timezone, clean_text, is_id, one_line, partition_bar
+from core.validation import (
+    BARS,
+    as_group_number,
+    check_timezone,
+    clean_text,
+    is_id,
+    one_line,
+    partition_bar,
+    slugify,
+)
 
 MAX_TAGS = 10
 
@@ -89,12 +98,6 @@ async def _tell_admins(uow: UnitOfWork, group: Group, requester_id: int) -> None
     await work.schedule_each(uow, ASKED, _ask_admins, params)
 
 
-def slugify(name: str) -> str:
-    """ASCII slug for commands and deep links ('Trail Runners!' -> 'trail-runners')."""
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:40]
-
-
 def parse_tags(text: str | list[str] | None) -> list[str]:
     items = text if isinstance(text, list) else re.split(r"[,\s#]+", text or "")
     tags = []
@@ -119,7 +122,7 @@ _MEMBERSHIP = select(Membership).where(
 
 # A group is looked up by its slug first (an index), then by its name in any letter case (a
 # scan; folded as core.db.folded does): the name only finds what no slug can, a name with no
-# ASCII slug such as "周末 徒步". Both built once (per dialect).
+# slug (validation.slugify) such as "周末 徒步" or "读书会2". Both built once (per dialect).
 _BY_SLUGS = select(Group).where(Group.slug.in_(sa.bindparam("slugs", expanding=True)))
 
 
@@ -168,9 +171,9 @@ async def find_group(uow: UnitOfWork, ref: str) -> Group:
     text = one_line(ref or "")
     if not text:
         raise invalid("group_missing", N_("Which group? Give its name, e.g. /join hiking."))
-    digits = text.lstrip("#")
-    if digits.isascii() and digits.isdigit() and is_id(int(digits)):
-        group = await uow.session.get(Group, int(digits))
+    number = as_group_number(text)
+    if number is not None:
+        group = await uow.session.get(Group, number)
         if group is not None:
             return group
     slug = slugify(text)
@@ -215,7 +218,7 @@ async def find_group_at_start(uow: UnitOfWork, text: str) -> tuple[Group, str]:
     for statement, params in lookups if typed else ():
         found = (await uow.session.exec(statement, params=params)).all()
         for head, rest in heads:  # the name or the slug as typed: a slug made of the words
-            for group in found:  # drops what is not ASCII ("hiking 你好" -> "hiking")
+            for group in found:  # drops what is not a letter or digit ("hiking :)" -> "hiking")
                 if head.lower() in (group.name.lower(), group.slug):
                     return group, _after_name(rest)
     ref, rest = (one_line(piped), after) if bar else heads[-1] if heads else ("", "")
@@ -236,13 +239,14 @@ async def _by_words(uow: UnitOfWork, text: str) -> list[Group]:
     if len(word) < 2:
         return []
     name = folded(dialect_of(uow), Group.name)
+    slug = slugify(word)  # none for '读书': no slug starting with "" matches every group
     rows = await uow.session.exec(
         select(Group)
         .where(
             sa.or_(
                 name.like(f"{word}%"),
                 name.like(f"% {word}%"),
-                Group.slug.like(f"{slugify(word)}%"),  # type: ignore[attr-defined]
+                *([Group.slug.like(f"{slug}%")] if slug else []),  # type: ignore[attr-defined]
             )
         )
         .order_by(Group.members.desc(), Group.id)  # type: ignore[attr-defined]
@@ -265,9 +269,9 @@ async def create_group(
     """The creator becomes the owner."""
     name = one_line(clean_text(name, field="name", min_len=2, max_len=80))
     description = clean_text(description, field="description", min_len=0, max_len=1000)
-    slug = slugify(name) or f"group-{abs(hash(name)) % 100000}"
+    slug = slugify(name) or _stand_in_slug(name)
     tag_list = parse_tags(tags)
-    check_timezone(timezone)
+    timezone = check_timezone(timezone)
     existing = await uow.session.exec(
         select(Group.id).where(
             sa.or_(Group.slug == slug, folded(dialect_of(uow), Group.name) == name.lower())
@@ -298,6 +302,15 @@ async def create_group(
     await tallies.move_membership(uow, owner, MembershipStatus.ACTIVE, Role.OWNER)
     await uow.commit()
     return group
+
+
+def _stand_in_slug(name: str) -> str:
+    """The unique key stored in the slug column of a group whose name has no slug (slugify):
+    made from the name in any letter case, so the same name gives the same key and a
+    different one (almost surely) does not. It is no slug of the name: hints name such a
+    group by its name (Group.handle)."""
+    digest = hashlib.blake2s(name.lower().encode(), digest_size=5).hexdigest()
+    return f"group-{digest}"
 
 
 async def summaries(uow: UnitOfWork, groups: list[Group], viewer_id: int) -> list[GroupSummary]:
@@ -560,10 +573,17 @@ async def unban_member(uow: UnitOfWork, actor_id: int, ref: str, who: str) -> tu
     return group, person
 
 
+ROLE_ALREADY = {
+    Role.ADMIN: N_("{name} is already an admin of {group}."),
+    Role.MEMBER: N_("{name} is not an admin of {group}."),
+}
+
+
 async def set_role(
     uow: UnitOfWork, actor_id: int, ref: str, who: str, role: Role
 ) -> tuple[Group, Person]:
-    """The owner promotes members to admin and back; or hands ownership over."""
+    """The owner promotes members to admin and back; or hands ownership over. Asking for the
+    role someone has already changes nothing and says so (ROLE_ALREADY)."""
     group = await find_group(uow, ref)
     actor_membership = await membership_of(uow, group.id, actor_id)  # type: ignore[arg-type]
     if actor_membership is None or actor_membership.role != Role.OWNER:
@@ -576,6 +596,10 @@ async def set_role(
             "bad_role_target",
             N_("{name} is not a member you can change."),
             name=person.display_name,
+        )
+    if target.role == role:  # the owner is never the target: only admins and members are here
+        raise conflict(
+            "role_unchanged", ROLE_ALREADY[role], name=person.display_name, group=group.name
         )
     target.role = role
     if role == Role.OWNER:
@@ -603,7 +627,7 @@ async def set_timezone(uow: UnitOfWork, actor_id: int, ref: str, timezone: str) 
     instant and their own zone: changing it never moves anything."""
     group = await find_group(uow, ref)
     permissions.require_admin(group, await membership_of(uow, group.id, actor_id))  # type: ignore[arg-type]
-    group.timezone = check_timezone(timezone.strip())
+    group.timezone = check_timezone(timezone)
     uow.session.add(group)
     await uow.commit()
     return group

@@ -17,7 +17,7 @@ from core.models import Identity, Person
 from core.recent import Recent
 from core.services import reminders
 from core.uow import UnitOfWork
-from core.validation import clean_text, find_timezone, one_line
+from core.validation import check_timezone, clean_text, one_line
 
 
 @dataclass(frozen=True)
@@ -161,7 +161,7 @@ async def set_language(uow: UnitOfWork, person_id: int, language: str) -> str:
 
 
 async def set_timezone(uow: UnitOfWork, person_id: int, name: str) -> str:
-    zone = find_timezone(name.strip())
+    zone = check_timezone(name)
     person = await get_person(uow, person_id)
     person.timezone = zone
     uow.session.add(person)

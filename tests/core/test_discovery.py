@@ -497,6 +497,17 @@ async def test_interests_and_tags_and_cold_start(chat: Chat) -> None:
     assert "Trails" in [p.group.name for p in found.groups]
 
 
+async def test_interests_none_or_clear_clears_them(chat: Chat) -> None:
+    """'/interests none' saved "none" as an interest, '/interests clear' "clear"."""
+    for word in ("none", "clear", "None", "-"):
+        await interests(chat, "Ann", "hiking, cycling")
+        reply = await chat.say("Ann", f"/interests {word}")
+        assert reply.text == "Interests cleared.", word
+        shown = await chat.say("Ann", "/interests")
+        assert shown.text == "Your interests: none yet. Change them: /interests hiking, cycling"
+        assert (await recommended(chat, "Ann")).ask_interests
+
+
 async def test_stated_interests_count_even_in_groups_with_many_tags(chat: Chat) -> None:
     await group(
         chat, "Maya", "Everything | | alpha, beta, gamma, delta, epsilon, eta, iota, kappa, mu, nu"

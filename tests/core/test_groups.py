@@ -232,6 +232,28 @@ async def test_groups_are_found_by_name_slug_or_number(chat: Chat) -> None:
     assert (await chat.say("bob", "/groups knitting")).text.startswith("No groups match")
 
 
+async def test_names_mixing_chinese_with_digits_or_words_do_not_clash(chat: Chat) -> None:
+    """'读书会2' had the slug "2": its invite '/join 2' joined group #2, and '跑步2' (also "2")
+    was refused as a group that already exists; '＃1' had the slug "1"."""
+    await chat.say("maya", "/newgroup Hiking")  # group #1
+    await chat.say("maya", "/newgroup Chess")  # group #2
+    for name in ("读书会2", "跑步2", "读书 Club", "跑步 Club", "＃1"):
+        reply = await chat.say("maya", f"/newgroup {name}")
+        assert reply.text.startswith(
+            f"Created {name}. You're its owner. Invite people with /join {name}.\n\n{name}\n"
+        ), name
+        joined = await chat.say("bob", f"/join {name}")
+        assert joined.toast == f"Welcome to {name}!", name
+    named_as_a_number = await chat.say("maya", "/newgroup 2024")
+    assert "Invite people with /join #8." in named_as_a_number.text
+    assert (await chat.say("bob", "/join #8")).toast == "Welcome to 2024!"
+    assert (await chat.say("bob", "/join 2")).toast == "Welcome to Chess!"
+    refused = await chat.say("ann", "/newgroup 读书 club")
+    assert refused.text == "⚠️ There is already a group called “读书 club”."
+    listed = await chat.say("ann", "/groups 读书")
+    assert "• 读书会2 · 2 members" in listed.text and "• 读书 Club · 2 members" in listed.text
+
+
 async def test_groups_are_listed_biggest_first(chat: Chat) -> None:
     await chat.say("maya", "/newgroup Alpha")
     await chat.say("maya", "/newgroup Beta")
@@ -316,6 +338,20 @@ async def test_owner_promotes_and_demotes(chat: Chat) -> None:
     )
 
 
+async def test_a_role_someone_already_has_is_not_given_again(chat: Chat) -> None:
+    """A second '/promote hiking leo' said "leo is now an admin of Hiking." again."""
+    await chat.say("maya", "/newgroup Hiking")
+    await chat.say("leo", "/join hiking")
+    await chat.say("bob", "/join hiking")
+    assert (await chat.say("maya", "/promote hiking leo")).text == "leo is now an admin of Hiking."
+    again = await chat.say("maya", "/promote hiking leo")
+    assert again.text == "⚠️ leo is already an admin of Hiking."
+    assert await _status(chat, 1, "leo") == ("active", "admin")
+    demoted = await chat.say("maya", "/demote hiking bob")
+    assert demoted.text == "⚠️ bob is not an admin of Hiking."
+    assert await _status(chat, 1, "bob") == ("active", "member")
+
+
 async def test_members_can_create_events_switch(chat: Chat) -> None:
     await chat.say("maya", "/newgroup Hiking")
     await chat.say("bob", "/join hiking")
@@ -347,6 +383,23 @@ async def test_members_can_create_events_switch(chat: Chat) -> None:
         "⚠️ You're no longer in this activity's group, so you can't change it: join the group "
         "again, or ask its admins."
     )
+
+
+async def test_a_groups_timezone_is_read_in_any_letter_case(chat: Chat) -> None:
+    """'/grouptimezone ny club europe/berlin' was "not a timezone I know", though /settings
+    timezone took it."""
+    await chat.say("maya", "/newgroup NY Club")
+    for typed, zone in (("europe/berlin", "Europe/Berlin"), ("utc", "UTC")):
+        reply = await chat.say("maya", f"/grouptimezone ny club {typed}")
+        assert reply.text == (
+            f"New activities of NY Club are now in {zone}; those already planned keep their time."
+        )
+    unknown = await chat.say("maya", "/grouptimezone ny club mars/base")
+    assert unknown.text == (
+        "⚠️ “mars/base” is not a timezone I know. Try a name like Europe/Berlin or Asia/Shanghai."
+    )
+    settings = await chat.say("maya", "/settings timezone asia/shanghai")
+    assert settings.text == "Timezone saved: Asia/Shanghai"
 
 
 async def test_service_level_roles_rules(db: Database, clock: FrozenClock, chat: Chat) -> None:

@@ -151,6 +151,27 @@ async def test_paging_and_pinning_through_the_chat(chat: Chat, clock: FrozenCloc
     assert reply.cards[1].text.startswith("📌 maya  #1 · Hiking")
 
 
+async def test_a_page_number_after_a_name_of_several_words(chat: Chat, clock: FrozenClock) -> None:
+    """'/posts book club 2' was "No group called “book club 2”" ('/posts book-club 2' worked),
+    and '/posts hiking -1' "No group called “hiking -1”"."""
+    await chat.say("maya", "/newgroup Book club")
+    for n in range(PAGE_SIZE + 1):
+        await chat.say("maya", f"/post book club Chapter {n}")
+        clock.advance(timedelta(minutes=1))
+    reply = await chat.say("bob", "/posts book club 2")
+    assert reply.text.startswith("Posts in Book club  2/2") and "Chapter 0" in reply.text
+    assert (await chat.say("bob", "/posts book-club 2")).text == reply.text
+    for page in ("-1", "0"):
+        refused = await chat.say("bob", f"/posts book club {page}")
+        assert refused.text == (
+            "⚠️ A page number is a whole number from 1 up, like /posts book-club 2."
+        )
+    await chat.say("maya", "/newgroup Book club 2")  # a name that ends in a number is a name
+    assert (await chat.say("bob", "/posts book club 2")).text.startswith(
+        "Posts in Book club 2  1/1"
+    )
+
+
 # ---- likes and replies ---------------------------------------------------------------------
 
 
