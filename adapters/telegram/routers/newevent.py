@@ -60,7 +60,7 @@ async def start(message: Message, state: FSMContext, ctx: Context) -> None:
     await _ask(
         message,
         ctx.t("New activity (send /cancel to stop). Which group?"),
-        _keyboard(*(s.group.slug for s in mine)),
+        _keyboard(*(s.group.handle for s in mine)),
     )
 
 
