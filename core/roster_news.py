@@ -37,8 +37,12 @@ def change_card(event: Event, t: Translator) -> Card:
         .add(bold(t("Activity changed: ")), bold(event.title))
         .add(plain("🕒 " + format_time(event.starts_at, event.timezone, t)))
         .add(plain("📍 "), plain(event.place))
-        .add(plain("💶 "), plain(format_fee(event.fee_cents, event.fee_currency) or t("Free")))
+        .add(plain("💶 "), plain(_fee(event, t)))
     )
+
+
+def _fee(event: Event, t: Translator) -> str:
+    return format_fee(event.fee_cents, event.fee_currency) or t("Free")
 
 
 def cancelled_card(event: Event, t: Translator) -> Card:
@@ -94,6 +98,7 @@ def _series_card(dates: list[Event], cancelled: bool, t: Translator) -> Card:
     else:
         card = Card().add(bold(t("Activity changed: ")), bold(first.title))
         card.add(plain("📍 "), plain(first.place))
+        card.add(plain("💶 "), plain(_fee(first, t)))
     for event in dates:
         card.add(plain("🕒 " + format_time(event.starts_at, event.timezone, t)))
     return card

@@ -330,11 +330,11 @@ async def cancel(uow: UnitOfWork, clock: Clock, actor_id: int, event_id: int) ->
 
 async def _told(uow: UnitOfWork, series_id: int, results: list[EditResult], actor_id: int) -> None:
     """Commit a change to a series' occurrences with the news of the ones whose time or place
-    it changed (a cancellation, a new place), told once per person (events.tell_series)."""
+    it changed (a cancellation, a new place or fee), told once per person (events.tell_series)."""
     told = [
         result.view.event.id
         for result in results
-        if {"status", "starts_at", "place"} & set(result.changed)
+        if {"status", *events.TOLD_FIELDS} & set(result.changed)
     ]
     await events.tell_series(uow, series_id, told, [actor_id])  # type: ignore[arg-type]
     await uow.commit()

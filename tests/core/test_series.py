@@ -156,6 +156,10 @@ async def test_a_new_place_for_a_series_is_told_once_with_each_date(chat: Chat) 
     assert his.count("🕒") == 1 and "🕒 Tue, 12 Jan 2027, 07:00 (UTC)" in his
     await chat.settled()
     assert len(sent.sent) == 2  # told once
+    sent.sent.clear()
+    await chat.say("maya", "/editseries 1 fee 5 EUR")  # a new price is news too
+    [news] = sent.texts_to("ann")
+    assert "📍 Old bridge\n💶 5 EUR\n🕒" in news and news.count("🕒") == 4
 
 
 async def test_an_occurrence_moved_and_then_its_series_cancelled_is_told_once(
