@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from core.actions import Act, Action
-from core.cards import Reply, note
+from core.cards import Reply, italic, note
 from core.chat.args import number
 from core.chat.events import EDIT_FIELDS, parsed_change
 from core.chat.registry import Context, command, on_action
@@ -70,7 +70,11 @@ async def repeat_command(ctx: Context, args: str) -> Reply:
         until = " ".join(rest[1:])
     async with ctx.uow() as uow:
         made = await series.repeat(uow, ctx.clock, ctx.me, event_id, kind, count=count, until=until)
-    return Reply(cards=[note(_repeats(ctx.t, event_id, kind, made))])
+    answer = note(_repeats(ctx.t, event_id, kind, made))
+    day = made.series.starts_local.day
+    if kind == "monthly" and day > 28:  # as calendars repeat it: no 31 February
+        answer.add(italic(ctx.t("Months with no day {day} are skipped.", day=day)))
+    return Reply(cards=[answer])
 
 
 def _repeats(t: Translator, event_id: int, kind: str, made: series.Made) -> str:

@@ -280,3 +280,17 @@ async def test_repeat_says_in_words_how_the_series_goes(chat: Chat) -> None:
     assert at.text.startswith("Activity #2 now repeats every week until 1 Feb 2027, 06:00;")
     endless = await chat.say("maya", "/repeat 3 monthly-weekday")
     assert endless.text.startswith("Activity #3 now repeats every month on the same weekday;")
+
+
+async def test_a_monthly_series_on_the_31st_says_that_short_months_are_skipped(
+    chat: Chat,
+) -> None:
+    chat.services.clock.set(datetime(2027, 1, 1, 12, 0, tzinfo=UTC))
+    await _group(chat, "UTC")
+    await chat.say("maya", "/newevent runners | Run | 2027-01-31 19:00 | Park")
+    reply = await chat.say("maya", "/repeat 1 monthly times 4")
+    assert reply.text.endswith("Months with no day 31 are skipped.")
+    made = await chat.say("maya", "/newevent runners | Ride | 2027-01-20 19:00 | Park")
+    ride = made.text.split("#")[1].split(" ")[0]
+    plain = await chat.say("maya", f"/repeat {ride} monthly times 4")
+    assert "now repeats every month" in plain.text and "skipped" not in plain.text
