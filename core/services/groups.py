@@ -170,7 +170,9 @@ async def find_group(uow: UnitOfWork, ref: str) -> Group:
     'run' finds "Trail Runners"): one match is the group, several raise AmbiguousGroup."""
     text = one_line(ref or "")
     if not text:
-        raise invalid("group_missing", N_("Which group? Give its name, e.g. /join hiking."))
+        raise invalid(
+            "group_missing", N_("Which group? Add its name to the command (/groups lists them).")
+        )
     number = as_group_number(text)
     if number is not None:
         group = await uow.session.get(Group, number)

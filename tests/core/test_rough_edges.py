@@ -239,3 +239,12 @@ async def test_editing_a_setting_the_card_does_not_show_says_how_it_stands(chat:
 
     # a number too big to be an activity's: no button to cancel a sign-up it cannot name
     assert (await chat.say("ann", "/cancel 99999999999999999999999")).text == "Nothing to cancel."
+
+
+async def test_a_command_without_its_group_asks_for_it_without_naming_another_command(
+    chat: Chat,
+) -> None:
+    """/requests and /group without a group answered "e.g. /join hiking"."""
+    for typed in ("/group", "/requests"):
+        asked = await chat.say("maya", typed)
+        assert asked.text == "⚠️ Which group? Add its name to the command (/groups lists them)."
