@@ -170,12 +170,30 @@ async def _join(ctx: Context, event_id: int) -> Reply:
     if joined.already:
         text = ctx.t("You're already signed up for every occurrence of this series.")
         return Reply(cards=[note(text)], toast=text)
-    text = ctx.t(
-        "You're signed up for every occurrence: a seat on {seats} of the {n} coming ones, the "
-        "waitlist on the rest; new ones sign you up too.",
-        seats=joined.seats,
-        n=len(joined.results),
-    )
+    n, seats = len(joined.results), joined.seats
+    if seats == n:
+        text = ctx.t.ngettext(
+            "You're signed up for every occurrence, with a seat on the coming one; new ones "
+            "sign you up too.",
+            "You're signed up for every occurrence, with a seat on all {n} coming ones; new "
+            "ones sign you up too.",
+            n,
+        )
+    elif seats == 0:
+        text = ctx.t.ngettext(
+            "You're signed up for every occurrence, on the waitlist of the coming one; new ones "
+            "sign you up too.",
+            "You're signed up for every occurrence, on the waitlist of all {n} coming ones; new "
+            "ones sign you up too.",
+            n,
+        )
+    else:  # some of two or more
+        text = ctx.t(
+            "You're signed up for every occurrence: a seat on {seats} of the {n} coming ones, "
+            "the waitlist on the rest; new ones sign you up too.",
+            seats=seats,
+            n=n,
+        )
     return Reply(cards=[note(text)], toast=text)
 
 
