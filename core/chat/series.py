@@ -173,18 +173,18 @@ async def _join(ctx: Context, event_id: int) -> Reply:
     n, seats = len(joined.results), joined.seats
     if seats == n:
         text = ctx.t.ngettext(
-            "You're signed up for every occurrence, with a seat on the coming one; new ones "
-            "sign you up too.",
-            "You're signed up for every occurrence, with a seat on all {n} coming ones; new "
+            "You're signed up for every occurrence: {n} is coming, with a seat for you; new "
             "ones sign you up too.",
+            "You're signed up for every occurrence: {n} are coming, with a seat for you on "
+            "each; new ones sign you up too.",
             n,
         )
     elif seats == 0:
         text = ctx.t.ngettext(
-            "You're signed up for every occurrence, on the waitlist of the coming one; new ones "
-            "sign you up too.",
-            "You're signed up for every occurrence, on the waitlist of all {n} coming ones; new "
-            "ones sign you up too.",
+            "You're signed up for every occurrence: {n} is coming, and you're on its waitlist; "
+            "new ones sign you up too.",
+            "You're signed up for every occurrence: {n} are coming, and you're on the waitlist "
+            "of each; new ones sign you up too.",
             n,
         )
     else:  # some of two or more

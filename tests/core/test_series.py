@@ -98,9 +98,9 @@ async def test_cancel_one_or_the_series_and_sign_up_for_all(chat: Chat) -> None:
     assert "🔁 Every time" in [b.label for row in card.buttons for b in row]
 
     joined = await chat.click("ann", "sj:2")
-    assert "with a seat on all 4 coming ones" in joined.text  # 5, 12, 19 and 26 January
+    assert "4 are coming, with a seat for you on each" in joined.text  # 5, 12, 19 and 26 January
     waits = await chat.say("bob", "/joinseries 1")  # the seats are Ann's: Bob waits on each
-    assert "on the waitlist of all 4 coming ones" in waits.text
+    assert "4 are coming, and you're on the waitlist of each" in waits.text
 
     await chat.say("maya", "/cancelevent 3")  # one occurrence
     clock.set(datetime(2027, 1, 20, 12, 0, tzinfo=UTC))
@@ -218,7 +218,9 @@ async def test_joining_a_series_twice_says_so_and_changes_nothing(chat: Chat) ->
     await chat.say("maya", "/repeat 1 monthly times 5")
     await chat.say("bob", "/signup 1")
     joined = await chat.say("bob", "/joinseries 1")
-    assert "with a seat on all 2 coming ones" in joined.text  # the one he had, and the next
+    assert (
+        "2 are coming, with a seat for you on each" in joined.text
+    )  # the one he had, and the next
 
     await chat.say("ann", "/joinseries 1")
     again = await chat.say("ann", "/joinseries 1")
