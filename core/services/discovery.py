@@ -622,7 +622,7 @@ async def companions(
     if scope and digits.isascii() and digits.isdigit() and len(digits) < 16:
         event = await uow.session.get(Event, int(digits)) if is_id(int(digits)) else None
         if event is None:
-            raise not_found("event", id=scope.strip())
+            raise not_found("event", id=digits)
         group = await uow.session.get(Group, event.group_id)
         permissions.require_content_access(
             group, await membership_of(uow, event.group_id, viewer_id)

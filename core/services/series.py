@@ -25,13 +25,14 @@ from sqlmodel import select
 
 from core import work
 from core.clock import Clock
-from core.errors import conflict, invalid
+from core.errors import conflict, invalid, not_found
 from core.i18n import N_
 from core.models import Event, EventStatus, Registration, Series, SeriesMember
 from core.parsing import parse_local_end
 from core.services import events, reminders
 from core.services.events import EditResult, SignupResult
 from core.uow import UnitOfWork
+from core.validation import is_id
 
 SERIES = "series"  # the job kind
 HORIZON = timedelta(weeks=4)
@@ -294,8 +295,10 @@ async def join(uow: UnitOfWork, clock: Clock, actor_id: int, event_id: int) -> J
 
 async def leave(uow: UnitOfWork, actor_id: int, event_id: int) -> None:
     """No more automatic sign-ups; places already taken stay (cancel them one by one)."""
-    event = await uow.session.get(Event, event_id)
-    if event is None or event.series_id is None:
+    event = await uow.session.get(Event, event_id) if is_id(event_id) else None
+    if event is None:
+        raise not_found("event", id=event_id)
+    if event.series_id is None:
         raise invalid("not_a_series", N_("This activity does not repeat."))
     member = (
         await uow.session.exec(

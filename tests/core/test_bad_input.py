@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlmodel import SQLModel
 
 from core.chat import Services
+from core.chat.registry import COMMANDS
 from core.clock import FrozenClock
 from core.db import Database
 from core.errors import DomainError
@@ -653,3 +654,19 @@ async def test_chat_errors_are_in_the_persons_language(world: World, chat: Chat)
     assert chinese != english
     assert reply.text == "⚠️ " + chinese
     assert await snapshot(world.db) == before
+
+
+async def test_no_command_breaks_on_a_number_too_big_or_too_small(chat: Chat) -> None:
+    """Every command, given numbers no id can be: a clear answer, never "Something went
+    wrong" (/leaveseries overflowed SQLite's integer) nor a doubled "##"."""
+    huge = "99999999999999999999999"
+    await chat.say("maya", "/newgroup Hiking")
+    await chat.say("maya", "/settings discoverable on")
+    await chat.say("maya", "/newevent hiking | Ridge | 2026-11-28 09:00 | Trailhead | free | 3")
+    broken = []
+    for name in sorted(set(COMMANDS) - {"quit"}):
+        for args in (huge, f"#{huge}", f"hiking {huge}", f"1 {huge}", "-1", "0", "#999"):
+            reply = await chat.say("maya", f"/{name} {args}")
+            if "went wrong" in reply.text or "##" in reply.text:
+                broken.append((name, args, reply.text[:80]))
+    assert broken == []
