@@ -73,7 +73,7 @@ async def noshows_command(ctx: Context, args: str) -> Reply:
     if not ref:
         return Reply(cards=[usage(ctx.t, ctx.t("Which group?"), "/noshows hiking")])
     async with ctx.uow(readonly=True) as uow:
-        rows = await attendance.no_shows(uow, ctx.me, ref)
+        rows = await attendance.no_shows(uow, ctx.clock, ctx.me, ref)
     card = Card().add(bold(ctx.t("No-shows in checked-in activities")))
     if not rows:
         card.add(ctx.t("No activity of this group was checked in yet."))

@@ -21,7 +21,7 @@ from core import permissions
 from core.clock import Clock
 from core.errors import conflict, not_found
 from core.i18n import N_
-from core.models import Event, Identity, Person, Registration, RegistrationStatus
+from core.models import Event, EventStatus, Identity, Person, Registration, RegistrationStatus
 from core.services import events
 from core.services.groups import find_group, membership_of
 from core.uow import UnitOfWork
@@ -55,6 +55,8 @@ async def _opened(uow: UnitOfWork, clock: Clock, actor_id: int, event_id: int) -
     The caller commits."""
     event = await events.managed_event(uow, actor_id, event_id)
     now = clock.now()
+    if event.status == EventStatus.CANCELLED:
+        raise conflict("event_cancelled", N_("This activity was cancelled."))
     if now < event.starts_at - CHECK_IN_BEFORE:
         raise conflict("check_in_early", N_("Check-in opens an hour before the start."))
     if now > event.starts_at + CHECK_IN_AFTER:
@@ -111,10 +113,13 @@ async def toggle(
     return await check_in_list(uow, event)
 
 
-async def no_shows(uow: UnitOfWork, actor_id: int, ref: str) -> list[tuple[str, int, int]]:
+async def no_shows(
+    uow: UnitOfWork, clock: Clock, actor_id: int, ref: str
+) -> list[tuple[str, int, int]]:
     """Per person in the group's checked-in activities: (name, no-shows, times checked in),
-    most no-shows first. Admins only. Only seats still held count: someone who cancelled
-    after check-in opened (before the start) did what was asked, and is no no-show."""
+    most no-shows first. Admins only. Only activities that have started and were not
+    cancelled count (check-in opens an hour before: nobody is missing yet), and only seats
+    still held: someone who cancelled after check-in opened did what was asked."""
     group = await find_group(uow, ref)
     permissions.require_admin(group, await membership_of(uow, group.id, actor_id))  # type: ignore[arg-type]
     missed = func.sum(sa.case((Registration.attended.is_(False), 1), else_=0))  # type: ignore[union-attr]
@@ -124,6 +129,8 @@ async def no_shows(uow: UnitOfWork, actor_id: int, ref: str) -> list[tuple[str, 
         .join(Event, Event.id == Registration.event_id)  # type: ignore[arg-type]
         .where(
             Event.group_id == group.id,
+            Event.status != EventStatus.CANCELLED,
+            Event.starts_at <= clock.now(),
             Registration.status == RegistrationStatus.CONFIRMED,
             Registration.attended.is_not(None),  # type: ignore[union-attr]
         )

@@ -59,11 +59,25 @@ async def test_cancelling_once_check_in_opened_is_no_no_show(chat: Chat) -> None
     chat.services.clock.advance(timedelta(hours=20, minutes=30))  # 08:30, before the 09:00 start
     await chat.say("maya", "/checkin 1")
     await chat.say("bob", "/unsignup 1")
-    for who in ("ann", "cat", "dan"):
+    for who in ("ann", "cat"):
         await chat.click("maya", f"ck:1:{ids[who]}")
+    early = await chat.say("maya", "/noshows hiking")  # 08:30: Dan is not late yet
+    assert "dan" not in early.text
+    chat.services.clock.advance(timedelta(hours=1))
     shows = await chat.say("maya", "/noshows hiking")
     assert "bob" not in shows.text
-    assert "• dan: missed 0 of 1" in shows.text.splitlines()
+    assert "• dan: missed 1 of 1" in shows.text.splitlines()
+
+
+async def test_a_cancelled_activity_has_no_check_in_and_no_no_shows(chat: Chat) -> None:
+    await _ridge_with_three(chat)
+    chat.services.clock.advance(timedelta(hours=20, minutes=30))
+    await chat.say("maya", "/checkin 1")  # opened, nobody tapped; then called off
+    await chat.say("maya", "/cancelevent 1")
+    assert (await chat.say("maya", "/checkin 1")).text == "⚠️ This activity was cancelled."
+    chat.services.clock.advance(timedelta(hours=2))
+    shows = await chat.say("maya", "/noshows hiking")
+    assert "missed" not in shows.text
 
 
 async def test_export_is_a_csv_of_the_roster(chat: Chat) -> None:
