@@ -552,6 +552,13 @@ async def ban_member(uow: UnitOfWork, actor_id: int, ref: str, who: str) -> tupl
     if person.id == actor_id:
         raise invalid("ban_self", N_("You can't ban yourself."))
     permissions.require_can_manage_member(actor_membership, target)
+    if permissions.is_banned(target):  # told once already; a second ban changes nothing
+        raise conflict(
+            "already_banned",
+            N_("{name} is already banned from {group}."),
+            name=person.display_name,
+            group=group.name,
+        )
     await tallies.move_membership(uow, target, MembershipStatus.BANNED, Role.MEMBER)
     await _tell_member(uow, group, person.id, BANNED)  # type: ignore[arg-type]
     return group, person
