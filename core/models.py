@@ -490,6 +490,8 @@ class Report(SQLModel, table=True):
     created_at: datetime = Field(sa_column=utc_column())
     group_id: int | None = Field(default=None, foreign_key="community_group.id")
     post_id: int | None = Field(default=None, foreign_key="post.id")
+    # the post's text when it was reported: its author may edit it afterwards
+    reported_text: str | None = Field(default=None, max_length=4000)
     status: str = Field(default=ReportStatus.OPEN, max_length=16)
     handled_by: int | None = Field(default=None, foreign_key="person.id")
 

@@ -33,8 +33,10 @@ def _report_card(view: reports.ReportView, t: Translator) -> Card:
         plain(f" · {view.group.name}" if view.group else ""),
     )
     if view.post is not None:
-        body = view.post.body
+        body = report.reported_text or view.post.body  # what was reported, not a later edit
         card.add(italic(body if len(body) <= SNIPPET else body[:SNIPPET] + "…"))
+        if report.reported_text is not None and view.post.body != report.reported_text:
+            card.add(plain(t("✏️ Its author edited it after it was reported.")))
     if report.reason:
         card.add(plain(t("Why: {reason}", reason=report.reason)))
     buttons = [Button(t("✔ Dismiss"), act(Act.DISMISS_REPORT, report.id))]  # type: ignore[arg-type]

@@ -119,6 +119,7 @@ async def _file(
         created_at=clock.now(),
         group_id=post.group_id if post is not None else None,
         post_id=post.id if post is not None else None,
+        reported_text=post.body if post is not None else None,
     )
     uow.session.add(report)
     await uow.session.flush()

@@ -481,6 +481,11 @@ async def test_a_reported_post_reaches_the_admins_and_operators_who_act(
     assert (await chat.say("bob", "/reports")).text == "No open reports you can act on."
     listed = await chat.say("maya", "/reports")
     assert "bob reported troll · Hiking" in listed.text and "Buy my stuff" in listed.text
+    assert "edited it after" not in listed.text
+    await chat.say("troll", "/editpost 1 Lovely weather today")  # hiding what was reported
+    listed = await chat.say("maya", "/reports")
+    assert "Buy my stuff" in listed.text and "Lovely weather" not in listed.text
+    assert "✏️ Its author edited it after it was reported." in listed.text
     assert "#1" in (await chat.say("olga", "/reports")).text  # operators see every report
     assert (await chat.click("bob", "fb:1")).toast == (
         "Only the community's operators can handle that report."
