@@ -274,12 +274,14 @@ async def unban_command(ctx: Context, args: str) -> Reply:
     return Reply(cards=[note(text)])  # they hear it from core.membership_news
 
 
+ROLE_COMMANDS = {Role.OWNER: "transfer", Role.ADMIN: "promote", Role.MEMBER: "demote"}
+
+
 async def _set_role(ctx: Context, args: str, role: Role) -> Reply:
     ref, who = await _group_then(ctx, args)
     if not who:
-        return Reply(
-            cards=[usage(ctx.t, ctx.t("Name the group and the person."), "/promote hiking @maya")]
-        )
+        example = f"/{ROLE_COMMANDS[role]} hiking @maya"
+        return Reply(cards=[usage(ctx.t, ctx.t("Name the group and the person."), example)])
     async with ctx.uow() as uow:
         group, person = await groups.set_role(uow, ctx.me, ref, who, role)
     name = person.display_name

@@ -274,12 +274,29 @@ async def create_group(
     slug = slugify(name) or _stand_in_slug(name)
     tag_list = parse_tags(tags)
     timezone = check_timezone(timezone)
-    existing = await uow.session.exec(
-        select(Group.id).where(
-            sa.or_(Group.slug == slug, folded(dialect_of(uow), Group.name) == name.lower())
+    if as_group_number(name) is not None:  # '/join #1' would open group number 1
+        raise invalid(
+            "name_is_number",
+            N_("A group's name can't be just a number: “{name}” reads as group #{number}."),
+            name=name,
+            number=as_group_number(name),
         )
-    )
-    if existing.first() is not None:
+    existing = (
+        await uow.session.exec(
+            select(Group.name).where(
+                sa.or_(Group.slug == slug, folded(dialect_of(uow), Group.name) == name.lower())
+            )
+        )
+    ).first()
+    if existing is not None and existing.lower() != name.lower():  # another name, same slug
+        raise conflict(
+            "slug_taken",
+            N_("“{name}” would be typed “{slug}”, as the group {other} is: pick another name."),
+            name=name,
+            slug=slug,
+            other=existing,
+        )
+    if existing is not None:
         raise conflict("group_exists", N_("There is already a group called “{name}”."), name=name)
     now = clock.now()
     group = Group(
@@ -600,7 +617,9 @@ async def set_role(
             "not_owner", N_("Only the owner of {group} can change roles."), group=group.name
         )
     person, target = await find_member(uow, group, who)
-    if not permissions.is_active(target) or person.id == actor_id:
+    if person.id == actor_id:  # the owner themself: nothing to hand over or change
+        raise invalid("role_self", N_("You own {group} already."), group=group.name)
+    if not permissions.is_active(target):
         raise invalid(
             "bad_role_target",
             N_("{name} is not a member you can change."),

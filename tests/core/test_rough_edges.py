@@ -248,3 +248,15 @@ async def test_a_command_without_its_group_asks_for_it_without_naming_another_co
     for typed in ("/group", "/requests"):
         asked = await chat.say("maya", typed)
         assert asked.text == "⚠️ Which group? Add its name to the command (/groups lists them)."
+
+
+async def test_a_new_group_name_that_clashes_says_with_what(chat: Chat) -> None:
+    await chat.say("maya", "/newgroup Hiking")
+    clash = await chat.say("maya", "/newgroup hiking 💥")
+    assert clash.text == (
+        "⚠️ “hiking 💥” would be typed “hiking”, as the group Hiking is: pick another name."
+    )
+    same = await chat.say("maya", "/newgroup HIKING")
+    assert same.text == "⚠️ There is already a group called “HIKING”."
+    number = await chat.say("maya", "/newgroup #1")
+    assert number.text == "⚠️ A group's name can't be just a number: “#1” reads as group #1."
