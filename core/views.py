@@ -145,7 +145,8 @@ def event_card(
     if event.description:
         card.add(plain(""))
         card.add(plain(event.description))
-    status = your_status(view, t) if personal else None
+    cancelled = event.status == EventStatus.CANCELLED  # nobody is going to it any more
+    status = your_status(view, t) if personal and not cancelled else None
     if status:
         card.add(plain(""))
         card.add(italic(status))
@@ -159,7 +160,7 @@ def event_card(
                 )
             )
         )
-    if event.status != EventStatus.CANCELLED:
+    if not cancelled:
         card.row(*event_buttons(view, t))
         calendar = Button(t("📅 Add to calendar"), act(Act.CALENDAR, event.id))  # type: ignore[arg-type]
         card.row(*guest_buttons(view, t, personal=personal), calendar)
@@ -249,7 +250,9 @@ def group_card(summary: GroupSummary, t: Translator, *, short: bool = False) -> 
         card.add(plain(" ".join(f"#{tag}" for tag in group.tag_list)))
     if group.description and not short:
         card.add(plain(group.description))
-    if summary.is_member:
+    if summary.is_banned:  # no Join: it could only be refused
+        card.add(italic(t("You're banned from this group.")))
+    elif summary.is_member:
         card.add(italic(t("You're a member.")))
         card.row(
             Button(t("📝 Posts"), act(Act.GROUP_POSTS, group.id, 1)),  # type: ignore[arg-type]

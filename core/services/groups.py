@@ -46,6 +46,10 @@ class GroupSummary:
         return permissions.is_active(self.membership)
 
     @property
+    def is_banned(self) -> bool:
+        return permissions.is_banned(self.membership)
+
+    @property
     def is_pending(self) -> bool:
         return self.membership is not None and self.membership.status == MembershipStatus.PENDING
 

@@ -440,6 +440,9 @@ async def test_a_ban_gives_up_the_seats_and_promotes_the_next(chat: Chat) -> Non
     assert promoted.startswith("Good news: a seat opened up and you're in!")
     assert "1/1 going" in (await chat.say("ana", "/event 1")).text
     assert "You're going" in (await chat.say("ana", "/event 1")).text
+    card = await chat.say("troll", "/group hiking")
+    assert "You're banned from this group." in card.text
+    assert "➕ Join" not in [b.label for c in card.cards for row in c.buttons for b in row]
     again = await chat.say("maya", "/ban hiking troll")
     assert again.text == "⚠️ troll is already banned from Hiking."
     assert sent.texts_to("troll") == ["You were banned from Hiking by its admins."]  # once
