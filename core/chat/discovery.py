@@ -326,5 +326,11 @@ async def report_action(ctx: Context, action: Action) -> Reply:
     async with ctx.uow() as uow:
         operators = ctx.services.settings.operators
         await reports.report_person(uow, ctx.clock, operators, ctx.me, action.id)
-    text = ctx.t("Reported to the operators, and blocked. Thank you.")
+    text = (
+        ctx.t("Reported to the operators, and blocked. Thank you.")
+        if operators
+        else ctx.t(  # OPERATOR_IDS unset: nobody reads person reports yet
+            "Blocked, and your report is kept; this community has no operators yet to read it."
+        )
+    )
     return Reply(toast=text, cards=[note(text)])  # they hear of it from core.report_news
