@@ -50,6 +50,18 @@ async def help_command(ctx: Context, args: str) -> Reply:
     return Reply(cards=[card])
 
 
+SETTING_EXAMPLES = {  # what each setting takes, shown when it was typed without a value
+    "language": "/settings language zh",
+    "lang": "/settings language zh",
+    "timezone": "/settings timezone Europe/Berlin",
+    "tz": "/settings timezone Europe/Berlin",
+    "reminders": "/settings reminders 2h,30m",
+    "discoverable": "/settings discoverable on",
+    "name": "/settings name Maya",
+    "platform": "/settings platform telegram",
+}
+
+
 @command(
     "settings",
     usage=N_(
@@ -103,8 +115,12 @@ async def settings_command(ctx: Context, args: str) -> Reply:
         saved = {
             "language": ctx.t("Language saved: {value}", value=stored),
             "lang": ctx.t("Language saved: {value}", value=stored),
-            "timezone": ctx.t("Timezone saved: {value}", value=stored),
-            "tz": ctx.t("Timezone saved: {value}", value=stored),
+            "timezone": ctx.t("Timezone saved: {value}", value=stored)
+            if stored
+            else ctx.t("Timezone cleared: times show in each activity's own."),
+            "tz": ctx.t("Timezone saved: {value}", value=stored)
+            if stored
+            else ctx.t("Timezone cleared: times show in each activity's own."),
             "reminders": ctx.t("Reminders off.")
             if stored == "off"
             else ctx.t("Reminders saved: {value}", value=stored or ctx.t("the activity's own")),
@@ -116,9 +132,23 @@ async def settings_command(ctx: Context, args: str) -> Reply:
         person = await people.get_person(uow, ctx.me)
     t = ctx.t
     reminders = person.reminder_offsets or ctx.services.settings.reminder_offsets
+    card = Card()
+    if key:  # typed, but not a change this command makes: say so before the settings
+        example = SETTING_EXAMPLES.get(key)
+        card.add(
+            plain("⚠️ "),
+            plain(
+                t("Nothing changed: say what to set it to, e.g. {example}", example=example)
+                if example
+                else t(
+                    "Nothing changed: “{key}” is not a setting (language, timezone, reminders, "
+                    "discoverable, name).",
+                    key=key,
+                )
+            ),
+        ).add("")
     card = (
-        Card()
-        .add(bold(t("Your settings")))
+        card.add(bold(t("Your settings")))
         .add(plain(t("Name: ")), plain(person.display_name))
         .add(plain(t("Language: ")), plain(t.locale))
         .add(

@@ -14,6 +14,7 @@ from core.durations import format_duration, parse_offsets
 from core.errors import invalid, not_found
 from core.i18n import N_, SUPPORTED, normalize_locale
 from core.models import Identity, Person
+from core.parsing import NONE_WORDS
 from core.recent import Recent
 from core.services import reminders
 from core.uow import UnitOfWork
@@ -160,8 +161,11 @@ async def set_language(uow: UnitOfWork, person_id: int, language: str) -> str:
     return code
 
 
-async def set_timezone(uow: UnitOfWork, person_id: int, name: str) -> str:
-    zone = check_timezone(name)
+async def set_timezone(uow: UnitOfWork, person_id: int, name: str) -> str | None:
+    """Set the person's own timezone, or clear it ('none'): activity times then show in the
+    activity's own zone only."""
+    typed = name.strip().lower()
+    zone = None if typed and typed in NONE_WORDS else check_timezone(name)  # "" is no zone
     person = await get_person(uow, person_id)
     person.timezone = zone
     uow.session.add(person)

@@ -260,3 +260,22 @@ async def test_a_new_group_name_that_clashes_says_with_what(chat: Chat) -> None:
     assert same.text == "⚠️ There is already a group called “HIKING”."
     number = await chat.say("maya", "/newgroup #1")
     assert number.text == "⚠️ A group's name can't be just a number: “#1” reads as group #1."
+
+
+async def test_settings_says_when_nothing_changed_and_clears_a_timezone(chat: Chat) -> None:
+    """'/settings discoverable maybe', '/settings timezone' or '/settings nonsense' showed the
+    settings as if done; a timezone once set could not be cleared."""
+    maybe = await chat.say("ann", "/settings discoverable maybe")
+    assert maybe.text.startswith(
+        "⚠️ Nothing changed: say what to set it to, e.g. /settings discoverable on"
+    )
+    assert "Discoverable in /companions: off" in maybe.text
+    bare = await chat.say("ann", "/settings timezone")
+    assert bare.text.startswith("⚠️ Nothing changed: say what to set it to, e.g. /settings tim")
+    nonsense = await chat.say("ann", "/settings nonsense")
+    assert nonsense.text.startswith("⚠️ Nothing changed: “nonsense” is not a setting")
+    assert (await chat.say("ann", "/settings")).text.startswith("Your settings")
+    await chat.say("ann", "/settings timezone Asia/Shanghai")
+    cleared = await chat.say("ann", "/settings timezone none")
+    assert cleared.text == "Timezone cleared: times show in each activity's own."
+    assert "not set" in (await chat.say("ann", "/settings")).text
