@@ -8,6 +8,7 @@ change; each kind has its module:
   over, to the person: core.membership_news;
 - a new activity or post, to its group's home chats: core.announcements;
 - a reply to a post, to its author: core.post_replies;
+- a post removed by a group admin, to its author: core.post_removals;
 - a report, to the operators and the admins of the reported post's group: core.report_news;
 - a companion's hi, to the person greeted, and its acceptance, to the sender: core.hello_news.
 This worker tells them, from whichever process is alive: a process killed between the commit
@@ -37,6 +38,7 @@ from core.hello_news import told_of_hello
 from core.membership_news import told_of_membership, told_of_request
 from core.models import Job, WorkStatus
 from core.notify import deliver, post_in_home
+from core.post_removals import told_of_removal
 from core.post_replies import told_of_reply
 from core.promotions import told_of_seat
 from core.report_news import told_of_report
@@ -45,7 +47,7 @@ from core.services.chats import ANNOUNCE
 from core.services.discovery import HELLO
 from core.services.events import NEWS, PROMOTED, SERIES_NEWS
 from core.services.groups import ASKED, MEMBERSHIP
-from core.services.posts import REPLIED
+from core.services.posts import POST_REMOVED, REPLIED
 from core.services.reports import REPORTED
 from core.uow import Changes, UnitOfWork
 
@@ -63,6 +65,7 @@ TELLERS: dict[str, Teller] = {
     MEMBERSHIP: told_of_membership,
     ANNOUNCE: told_in_home,
     REPLIED: told_of_reply,
+    POST_REMOVED: told_of_removal,
     REPORTED: told_of_report,
     HELLO: told_of_hello,
 }

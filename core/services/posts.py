@@ -22,6 +22,7 @@ POST_MAX = 4000
 REPLY_MAX = 2000
 
 REPLIED = "replied"  # the job kind of telling a post's author of a reply (key: the reply)
+POST_REMOVED = "post-removed"  # of telling an author an admin removed their post (key: post)
 
 
 @dataclass(frozen=True)
@@ -309,6 +310,8 @@ async def delete_post(uow: UnitOfWork, actor_id: int, post_id: int, *, commit: b
     post.deleted = True
     uow.session.add(post)
     uow.post_changed(post_id)
+    if post.author_id != actor_id:  # an admin's doing: the author is told (core.post_removals)
+        await work.schedule(uow, POST_REMOVED, str(post_id), work.AT_ONCE)
     if commit:
         await uow.commit()
     return post

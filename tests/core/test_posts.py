@@ -280,9 +280,15 @@ async def test_delete_button_is_offered_only_to_who_may_use_it(chat: Chat) -> No
     assert (await chat.click("leo", "dp:1")).toast == (
         "Only the author or a group admin can delete a post."
     )
+    sent = chat.services.notifiers["test"] = RecordingNotifier()
     reply = await chat.click("bob", "dp:1")
     assert reply.toast == "Post deleted."
+    assert sent.sent == []  # his own: nobody to tell
     assert "No posts yet" in (await chat.say("leo", "/posts hiking")).text
+    await chat.say("leo", "/post hiking Buy my stuff")
+    assert (await chat.click("maya", "dp:2")).toast == "Post deleted."
+    assert sent.texts_to("leo") == ["An admin of Hiking removed your post #2:\nBuy my stuff"]
+    assert len(sent.sent) == 1
 
 
 # ---- privacy -------------------------------------------------------------------------------
