@@ -39,6 +39,7 @@ class Act(StrEnum):
     ACCEPT_HELLO = "ha"
     DECLINE_HELLO = "hd"
     BLOCK = "bk"
+    UNBLOCK = "ub"
     REPORT = "ab"
     MAYBE = "mb"
     GUEST_MORE = "pl"  # +1

@@ -318,6 +318,37 @@ async def block_action(ctx: Context, action: Action) -> Reply:
     async with ctx.uow() as uow:
         await discovery.block(uow, ctx.me, action.id)
     text = ctx.t("Blocked. You won't see each other in discovery.")
+    return Reply(toast=text, cards=[note(text).add(italic(ctx.t("To undo it: /blocked")))])
+
+
+@command(
+    "blocked",
+    usage=N_("/blocked"),
+    help=N_("People you blocked, to unblock them"),
+    section="discover",
+)
+async def blocked_command(ctx: Context, args: str) -> Reply:
+    async with ctx.uow(readonly=True) as uow:
+        people = await discovery.blocked_by(uow, ctx.me)
+    if not people:
+        return Reply(cards=[note(ctx.t("You haven't blocked anyone."))])
+    card = Card().add(bold(ctx.t("People you blocked")))
+    for person in people[:LISTED_BLOCKS]:
+        label = ctx.t("Unblock {name}", name=person.display_name)[:40]
+        card.row(Button(label, act(Act.UNBLOCK, person.id)))  # type: ignore[arg-type]
+    return Reply(cards=[card])
+
+
+LISTED_BLOCKS = 50  # buttons in one message
+
+
+@on_action(Act.UNBLOCK)
+async def unblock_action(ctx: Context, action: Action) -> Reply:
+    async with ctx.uow() as uow:
+        person = await discovery.unblock(uow, ctx.me, action.id)
+    text = ctx.t(
+        "Unblocked {name}: you may see each other in discovery again.", name=person.display_name
+    )
     return Reply(toast=text, cards=[note(text)])
 
 

@@ -806,6 +806,32 @@ async def _require_other(uow: UnitOfWork, actor_id: int, other_id: int) -> None:
         raise not_found("person", name="?")
 
 
+async def blocked_by(uow: UnitOfWork, actor_id: int) -> list[Person]:
+    """The people this person blocked, by name: what /blocked lists, to undo."""
+    rows = await uow.session.exec(
+        select(Person)
+        .join(Block, Block.blocked_id == Person.id)  # type: ignore[arg-type]
+        .where(Block.person_id == actor_id)
+        .order_by(Person.display_name, Person.id)
+    )
+    return list(rows.all())
+
+
+async def unblock(uow: UnitOfWork, actor_id: int, other_id: int) -> Person:
+    """Undo a block of one's own (the other person's block of them, if any, stays)."""
+    found = (
+        await uow.session.exec(
+            select(Block).where(Block.person_id == actor_id, Block.blocked_id == other_id)
+        )
+    ).first()
+    person = await uow.session.get(Person, other_id) if is_id(other_id) else None
+    if found is None or person is None:
+        raise conflict("not_blocked", N_("You haven't blocked that person."))
+    await uow.session.delete(found)
+    await uow.commit()
+    return person
+
+
 async def block(uow: UnitOfWork, actor_id: int, other_id: int) -> None:
     await _require_other(uow, actor_id, other_id)
     exists = (

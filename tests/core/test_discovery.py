@@ -921,6 +921,25 @@ async def test_blocks_hide_people_both_ways(chat: Chat, sent: RecordingNotifier)
     assert "Something went wrong" not in forged.text
 
 
+async def test_a_block_can_be_undone(chat: Chat) -> None:
+    """Blocking (or reporting) someone could not be undone: no command listed whom."""
+    await group(chat, "Maya", "Hiking")
+    for name in ("Ann", "Bob", "Cat"):
+        await join(chat, name, "hiking")
+    await discoverable(chat, "Ann", "Bob", "Cat")
+    bob = await chat.person_id("Bob")
+    assert (await chat.say("Ann", "/blocked")).text == "You haven't blocked anyone."
+    blocked = await chat.click("Ann", f"bk:{bob}")
+    assert blocked.text.endswith("To undo it: /blocked")
+    listed = await chat.say("Ann", "/blocked")
+    assert [b.label for c in listed.cards for row in c.buttons for b in row] == ["Unblock Bob"]
+    undone = await chat.click("Ann", f"ub:{bob}")
+    assert undone.toast == "Unblocked Bob: you may see each other in discovery again."
+    assert await companion_names(chat, "Ann") == ["Bob", "Cat"]
+    assert (await chat.click("Ann", f"ub:{bob}")).toast == "You haven't blocked that person."
+    assert "went wrong" not in (await chat.click("Ann", "ub:99999")).text
+
+
 async def test_report_records_and_blocks(chat: Chat) -> None:
     await group(chat, "Maya", "Hiking")
     for name in ("Ann", "Bob"):
