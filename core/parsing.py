@@ -174,10 +174,10 @@ def parse_local_datetime(
                 after=after.strftime("%H:%M"),
             )
         return naive.replace(tzinfo=zone)
-    raise _unreadable(value)
+    raise _unreadable(value, now)
 
 
-def parse_local_end(text: str, timezone: str) -> datetime:
+def parse_local_end(text: str, timezone: str, now: datetime | None = None) -> datetime:
     """An end, as parse_local_datetime reads it; a day alone ('2027-02-01') is the end of
     that day (23:59). What cannot be read is quoted as typed, not with the 23:59 added."""
     value = " ".join((text or "").split())
@@ -186,17 +186,26 @@ def parse_local_end(text: str, timezone: str) -> datetime:
     except InvalidInput as error:
         if error.code != "bad_datetime":
             raise
-        raise _unreadable(value) from None
+        raise _unreadable(value, now) from None
 
 
-def _unreadable(value: str) -> InvalidInput:
+def example_day(now: datetime) -> str:
+    """A date for examples that can be copied as they are: a Saturday at least two days after
+    `now` (a fixed date in an example passes, and its copy is then refused as past)."""
+    today = now.date()
+    ahead = (5 - today.weekday()) % 7 or 7
+    return (today + timedelta(days=ahead + (7 if ahead < 2 else 0))).isoformat()
+
+
+def _unreadable(value: str, now: datetime | None) -> InvalidInput:
     return invalid(
         "bad_datetime",
         N_(
-            "I can't read the time “{text}”. Use YYYY-MM-DD HH:MM, like 2026-12-06 09:00, or "
+            "I can't read the time “{text}”. Use YYYY-MM-DD HH:MM, like {example}, or "
             "say it: tomorrow 19:00, next Saturday 8am, 周六 早上8点."
         ),
         text=value[:40],
+        example=f"{example_day(now or datetime.now(UTC))} 09:00",
     )
 
 

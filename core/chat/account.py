@@ -66,7 +66,7 @@ SETTING_EXAMPLES = {  # what each setting takes, shown when it was typed without
     "settings",
     usage=N_(
         "/settings [language en|zh] [timezone <Area/City>] [reminders on|off|24h,1h] "
-        "[discoverable on|off] [name <name>]"
+        "[discoverable on|off] [name <name>] [platform telegram|discord|auto]"
     ),
     help=N_("Your language, timezone, reminders, visibility and name"),
     section="start",
@@ -142,7 +142,7 @@ async def settings_command(ctx: Context, args: str) -> Reply:
                 if example
                 else t(
                     "Nothing changed: “{key}” is not a setting (language, timezone, reminders, "
-                    "discoverable, name).",
+                    "discoverable, name, platform).",
                     key=key,
                 )
             ),

@@ -15,6 +15,7 @@ from core.i18n import N_, Translator
 from core.models import Event
 from core.parsing import (
     NONE_WORDS,
+    example_day,
     parse_capacity,
     parse_coordinates,
     parse_fee,
@@ -36,11 +37,7 @@ from core.views import (
 
 
 def _a_coming_saturday(ctx: Context) -> str:
-    """A date for examples that can be copied as they are: a Saturday at least two days ahead
-    (a fixed date in the past made the example's copy refused "That time has already passed")."""
-    today = ctx.clock.now().date()
-    ahead = (5 - today.weekday()) % 7 or 7
-    return (today + timedelta(days=ahead + (7 if ahead < 2 else 0))).isoformat()
+    return example_day(ctx.clock.now())
 
 
 def _event_id(ctx: Context, args: str, example: str) -> int:

@@ -367,7 +367,11 @@ async def grouptimezone_command(ctx: Context, args: str) -> Reply:
 async def memberevents_command(ctx: Context, args: str) -> Reply:
     ref, value = await _group_then(ctx, args)
     if value.lower() not in ("on", "off"):
-        return Reply(cards=[usage(ctx.t, ctx.t("Say on or off."), "/memberevents hiking on")])
+        return Reply(
+            cards=[
+                usage(ctx.t, ctx.t("Name the group, then on or off."), "/memberevents hiking on")
+            ]
+        )
     async with ctx.uow() as uow:
         group = await groups.set_members_can_create_events(uow, ctx.me, ref, value.lower() == "on")
     text = (

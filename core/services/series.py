@@ -130,7 +130,7 @@ async def repeat(
     first = event.starts_at.astimezone(zone).replace(tzinfo=None)
     end = None
     if until:
-        end = parse_local_end(until, event.timezone).replace(tzinfo=None)
+        end = parse_local_end(until, event.timezone, clock.now()).replace(tzinfo=None)
         if end <= first:
             raise invalid("series_until", N_("The series must end after its first occurrence."))
     series = Series(

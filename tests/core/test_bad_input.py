@@ -502,7 +502,7 @@ CHAT_CASES = [
     (
         "maya",
         "/newevent hiking | Ridge | some day soon | Trailhead",
-        "I can't read the time “some day soon”. Use YYYY-MM-DD HH:MM, like 2026-12-06 09:00, "
+        "I can't read the time “some day soon”. Use YYYY-MM-DD HH:MM, like 2026-11-28 09:00, "
         "or say it: tomorrow 19:00, next Saturday 8am, 周六 早上8点.",
     ),
     (
