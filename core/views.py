@@ -172,16 +172,22 @@ def event_card(
     return card
 
 
-def event_list_card(title: str, views: list[EventView], t: Translator) -> Card:
+def event_list_card(
+    title: str, views: list[EventView], t: Translator, reader_zone: str | None = None
+) -> Card:
     """Activities in one message, a few lines each, with a button per activity that opens its
     card (where Sign up edits the card in place). One message, not one per activity, keeps
-    chats readable and within rate limits."""
+    chats readable and within rate limits. `reader_zone`: as for event_card."""
     card = Card().add(bold(title))
     for view in views:
         event = view.event
         card.add("")
         card.add(bold(event.title), plain(f"  #{event.id} · "), plain(view.group.name))
         card.add(moment(format_time(event.starts_at, event.timezone, t), event.starts_at))
+        if reader_zone and reader_zone != event.timezone:
+            card.add(
+                plain("   "), plain(t("your time: ") + format_time(event.starts_at, reader_zone, t))
+            )
         card.add(plain(f"📍 {event.place} · {fee_text(view, t)} · {counts_text(view, t)}"))
         status = your_status(view, t)
         if status:

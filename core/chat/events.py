@@ -56,9 +56,16 @@ async def _load_view(ctx: Context, event_id: int) -> EventView:
         return await events.get_event(uow, ctx.me, event_id)
 
 
+def _reader_zone(ctx: Context) -> str | None:
+    """The reader's own timezone, where times are shown beside the activity's own: not in a
+    group chat (many readers), nor where the platform shows each reader their time itself."""
+    if ctx.in_group_chat or ctx.actor.platform in LOCAL_TIMES:
+        return None
+    return ctx.actor.timezone
+
+
 def _card(ctx: Context, view: EventView) -> Card:
-    zone = None if ctx.actor.platform in LOCAL_TIMES else ctx.actor.timezone
-    return event_card(view, ctx.t, personal=not ctx.in_group_chat, reader_zone=zone)
+    return event_card(view, ctx.t, personal=not ctx.in_group_chat, reader_zone=_reader_zone(ctx))
 
 
 @command(
@@ -171,7 +178,7 @@ async def _events_page(ctx: Context, ref: str | None, page: int) -> Reply:
         if page == 1
         else ctx.t("Upcoming activities, page {page}", page=page)
     )
-    card = event_list_card(title, shown, ctx.t)
+    card = event_list_card(title, shown, ctx.t, _reader_zone(ctx))
     if len(found) > EVENTS_PER_PAGE:
         group_id = shown[0].group.id if ref else 0
         card.row(Button(ctx.t("More ▶"), act(Act.EVENTS_PAGE, group_id, page + 1)))  # type: ignore[arg-type]
@@ -201,7 +208,7 @@ async def myevents_command(ctx: Context, args: str) -> Reply:
         mine = await events.my_events(uow, ctx.clock, ctx.me)
     if not mine:
         return Reply(cards=[note(ctx.t("You haven't signed up for anything yet. See /events."))])
-    return Reply(cards=[event_list_card(ctx.t("Your activities"), mine, ctx.t)])
+    return Reply(cards=[event_list_card(ctx.t("Your activities"), mine, ctx.t, _reader_zone(ctx))])
 
 
 def signup_text(t: Translator, result: events.SignupResult) -> str:

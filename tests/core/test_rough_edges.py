@@ -125,6 +125,11 @@ async def test_a_personal_card_shows_the_readers_time_too(chat: Chat) -> None:
     assert "your time: Sun, 6 Dec 2026, 02:30 (America/New_York)" in shown.text
     same = await chat.say("maya", "/event 1")
     assert "your time" not in same.text  # the same zone: once is enough
+    mine = "your time: Sun, 6 Dec 2026, 02:30 (America/New_York)"
+    assert mine in (await chat.say("ann", "/events")).text  # lists too, not the card alone
+    await chat.say("ann", "/signup 1")
+    assert mine in (await chat.say("ann", "/myevents")).text
+    assert "your time" not in (await chat.say("maya", "/events")).text
 
 
 async def test_a_chosen_name_outlives_the_platform_name(chat: Chat) -> None:
