@@ -35,7 +35,7 @@ def change_card(event: Event, t: Translator) -> Card:
     return (
         Card()
         .add(bold(t("Activity changed: ")), bold(event.title))
-        .add(plain("🕒 " + format_time(event.starts_at, event.timezone, t)))
+        .add(plain(_when(event, t)))
         .add(plain("📍 "), plain(event.place))
         .add(plain("💶 "), plain(_fee(event, t)))
     )
@@ -45,12 +45,17 @@ def _fee(event: Event, t: Translator) -> str:
     return format_fee(event.fee_cents, event.fee_currency) or t("Free")
 
 
-def cancelled_card(event: Event, t: Translator) -> Card:
+def _cancelled_head(event: Event, t: Translator) -> Card:
     return (
         Card()
         .add(bold(t("Cancelled: ")), bold(event.title))
         .add(italic(t("The organizer cancelled this activity.")))
     )
+
+
+def cancelled_card(event: Event, t: Translator) -> Card:
+    """Which date was called off, too: every occurrence of a series has the same title."""
+    return _cancelled_head(event, t).add(_when(event, t))
 
 
 async def told_of_change(uow: UnitOfWork, job: Job, now: datetime) -> Notice | None:
@@ -92,13 +97,28 @@ async def told_of_series(uow: UnitOfWork, job: Job, now: datetime) -> Notice | N
 
 
 def _series_card(dates: list[Event], cancelled: bool, t: Translator) -> Card:
+    """The person's dates, each once. A place or a fee shared by all of them is said once at
+    the top; where dates differ (one occurrence moved on its own), each date says its own."""
     first = dates[0]
+    places = {event.place for event in dates}
+    fees = {_fee(event, t) for event in dates}
     if cancelled:
-        card = cancelled_card(first, t)
+        card = _cancelled_head(first, t)
     else:
         card = Card().add(bold(t("Activity changed: ")), bold(first.title))
-        card.add(plain("📍 "), plain(first.place))
-        card.add(plain("💶 "), plain(_fee(first, t)))
+        if len(places) == 1:
+            card.add(plain("📍 "), plain(first.place))
+        if len(fees) == 1:
+            card.add(plain("💶 "), plain(_fee(first, t)))
     for event in dates:
-        card.add(plain("🕒 " + format_time(event.starts_at, event.timezone, t)))
+        line = _when(event, t)
+        if not cancelled and len(places) > 1:
+            line += " · 📍 " + event.place
+        if not cancelled and len(fees) > 1:
+            line += " · 💶 " + _fee(event, t)
+        card.add(plain(line))
     return card
+
+
+def _when(event: Event, t: Translator) -> str:
+    return "🕒 " + format_time(event.starts_at, event.timezone, t)

@@ -425,9 +425,10 @@ async def test_cancelling_an_activity_tells_everyone_signed_up(chat: Chat) -> No
 
     assert reply.text == "Activity #1 is cancelled; everyone signed up is told."
     assert sorted(who for who, _ in sent.sent) == ["ann", "bob", "cat"]  # once each
-    assert sent.texts_to("ann")[0].splitlines()[:2] == [
+    assert sent.texts_to("ann")[0].splitlines() == [
         "Cancelled: Ridge",
         "The organizer cancelled this activity.",
+        "🕒 Sun, 6 Dec 2026, 07:30 (UTC)",  # which date: a series' dates share their title
     ]
     shown = await chat.say("ann", "/event 1")
     assert shown.text.startswith("[Cancelled] Ridge")

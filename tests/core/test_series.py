@@ -161,6 +161,14 @@ async def test_a_new_place_for_a_series_is_told_once_with_each_date(chat: Chat) 
     await chat.say("maya", "/editseries 1 fee 5 EUR")  # a new price is news too
     [news] = sent.texts_to("ann")
     assert "📍 Old bridge\n💶 5 EUR\n🕒" in news and news.count("🕒") == 4
+    sent.sent.clear()
+    await chat.say("maya", "/editevent 2 place Pool B")  # one date moved on its own...
+    sent.sent.clear()
+    await chat.say("maya", "/editseries 1 fee 6 EUR")  # ...keeps its own place in the news
+    [news] = sent.texts_to("ann")
+    assert "📍" not in news.splitlines()[1]  # no one place for every date
+    assert "🕒 Tue, 12 Jan 2027, 07:00 (UTC) · 📍 Pool B" in news
+    assert "🕒 Tue, 5 Jan 2027, 07:00 (UTC) · 📍 Old bridge" in news
 
 
 async def test_an_occurrence_moved_and_then_its_series_cancelled_is_told_once(
