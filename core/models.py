@@ -181,6 +181,13 @@ class Group(SQLModel, table=True):
         return [t for t in self.tags.split(",") if t]
 
     @property
+    def ref(self) -> str:
+        """What finds this group in a command whatever its name or slug ('#3'): for a
+        reference the bot passes on itself (a wizard's step, an autocomplete choice), where a
+        slug from before slugify's rules ('2' for "读书会2") would name group #2."""
+        return f"#{self.id}"
+
+    @property
     def handle(self) -> str:
         """What to type to name this group in a command ('/join {handle}'): its slug when that
         is the slug of its name; else (a name with no slug, like "读书会2", whose slug column

@@ -87,7 +87,7 @@ def not_event_manager() -> DomainError:
 def require_event_manager(event: Event, membership: Membership | None, person_id: int) -> None:
     if can_manage_event(event, membership, person_id):
         return
-    if event.creator_id == person_id:  # their own, but they are no longer in its group
+    if event.creator_id == person_id and not is_banned(membership):  # left the group
         raise forbidden(
             "organizer_left_group",
             N_(

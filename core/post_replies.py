@@ -6,17 +6,20 @@ cannot be lost between the commit and the send, as it could while the notice liv
 committing process's memory. The notice worker (core.notices) tells them, once per reply.
 
 Nobody is told of a reply deleted meanwhile, nor of a reply to a post deleted meanwhile (nor of
-their own reply, should SQLite give a deleted reply's number to one of theirs).
+their own reply, should SQLite give a deleted reply's number to one of theirs), nor an author
+since banned from the group.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from core import permissions
 from core.actions import Act, act
 from core.cards import Button, Card, Notice, note, plain
 from core.i18n import Translator
 from core.models import Comment, Job, Person, Post
+from core.services.groups import membership_of
 from core.uow import UnitOfWork
 
 SNIPPET = 200  # characters of the reply shown in the notice
@@ -40,6 +43,8 @@ async def told_of_reply(uow: UnitOfWork, job: Job, now: datetime) -> Notice | No
         return None
     if post.author_id == comment.author_id:  # the reply's number, freed, taken by their own
         return None
+    if permissions.is_banned(await membership_of(uow, post.group_id, post.author_id)):
+        return None  # banned since: nothing of the group reaches them, and its Replies is shut
     replier = await uow.session.get(Person, comment.author_id)
     post_id, name, body = comment.post_id, replier.display_name if replier else "?", comment.body
     return Notice(post.author_id, lambda t: reply_card(post_id, name, body, t))

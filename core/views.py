@@ -136,7 +136,8 @@ def event_card(
         )
     card.add(plain("📍 "), plain(event.place))
     card.add(plain("💶 "), plain(fee_text(view, t)))
-    card.add(plain("👥 "), plain(counts_text(view, t)))
+    if event.status != EventStatus.CANCELLED:  # nobody is going to a cancelled one
+        card.add(plain("👥 "), plain(counts_text(view, t)))
     if event.signup_deadline is not None:
         card.add(
             plain(t("Sign-up closes: ")),
@@ -200,6 +201,8 @@ def attendees_card(result: Attendees, t: Translator) -> Card:
     """One roster whatever platform people came from; when it spans several, each name has a
     small mark of where the person is (linked people: every platform, once)."""
     card = Card().add(bold(t("Who's going: ")), bold(result.view.event.title))
+    if result.view.event.status == EventStatus.CANCELLED:
+        card.add(italic(t("It was cancelled: nobody is going. These had signed up.")))
     marked = len(result.platforms) > 1
 
     def line(number: int, person) -> list:

@@ -71,7 +71,7 @@ async def group_names(
     ctx = await context_of(interaction, shared=False)
     async with ctx.uow(readonly=True) as uow:
         found = await groups.search_groups(uow, ctx.me, current, limit=25)
-    return [app_commands.Choice(name=s.group.name[:100], value=s.group.slug) for s in found]
+    return [app_commands.Choice(name=s.group.name[:100], value=s.group.ref) for s in found]
 
 
 async def activity_names(

@@ -117,7 +117,7 @@ async def create_from_fields(
         latitude=coordinates[0] if coordinates else None,
         longitude=coordinates[1] if coordinates else None,
     )
-    return await create(ctx, group.slug, draft)
+    return await create(ctx, group.ref, draft)
 
 
 async def create(ctx: Context, ref: str, draft: EventDraft) -> Reply:
@@ -409,6 +409,8 @@ async def editevent_command(ctx: Context, args: str) -> Reply:
                 )
             ]
         )
+    if not value.strip():  # not a clearing: "none" says that (a slip of Enter emptied fields)
+        return value_missing(ctx, "/editevent", event_id, field_name)
     changes = await parsed_change(ctx, event_id, name, value)
     async with ctx.uow() as uow:
         result = await events.edit_event(uow, ctx.clock, ctx.me, event_id, **changes)
@@ -440,6 +442,12 @@ def _setting_now(t: Translator, event: Event, name: str) -> str | None:
         window = format_duration(timedelta(seconds=event.offer_seconds))
         return t("A freed seat is held {window} for the next in line to accept.", window=window)
     return None
+
+
+def value_missing(ctx: Context, command: str, event_id: int, field: str) -> Reply:
+    """A field named without its new value: nothing changes (/editevent, /editseries)."""
+    text = ctx.t("Nothing changed: say the new {field} after it; none clears it.", field=field)
+    return Reply(cards=[usage(ctx.t, text, f"{command} {event_id} capacity 20")])
 
 
 async def parsed_change(ctx: Context, event_id: int, name: str, value: str) -> dict[str, object]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from core.actions import Act, Action
 from core.cards import Reply, italic, note
 from core.chat.args import number
-from core.chat.events import EDIT_FIELDS, parsed_change
+from core.chat.events import EDIT_FIELDS, parsed_change, value_missing
 from core.chat.registry import Context, command, on_action
 from core.i18n import N_, Translator
 from core.services import series
@@ -131,6 +131,8 @@ async def editseries_command(ctx: Context, args: str) -> Reply:
                 )
             ]
         )
+    if not value.strip():
+        return value_missing(ctx, "/editseries", event_id, field_name)
     changes = await parsed_change(ctx, event_id, name, value)
     async with ctx.uow() as uow:
         results = await series.edit(uow, ctx.clock, ctx.me, event_id, changes)
@@ -171,7 +173,9 @@ async def _join(ctx: Context, event_id: int) -> Reply:
         text = ctx.t("You're already signed up for every occurrence of this series.")
         return Reply(cards=[note(text)], toast=text)
     n, seats = len(joined.results), joined.seats
-    if seats == n:
+    if n == 0:
+        text = ctx.t("You're signed up for this series: its next dates will sign you up.")
+    elif seats == n:
         text = ctx.t.ngettext(
             "You're signed up for every occurrence: {n} is coming, with a seat for you; new "
             "ones sign you up too.",

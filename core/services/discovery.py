@@ -819,12 +819,14 @@ async def blocked_by(uow: UnitOfWork, actor_id: int) -> list[Person]:
 
 async def unblock(uow: UnitOfWork, actor_id: int, other_id: int) -> Person:
     """Undo a block of one's own (the other person's block of them, if any, stays)."""
+    if not is_id(other_id):  # a forged payload: no such row, and no integer overflow
+        raise conflict("not_blocked", N_("You haven't blocked that person."))
     found = (
         await uow.session.exec(
             select(Block).where(Block.person_id == actor_id, Block.blocked_id == other_id)
         )
     ).first()
-    person = await uow.session.get(Person, other_id) if is_id(other_id) else None
+    person = await uow.session.get(Person, other_id)
     if found is None or person is None:
         raise conflict("not_blocked", N_("You haven't blocked that person."))
     await uow.session.delete(found)

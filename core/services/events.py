@@ -418,7 +418,11 @@ async def tell_series(uow: UnitOfWork, series_id: int, changed: list[int], skip:
         payload = ",".join(map(str, changed))
         params = {"series_id": series_id, "events": changed, "skip": skip, "payload": payload}
         await work.schedule_each(uow, SERIES_NEWS, _news_for_series, params)
-        told_here = sa.or_(*(Job.key.startswith(f"{event_id}:") for event_id in changed))  # type: ignore[attr-defined]
+        told_here = sa.and_(
+            sa.or_(*(Job.key.startswith(f"{event_id}:") for event_id in changed)),  # type: ignore[attr-defined]
+            # the skipped (the editor) get no series news: what was pending for them stays
+            Job.key.not_in([f"{e}:{p}" for e in changed for p in skip]),  # type: ignore[attr-defined]
+        )
         await work.drop_pending(uow, NEWS, told_here)
 
 
@@ -934,7 +938,12 @@ async def change_guests(
             raise conflict("not_signed_up", N_("You are not signed up for this activity."))
         result = await sign_up(uow, clock, actor_id, event_id, guests=_check_guests(event, 1))
         return RosterChange(view=result.view, previous_status=None)
-    guests = _check_guests(event, registration.guests + delta)
+    if delta < 0:  # fewer is always allowed, even above a limit lowered since they came
+        if registration.guests == 0:
+            raise conflict("no_guests_to_drop", N_("You're not bringing any guests."))
+        guests = registration.guests + delta
+    else:
+        guests = _check_guests(event, registration.guests + delta)
     seated = registration.status == RegistrationStatus.CONFIRMED
     if seated and delta > 0 and not _seats_free(event, delta):
         raise conflict("no_seat_for_guest", N_("No free seat for another guest."))

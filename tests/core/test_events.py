@@ -433,7 +433,9 @@ async def test_cancelling_an_activity_tells_everyone_signed_up(chat: Chat) -> No
     shown = await chat.say("ann", "/event 1")
     assert shown.text.startswith("[Cancelled] Ridge")
     assert shown.cards[0].buttons == []  # no sign-up buttons on a cancelled activity
-    assert "You're going" not in shown.text  # nobody is, any more
+    assert "You're going" not in shown.text and "going" not in shown.text  # nobody is, now
+    who = await chat.say("maya", "/who 1")
+    assert who.text.splitlines()[1] == "It was cancelled: nobody is going. These had signed up."
     assert "No upcoming activities" in (await chat.say("ann", "/events")).text
     assert (await chat.click("dan", "su:1")).text == "⚠️ This activity was cancelled."
 

@@ -410,6 +410,13 @@ async def test_the_author_is_told_of_replies_but_not_of_their_own(chat: Chat) ->
     assert len(sent.sent) == 2  # not told of her own reply; told of each of bob's
     assert sent.sent[-1][1].text.splitlines()[1] == "x" * 200 + "…"
 
+    await chat.say("bob", "/post hiking Bob's own")
+    await chat.say("ann", "/join hiking")
+    await chat.say("maya", "/ban hiking bob")
+    sent.sent.clear()
+    await chat.say("ann", "/reply 2 Nice")  # nothing of the group reaches Bob now
+    assert sent.texts_to("bob") == []
+
 
 async def test_a_reply_is_told_once_by_a_later_process_if_it_still_stands(chat: Chat) -> None:
     """The reply commits with the duty to tell its post's author: a process that dies right

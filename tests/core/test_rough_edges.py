@@ -284,3 +284,20 @@ async def test_settings_says_when_nothing_changed_and_clears_a_timezone(chat: Ch
     cleared = await chat.say("ann", "/settings timezone none")
     assert cleared.text == "Timezone cleared: times show in each activity's own."
     assert "not set" in (await chat.say("ann", "/settings")).text
+
+
+async def test_an_edit_without_its_value_changes_nothing(chat: Chat) -> None:
+    """'/editevent 1 capacity' made the activity unlimited (and seated the whole waitlist):
+    an empty value read as "none"."""
+    await chat.say("maya", "/newgroup Hiking")
+    await chat.say("maya", "/newevent hiking | Ridge | 2026-11-28 09:00 | Trailhead | 10 EUR | 1")
+    await chat.say("ann", "/signup 1")
+    await chat.say("bob", "/signup 1")  # waits
+    for typed in ("/editevent 1 capacity", "/editevent 1 fee "):
+        reply = await chat.say("maya", typed)
+        assert reply.text.startswith("Nothing changed: say the new "), typed
+    card = await chat.say("maya", "/event 1")
+    assert "1/1 going, 1 on the waitlist" in card.text and "10 EUR" in card.text
+    await chat.say("maya", "/repeat 1 weekly times 3")
+    series = await chat.say("maya", "/editseries 1 capacity")
+    assert series.text.startswith("Nothing changed: say the new capacity after it")

@@ -172,13 +172,17 @@ async def test_guests_brought_before_guests_were_turned_off_can_still_be_dropped
 ) -> None:
     await _activity(chat, capacity=5, guests=2)
     await chat.click("ann", "pl:1")
+    await chat.click("ann", "pl:1")  # two guests
     await chat.say("maya", "/editevent 1 guests 0")
     card = await chat.say("ann", "/event 1")
     labels = [b.label for c in card.cards for row in c.buttons for b in row]
     assert "➖ Guest" in labels and "➕ Guest" not in labels
+    fewer = await chat.click("ann", "mi:1")  # above the new limit: fewer is still fine
+    assert fewer.toast == "You're going, with 1 guest."
     fewer = await chat.click("ann", "mi:1")
     assert "➖ Guest" not in [b.label for c in fewer.cards for row in c.buttons for b in row]
     assert await _counts_match_rows(services) == (1, 0, 0)
+    assert (await chat.click("ann", "mi:1")).toast == "You're not bringing any guests."
 
 
 async def test_the_most_guests_reads_right_for_one_or_more(chat: Chat) -> None:

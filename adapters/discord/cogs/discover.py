@@ -1,4 +1,4 @@
-"""Discovery commands: /setlocation, /nearby, /recommend, /interests, /companions.
+"""Discovery commands: /setlocation, /nearby, /recommend, /interests, /companions, /blocked.
 
 Discord has no location sharing: a location is typed ("52.52, 13.40") or pasted as a map link.
 """
@@ -41,3 +41,8 @@ class Discover(commands.Cog):
     @localized
     async def companions(self, interaction: discord.Interaction, group: str = "") -> None:
         await run_command(interaction, f"/companions {group}")
+
+    @app_commands.command(name="blocked", description=describe("blocked"))
+    @localized
+    async def blocked(self, interaction: discord.Interaction) -> None:
+        await run_command(interaction, "/blocked")

@@ -85,7 +85,7 @@ async def got_group(message: Message, state: FSMContext, ctx: Context) -> None:
     except DomainError as error:
         await _ask(message, "⚠️ " + error.render(ctx.t))
         return
-    await state.update_data(group=group.slug, timezone=group.timezone)
+    await state.update_data(group=group.ref, timezone=group.timezone)
     await state.set_state(Wizard.title)
     await _ask(message, ctx.t("Title?"))
 
