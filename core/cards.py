@@ -129,6 +129,12 @@ class Card:
         return "\n".join("".join(span.text for span in line) for line in self.lines)
 
 
+def snippet(text: str, limit: int) -> str:
+    """The first `limit` characters of a text shown in part (a post in a notice or a list),
+    with "…" where it was cut."""
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 def note(text: str) -> Card:
     return Card().add(text)
 

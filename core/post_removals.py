@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from core.cards import Card, Notice, italic, note
+from core.cards import Card, Notice, italic, note, snippet
 from core.i18n import Translator
 from core.models import Group, Job, Post
 from core.uow import UnitOfWork
@@ -21,9 +21,8 @@ SNIPPET = 200  # characters of the post shown in the notice
 
 
 def removed_card(post_id: int, group: str, body: str, t: Translator) -> Card:
-    snippet = body if len(body) <= SNIPPET else body[:SNIPPET] + "…"
     text = t("An admin of {group} removed your post #{id}:", group=group, id=post_id)
-    return note(text).add(italic(snippet))
+    return note(text).add(italic(snippet(body, SNIPPET)))
 
 
 async def told_of_removal(uow: UnitOfWork, job: Job, now: datetime) -> Notice | None:

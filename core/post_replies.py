@@ -16,7 +16,7 @@ from datetime import datetime
 
 from core import permissions
 from core.actions import Act, act
-from core.cards import Button, Card, Notice, note, plain
+from core.cards import Button, Card, Notice, note, plain, snippet
 from core.i18n import Translator
 from core.models import Comment, Job, Person, Post
 from core.services.groups import membership_of
@@ -27,9 +27,12 @@ SNIPPET = 200  # characters of the reply shown in the notice
 
 def reply_card(post_id: int, name: str, body: str, t: Translator) -> Card:
     """The reply as its post's author hears of it, with a way to read them all."""
-    snippet = body if len(body) <= SNIPPET else body[:SNIPPET] + "…"
     text = t("{name} replied to your post #{id}:", name=name, id=post_id)
-    return note(text).add(plain(snippet)).row(Button(t("💬 Replies"), act(Act.REPLIES, post_id)))
+    return (
+        note(text)
+        .add(plain(snippet(body, SNIPPET)))
+        .row(Button(t("💬 Replies"), act(Act.REPLIES, post_id)))
+    )
 
 
 async def told_of_reply(uow: UnitOfWork, job: Job, now: datetime) -> Notice | None:

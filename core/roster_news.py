@@ -25,10 +25,9 @@ from sqlmodel import select
 from core.cards import Card, Notice, bold, italic, plain
 from core.i18n import Translator
 from core.models import Event, EventStatus, Job, Registration, Series
-from core.parsing import format_fee
 from core.services.events import LISTED, registration_of
 from core.uow import UnitOfWork
-from core.views import format_time
+from core.views import event_fee, format_time
 
 
 def change_card(event: Event, t: Translator) -> Card:
@@ -37,12 +36,8 @@ def change_card(event: Event, t: Translator) -> Card:
         .add(bold(t("Activity changed: ")), bold(event.title))
         .add(plain(_when(event, t)))
         .add(plain("📍 "), plain(event.place))
-        .add(plain("💶 "), plain(_fee(event, t)))
+        .add(plain("💶 "), plain(event_fee(event, t)))
     )
-
-
-def _fee(event: Event, t: Translator) -> str:
-    return format_fee(event.fee_cents, event.fee_currency) or t("Free")
 
 
 def _cancelled_head(event: Event, t: Translator) -> Card:
@@ -101,7 +96,7 @@ def _series_card(dates: list[Event], cancelled: bool, t: Translator) -> Card:
     the top; where dates differ (one occurrence moved on its own), each date says its own."""
     first = dates[0]
     places = {event.place for event in dates}
-    fees = {_fee(event, t) for event in dates}
+    fees = {event_fee(event, t) for event in dates}
     if cancelled:
         card = _cancelled_head(first, t)
     else:
@@ -109,13 +104,13 @@ def _series_card(dates: list[Event], cancelled: bool, t: Translator) -> Card:
         if len(places) == 1:
             card.add(plain("📍 "), plain(first.place))
         if len(fees) == 1:
-            card.add(plain("💶 "), plain(_fee(first, t)))
+            card.add(plain("💶 "), plain(event_fee(first, t)))
     for event in dates:
         line = _when(event, t)
         if not cancelled and len(places) > 1:
             line += " · 📍 " + event.place
         if not cancelled and len(fees) > 1:
-            line += " · 💶 " + _fee(event, t)
+            line += " · 💶 " + event_fee(event, t)
         card.add(plain(line))
     return card
 

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_datetime, format_timedelta
 
 from core.actions import Act, act
-from core.cards import Button, Card, LiveCard, Place, bold, code, italic, moment, plain
+from core.cards import Button, Card, LiveCard, Place, bold, code, italic, moment, plain, snippet
 from core.i18n import Translator
 from core.models import Event, EventStatus, Group, Role, Visibility
 from core.parsing import format_fee
@@ -44,7 +44,12 @@ def format_day(wall: datetime, t: Translator) -> str:
 
 
 def fee_text(view: EventView, t: Translator) -> str:
-    return format_fee(view.event.fee_cents, view.event.fee_currency) or t("Free")
+    return event_fee(view.event, t)
+
+
+def event_fee(event: Event, t: Translator) -> str:
+    """An activity's fee as every card and notice says it ("Free" when none)."""
+    return format_fee(event.fee_cents, event.fee_currency) or t("Free")
 
 
 def counts_text(view: EventView, t: Translator) -> str:
@@ -125,18 +130,17 @@ def event_card(
     event = view.event
     card = Card()
     title = [bold(event.title), plain(f"  #{event.id}")]
-    if event.status == EventStatus.CANCELLED:
+    cancelled = event.status == EventStatus.CANCELLED  # nobody is going to it any more
+    if cancelled:
         title.insert(0, plain(t("[Cancelled] ")))
     card.add(*title)
     card.add(plain(t("Group: ")), plain(view.group.name))
     card.add(plain("🕒 "), moment(format_time(event.starts_at, event.timezone, t), event.starts_at))
-    if personal and reader_zone and reader_zone != event.timezone:
-        card.add(
-            plain("   "), plain(t("your time: ") + format_time(event.starts_at, reader_zone, t))
-        )
+    if personal:
+        _add_your_time(card, event, reader_zone, t)
     card.add(plain("📍 "), plain(event.place))
     card.add(plain("💶 "), plain(fee_text(view, t)))
-    if event.status != EventStatus.CANCELLED:  # nobody is going to a cancelled one
+    if not cancelled:
         card.add(plain("👥 "), plain(counts_text(view, t)))
     if event.signup_deadline is not None:
         card.add(
@@ -146,7 +150,6 @@ def event_card(
     if event.description:
         card.add(plain(""))
         card.add(plain(event.description))
-    cancelled = event.status == EventStatus.CANCELLED  # nobody is going to it any more
     status = your_status(view, t) if personal and not cancelled else None
     if status:
         card.add(plain(""))
@@ -173,6 +176,14 @@ def event_card(
     return card
 
 
+def _add_your_time(card: Card, event: Event, reader_zone: str | None, t: Translator) -> None:
+    """The start in the reader's own zone too, when it is not the activity's."""
+    if reader_zone and reader_zone != event.timezone:
+        card.add(
+            plain("   "), plain(t("your time: ") + format_time(event.starts_at, reader_zone, t))
+        )
+
+
 def event_list_card(
     title: str, views: list[EventView], t: Translator, reader_zone: str | None = None
 ) -> Card:
@@ -185,10 +196,7 @@ def event_list_card(
         card.add("")
         card.add(bold(event.title), plain(f"  #{event.id} · "), plain(view.group.name))
         card.add(moment(format_time(event.starts_at, event.timezone, t), event.starts_at))
-        if reader_zone and reader_zone != event.timezone:
-            card.add(
-                plain("   "), plain(t("your time: ") + format_time(event.starts_at, reader_zone, t))
-            )
+        _add_your_time(card, event, reader_zone, t)
         card.add(plain(f"📍 {event.place} · {fee_text(view, t)} · {counts_text(view, t)}"))
         status = your_status(view, t)
         if status:
@@ -282,7 +290,7 @@ def post_card(view: PostView, t: Translator, *, full: bool = False, live: bool =
     change (core.livecards); not for a card that carries more than the post (a page's
     buttons, the replies)."""
     post = view.post
-    body = post.body if full or len(post.body) <= PREVIEW_CHARS else post.body[:PREVIEW_CHARS] + "…"
+    body = post.body if full else snippet(post.body, PREVIEW_CHARS)
     card = Card()
     head = [bold(view.author_name), plain(f"  #{post.id} · "), plain(view.group.name)]
     if post.pinned:

@@ -4,7 +4,7 @@ dismiss, say-hi, accept, decline, block and report buttons."""
 from __future__ import annotations
 
 from core.actions import Act, Action, act
-from core.cards import Button, Card, Reply, bold, italic, note, plain
+from core.cards import Button, Card, Reply, bold, italic, note, plain, snippet
 from core.chat.args import number
 from core.chat.registry import Context, command, on_action
 from core.errors import forbidden, invalid
@@ -174,8 +174,10 @@ def _recommend_card(found: discovery.Recommendations, t: Translator) -> Card:
     if found.posts:
         card.add("").add(bold(t("Posts")))
     for post, group, author, likes, replies in found.posts:
-        preview = post.body if len(post.body) <= 80 else post.body[:80] + "…"
-        card.add(plain(f"• {author} · {group.name} · ♥ {likes} · 💬 {replies}: "), plain(preview))
+        card.add(
+            plain(f"• {author} · {group.name} · ♥ {likes} · 💬 {replies}: "),
+            plain(snippet(post.body, 80)),
+        )
         card.row(
             Button(t("Read #{id}", id=post.id), act(Act.REPLIES, post.id)),  # type: ignore[arg-type]
             _dismiss("post", post.id, t),

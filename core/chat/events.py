@@ -36,10 +36,6 @@ from core.views import (
 )
 
 
-def _a_coming_saturday(ctx: Context) -> str:
-    return example_day(ctx.clock.now())
-
-
 def _event_id(ctx: Context, args: str, example: str) -> int:
     found = number(args.split(" ", 1)[0]) if args else None
     if found is None:
@@ -85,7 +81,7 @@ async def newevent_command(ctx: Context, args: str) -> Reply:
                         "Give the group, title, date and time, place, "
                         "and optionally the fee and the number of seats."
                     ),
-                    f"/newevent hiking | Sunrise hike | {_a_coming_saturday(ctx)} 07:30 | "
+                    f"/newevent hiking | Sunrise hike | {example_day(ctx.clock.now())} 07:30 | "
                     "Trailhead | free | 12",
                 )
             ]
@@ -405,7 +401,7 @@ async def editevent_command(ctx: Context, args: str) -> Reply:
                         "Say what to change: title, time, place, fee, capacity, "
                         "deadline, description, reminders, guests or offers."
                     ),
-                    f"/editevent 3 time {_a_coming_saturday(ctx)} 08:00",
+                    f"/editevent 3 time {example_day(ctx.clock.now())} 08:00",
                 )
             ]
         )

@@ -8,7 +8,7 @@ the post's group; each of them may dismiss it, delete the post or ban its author
 from __future__ import annotations
 
 from core.actions import Act, Action, act
-from core.cards import Button, Card, Reply, bold, italic, note, plain
+from core.cards import Button, Card, Reply, bold, italic, note, plain, snippet
 from core.chat.registry import Context, command, on_action
 from core.i18n import N_, Translator
 from core.services import reports
@@ -34,7 +34,7 @@ def _report_card(view: reports.ReportView, t: Translator) -> Card:
     )
     if view.post is not None:
         body = report.reported_text or view.post.body  # what was reported, not a later edit
-        card.add(italic(body if len(body) <= SNIPPET else body[:SNIPPET] + "…"))
+        card.add(italic(snippet(body, SNIPPET)))
         if report.reported_text is not None and view.post.body != report.reported_text:
             card.add(plain(t("✏️ Its author edited it after it was reported.")))
     if report.reason:
