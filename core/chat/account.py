@@ -8,8 +8,7 @@ from core.cards import code as code_span
 from core.chat.args import number, target_and_rest
 from core.chat.registry import COMMANDS, SECTIONS, Context, command
 from core.i18n import N_, Translator
-from core.services import discovery, linking, people
-from core.validation import is_id
+from core.services import discovery, events, linking, people
 from core.views import PLATFORM_NAMES
 
 START_LINKS = {"join": "join", "event": "event", "group": "group", "link": "link"}
@@ -231,7 +230,16 @@ async def unlink_command(ctx: Context, args: str) -> Reply:
 )
 async def cancel_command(ctx: Context, args: str) -> Reply:
     event_id = number(args) if args.strip() else None
-    if event_id is not None and is_id(event_id):  # "/cancel 3": their sign-up for #3
+    if event_id is not None:  # "/cancel 3": their sign-up for #3, if they hold one
+        async with ctx.uow(readonly=True) as uow:
+            view = await events.get_event(uow, ctx.me, event_id)  # "No activity #3" if none
+        if view.viewer_status is None:
+            text = ctx.t(
+                "/cancel stops what you're in the middle of. You have no sign-up for activity "
+                "#{id} to cancel.",
+                id=event_id,
+            )
+            return Reply(cards=[note(text)])
         text = ctx.t(
             "/cancel stops what you're in the middle of. To cancel your sign-up for activity "
             "#{id}, send /unsignup {id} or tap below.",

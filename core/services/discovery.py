@@ -317,6 +317,12 @@ async def set_interests(uow: UnitOfWork, person_id: int, text: str) -> list[str]
     them, rather than becoming an interest of that name."""
     clear = text.strip().lower() in (*NONE_WORDS, "clear")
     tags = [] if clear else parse_tags(text)
+    if not clear and not tags:  # "/interests #": nothing left to keep, and not a clear
+        raise invalid(
+            "no_interests",
+            N_("No interest in “{text}”. Write words, such as: /interests hiking, cycling"),
+            text=text.strip()[:80],
+        )
     person = await uow.session.get(Person, person_id)
     person.interests = ",".join(tags)  # type: ignore[union-attr]
     uow.session.add(person)

@@ -766,7 +766,7 @@ async def sign_up(
     registration.guests = party_guests
     status = (
         RegistrationStatus.CONFIRMED
-        if _seats_free(event, 1 + party_guests)
+        if await _seats_free(uow, event, 1 + party_guests)
         else RegistrationStatus.WAITLISTED
     )
     registration.seq = await _next_seq(uow, event_id)
@@ -796,12 +796,23 @@ async def _next_seq(uow: UnitOfWork, event_id: int) -> int:
     return (await uow.session.exec(_LAST_SEQ, params={"event_id": event_id})).one() + 1
 
 
-def _seats_free(event: Event, party: int) -> bool:
+async def _seats_free(uow: UnitOfWork, event: Event, party: int) -> bool:
     """Whether a new party of `party` seats gets them now: there must be room, and nobody
-    already waiting (who would otherwise be overtaken)."""
+    already waiting who could have them (who would otherwise be overtaken). A party bigger
+    than the whole activity (written before parties were checked against the capacity) can
+    never be seated: _promote passes it over, and it holds nobody back here either."""
     if event.capacity is None:
         return True
-    return event.waiting == 0 and event.going + party <= event.capacity
+    if event.going + party > event.capacity:
+        return False
+    if event.waiting == 0:
+        return True
+    could_fit = select(Registration.id).where(
+        Registration.event_id == event.id,
+        Registration.status == RegistrationStatus.WAITLISTED,
+        Registration.guests < event.capacity,  # 1 + guests <= capacity
+    )
+    return (await uow.session.exec(could_fit.limit(1))).first() is None
 
 
 async def _largest_waiting_party(uow: UnitOfWork, event_id: int) -> int:
@@ -945,7 +956,7 @@ async def change_guests(
     else:
         guests = _check_guests(event, registration.guests + delta)
     seated = registration.status == RegistrationStatus.CONFIRMED
-    if seated and delta > 0 and not _seats_free(event, delta):
+    if seated and delta > 0 and not await _seats_free(uow, event, delta):
         raise conflict("no_seat_for_guest", N_("No free seat for another guest."))
     tallies.set_guests(event, registration, guests)
     uow.session.add(registration)

@@ -1066,3 +1066,13 @@ async def test_a_companion_report_reaches_the_operators(db, clock, settings) -> 
     assert sent.texts_to("olga") == ["A person was reported (report #1).\nSee it with /reports"]
     assert "Bob" in (await chat.say("olga", "/reports")).text  # Ann reported Bob
     assert (await chat.say("Maya", "/reports")).text == "No open reports you can act on."
+
+
+async def test_interests_of_only_marks_are_refused_and_keep_the_old_ones(chat: Chat) -> None:
+    """'/interests #' cleared them: nothing was left after the marks were stripped."""
+    await interests(chat, "Ann", "hiking, cycling")
+    for marks in ("#", ", ,", "# #"):
+        reply = await chat.say("Ann", f"/interests {marks}")
+        assert "No interest in" in reply.text and "/interests hiking, cycling" in reply.text
+    shown = await chat.say("Ann", "/interests")
+    assert shown.text.startswith("Your interests: hiking, cycling.")

@@ -243,7 +243,8 @@ async def test_editing_a_setting_the_card_does_not_show_says_how_it_stands(chat:
     assert "No reminders for this activity." in none.text
 
     # a number too big to be an activity's: no button to cancel a sign-up it cannot name
-    assert (await chat.say("ann", "/cancel 99999999999999999999999")).text == "Nothing to cancel."
+    huge = await chat.say("ann", "/cancel 99999999999999999999999")
+    assert "No activity #99999999999999999999999" in huge.text and not _buttons(huge)
 
 
 async def test_a_command_without_its_group_asks_for_it_without_naming_another_command(
@@ -301,3 +302,20 @@ async def test_an_edit_without_its_value_changes_nothing(chat: Chat) -> None:
     await chat.say("maya", "/repeat 1 weekly times 3")
     series = await chat.say("maya", "/editseries 1 capacity")
     assert series.text.startswith("Nothing changed: say the new capacity after it")
+
+
+async def test_cancel_with_a_number_offers_the_tap_only_for_a_sign_up_held(chat: Chat) -> None:
+    """ "/cancel 999" offered "Cancel my sign-up" for an activity that does not exist, and
+    "/cancel 1" for one the person had not signed up for; the tap then said there was none."""
+    await chat.say("maya", "/newgroup Hiking")
+    await chat.say("maya", "/newevent hiking | Ridge | 2026-11-28 09:00 | Trailhead | free | 5")
+    await chat.say("ann", "/join hiking")
+    missing = await chat.say("ann", "/cancel 999")
+    assert "No activity #999." in missing.text and not _buttons(missing)
+    none = await chat.say("ann", "/cancel 1")
+    assert "You have no sign-up for activity #1 to cancel." in none.text
+    assert not _buttons(none)
+    await chat.say("ann", "/signup 1")
+    held = await chat.say("ann", "/cancel 1")
+    assert "send /unsignup 1 or tap below" in held.text
+    assert _buttons(held) == ["❌ Cancel my sign-up"]

@@ -165,6 +165,9 @@ async def test_a_party_too_big_for_the_activity_does_not_hold_the_line(
     await chat.click("ann", "cx:1")
     who = await chat.say("maya", "/who 1")
     assert "2. eve" in who.text.split("Waitlist")[0]  # seated: Dee's party can never be
+    await chat.click("bob", "cx:1")  # a seat free, only Dee's party waiting
+    newcomer = await chat.click("fay", "su:1")
+    assert newcomer.toast == "You're in!"  # not "full, you're #2" behind a party never seated
 
 
 async def test_guests_brought_before_guests_were_turned_off_can_still_be_dropped(
