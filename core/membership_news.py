@@ -29,7 +29,10 @@ from core.uow import UnitOfWork
 _NEWS = {
     APPROVED: N_("You're in: your request to join {group} was approved."),
     DECLINED: N_("Your request to join {group} was declined."),
-    BANNED: N_("You were banned from {group} by its admins."),
+    BANNED: N_(
+        "You were banned from {group} by its admins. Any places you held in its coming "
+        "activities were given up."
+    ),
     UNBANNED: N_("You may join {group} again: your ban was lifted."),
     OWNER: N_("You're now the owner of {group}."),
 }

@@ -435,7 +435,10 @@ async def test_a_ban_gives_up_the_seats_and_promotes_the_next(chat: Chat) -> Non
         await chat.click(who, "su:1")
     reply = await chat.say("maya", "/ban hiking troll")
     assert "troll is banned from Hiking" in reply.text
-    assert sent.texts_to("troll") == ["You were banned from Hiking by its admins."]
+    assert sent.texts_to("troll") == [
+        "You were banned from Hiking by its admins. Any places you held in its coming "
+        "activities were given up."
+    ]
     [promoted] = sent.texts_to("ana")
     assert promoted.startswith("Good news: a seat opened up and you're in!")
     assert "1/1 going" in (await chat.say("ana", "/event 1")).text
@@ -445,7 +448,10 @@ async def test_a_ban_gives_up_the_seats_and_promotes_the_next(chat: Chat) -> Non
     assert "➕ Join" not in [b.label for c in card.cards for row in c.buttons for b in row]
     again = await chat.say("maya", "/ban hiking troll")
     assert again.text == "⚠️ troll is already banned from Hiking."
-    assert sent.texts_to("troll") == ["You were banned from Hiking by its admins."]  # once
+    assert sent.texts_to("troll") == [
+        "You were banned from Hiking by its admins. Any places you held in its coming "
+        "activities were given up."
+    ]  # once
 
 
 async def test_leaving_a_private_group_gives_up_its_seats(chat: Chat) -> None:
@@ -482,7 +488,8 @@ async def test_a_ban_of_an_ambiguous_name_asks_which(chat: Chat) -> None:
     assert reply.text == "Ann is banned from Runners."
     assert sent.sent == []  # the other Ann is not told
     assert [card.text for _, card in sent_there.sent] == [
-        "You were banned from Runners by its admins."
+        "You were banned from Runners by its admins. Any places you held in its coming "
+        "activities were given up."
     ]
     assert await _status(chat, group, "Ann") == ("active", "member")
     assert await _status(elsewhere, group, "Ann") == ("banned", "member")
@@ -499,7 +506,8 @@ async def test_unban_lets_them_back(chat: Chat) -> None:
     reply = await chat.say("maya", "/unban runners troll")
     assert reply.text == "troll may join Runners again."
     assert sent.texts_to("troll") == [
-        "You were banned from Runners by its admins.",
+        "You were banned from Runners by its admins. Any places you held in its coming "
+        "activities were given up.",
         "You may join Runners again: your ban was lifted.",
     ]
     assert (await chat.say("troll", "/join runners")).toast == "Welcome to Runners!"

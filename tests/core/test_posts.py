@@ -507,7 +507,10 @@ async def test_a_reported_post_reaches_the_admins_and_operators_who_act(
     sent.sent.clear()
     reply = await chat.click("maya", "fb:1")
     assert reply.toast == "Banned from the group; report #1 closed."
-    assert sent.texts_to("troll") == ["You were banned from Hiking by its admins."]
+    assert sent.texts_to("troll") == [
+        "You were banned from Hiking by its admins. Any places you held in its coming "
+        "activities were given up."
+    ]
     assert (await chat.say("troll", "/join hiking")).text.startswith("⚠️ You are banned")
     assert (await chat.say("maya", "/reports")).text == "No open reports you can act on."
     assert (await chat.click("maya", "fd:1")).toast == "No open report #1."
