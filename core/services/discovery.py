@@ -763,6 +763,23 @@ async def say_hi(uow: UnitOfWork, clock: Clock, from_id: int, to_id: int) -> Hel
     ).first()
     if hello is not None:
         raise conflict("hello_sent", N_("You already said hi to {name}."), name=them.display_name)
+    theirs = (
+        await uow.session.exec(
+            select(Hello.status).where(Hello.from_person == to_id, Hello.to_person == from_id)
+        )
+    ).first()
+    if theirs == HelloStatus.ACCEPTED:  # greeting back would ask them again what they agreed
+        raise conflict(
+            "hello_connected",
+            N_("You and {name} are already connected: you have each other's handles."),
+            name=them.display_name,
+        )
+    if theirs == HelloStatus.PENDING:
+        raise conflict(
+            "hello_waiting",
+            N_("{name} already said hi to you: accept theirs to connect."),
+            name=them.display_name,
+        )
     hello = Hello(from_person=from_id, to_person=to_id, created_at=clock.now())
     uow.session.add(hello)
     await uow.session.flush()

@@ -1076,3 +1076,20 @@ async def test_interests_of_only_marks_are_refused_and_keep_the_old_ones(chat: C
         assert "No interest in" in reply.text and "/interests hiking, cycling" in reply.text
     shown = await chat.say("Ann", "/interests")
     assert shown.text.startswith("Your interests: hiking, cycling.")
+
+
+async def test_a_hi_back_asks_nobody_again(chat: Chat, sent: RecordingNotifier) -> None:
+    """Bob, greeted by Ann, said hi back: Ann was asked to connect with someone she had
+    asked herself (and, once connected, asked again)."""
+    await group(chat, "Maya", "Hiking")
+    for name in ("Ann", "Bob"):
+        await join(chat, name, "hiking")
+    await discoverable(chat, "Ann", "Bob")
+    ann, bob = await chat.person_id("Ann"), await chat.person_id("Bob")
+    await chat.click("Ann", f"hi:{bob}")
+    waiting = await chat.click("Bob", f"hi:{ann}")
+    assert "Ann already said hi to you: accept theirs to connect." in waiting.text
+    await chat.click("Bob", f"ha:{await _hello(chat, 'Ann', 'Bob')}")
+    connected = await chat.click("Bob", f"hi:{ann}")
+    assert "You and Ann are already connected" in connected.text
+    assert [to for to, _ in sent.sent] == ["bob", "ann"]  # the hi, then its acceptance
