@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
 from core.actions import Act, Action, act
 from core.cards import Attachment, Button, Card, Reply, bold, note, plain
 from core.chat.args import number
@@ -97,7 +100,48 @@ async def export_command(ctx: Context, args: str) -> Reply:
     if event_id is None:
         return Reply(cards=[usage(ctx.t, ctx.t("Which activity?"), "/export 3")])
     async with ctx.uow(readonly=True) as uow:
-        event, data = await attendance.roster_csv(uow, ctx.me, event_id)
+        event, rows = await attendance.roster(uow, ctx.me, event_id)
     card = note(ctx.t("The roster of {title}, as a spreadsheet file.", title=event.title))
-    card.file = Attachment(f"roster-{event.id}.csv", data, "text/csv")
+    card.file = Attachment(f"roster-{event.id}.csv", roster_csv(rows, ctx.t), "text/csv")
     return Reply(cards=[card])
+
+
+#: The roster's columns and values, in the reader's language (a spreadsheet shows them as is).
+_COLUMNS = (
+    N_("name"),
+    N_("accounts"),
+    N_("status"),
+    N_("guests"),
+    N_("signed_up_utc"),
+    N_("attended"),
+)
+_STATUSES = {
+    "confirmed": N_("confirmed"),
+    "waitlisted": N_("waitlisted"),
+    "offered": N_("seat held"),
+    "maybe": N_("maybe"),
+}
+_ATTENDED = {True: N_("yes"), False: N_("no")}
+
+
+def roster_csv(rows: list[attendance.RosterRow], t: Translator) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([t(column) for column in _COLUMNS])
+    for row in rows:
+        writer.writerow(
+            [
+                _safe(row.name),
+                row.accounts,
+                t(_STATUSES[row.status]) if row.status in _STATUSES else row.status,
+                row.guests,
+                row.signed_up_at.strftime("%Y-%m-%d %H:%M"),
+                t(_ATTENDED[row.attended]) if row.attended is not None else "",
+            ]
+        )
+    return out.getvalue().encode("utf-8-sig")  # a BOM, so spreadsheet apps read UTF-8
+
+
+def _safe(cell: str) -> str:
+    """A name that starts like a formula is not run by the spreadsheet (CSV injection)."""
+    return "'" + cell if cell[:1] in ("=", "+", "-", "@") else cell

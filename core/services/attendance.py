@@ -1,5 +1,5 @@
 """Attendance: after an activity starts its organiser checks people in; no-shows are counted
-per person and group for the group's admins; the roster exports as CSV.
+per person and group for the group's admins; the roster is read for /export.
 
 Check-in opens CHECK_IN_BEFORE the start and stays open CHECK_IN_AFTER it. Opening it marks
 everyone with a seat as not (yet) there; each tap on a person marks them present, a second tap
@@ -9,10 +9,8 @@ undoes it. Whoever is still "not there" when the organiser stops counts as a no-
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlmodel import func, select
@@ -140,8 +138,20 @@ async def no_shows(
     return [(name, int(count or 0), int(total)) for name, count, total in rows.all()]
 
 
-async def roster_csv(uow: UnitOfWork, actor_id: int, event_id: int) -> tuple[Event, bytes]:
-    """The roster as CSV (organisers and admins): one row per person on it."""
+@dataclass(frozen=True)
+class RosterRow:
+    """One person on an activity's roster, as /export writes it."""
+
+    name: str
+    accounts: str  # "telegram:@ann discord"
+    status: str
+    guests: int
+    signed_up_at: datetime  # UTC
+    attended: bool | None
+
+
+async def roster(uow: UnitOfWork, actor_id: int, event_id: int) -> tuple[Event, list[RosterRow]]:
+    """The roster (organisers and admins): one row per person on it, in sign-up order."""
     event = await events.managed_event(uow, actor_id, event_id)
     rows = (
         await uow.session.exec(
@@ -163,24 +173,14 @@ async def roster_csv(uow: UnitOfWork, actor_id: int, event_id: int) -> tuple[Eve
         )
         for pid, platform, username in found.all():
             accounts.setdefault(pid, []).append(f"{platform}:@{username}" if username else platform)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["name", "accounts", "status", "guests", "signed_up_utc", "attended"])
-    for pid, name, registration in rows:
-        attended = {None: "", True: "yes", False: "no"}[registration.attended]
-        writer.writerow(
-            [
-                _safe(name),
-                " ".join(sorted(accounts.get(pid, []))),
-                registration.status,
-                registration.guests,
-                registration.created_at.strftime("%Y-%m-%d %H:%M"),
-                attended,
-            ]
+    return event, [
+        RosterRow(
+            name=name,
+            accounts=" ".join(sorted(accounts.get(pid, []))),
+            status=registration.status,
+            guests=registration.guests,
+            signed_up_at=registration.created_at,
+            attended=registration.attended,
         )
-    return event, out.getvalue().encode("utf-8-sig")  # a BOM, so spreadsheet apps read UTF-8
-
-
-def _safe(cell: str) -> str:
-    """A name that starts like a formula is not run by the spreadsheet (CSV injection)."""
-    return "'" + cell if cell[:1] in ("=", "+", "-", "@") else cell
+        for pid, name, registration in rows
+    ]

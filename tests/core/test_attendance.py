@@ -97,3 +97,7 @@ async def test_export_is_a_csv_of_the_roster(chat: Chat) -> None:
         ("'=HYPERLINK(1)", "waitlisted"),  # not run by a spreadsheet
     ]
     assert (await chat.say("ann", "/export 1")).text.startswith("⚠️ Only the organizer")
+    await chat.say("maya", "/settings language zh")  # the file speaks the organiser's language
+    [card] = (await chat.say("maya", "/export 1")).cards
+    rows = list(csv.reader(io.StringIO(card.file.data.decode("utf-8-sig"))))
+    assert rows[0][0] != "name" and rows[1][2] != "confirmed" and rows[4][2] != "waitlisted"
