@@ -79,8 +79,15 @@ class ReplyView:
     comment: Comment
 
 
-async def load_post(uow: UnitOfWork, post_id: int, viewer_id: int):
-    post = await uow.session.get(Post, post_id) if is_id(post_id) else None
+async def load_post(uow: UnitOfWork, post_id: int, viewer_id: int, *, lock: bool = False):
+    """The post, its group and the viewer's membership; not found once deleted. `lock`: to
+    delete it. On PostgreSQL the row is locked, so of two admins deleting at once the second
+    waits, then finds it deleted (and its author is told once); SQLite's writers take turns."""
+    post = (
+        await uow.session.get(Post, post_id, with_for_update=lock or None, populate_existing=lock)
+        if is_id(post_id)
+        else None
+    )
     if post is None or post.deleted:
         raise not_found("post", id=post_id)
     group = await uow.session.get(Group, post.group_id)
@@ -302,7 +309,7 @@ async def toggle_like(uow: UnitOfWork, actor_id: int, post_id: int) -> tuple[boo
 async def delete_post(uow: UnitOfWork, actor_id: int, post_id: int, *, commit: bool = True) -> Post:
     """The author or a group admin removes a post; `commit=False` when it is part of a larger
     change (a report acted on)."""
-    post, _group, membership = await load_post(uow, post_id, actor_id)
+    post, _group, membership = await load_post(uow, post_id, actor_id, lock=True)
     if not permissions.can_moderate_post(post.author_id, membership, actor_id):
         raise forbidden(
             "not_post_author", N_("Only the author or a group admin can delete a post.")

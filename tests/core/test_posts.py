@@ -3,6 +3,8 @@ outside a private group can see (nothing)."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from datetime import timedelta
 
 import pytest
@@ -289,6 +291,48 @@ async def test_delete_button_is_offered_only_to_who_may_use_it(chat: Chat) -> No
     assert (await chat.click("maya", "dp:2")).toast == "Post deleted."
     assert sent.texts_to("leo") == ["An admin of Hiking removed your post #2:\nBuy my stuff"]
     assert len(sent.sent) == 1
+
+
+async def test_two_admins_deleting_one_post_at_once_tell_its_author_once(
+    chat: Chat, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both read the post before either committed: both deleted it, and its author could be
+    told twice. The second now waits for the first (a row lock on PostgreSQL; SQLite's
+    writers take turns) and finds the post gone."""
+    sent = chat.services.notifiers["test"] = RecordingNotifier()
+    await chat.say("maya", "/newgroup Hiking")
+    for who in ("bob", "leo"):
+        await chat.say(who, "/join hiking")
+    await chat.say("maya", "/promote hiking bob")
+    await chat.say("leo", "/post hiking Buy my stuff")
+    admins = [await chat.person_id("maya"), await chat.person_id("bob")]
+
+    read, both, load_post = [], asyncio.Event(), posts.load_post
+
+    async def both_read_first(*args, **kwargs):  # each reader waits (a while) for the other
+        found = await load_post(*args, **kwargs)
+        read.append(True)
+        if len(read) == 2:
+            both.set()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(0.5):
+                await both.wait()
+        return found
+
+    monkeypatch.setattr(posts, "load_post", both_read_first)
+
+    async def delete(admin: int) -> str:
+        async with chat.services.db.uow() as uow:
+            try:
+                await posts.delete_post(uow, admin, 1)
+            except DomainError as error:
+                return error.code
+        return "deleted"
+
+    outcomes = await asyncio.gather(*(delete(admin) for admin in admins))
+    assert sorted(outcomes) == ["deleted", "post_not_found"]
+    await chat.settled()
+    assert sent.texts_to("leo") == ["An admin of Hiking removed your post #1:\nBuy my stuff"]
 
 
 # ---- privacy -------------------------------------------------------------------------------
