@@ -37,9 +37,34 @@ def as_group_number(text: str) -> int | None:
     return None
 
 
+#: Latin letters that no accent-stripping turns into ASCII, spelt as their languages do when
+#: writing without them ('Straße' -> 'strasse', 'Bjørn' -> 'bjorn').
+_LATIN_LETTERS = str.maketrans(
+    {
+        "ß": "ss",
+        "ẞ": "SS",
+        "ø": "o",
+        "Ø": "O",
+        "æ": "ae",
+        "Æ": "AE",
+        "œ": "oe",
+        "Œ": "OE",
+        "đ": "d",
+        "Đ": "D",
+        "ł": "l",
+        "Ł": "L",
+        "þ": "th",
+        "Þ": "TH",
+        "ð": "d",
+        "Ð": "D",
+        "ı": "i",
+    }
+)
+
+
 def slugify(name: str) -> str:
     """A group's ASCII slug for commands and deep links ('Trail Runners!' -> 'trail-runners',
-    'Über Wandern' -> 'uber-wandern'), or "" for a name that has none:
+    'Über Wandern' -> 'uber-wandern', 'Straße' -> 'strasse'), or "" for a name that has none:
 
     - a name with letters or digits that are not ASCII even without their accents ('读书会2',
       '读书 Club'): what is left of it ('2', 'club') is not its name, and other such names
@@ -48,7 +73,7 @@ def slugify(name: str) -> str:
 
     A group without a slug is found, and named in hints, by its name (Group.handle).
     """
-    decomposed = unicodedata.normalize("NFKD", name)
+    decomposed = unicodedata.normalize("NFKD", name).translate(_LATIN_LETTERS)
     if any(char.isalnum() and not char.isascii() for char in decomposed):
         return ""
     ascii_name = decomposed.encode("ascii", "ignore").decode()

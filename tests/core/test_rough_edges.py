@@ -319,3 +319,14 @@ async def test_cancel_with_a_number_offers_the_tap_only_for_a_sign_up_held(chat:
     held = await chat.say("ann", "/cancel 1")
     assert "send /unsignup 1 or tap below" in held.text
     assert _buttons(held) == ["❌ Cancel my sign-up"]
+
+
+async def test_a_name_with_letters_accents_do_not_make_has_a_slug(chat: Chat) -> None:
+    """'Straße' and 'Bjørn' had no slug: their invite links and /join typed in ASCII found
+    nothing."""
+    await chat.say("maya", "/newgroup Straße Läufer")
+    await chat.say("maya", "/newgroup Bjørn Trail")
+    assert "Straße Läufer" in (await chat.say("ann", "/join strasse-laufer")).text
+    assert "Bjørn Trail" in (await chat.say("bob", "/join bjorn-trail")).text
+    mine = await chat.say("ann", "/group strasse-laufer")
+    assert "Straße Läufer" in mine.text
