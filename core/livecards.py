@@ -57,8 +57,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 KIND = "cards"
-# copies of one subject kept live per chat: in a person's own chat the latest one, in a shared
-# chat the latest three (older ones scrolled away; every live copy costs an edit per change)
+# copies of one subject kept live per chat, besides the first one posted there (the group's
+# announcement, the organiser's card from /newevent: the copy people scroll back to): in a
+# person's own chat the latest one, in a shared chat the latest three. The copies between
+# have scrolled away, and every live copy costs an edit per change; a tap on one brings it
+# back as the latest (its answer must show on the card tapped)
 KEEP_PERSONAL, KEEP_SHARED = 1, 3
 EDITS_AT_ONCE = 32  # edits of one activity's copies in flight together (different messages)
 RETRY = timedelta(seconds=30)
@@ -131,7 +134,7 @@ def _upsert(dialect: str) -> sa.Insert:
 @functools.cache
 def _same_place(kind: str) -> sa.Select:
     """The copies of one subject in one chat with the same viewer (None: the shared ones)."""
-    return select(CardCopy.id, CardCopy.message_id).where(
+    return select(CardCopy.id, CardCopy.message_id, CardCopy.created_at).where(
         SUBJECTS[kind] == sa.bindparam("number"),
         CardCopy.platform == sa.bindparam("platform"),
         CardCopy.chat_id == sa.bindparam("chat_id"),
@@ -228,14 +231,31 @@ async def _record(uow: UnitOfWork, clock: Clock, record: _Record) -> str:
         },
     )
     same = {**place, "number": number, "viewer": viewer}
-    kept = (await connection.execute(_same_place(kind), same)).all()
-    # the newest messages stay live: message ids grow in a chat (Telegram's counters,
-    # Discord's snowflakes), while copies may be recorded out of order by two processes
-    kept = sorted(kept, key=lambda row: (len(row[1]), row[1]), reverse=True)
-    older = [row[0] for row in kept[KEEP_SHARED if viewer is None else KEEP_PERSONAL :]]
+    rows = (await connection.execute(_same_place(kind), same)).all()
+    older = _scrolled_away(rows, KEEP_SHARED if viewer is None else KEEP_PERSONAL, place)
     if older:
         await connection.execute(_OLDER, {"ids": older})
     return live.subject
+
+
+def _scrolled_away(rows: list[sa.Row], keep: int, recorded: dict[str, str]) -> list[int]:
+    """Of one subject's copies in one chat for one viewer (id, message id, recorded at), those
+    no longer kept live: all but the first posted, the one `recorded` now (just sent, or
+    tapped after it had scrolled away: the tap's answer must show on it) and the latest
+    others, `keep` in all with it. Message ids grow in a chat (Telegram's counters, Discord's
+    snowflakes), so the smallest is the first posted, whichever process recorded it first."""
+    if len(rows) <= keep + 1:
+        return []
+
+    def posted(row: sa.Row) -> tuple[int, str]:
+        return len(row[1]), row[1]
+
+    first = min(rows, key=posted)[0]
+    current = [row[0] for row in rows if row[1] == recorded["message_id"]]
+    others = [row for row in rows if row[0] not in current]
+    latest = sorted(others, key=lambda row: (row[2], posted(row)), reverse=True)
+    kept = {first, *current, *(row[0] for row in latest[: keep - len(current)])}
+    return [row[0] for row in rows if row[0] not in kept]
 
 
 async def copies_of(uow: UnitOfWork, key: str) -> list[CardCopy]:

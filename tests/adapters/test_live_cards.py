@@ -238,6 +238,33 @@ async def test_a_clicked_card_never_recorded_is_recorded_and_redrawn(tg: Telegra
         assert "3/10 going" in _plain(tg.current(copy))
 
 
+async def test_the_first_copy_in_a_chat_and_a_tapped_one_stay_true(tg: TelegramHarness) -> None:
+    """Only the latest copies in a chat were kept live: after three /event replies in the group
+    chat its announcement stayed at "0/10 going" for good, the organiser's card from /newevent
+    too after her own /event, and a tap on an older copy counted but left it as it was."""
+    card = await _hiking_with_home(tg, capacity=10)
+    maya_first = next(m for m in tg.emu.messages(ORGANISER) if "Ridge walk" in _plain(m))
+    ann, ben, li = (tg.emu.add_user(10 + n, name) for n, name in enumerate(("Ann", "Ben", "Li")))
+    in_group = []
+    for person in (ann, ben, li, ann):  # four replies in the group chat: more than are kept
+        sent = await tg.say(person, "/event 1", chat_id=GROUP_CHAT)
+        in_group += [m for m in sent if "Ridge walk" in _plain(m)]
+    await tg.say(ORGANISER, "/event 1")
+    await tg.say(ORGANISER, "/event 1")  # her latest card; the one between has scrolled away
+    maya_between = [m for m in tg.emu.messages(ORGANISER) if "Ridge walk" in _plain(m)][1]
+
+    await tg.click(ann, card, "Sign up")  # on the announcement, above the replies
+    assert "1/10 going" in _plain(tg.current(card))
+    assert "1/10 going" in _plain(tg.current(maya_first))
+    assert "1/10 going" in _plain(tg.current(in_group[-1]))
+    assert "0/10 going" in _plain(tg.current(in_group[0]))  # scrolled away: not edited
+
+    await tg.click(ORGANISER, maya_between, "Sign up")  # a copy scrolled away, tapped
+    assert "2/10 going" in _plain(tg.current(maya_between))
+    assert "You're going" in _plain(tg.current(maya_between))
+    assert "2/10 going" in _plain(tg.current(card))
+
+
 async def test_a_cancelled_activity_closes_every_copy(tg: TelegramHarness) -> None:
     card = await _hiking_with_home(tg, capacity=10)
     zoe = tg.emu.add_user(9, "Zoe")
