@@ -287,8 +287,7 @@ def group_card(summary: GroupSummary, t: Translator, *, short: bool = False) -> 
 
 def post_card(view: PostView, t: Translator, *, full: bool = False, live: bool = False) -> Card:
     """A post with its likes and replies. `live`: its posted copies are redrawn when those
-    change (core.livecards); not for a card that carries more than the post (a page's
-    buttons, the replies)."""
+    change (core.livecards); not for a card that carries more than the post (the replies)."""
     post = view.post
     body = post.body if full else snippet(post.body, PREVIEW_CHARS)
     card = Card()
@@ -327,13 +326,20 @@ def post_page_cards(page: PostPage, t: Translator) -> list[Card]:
     )
     if not page.posts:
         head.add(t("No posts yet. Write the first: /post {slug} <text>", slug=group.handle))
-    cards = [head, *(post_card(view, t) for view in page.posts)]
+    # each post its own live copy, so a like, a reply, an edit or a deletion shows on every page
+    # posted (a deleted post's text does not stay in a group chat); the page buttons below them
+    cards = [head, *(post_card(view, t, live=True) for view in page.posts)]
     nav = []
     if page.page > 1:
         nav.append(Button(t("◀ Newer"), act(Act.GROUP_POSTS, group.id, page.page - 1)))  # type: ignore[arg-type]
     if page.page < page.pages:
         nav.append(Button(t("Older ▶"), act(Act.GROUP_POSTS, group.id, page.page + 1)))  # type: ignore[arg-type]
-    cards[-1].row(*nav)
+    if nav:
+        cards.append(
+            Card()
+            .add(italic(t("Page {page} of {pages}", page=page.page, pages=page.pages)))
+            .row(*nav)
+        )
     return cards
 
 

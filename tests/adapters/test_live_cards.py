@@ -265,6 +265,24 @@ async def test_the_first_copy_in_a_chat_and_a_tapped_one_stay_true(tg: TelegramH
     assert "2/10 going" in _plain(tg.current(card))
 
 
+async def test_a_page_of_posts_follows_a_like_and_a_deletion(tg: TelegramHarness) -> None:
+    """A /posts page was not live: a deleted post's text stayed in the group chat, with its
+    buttons, and a like did not show on it."""
+    await _hiking_with_home(tg, capacity=10)
+    ann = tg.emu.add_user(10, "Ann")
+    await tg.say(ann, "/join hiking")
+    await tg.say(ann, "/post hiking Selling my old boots")
+    page = await tg.say(ann, "/posts hiking", chat_id=GROUP_CHAT)
+    [copy] = [m for m in page if "Selling my old boots" in _plain(m)]
+    await tg.click(ORGANISER, copy, "♡")
+    likes = [label for label, _ in tg.emu.buttons(tg.current(copy)) if label[0] in "♡♥"]
+    assert [label[2:] for label in likes] == ["1"]
+    await tg.click(ORGANISER, tg.current(copy), "Delete")
+    shown = tg.current(copy)
+    assert "Selling my old boots" not in _plain(shown)
+    assert "This post was deleted." in _plain(shown) and not tg.emu.buttons(shown)
+
+
 async def test_a_cancelled_activity_closes_every_copy(tg: TelegramHarness) -> None:
     card = await _hiking_with_home(tg, capacity=10)
     zoe = tg.emu.add_user(9, "Zoe")
