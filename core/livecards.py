@@ -32,7 +32,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
@@ -45,7 +45,7 @@ from core.clock import Clock
 from core.db import on_conflict_insert
 from core.i18n import Translator
 from core.metrics import CARDS_STALE
-from core.models import CardCopy, Job, Person
+from core.models import CardCopy, EventStatus, Job, Person
 from core.notify import DeliveryFailed, NotNow, Posted, quietly
 from core.services import events, posts
 from core.uow import UnitOfWork
@@ -286,8 +286,12 @@ def _each_once(copies: list[CardCopy], draw: Callable[[CardCopy, Translator], Ca
     return drawn
 
 
-async def _event_drawings(services: Services, event_id: int, copies: list[CardCopy]) -> Drawn:
-    """An activity's copies, from views read together (events.views_for_readers)."""
+async def _event_drawings(
+    services: Services, event_id: int, copies: list[CardCopy]
+) -> tuple[Drawn, datetime | None]:
+    """An activity's copies, from views read together (events.views_for_readers), and when
+    they change by themselves: at the start, when the roster closes (None: it has, or the
+    activity was cancelled)."""
     readers = _readers(copies)
     async with services.db.uow(readonly=True) as uow:
         shared, views = await events.views_for_readers(uow, event_id, readers)
@@ -299,18 +303,25 @@ async def _event_drawings(services: Services, event_id: int, copies: list[CardCo
             ).all()
         )
 
+    now = services.clock.now()
+
     def draw(copy: CardCopy, t: Translator) -> Card:
         view = views.get(copy.viewer_id) if copy.viewer_id is not None else None
         if view is None:  # a shared card, or a reader who lost access: nobody's own status
-            return event_card(shared, t, personal=False)
+            return event_card(shared, t, personal=False, now=now)
         zone = None if copy.platform in LOCAL_TIMES else zones.get(copy.viewer_id)
-        return event_card(view, t, personal=True, reader_zone=zone)
+        return event_card(view, t, personal=True, reader_zone=zone, now=now)
 
-    return _each_once(copies, draw)
+    event = shared.event
+    closes = event.status == EventStatus.SCHEDULED and event.starts_at > now
+    return _each_once(copies, draw), event.starts_at if closes else None
 
 
-async def _post_drawings(services: Services, post_id: int, copies: list[CardCopy]) -> Drawn:
-    """A post's copies: its likes and replies as each reader sees them, or "deleted"."""
+async def _post_drawings(
+    services: Services, post_id: int, copies: list[CardCopy]
+) -> tuple[Drawn, None]:
+    """A post's copies: its likes and replies as each reader sees them, or "deleted"; they
+    change only when the post does."""
     async with services.db.uow(readonly=True) as uow:
         shared, views = await posts.views_for_readers(uow, post_id, _readers(copies))
 
@@ -320,7 +331,7 @@ async def _post_drawings(services: Services, post_id: int, copies: list[CardCopy
         view = views.get(copy.viewer_id) if copy.viewer_id is not None else None
         return post_card(view or shared, t, live=True)
 
-    return _each_once(copies, draw)
+    return _each_once(copies, draw), None
 
 
 DRAWINGS = {"event": _event_drawings, "post": _post_drawings}
@@ -367,7 +378,7 @@ class CardRefresher(work.Worker):
         if len(self._next) > 10_000:
             self._next.clear()
         try:
-            edited, busy = await self.redraw(job.key)
+            edited, busy, changes_at = await self.redraw(job.key)
         except Exception:
             log.exception("redrawing the cards of %s failed; retrying later", job.key)
             async with self.db.uow() as uow:
@@ -375,24 +386,27 @@ class CardRefresher(work.Worker):
             return 0
         now = self.clock.now()
         rest_at = None if busy is None else now + timedelta(seconds=busy)
+        if changes_at is not None and (rest_at is None or changes_at < rest_at):
+            rest_at = changes_at  # the same job, due again when the cards change by themselves
         async with self.db.uow() as uow:
             await work.finish(uow, job, self.worker, now, rest_at=rest_at)
         return edited
 
-    async def redraw(self, key: str) -> tuple[int, float | None]:
+    async def redraw(self, key: str) -> tuple[int, float | None, datetime | None]:
         """Bring every copy of the subject ("event:7") up to date; returns how many were
-        edited, and in how many seconds to come back for the copies whose chat was busy
-        (None: none was). A busy chat (a group chat's 20 edits a minute) does not hold up the
-        redraw: its copy waits for a later one, and this one ends, so the next change's redraw
-        of the other copies need not wait for it."""
+        edited, in how many seconds to come back for the copies whose chat was busy
+        (None: none was), and when the copies change by themselves (an activity's start,
+        when its roster closes; None: never). A busy chat (a group chat's 20 edits a minute)
+        does not hold up the redraw: its copy waits for a later one, and this one ends, so the
+        next change's redraw of the other copies need not wait for it."""
         async with self.db.uow(readonly=True) as uow:
             copies = await copies_of(uow, key)
         notifiers = self.services.notifiers
         copies = [c for c in copies if hasattr(notifiers.get(c.platform), "edit")]
         if not copies:
-            return 0, None
+            return 0, None, None
         kind, number = _subject(key)
-        drawn = await DRAWINGS[kind](self.services, number, copies)
+        drawn, changes_at = await DRAWINGS[kind](self.services, number, copies)
         gate = asyncio.Semaphore(EDITS_AT_ONCE)
         drawn_now: dict[int, str] = {}
         gone: list[int] = []
@@ -432,4 +446,4 @@ class CardRefresher(work.Worker):
                 if gone:
                     await uow.session.exec(sa.delete(CardCopy).where(CardCopy.id.in_(gone)))  # type: ignore[attr-defined]
                 await uow.commit()
-        return len(drawn_now), min(busy) if busy else None
+        return len(drawn_now), min(busy) if busy else None, changes_at

@@ -59,9 +59,9 @@ def counts_text(view: EventView, t: Translator) -> str:
     else:
         text = t("{confirmed}/{capacity} going", confirmed=view.confirmed, capacity=event.capacity)
     if view.waitlisted:
-        text += ", " + t.ngettext("{n} on the waitlist", "{n} on the waitlist", view.waitlisted)
+        text += t(", ") + t.ngettext("{n} on the waitlist", "{n} on the waitlist", view.waitlisted)
     if event.interested:
-        text += ", " + t.ngettext("{n} maybe", "{n} maybe", event.interested)
+        text += t(", ") + t.ngettext("{n} maybe", "{n} maybe", event.interested)
     return text
 
 
@@ -122,12 +122,19 @@ LOCAL_TIMES = frozenset({"discord"})
 
 
 def event_card(
-    view: EventView, t: Translator, *, personal: bool = True, reader_zone: str | None = None
+    view: EventView,
+    t: Translator,
+    *,
+    personal: bool = True,
+    reader_zone: str | None = None,
+    now: datetime | None = None,
 ) -> Card:
     """The activity card. `personal` adds the viewer's own status (not in shared chats);
     `reader_zone`, the reader's own timezone, adds the time there when it differs (platforms
-    that show times in each reader's zone themselves, like Discord, pass none)."""
+    that show times in each reader's zone themselves, like Discord, pass none). From its start
+    (`now`) the roster is closed: the card says so and keeps only "Who's going"."""
     event = view.event
+    started = now is not None and event.starts_at <= now
     card = Card()
     title = [bold(event.title), plain(f"  #{event.id}")]
     cancelled = event.status == EventStatus.CANCELLED  # nobody is going to it any more
@@ -164,7 +171,12 @@ def event_card(
                 )
             )
         )
-    if not cancelled:
+    if started and not cancelled:
+        card.add(plain(""))
+        card.add(italic(t("It has started: sign-up is closed.")))
+        card.row(Button(t("👥 Who's going"), act(Act.WHO, event.id)))  # type: ignore[arg-type]
+        card.live = LiveCard(personal, event_id=event.id)  # a cancellation still shows
+    elif not cancelled:
         card.row(*event_buttons(view, t))
         calendar = Button(t("📅 Add to calendar"), act(Act.CALENDAR, event.id))  # type: ignore[arg-type]
         card.row(*guest_buttons(view, t, personal=personal), calendar)

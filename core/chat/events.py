@@ -61,7 +61,13 @@ def _reader_zone(ctx: Context) -> str | None:
 
 
 def _card(ctx: Context, view: EventView) -> Card:
-    return event_card(view, ctx.t, personal=not ctx.in_group_chat, reader_zone=_reader_zone(ctx))
+    return event_card(
+        view,
+        ctx.t,
+        personal=not ctx.in_group_chat,
+        reader_zone=_reader_zone(ctx),
+        now=ctx.clock.now(),
+    )
 
 
 @command(

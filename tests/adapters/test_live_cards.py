@@ -4,6 +4,7 @@ under Telegram's rate limits, every copy of a card kept true, cancelled copies c
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 import sqlalchemy as sa
 from sqlmodel import func, select
@@ -12,7 +13,7 @@ from adapters.telegram.middlewares import FloodMiddleware
 from adapters.telegram.pacing import Pacer
 from core import livecards
 from core.chat import Services
-from core.models import CardCopy, Registration
+from core.models import CardCopy, Event, Registration
 from tests.adapters.test_discord import new_event
 from tests.discord_harness import CHANNEL, DiscordHarness, text_of
 from tests.emulators.telegram import TelegramEmulator
@@ -294,6 +295,28 @@ async def test_a_cancelled_activity_closes_every_copy(tg: TelegramHarness) -> No
         shown = tg.current(copy)
         assert "[Cancelled]" in _plain(shown)
         assert not [label for label, _ in tg.emu.buttons(shown) if "Sign up" in label]
+
+
+async def test_every_copy_closes_its_sign_up_at_the_start(tg: TelegramHarness) -> None:
+    """Past activities kept their Sign up buttons, and a tap said "already started"."""
+    card = await _hiking_with_home(tg, capacity=10)
+    zoe = tg.emu.add_user(9, "Zoe")
+    [zoe_copy] = [m for m in await tg.say(zoe, "/event 1") if "Ridge walk" in _plain(m)]
+    await tg.click(zoe, zoe_copy, "Sign up")
+    async with tg.services.db.uow(readonly=True) as uow:
+        starts_at = (await uow.session.get(Event, 1)).starts_at  # type: ignore[union-attr]
+    tg.services.clock.set(starts_at - timedelta(minutes=5))
+    await tg.settled()
+    assert [label for label, _ in tg.emu.buttons(tg.current(card)) if "Sign up" in label]
+
+    tg.services.clock.set(starts_at + timedelta(seconds=1))
+    await tg.settled()  # the refresher's job, due at the start
+    for copy in (card, zoe_copy):
+        shown = tg.current(copy)
+        assert "It has started: sign-up is closed." in _plain(shown)
+        assert [label for label, _ in tg.emu.buttons(shown)] == ["👥 Who's going"]
+    assert "You're going" in _plain(tg.current(zoe_copy))
+    assert "1/10 going" in _plain(tg.current(card))
 
 
 async def test_a_deleted_copy_is_forgotten(tg: TelegramHarness) -> None:

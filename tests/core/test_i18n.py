@@ -28,7 +28,7 @@ from tests.support import Chat
 ROOT = Path(__file__).resolve().parents[2]
 KEYWORDS = {**DEFAULT_KEYWORDS, "N_": None, "t": None, "gettext": None, "ngettext": (1, 2)}
 PLURAL_FORMS = {"en": "nplurals=2; plural=(n != 1);", "zh": "nplurals=1; plural=0;"}
-CJK = re.compile(r"[\u4e00-\u9fff]")
+CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")  # ideographs, CJK punctuation
 # Messages that are only a command name have nothing to translate.
 UNTRANSLATABLE = re.compile(r"^/[a-z]+$")
 EVENT = "/newevent hiking | Ridge | 2026-12-06 07:30 | Trailhead | free | 2"
