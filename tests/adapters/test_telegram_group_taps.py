@@ -50,3 +50,22 @@ async def test_a_first_tap_in_a_group_chat_offers_the_start_link(tg: TelegramHar
     identity = await _identity(tg, zoe.id)
     assert identity is not None and identity.can_message
 
+
+async def test_a_post_written_in_the_group_chat_shows_there_once(tg: TelegramHarness) -> None:
+    """Ben's /post in the group chat: the chat shows a short confirmation and the post once, as
+    everyone there sees it (as /newevent does), not the announcement and then his own copy."""
+    await _hiking_home(tg)
+    ben = tg.emu.add_user(3, "Ben")
+    await tg.say(ben, "/join hiking")
+    before = {m["message_id"] for m in tg.emu.messages(GROUP_CHAT)}
+    await tg.say(ben, "/post hiking Hello from the group chat", chat_id=GROUP_CHAT)
+    new = [m for m in tg.emu.messages(GROUP_CHAT) if m["message_id"] not in before]
+    assert [m["plain"].splitlines()[-1] for m in new] == ["Posted.", "Hello from the group chat"]
+    labels = [label for label, _ in tg.emu.buttons(new[-1])]
+    assert "⚠️ Report" in labels and not any("Delete" in label for label in labels)
+
+    ana = tg.emu.add_user(2, "Ana")
+    await tg.say(ana, "/join hiking")
+    await tg.click(ana, new[-1], "♡")  # the copy is live: everyone's like shows on it
+    assert tg.emu.buttons(tg.current(new[-1]))[0][0] == "♡ 1"
+
