@@ -19,7 +19,7 @@ from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextR
 from aiogram.exceptions import TelegramAPIError
 from aiogram.methods import GetUpdates, Response, TelegramMethod
 from aiogram.methods.base import TelegramType
-from aiogram.types import CallbackQuery, Message, TelegramObject, Update, User
+from aiogram.types import CallbackQuery, TelegramObject, Update, User
 
 from core.batch import Batch
 from core.chat import Services
@@ -377,6 +377,9 @@ class ActorMiddleware(BaseMiddleware):
             return None
         chat = data.get("event_chat")
         private = chat is not None and chat.type == "private"
+        # Whether the bot may write to them (Telegram forbids writing first): a message or a
+        # tap in their private chat with the bot says yes; one in a group chat says nothing
+        # yet (False for someone new: they are asked to start the bot); None without a chat.
         data["ctx"] = await context_for(
             self.services,
             platform=PLATFORM,
@@ -384,7 +387,7 @@ class ActorMiddleware(BaseMiddleware):
             display_name=user.full_name,
             username=user.username,
             platform_locale=user.language_code,
-            private_chat=private if isinstance(event, Message) else None,
+            private_chat=private if chat is not None else None,
             in_group_chat=chat is not None and not private,
             chat_id=str(chat.id) if chat is not None else None,
         )

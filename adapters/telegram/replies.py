@@ -7,15 +7,16 @@ import logging
 from html import escape
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramForbiddenError
 from aiogram.types import BufferedInputFile, CallbackQuery
 from aiogram.types import Message as TgMessage
 
-from adapters.telegram.render import MAX_TOAST, render, trim
+from adapters.telegram.render import MAX_TOAST, render, trim, visible_length
 from core import livecards
 from core.cards import Card, Reply
 from core.chat.registry import Context
 from core.notify import Posted
+from core.services import people
 
 log = logging.getLogger(__name__)
 PLATFORM = "telegram"
@@ -91,36 +92,82 @@ async def answer_click(
     rest to the background: a live card is redrawn by the card refresher with its other
     copies (coalesced and paced), anything else is edited or sent after the answer, so a busy
     chat's rate limit never holds the click's handler. `queued`: the click waited so long that
-    it was answered "queued" already (middlewares.ClickClock); its toast becomes a message."""
-    toast = trim(reply.toast, MAX_TOAST) if reply.toast else None
+    it was answered "queued" already (middlewares.ClickClock); its toast becomes a message.
+
+    A tap's words arrive once: a card that only repeats the toast is not sent as well, unless
+    the toast is too long to hold them. A tap in a group chat answers the tapper alone: the
+    clicked card's redraw stays there, every other card goes to their private chat, or, when
+    the bot may not write to them, the toast says how to get it."""
+    message = query.message if isinstance(query.message, TgMessage) else None
+    cards = list(reply.cards)
+    redraw = cards.pop(0) if reply.edit and cards and message is not None else None
+    cards = [card for card in cards if not _repeats(card, reply.toast)]
+    toast, alert = reply.toast, reply.alert and bool(reply.toast)
+    rest_to = message.chat.id if message is not None else query.from_user.id
+    if message is not None and message.chat.type != "private" and cards:
+        rest_to = query.from_user.id
+        if not await _may_write(ctx, query.from_user.id):
+            me = await bot.me()
+            hint = ctx.t(
+                "I can only send you this in a private chat: open @{bot}, tap Start, "
+                "then tap here again.",
+                bot=me.username or me.first_name,
+            )
+            toast, alert, cards = _toast_with(toast, hint), True, []
+        elif not queued:  # a queued tap's result is a message in that private chat already
+            toast = _toast_with(toast, ctx.t("📩 Sent to your private chat with me."))
+    toast = trim(toast, MAX_TOAST) if toast else None
     if queued:
         if toast:
-            text = _queued_result(reply, toast)
+            text = _queued_result(redraw, toast)
             ctx.services.later(_toast_as_message(bot, query.from_user.id, text))
     else:
         try:
-            await query.answer(toast, show_alert=reply.alert and bool(toast))
+            await query.answer(toast, show_alert=alert)
         except TelegramBadRequest as error:  # too old: the click still counts, the toast lost
             log.info("callback answer failed: %s", error.message)
-    message = query.message if isinstance(query.message, TgMessage) else None
-    if message is None or not reply.cards:
+    if message is None:
         return
-    cards = list(reply.cards)
     chat_id = message.chat.id
-    if reply.edit and cards[0].live is not None:
+    if redraw is not None and redraw.live is not None:
         clicked = Posted(
-            PLATFORM, str(chat_id), str(message.message_id), cards.pop(0), ctx.t.locale, ctx.me
+            PLATFORM, str(chat_id), str(message.message_id), redraw, ctx.t.locale, ctx.me
         )
         ctx.services.later(livecards.redraw_later(ctx.services, clicked))
-        if not cards:
-            return
-    ctx.services.later(_rest(bot, chat_id, message.message_id, reply.edit, cards, ctx))
+        redraw = None
+    if redraw is not None or cards:
+        ctx.services.later(_rest(bot, chat_id, message.message_id, redraw, rest_to, cards, ctx))
 
 
-def _queued_result(reply: Reply, toast: str) -> str:
+def _repeats(card: Card, toast: str | None) -> bool:
+    """Whether the card only says what the toast says (a confirmation, a "⚠️" error note),
+    and the toast holds it whole."""
+    if not toast or visible_length(toast) > MAX_TOAST:
+        return False
+    if card.buttons or card.file or card.place or card.live:
+        return False
+    return card.text.removeprefix("⚠️ ").strip() == toast.strip()
+
+
+def _toast_with(toast: str | None, more: str) -> str:
+    """The toast, then `more` on a line of its own; the toast is what gets cut to fit."""
+    if not toast:
+        return more
+    room = MAX_TOAST - visible_length(more) - 2
+    return f"{trim(toast, room)}\n\n{more}" if room > 1 else trim(more, MAX_TOAST)
+
+
+async def _may_write(ctx: Context, user_id: int) -> bool:
+    """Whether the person started the bot (Telegram forbids bots to write first)."""
+    async with ctx.uow(readonly=True) as uow:
+        identity = await people.find_identity(uow, PLATFORM, str(user_id))
+    return identity is not None and identity.can_message
+
+
+def _queued_result(card: Card | None, toast: str) -> str:
     """A queued tap's result as a message, headed by the first line of the card it was on (the
     activity's title): a tap's toast shows beside its card, a message may come after others."""
-    heading = reply.cards[0].text.partition("\n")[0] if reply.cards else ""
+    heading = card.text.partition("\n")[0] if card is not None else ""
     return f"<b>{escape(heading)}</b>\n{escape(toast)}" if heading else escape(toast)
 
 
@@ -132,11 +179,21 @@ async def _toast_as_message(bot: Bot, user_id: int, text: str) -> None:
 
 
 async def _rest(
-    bot: Bot, chat_id: int, message_id: int, edit: bool, cards: list[Card], ctx: Context
+    bot: Bot,
+    chat_id: int,
+    message_id: int,
+    redraw: Card | None,
+    rest_to: int,
+    cards: list[Card],
+    ctx: Context,
 ) -> None:
+    """The clicked message edited to `redraw` (sent after it when it no longer fits in one
+    message), then the other cards to `rest_to`: the chat, or the tapper's private chat."""
     try:
-        if edit and await edit_card(bot, chat_id, message_id, cards[0]):
-            cards = cards[1:]
-        await _send_cards(bot, chat_id, Reply(cards=cards), ctx)
+        if redraw is not None and not await edit_card(bot, chat_id, message_id, redraw):
+            await _send_cards(bot, chat_id, Reply(cards=[redraw]), ctx)
+        await _send_cards(bot, rest_to, Reply(cards=cards), ctx)
+    except TelegramForbiddenError as error:  # they blocked the bot since they started it
+        log.info("a click's answer could not be sent to chat %s: %s", rest_to, error.message)
     except Exception:  # the click was answered and committed; this is only its echo
         log.exception("sending the rest of a click's answer to chat %s failed", chat_id)

@@ -21,7 +21,7 @@ async def calendar_action(ctx: Context, action: Action) -> Reply:
     text = ctx.t("{title}: open the file to add it to your calendar.", title=view.event.title)
     card = note(text)
     card.file = Attachment(calendar.file_name(view.event), data, ICS)
-    return Reply(cards=[card], toast=ctx.t("Calendar file sent."))
+    return Reply(cards=[card])  # the file is the answer (and says where it went, if elsewhere)
 
 
 @command(

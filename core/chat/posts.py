@@ -31,10 +31,19 @@ async def post_command(ctx: Context, args: str) -> Reply:
                     )
                 ]
             )
+        # announced in the group's home chats (core.announcements); written in one of them,
+        # the answer is the announcement there: the post as everyone there sees it
         view = await posts.create_post(
-            uow, ctx.clock, ctx.me, group, body, author_name=ctx.actor.display_name
+            uow,
+            ctx.clock,
+            ctx.me,
+            group,
+            body,
+            author_name=ctx.actor.display_name,
+            answered_in=ctx.chat,
         )
-    # announced in the group's home chats (core.announcements)
+    if ctx.in_group_chat:
+        view = view.public()
     return Reply(cards=[note(ctx.t("Posted.")), post_card(view, ctx.t, live=True)])
 
 

@@ -104,9 +104,11 @@ async def create_post(
     body: str,
     *,
     author_name: str | None = None,
+    answered_in: tuple[str, str] | None = None,
 ) -> PostView:
     """Members post; in private groups nobody else even sees the group's posts. The post is
-    announced in the group's home chats (core.announcements). Returns the
+    announced in the group's home chats (core.announcements), but `answered_in`, the chat whose
+    answer already shows it. Returns the
     new post as its author sees it, known without reading it back: no likes, no replies yet.
     `author_name`: the author's name as the caller knows it (the chat's actor, which may be
     up to the actor cache's `ttl` old after a rename through another process), else read.
@@ -121,7 +123,7 @@ async def create_post(
         named = select(Person.display_name).where(Person.id == actor_id)
         author_name = (await uow.session.exec(named)).one()
     await uow.session.flush()
-    await chats.announce(uow, "post", post.id, group.id)  # type: ignore[arg-type]
+    await chats.announce(uow, "post", post.id, group.id, answered_in)  # type: ignore[arg-type]
     await uow.commit()
     view = PostView(post=post, group=group, author_name=author_name, likes=0, replies=0)
     return view.seen_by(actor_id, membership, liked=False)

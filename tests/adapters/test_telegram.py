@@ -244,7 +244,7 @@ async def test_add_to_calendar_sends_an_ics_document(tg: TelegramHarness) -> Non
     ana = tg.emu.add_user(2, "Ana")
     [card] = [m for m in await tg.say(ana, "/event 1") if "Sign up" in str(m["reply_markup"])]
     answer = await tg.click(ana, card, "Add to calendar")
-    assert answer["text"] == "Calendar file sent."
+    assert answer["text"] is None  # the file is the answer
     [sent] = [m for m in tg.emu.messages(ana.id) if m["document"] is not None]
     assert sent["document"]["file_name"].endswith("-1.ics")
     [entry] = Calendar.from_ical(sent["document"]["content"]).walk("VEVENT")

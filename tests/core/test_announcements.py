@@ -65,3 +65,18 @@ async def test_an_activity_created_in_a_home_chat_is_not_announced_there_again(
     assert reply.text.startswith("Activity #1 created.")
     await chat.settled()
     assert [chat_id for chat_id, _ in sent.posted] == ["trail-talk"]
+
+
+async def test_a_post_written_in_a_home_chat_is_not_announced_there_again(chat: Chat) -> None:
+    """The answer in the chat it was written in is the post as everyone there sees it (no
+    Delete of the author's own): the announcement goes to the other home chats only."""
+    sent = await _hiking_with_homes(chat)
+    context = await chat.context("ann")
+    context.chat, context.in_group_chat = ("test", "hikers"), True
+    reply = await handle_text(context, "/post hiking The ridge trail is dry again")
+    assert reply.text.startswith("Posted.")
+    labels = [button.label for row in reply.cards[-1].buttons for button in row]
+    assert not any("Delete" in label for label in labels)
+    assert reply.cards[-1].live is not None and not reply.cards[-1].live.personal
+    await chat.settled()
+    assert [chat_id for chat_id, _ in sent.posted] == ["trail-talk"]
