@@ -102,7 +102,7 @@ class Person(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     display_name: str = Field(max_length=128)
     name_chosen: bool = False  # set by /settings name: the platform's name no longer replaces it
-    # The language: `locale` is the person's own choice (/settings language; None: none), and
+    # The language: `locale` is the person's own choice (/settings language; None: auto), and
     # `platform_locale` the one their app last reported, as a language we ship (`language`).
     locale: str | None = Field(default=None, max_length=16)
     platform_locale: str | None = Field(default=None, max_length=16)

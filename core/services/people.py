@@ -159,11 +159,18 @@ async def get_person(uow: UnitOfWork, person_id: int) -> Person:
     return person
 
 
+AUTO_WORDS = ("auto", "default", "none", "-")  # no language of one's own: the app's
+
+
 async def set_language(uow: UnitOfWork, person_id: int, language: str) -> str:
+    """The person's own language, spoken to them wherever they are (answers, notices,
+    reminders), or none of their own ('auto'): their app's. Returns the language now spoken."""
     code = language.strip().lower()
     aliases = {"english": "en", "中文": "zh", "chinese": "zh", "zh-cn": "zh", "zh-hans": "zh"}
     code = aliases.get(code, code)
-    if code not in SUPPORTED:
+    if code in AUTO_WORDS:
+        code = None
+    elif code not in SUPPORTED:
         raise invalid(
             "bad_language",
             N_("I speak {languages}. “{given}” is not one of them."),
@@ -172,10 +179,11 @@ async def set_language(uow: UnitOfWork, person_id: int, language: str) -> str:
         )
     person = await get_person(uow, person_id)
     person.locale = code
+    spoken = person.language
     uow.session.add(person)
     uow.person_changed(person_id)
     await uow.commit()
-    return code
+    return spoken
 
 
 async def set_timezone(uow: UnitOfWork, person_id: int, name: str) -> str | None:

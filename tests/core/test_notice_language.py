@@ -90,6 +90,14 @@ async def test_a_language_of_ones_own_wins_over_the_apps(
     await chat.click("ana", "cx:1")
     assert _firsts(notifier, "li") == [SEAT]
 
+    auto = await chat.say("li", "/settings language auto", locale="zh-hans")
+    assert auto.text == ZH("Language saved: {value}", value="auto (zh)")
+    shown = await chat.say("li", "/settings")
+    assert ZH("Language: ") + "auto (zh)" in shown.text
+    notifier.sent.clear()
+    await chat.say("maya", "/editevent 1 place Summit")
+    assert _firsts(notifier, "li") == [ZH(CHANGED) + "Ridge"]
+
 
 async def test_the_apps_language_changing_is_followed(
     chat: Chat, notifier: RecordingNotifier
