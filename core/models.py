@@ -15,6 +15,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
+from core.i18n import DEFAULT_LOCALE
 from core.validation import as_group_number, slugify
 
 
@@ -101,7 +102,10 @@ class Person(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     display_name: str = Field(max_length=128)
     name_chosen: bool = False  # set by /settings name: the platform's name no longer replaces it
+    # The language: `locale` is the person's own choice (/settings language; None: auto), and
+    # `platform_locale` the one their app last reported, as a language we ship (`language`).
     locale: str | None = Field(default=None, max_length=16)
+    platform_locale: str | None = Field(default=None, max_length=16)
     timezone: str | None = Field(default=None, max_length=64)
     reminders_enabled: bool = True
     reminder_offsets: str | None = Field(default=None, max_length=128)
@@ -118,6 +122,13 @@ class Person(SQLModel, table=True):
     last_platform: str | None = Field(default=None, max_length=16)
     # /calendar: the secret in the person's feed URL; None until asked for, new on reset
     calendar_token: str | None = Field(default=None, max_length=64, unique=True, index=True)
+
+    @property
+    def language(self) -> str:
+        """The language the bot speaks to this person in, in answers and in everything that
+        reaches them later (notices, reminders, offers, copies of cards drawn for them): their
+        own choice, else what their app reports, else the default."""
+        return self.locale or self.platform_locale or DEFAULT_LOCALE
 
 
 class LinkCode(SQLModel, table=True):

@@ -108,7 +108,7 @@ async def deliver(db, notifiers: dict[str, Notifier], notices: list[Notice]) -> 
         if not accounts:
             log.info("no reachable identity for person %s", notice.person_id)
             continue
-        card = notice.card(Translator(person.locale))
+        card = notice.card(Translator(person.language))
         refused = False  # by the platform: someone it will not let us message privately
         for identity in accounts:
             try:
@@ -132,7 +132,7 @@ async def deliver(db, notifiers: dict[str, Notifier], notices: list[Notice]) -> 
                         identity.external_id,
                         message_id,
                         card,
-                        person.locale,
+                        person.language,
                         notice.person_id,
                     )
                 )

@@ -140,7 +140,7 @@ class ReminderRunner(Worker):
         event = firing.event
         assert event is not None
         remaining = event.starts_at - self.services.clock.now()
-        card = reminder_card(event, remaining, person.timezone, Translator(person.locale))
+        card = reminder_card(event, remaining, person.timezone, Translator(person.language))
         failures = []
         refused = True
         for identity in recipient.accounts:

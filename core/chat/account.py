@@ -64,7 +64,7 @@ SETTING_EXAMPLES = {  # what each setting takes, shown when it was typed without
 @command(
     "settings",
     usage=N_(
-        "/settings [language en|zh] [timezone <Area/City>] [reminders on|off|24h,1h] "
+        "/settings [language en|zh|auto] [timezone <Area/City>] [reminders on|off|24h,1h] "
         "[discoverable on|off] [name <name>] [platform telegram|discord|auto]"
     ),
     help=N_("Your language, timezone, reminders, visibility and name"),
@@ -111,6 +111,8 @@ async def settings_command(ctx: Context, args: str) -> Reply:
                 stored = await setters[key](uow, ctx.me, value)
         if key in ("language", "lang"):
             ctx.t = Translator(stored)
+            if value.strip().lower() in people.AUTO_WORDS:  # none of their own: the app's
+                stored = f"auto ({stored})"
         saved = {
             "language": ctx.t("Language saved: {value}", value=stored),
             "lang": ctx.t("Language saved: {value}", value=stored),
@@ -149,7 +151,7 @@ async def settings_command(ctx: Context, args: str) -> Reply:
     card = (
         card.add(bold(t("Your settings")))
         .add(plain(t("Name: ")), plain(person.display_name))
-        .add(plain(t("Language: ")), plain(t.locale))
+        .add(plain(t("Language: ")), plain(t.locale if person.locale else f"auto ({t.locale})"))
         .add(
             plain(t("Timezone: ")),
             plain(person.timezone or t("not set (activity times use their own)")),

@@ -2,7 +2,8 @@
 
 Most messages come from people we already know, so the lookup runs in a read-only unit of
 work (no write lock on SQLite), or not at all when the account was looked up a moment ago
-(`Services.actors`); only a new person, or a changed name, takes the write path.
+(`Services.actors`); only a new person, a changed name or a changed app language takes the
+write path.
 """
 
 from __future__ import annotations
@@ -56,10 +57,11 @@ async def actor_for(
         and identity.username == username
         and (person.display_name == name or person.name_chosen)
         and person.last_platform == platform
+        and people.reported_language(platform_locale) in (None, person.platform_locale)
         and not (private_chat and not identity.can_message)
     )
     if unchanged:
-        return people.actor_of(person, platform, platform_locale)  # type: ignore[arg-type]
+        return people.actor_of(person, platform)  # type: ignore[arg-type]
     async with services.db.uow() as uow:
         return await people.resolve_actor(
             uow,

@@ -151,11 +151,15 @@ async def redeem(uow: UnitOfWork, clock: Clock, person_id: int, typed: str) -> L
         )
     found.used = True
     uow.session.add(found)
-    here = (await uow.session.get(Person, person_id)).last_platform  # type: ignore[union-attr]
+    writing = await uow.session.get(Person, person_id)
+    assert writing is not None
+    here, spoken = writing.last_platform, writing.platform_locale
     kept, gone = sorted((found.person_id, person_id))  # the older person stays
     changes = await merge(uow, clock, kept, gone)
     person = await uow.session.get(Person, kept)
     person.last_platform = here  # type: ignore[union-attr]  # where they are writing now
+    # and the language their app there speaks
+    person.platform_locale = spoken or person.platform_locale  # type: ignore[union-attr]
     uow.session.add(person)
     uow.person_changed(kept)
     uow.person_changed(gone)
@@ -257,6 +261,7 @@ async def unlink(
     alone = Person(
         display_name=person.display_name,
         locale=person.locale,
+        platform_locale=person.platform_locale,
         timezone=person.timezone,
         created_at=clock.now(),
     )

@@ -70,17 +70,25 @@ async def resolve_actor(
 ) -> Actor:
     """Find or create the Person behind a platform account, and describe them as an Actor.
 
-    A person's own language setting wins over the platform's language code. Commits only when
-    something was created or changed (a first message, a new username).
+    A person's own language setting wins over the platform's language code, which is kept
+    (`Person.platform_locale`) so what reaches them later speaks it too (`Person.language`).
+    Commits only when something was created or changed (a first message, a new username, the
+    app's language changed).
 
     `private_chat` is for platforms where a bot may not write first (Telegram): True when the
     person wrote to the bot privately (so it can now message them), False when seen only in a
     group chat so far, None where direct messages always work.
     """
     name = one_line(display_name)[:128] or username or external_id
+    reported = reported_language(platform_locale)
     identity = await find_identity(uow, platform, external_id)
     if identity is None:
-        person = Person(display_name=name, created_at=clock.now(), last_platform=platform)
+        person = Person(
+            display_name=name,
+            created_at=clock.now(),
+            last_platform=platform,
+            platform_locale=reported,
+        )
         uow.session.add(person)
         await uow.session.flush()
         identity = Identity(
@@ -112,24 +120,33 @@ async def resolve_actor(
         newly_reachable = private_chat is True and not identity.can_message
         renamed = person.display_name != name and not person.name_chosen
         moved = person.last_platform != platform  # notices follow them (core.services.reach)
-        if identity.username != username or renamed or newly_reachable or moved:
+        relanguaged = reported is not None and person.platform_locale != reported
+        if identity.username != username or renamed or newly_reachable or moved or relanguaged:
             identity.username = username
             identity.can_message = identity.can_message or newly_reachable
             person.last_platform = platform
+            if reported is not None:
+                person.platform_locale = reported
             if renamed:
                 person.display_name = name
             uow.session.add_all([identity, person])
             uow.person_changed(person.id)  # type: ignore[arg-type]
             await uow.commit()
-    return actor_of(person, platform, platform_locale)
+    return actor_of(person, platform)
 
 
-def actor_of(person: Person, platform: str, platform_locale: str | None) -> Actor:
-    """The person's own language setting wins over the platform's language code."""
+def reported_language(platform_locale: str | None) -> str | None:
+    """The language a platform reports for someone, as one we ship ('zh-hans' -> 'zh', an
+    unshipped one -> the default); None when it reports none (the last one reported stands)."""
+    return normalize_locale(platform_locale) if platform_locale else None
+
+
+def actor_of(person: Person, platform: str) -> Actor:
+    """The person as the actor of an update whose reported language they already have."""
     return Actor(
         person_id=person.id,  # type: ignore[arg-type]
         display_name=person.display_name,
-        locale=person.locale or normalize_locale(platform_locale),
+        locale=person.language,
         timezone=person.timezone,
         platform=platform,
     )
@@ -142,11 +159,18 @@ async def get_person(uow: UnitOfWork, person_id: int) -> Person:
     return person
 
 
+AUTO_WORDS = ("auto", "default", "none", "-")  # no language of one's own: the app's
+
+
 async def set_language(uow: UnitOfWork, person_id: int, language: str) -> str:
+    """The person's own language, spoken to them wherever they are (answers, notices,
+    reminders), or none of their own ('auto'): their app's. Returns the language now spoken."""
     code = language.strip().lower()
     aliases = {"english": "en", "中文": "zh", "chinese": "zh", "zh-cn": "zh", "zh-hans": "zh"}
     code = aliases.get(code, code)
-    if code not in SUPPORTED:
+    if code in AUTO_WORDS:
+        code = None
+    elif code not in SUPPORTED:
         raise invalid(
             "bad_language",
             N_("I speak {languages}. “{given}” is not one of them."),
@@ -155,10 +179,11 @@ async def set_language(uow: UnitOfWork, person_id: int, language: str) -> str:
         )
     person = await get_person(uow, person_id)
     person.locale = code
+    spoken = person.language
     uow.session.add(person)
     uow.person_changed(person_id)
     await uow.commit()
-    return code
+    return spoken
 
 
 async def set_timezone(uow: UnitOfWork, person_id: int, name: str) -> str | None:

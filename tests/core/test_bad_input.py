@@ -644,7 +644,7 @@ async def test_chat_shows_the_error_and_changes_nothing(
 
 
 async def test_chat_errors_are_in_the_persons_language(world: World, chat: Chat) -> None:
-    await chat.person_id("olga")
+    await chat.context("olga", "zh")  # her app's language is known (kept): the refusal writes none
     before = await snapshot(world.db)
     english = "Join Hiking first (/join hiking)."
     reply = await chat.say("olga", "/post hiking 你好", locale="zh")

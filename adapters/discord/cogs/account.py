@@ -8,10 +8,13 @@ from discord.ext import commands
 
 from adapters.discord.interactions import run_command
 from adapters.discord.options import describe, localized
+from core.i18n import N_
 
 LANGUAGES = [
     app_commands.Choice(name="English", value="en"),
     app_commands.Choice(name="中文", value="zh"),
+    # none of one's own: answers, notices and reminders follow the Discord app's language
+    app_commands.Choice(name=N_("Auto: your Discord language"), value="auto"),
 ]
 
 
