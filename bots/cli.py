@@ -15,6 +15,7 @@ from adapters.console.chat import ConsoleChat, ConsoleNotifier
 from core.chat import Services
 from core.clock import SystemClock
 from core.db import Database, migrate_sync
+from core.i18n import set_default_locale
 from core.leader import Leadership
 from core.livecards import CardRefresher
 from core.notices import NoticeWorker
@@ -30,6 +31,7 @@ log = logging.getLogger("community")
 
 async def build_services(settings: Settings) -> Services:
     """Open the database, bring it up to date, and seed the demo community if asked."""
+    set_default_locale(settings.default_locale)
     db = Database(settings.database_url)
     await db.migrate()
     clock = SystemClock()

@@ -19,7 +19,17 @@ from babel.messages.pofile import read_po
 LOCALES_DIR = Path(__file__).parent / "locales"
 DOMAIN = "messages"
 SUPPORTED = ("en", "zh")
-DEFAULT_LOCALE = "en"
+_default = ["en"]  # DEFAULT_LOCALE: the settings' default_locale, once the bot starts
+
+
+def set_default_locale(code: str) -> None:
+    """The language of whoever chose none and whose platform gives none we ship (settings'
+    DEFAULT_LOCALE): one value for the whole process, set once at start-up."""
+    _default[0] = code if code in SUPPORTED else "en"
+
+
+def default_locale() -> str:
+    return _default[0]
 
 
 def N_(message: str) -> str:
@@ -41,8 +51,10 @@ class Plural(NamedTuple):
         return cls(singular, plural)
 
 
-def normalize_locale(code: str | None, default: str = DEFAULT_LOCALE) -> str:
-    """Map a platform's language code to one we ship: 'zh-hans', 'zh-CN', 'zh_TW' -> 'zh'."""
+def normalize_locale(code: str | None, default: str | None = None) -> str:
+    """Map a platform's language code to one we ship: 'zh-hans', 'zh-CN', 'zh_TW' -> 'zh';
+    anything else to `default`, by default the process's (set_default_locale)."""
+    default = default or _default[0]
     if not code:
         return default
     base = code.replace("_", "-").split("-")[0].lower()

@@ -15,7 +15,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
-from core.i18n import DEFAULT_LOCALE
+from core.i18n import default_locale
 from core.validation import as_group_number, slugify
 
 
@@ -128,7 +128,7 @@ class Person(SQLModel, table=True):
         """The language the bot speaks to this person in, in answers and in everything that
         reaches them later (notices, reminders, offers, copies of cards drawn for them): their
         own choice, else what their app reports, else the default."""
-        return self.locale or self.platform_locale or DEFAULT_LOCALE
+        return self.locale or self.platform_locale or default_locale()
 
 
 class LinkCode(SQLModel, table=True):

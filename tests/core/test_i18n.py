@@ -22,7 +22,15 @@ from babel.messages.pofile import read_po
 from core.actions import encode
 from core.cards import Button, Reply
 from core.chat import handle_action
-from core.i18n import LOCALES_DIR, N_, SUPPORTED, Translator, normalize_locale
+from core.i18n import (
+    LOCALES_DIR,
+    N_,
+    SUPPORTED,
+    Translator,
+    normalize_locale,
+    set_default_locale,
+)
+from core.models import Person
 from tests.support import Chat
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -278,3 +286,16 @@ async def test_settings_switch_to_chinese(chat: Chat) -> None:
     assert "我的设置" in settings.text and "语言：zh" in settings.text
     back = await chat.say("bob", "/settings language en")
     assert back.text == "Language saved: en"
+
+
+async def test_default_locale_is_the_language_of_whoever_has_none(chat) -> None:
+    """DEFAULT_LOCALE was read by the console alone: elsewhere the fallback was English."""
+    set_default_locale("zh")
+    try:
+        assert Translator(None).locale == "zh"
+        assert Person(display_name="Ann").language == "zh"
+        assert "入门" in (await chat.say("ann", "/help")).text  # no language of her own
+        assert "Getting started" in (await chat.say("bob", "/help", locale="en")).text
+    finally:
+        set_default_locale("en")
+    assert Translator(None).locale == "en"
