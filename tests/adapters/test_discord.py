@@ -11,6 +11,8 @@ from icalendar import Calendar
 
 import adapters.discord.interactions as interactions
 from adapters.discord.scheduled import ScheduledEvents
+from core.chat import COMMANDS
+from core.chat.registry import commands_on
 from tests.discord_harness import (
     CHANNEL,
     GUILD,
@@ -84,6 +86,56 @@ async def test_ready_and_guild_create_and_commands_synced_to_the_server(
     assert {"join", "newevent", "event", "post", "bindgroup", "replies", "signup"} <= names
     assert dc.emu.commands() == []  # guild_ids: synced to the server, nothing global
     assert "discord" in dc.services.notifiers
+
+
+async def test_what_help_lists_on_discord_is_what_discord_offers(dc: DiscordHarness) -> None:
+    """Core's commands and the slash commands cannot drift apart: each core command is a slash
+    command unless it has no place on Discord (then /help there leaves it out too), and each
+    setting /settings names is an option of it (/editseries and /settings platform were listed
+    by /help and missing)."""
+    synced = {c["name"]: c for c in dc.emu.commands(GUILD)}
+    offered = set(commands_on("discord"))
+    assert offered <= set(synced), sorted(offered - set(synced))
+    assert set(COMMANDS) - offered == {"start", "cancel"}
+    assert not (set(COMMANDS) - offered) & set(synced)
+    assert set(synced) - set(COMMANDS) == {"bindgroup", "unbindgroup"}  # Discord's own
+
+    helped = await dc.slash(dc.add_user(2, "Ana"), "help")
+    assert set(re.findall(r"^`?/(\w+)", helped.text, re.M)) == offered
+
+    settings = {o["name"] for o in synced["settings"]["options"]}
+    assert set(re.findall(r"\[(\w+) ", COMMANDS["settings"].usage)) <= settings
+    assert "platform" in settings
+
+
+async def test_the_commands_discord_lacked_work(dc: DiscordHarness) -> None:
+    maya = await community(dc, capacity=5)
+    await dc.slash(maya, "repeat", activity=1, how="weekly", times=3)
+    edited = await dc.slash(maya, "editseries", activity=1, field="place", value="Riverside")
+    assert "coming occurrences updated" in edited.text and edited.ephemeral
+    assert "Riverside" in (await dc.slash(maya, "event", activity=2)).text
+    series_fields = {
+        c["value"]
+        for o in dc.emu.commands(GUILD)
+        if o["name"] == "editseries"
+        for p in o["options"]
+        if p["name"] == "field"
+        for c in p["choices"]
+    }
+    assert "place" in series_fields and "time" not in series_fields  # a series keeps its days
+
+    ana = dc.add_user(2, "Ana")
+    assert "Marked as maybe" in (await dc.slash(ana, "maybe", activity=1)).text
+    zone = await dc.slash(maya, "grouptimezone", group="hiking", timezone="Asia/Shanghai")
+    assert "New activities of Hiking are now in Asia/Shanghai" in zone.text
+    calendar = await dc.slash(ana, "calendar")
+    assert "Calendar links are not switched on here" in calendar.text and calendar.ephemeral
+    platform = await dc.slash(ana, "settings", platform="discord")
+    assert "Messages reach you on Discord first." in platform.text
+    assert (
+        "Messages reach you where you used me last."
+        in (await dc.slash(ana, "settings", platform="auto")).text
+    )
 
 
 async def test_join_with_group_name_autocomplete(dc: DiscordHarness) -> None:

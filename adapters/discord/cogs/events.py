@@ -1,5 +1,5 @@
-"""Activity commands: /newevent (a modal), /events, /event, /myevents, /who, /signup,
-/unsignup, /editevent, /cancelevent, /deliveries."""
+"""Activity commands: /newevent (a modal), /events, /event, /myevents, /who, /signup, /maybe,
+/unsignup, /editevent, /cancelevent, the series ones, /calendar, /deliveries."""
 
 from __future__ import annotations
 
@@ -8,7 +8,12 @@ from discord import app_commands
 from discord.ext import commands
 
 from adapters.discord.interactions import answer, context_of, run_command, send_cards
-from adapters.discord.options import activity_names, describe, group_names, localized
+from adapters.discord.options import (
+    activity_names,
+    describe,
+    group_names,
+    localized,
+)
 from core.cards import Reply
 from core.chat.events import create_from_fields
 from core.chat.registry import guarded
@@ -28,6 +33,8 @@ FIELD_NAMES = (
     "offers",
 )
 EDIT_FIELDS = [app_commands.Choice(name=name, value=name) for name in FIELD_NAMES]
+# a series' coming occurrences change together, but not their time (each keeps its own day)
+SERIES_FIELDS = [choice for choice in EDIT_FIELDS if choice.value not in ("time", "deadline")]
 
 
 class NewEventModal(discord.ui.Modal):
@@ -146,6 +153,19 @@ class Events(commands.Cog):
         end = f" times {times}" if times else (f" until {until}" if until else "")
         await run_command(interaction, f"/repeat {activity} {how.value}{end}")
 
+    @app_commands.command(name="editseries", description=describe("editseries"))
+    @app_commands.autocomplete(activity=activity_names)
+    @app_commands.choices(field=SERIES_FIELDS)
+    @localized
+    async def editseries(
+        self,
+        interaction: discord.Interaction,
+        activity: int,
+        field: app_commands.Choice[str],
+        value: str = "",
+    ) -> None:
+        await run_command(interaction, f"/editseries {activity} {field.value} {value}")
+
     @app_commands.command(name="cancelseries", description=describe("cancelseries"))
     @app_commands.autocomplete(activity=activity_names)
     @localized
@@ -169,6 +189,12 @@ class Events(commands.Cog):
     @localized
     async def signup(self, interaction: discord.Interaction, activity: int) -> None:
         await run_command(interaction, f"/signup {activity}")
+
+    @app_commands.command(name="maybe", description=describe("maybe"))
+    @app_commands.autocomplete(activity=activity_names)
+    @localized
+    async def maybe(self, interaction: discord.Interaction, activity: int) -> None:
+        await run_command(interaction, f"/maybe {activity}")
 
     @app_commands.command(name="unsignup", description=describe("unsignup"))
     @app_commands.autocomplete(activity=activity_names)
@@ -195,6 +221,12 @@ class Events(commands.Cog):
     @localized
     async def cancelevent(self, interaction: discord.Interaction, activity: int) -> None:
         await run_command(interaction, f"/cancelevent {activity}")
+
+    @app_commands.command(name="calendar", description=describe("calendar"))
+    @localized
+    async def calendar(self, interaction: discord.Interaction, reset: bool = False) -> None:
+        """The link is private: only the person sees the answer."""
+        await run_command(interaction, "/calendar reset" if reset else "/calendar")
 
     @app_commands.command(name="deliveries", description=describe("deliveries"))
     @app_commands.autocomplete(activity=activity_names)
