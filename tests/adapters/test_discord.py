@@ -138,6 +138,28 @@ async def test_the_commands_discord_lacked_work(dc: DiscordHarness) -> None:
     )
 
 
+async def test_numbers_out_of_range_are_refused_by_discord(dc: DiscordHarness) -> None:
+    """Ids, pages and counts carry their bounds: Discord's client refuses "-5" before sending
+    (it was sent, and answered "Which activity? Give its number")."""
+    maya = await community(dc)
+    for command, options in (
+        ("event", {"activity": -5}),
+        ("signup", {"activity": 0}),
+        ("event", {"activity": 2**31}),
+        ("repeat", {"activity": 1, "how": "weekly", "times": -3}),
+        ("repeat", {"activity": 1, "how": "weekly", "times": 1000}),
+        ("posts", {"group": "hiking", "page": 0}),
+        ("replies", {"post": -1}),
+        ("deletereply", {"reply": 0}),
+    ):
+        with pytest.raises(ValueError, match="outside"):
+            await dc.slash(maya, command, **options)
+    assert (
+        "now repeats every week, 2 times in all"
+        in (await dc.slash(maya, "repeat", activity=1, how="weekly", times=2)).text
+    )
+
+
 async def test_join_with_group_name_autocomplete(dc: DiscordHarness) -> None:
     maya = dc.add_user(1, "Maya")
     await dc.slash(maya, "newgroup", name="Hiking", description="Weekend hikes")

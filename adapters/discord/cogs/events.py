@@ -9,6 +9,8 @@ from discord.ext import commands
 
 from adapters.discord.interactions import answer, context_of, run_command, send_cards
 from adapters.discord.options import (
+    Id,
+    Times,
     activity_names,
     describe,
     group_names,
@@ -100,7 +102,7 @@ class Events(commands.Cog):
     @app_commands.command(name="event", description=describe("event"))
     @app_commands.autocomplete(activity=activity_names)
     @localized
-    async def event(self, interaction: discord.Interaction, activity: int) -> None:
+    async def event(self, interaction: discord.Interaction, activity: Id) -> None:
         """Posted in the channel, so others can sign up from the same card."""
         await run_command(interaction, f"/event {activity}", ephemeral=False)
 
@@ -112,19 +114,19 @@ class Events(commands.Cog):
     @app_commands.command(name="who", description=describe("who"))
     @app_commands.autocomplete(activity=activity_names)
     @localized
-    async def who(self, interaction: discord.Interaction, activity: int) -> None:
+    async def who(self, interaction: discord.Interaction, activity: Id) -> None:
         await run_command(interaction, f"/who {activity}")
 
     @app_commands.command(name="checkin", description=describe("checkin"))
     @app_commands.autocomplete(activity=activity_names)
     @localized
-    async def checkin(self, interaction: discord.Interaction, activity: int) -> None:
+    async def checkin(self, interaction: discord.Interaction, activity: Id) -> None:
         await run_command(interaction, f"/checkin {activity}")
 
     @app_commands.command(name="export", description=describe("export"))
     @app_commands.autocomplete(activity=activity_names)
     @localized
-    async def export(self, interaction: discord.Interaction, activity: int) -> None:
+    async def export(self, interaction: discord.Interaction, activity: Id) -> None:
         await run_command(interaction, f"/export {activity}")
 
     @app_commands.command(name="noshows", description=describe("noshows"))
@@ -145,9 +147,9 @@ class Events(commands.Cog):
     async def repeat(
         self,
         interaction: discord.Interaction,
-        activity: int,
+        activity: Id,
         how: app_commands.Choice[str],
-        times: int | None = None,
+        times: Times | None = None,
         until: str = "",
     ) -> None:
         end = f" times {times}" if times else (f" until {until}" if until else "")
@@ -160,7 +162,7 @@ class Events(commands.Cog):
     async def editseries(
         self,
         interaction: discord.Interaction,
-        activity: int,
+        activity: Id,
         field: app_commands.Choice[str],
         value: str = "",
     ) -> None:
@@ -169,37 +171,37 @@ class Events(commands.Cog):
     @app_commands.command(name="cancelseries", description=describe("cancelseries"))
     @app_commands.autocomplete(activity=activity_names)
     @localized
-    async def cancelseries(self, interaction: discord.Interaction, activity: int) -> None:
+    async def cancelseries(self, interaction: discord.Interaction, activity: Id) -> None:
         await run_command(interaction, f"/cancelseries {activity}")
 
     @app_commands.command(name="joinseries", description=describe("joinseries"))
     @app_commands.autocomplete(activity=activity_names)
     @localized
-    async def joinseries(self, interaction: discord.Interaction, activity: int) -> None:
+    async def joinseries(self, interaction: discord.Interaction, activity: Id) -> None:
         await run_command(interaction, f"/joinseries {activity}")
 
     @app_commands.command(name="leaveseries", description=describe("leaveseries"))
     @app_commands.autocomplete(activity=activity_names)
     @localized
-    async def leaveseries(self, interaction: discord.Interaction, activity: int) -> None:
+    async def leaveseries(self, interaction: discord.Interaction, activity: Id) -> None:
         await run_command(interaction, f"/leaveseries {activity}")
 
     @app_commands.command(name="signup", description=describe("signup"))
     @app_commands.autocomplete(activity=activity_names)
     @localized
-    async def signup(self, interaction: discord.Interaction, activity: int) -> None:
+    async def signup(self, interaction: discord.Interaction, activity: Id) -> None:
         await run_command(interaction, f"/signup {activity}")
 
     @app_commands.command(name="maybe", description=describe("maybe"))
     @app_commands.autocomplete(activity=activity_names)
     @localized
-    async def maybe(self, interaction: discord.Interaction, activity: int) -> None:
+    async def maybe(self, interaction: discord.Interaction, activity: Id) -> None:
         await run_command(interaction, f"/maybe {activity}")
 
     @app_commands.command(name="unsignup", description=describe("unsignup"))
     @app_commands.autocomplete(activity=activity_names)
     @localized
-    async def unsignup(self, interaction: discord.Interaction, activity: int) -> None:
+    async def unsignup(self, interaction: discord.Interaction, activity: Id) -> None:
         await run_command(interaction, f"/unsignup {activity}")
 
     @app_commands.command(name="editevent", description=describe("editevent"))
@@ -209,7 +211,7 @@ class Events(commands.Cog):
     async def editevent(
         self,
         interaction: discord.Interaction,
-        activity: int,
+        activity: Id,
         field: app_commands.Choice[str],
         value: str = "",
     ) -> None:
@@ -219,7 +221,7 @@ class Events(commands.Cog):
     @app_commands.command(name="cancelevent", description=describe("cancelevent"))
     @app_commands.autocomplete(activity=activity_names)
     @localized
-    async def cancelevent(self, interaction: discord.Interaction, activity: int) -> None:
+    async def cancelevent(self, interaction: discord.Interaction, activity: Id) -> None:
         await run_command(interaction, f"/cancelevent {activity}")
 
     @app_commands.command(name="calendar", description=describe("calendar"))
@@ -231,5 +233,5 @@ class Events(commands.Cog):
     @app_commands.command(name="deliveries", description=describe("deliveries"))
     @app_commands.autocomplete(activity=activity_names)
     @localized
-    async def deliveries(self, interaction: discord.Interaction, activity: int) -> None:
+    async def deliveries(self, interaction: discord.Interaction, activity: Id) -> None:
         await run_command(interaction, f"/deliveries {activity}")
