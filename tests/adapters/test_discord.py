@@ -375,7 +375,7 @@ async def test_chinese_speakers_get_chinese_and_commands_are_localized(
     await community(dc)
     li = dc.add_user(5, "Li", locale="zh-CN")
     assert CJK.search((await dc.slash(li, "help")).text)
-    card = (await dc.slash(li, "event", activity=1)).message
+    card = (await dc.slash(li, "event", activity=1, dm=True)).message  # their own copy
     labels = [label for label, _ in dc.emu.buttons(card)]
     assert labels and all(CJK.search(label or "") for label in labels), labels
     clicked = await dc.click(li, card, labels[0])
@@ -397,6 +397,74 @@ async def test_chinese_speakers_get_chinese_and_commands_are_localized(
             assert zh and CJK.search(zh) and " " not in zh, (command["name"], option)
     settings = {o["name"]: o for o in commands["settings"]["options"]}
     assert settings["name"]["name_localizations"]["zh-CN"] == "名字"
+
+
+async def test_a_shared_card_stays_in_the_community_language_whoever_clicks(
+    dc: DiscordHarness,
+) -> None:
+    """A card the whole channel shares is drawn in the community's language (DEFAULT_LOCALE)
+    when posted and when a click edits it, and its copy is recorded so, so redraws keep it:
+    a Chinese speaker's click turned an English card Chinese for everyone, for good. What the
+    clicker is told, and their own copies, stay in their language."""
+    maya = dc.add_user(1, "Maya", manager=True)
+    await dc.slash(maya, "newgroup", name="Hiking")
+    await dc.slash(maya, "bindgroup", group="hiking")
+    li = dc.add_user(5, "Li", locale="zh-CN")
+    await dc.slash(li, "join", group="hiking")
+    await dc.slash(maya, "promote", group="hiking", person=li)
+
+    await dc.slash(li, "newevent", group="hiking")  # made by Li, in the home channel
+    created = await dc.submit_modal(li, ["Ridge walk", "2026-12-06 07:30", "Trailhead", "", "3"])
+    confirmation, card = created[0], created.messages[-1]
+    assert confirmation.ephemeral and CJK.search(markdown_of(confirmation.data))
+    assert not card["flags"] & FLAG_EPHEMERAL
+    assert "Ridge walk" in text_of(card) and not CJK.search(text_of(card)), text_of(card)
+
+    clicked = await dc.click(li, card, "Sign up")
+    assert clicked.callback.type == 7
+    assert not CJK.search(markdown_of(clicked.callback.data))
+    assert CJK.search(clicked[-1].content or "") and clicked[-1].ephemeral  # Li's answer
+    now = dc.current(card)
+    assert "1/3 going" in text_of(now) and not CJK.search(text_of(now))
+    assert not any(CJK.search(label or "") for label, _ in dc.emu.buttons(now))
+
+    await dc.slash(maya, "editevent", activity=1, field="place", value="Old bridge")
+    now = dc.current(card)  # redrawn by the card refresher, in the language recorded
+    assert "Old bridge" in text_of(now) and not CJK.search(text_of(now)), text_of(now)
+
+    mine = (await dc.slash(li, "event", activity=1, dm=True)).message  # Li's own: Chinese
+    assert CJK.search(text_of(mine))
+    await dc.slash(maya, "cancelevent", activity=1)
+    assert CJK.search(text_of(dc.current(mine)))
+
+    await dc.slash(maya, "post", group="hiking", text="Trail is dry")
+    [post] = [
+        m
+        for m in dc.emu.messages(CHANNEL)
+        if "Trail is dry" in text_of(m) and not m["flags"] & FLAG_EPHEMERAL
+    ]
+    liked = await dc.click(li, post, "♡")
+    assert liked.callback.type == 7 and CJK.search(liked[-1].content or "")
+    assert "1" in text_of(dc.current(post)) and not CJK.search(text_of(dc.current(post)))
+    await dc.slash(maya, "reply", post=1, text="Thanks")
+    assert not CJK.search(text_of(dc.current(post)))
+
+
+async def test_a_community_in_chinese_gets_shared_cards_in_chinese(
+    dc: DiscordHarness,
+) -> None:
+    """The community's language is DEFAULT_LOCALE, not English: an English speaker's click
+    leaves a Chinese community's card Chinese."""
+    dc.services.settings.default_locale = "zh"
+    maya = await community(dc)
+    ana = dc.add_user(2, "Ana")
+    card = (await dc.slash(ana, "event", activity=1)).message
+    assert CJK.search(text_of(card))
+    clicked = await dc.click(ana, card, "报名")
+    assert CJK.search(markdown_of(clicked.callback.data))
+    assert clicked[-1].content == "You're in!"
+    await dc.slash(maya, "editevent", activity=1, field="place", value="Old bridge")
+    assert "Old bridge" in text_of(dc.current(card)) and CJK.search(text_of(dc.current(card)))
 
 
 async def test_settings_name_on_discord(dc: DiscordHarness) -> None:
