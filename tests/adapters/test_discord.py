@@ -262,6 +262,26 @@ async def test_newevent_for_an_unknown_group_says_so_before_the_form(
     assert "No group called “nope”" in answer.text
 
 
+async def test_newevent_says_who_may_create_before_the_form(dc: DiscordHarness) -> None:
+    """The form opened for anyone and refused on submit ("Join Hiking first"), after it was
+    filled in: the core's rule is checked before it opens."""
+    maya = dc.add_user(1, "Maya")
+    await dc.slash(maya, "newgroup", name="Hiking")
+    ben = dc.add_user(3, "Ben")
+    refused = await dc.slash(ben, "newevent", group="hiking")
+    assert refused.callback.type == 4 and refused.ephemeral  # a message, not the modal
+    assert "Join Hiking first (/join hiking)." in refused.text
+
+    await dc.slash(ben, "join", group="hiking")  # a member, and members may not create
+    refused = await dc.slash(ben, "newevent", group="hiking")
+    assert refused.callback.type == 4 and refused.ephemeral
+    assert "Only admins of Hiking can create activities there." in refused.text
+
+    await dc.slash(maya, "memberevents", group="hiking", allowed="on")
+    created = await new_event(dc, ben, "Ben's walk")
+    assert "Activity #1 created" in created.text
+
+
 async def test_a_bad_date_in_the_modal_gets_the_same_words_as_everywhere(
     dc: DiscordHarness,
 ) -> None:
@@ -372,7 +392,7 @@ async def test_pipes_in_typed_text_are_kept(dc: DiscordHarness) -> None:
 async def test_chinese_speakers_get_chinese_and_commands_are_localized(
     dc: DiscordHarness,
 ) -> None:
-    await community(dc)
+    maya = await community(dc)
     li = dc.add_user(5, "Li", locale="zh-CN")
     assert CJK.search((await dc.slash(li, "help")).text)
     card = (await dc.slash(li, "event", activity=1, dm=True)).message  # their own copy
@@ -380,6 +400,10 @@ async def test_chinese_speakers_get_chinese_and_commands_are_localized(
     assert labels and all(CJK.search(label or "") for label in labels), labels
     clicked = await dc.click(li, card, labels[0])
     assert CJK.search(clicked[-1].content or ""), clicked[-1].content
+    refused = await dc.slash(li, "newevent", group="hiking")  # not a member: no form
+    assert refused.callback.type == 4 and CJK.search(refused.text), refused.text
+    await dc.slash(li, "join", group="hiking")
+    await dc.slash(maya, "memberevents", group="hiking", allowed="on")
     opened = await dc.slash(li, "newevent", group="hiking")
     assert CJK.search(opened.callback.data["title"])
     submitted = await dc.submit_modal(li, ["x", "2026-12-06 07:30", "y"])

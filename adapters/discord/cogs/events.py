@@ -20,7 +20,7 @@ from core.cards import Reply
 from core.chat.events import create_from_fields
 from core.chat.registry import guarded
 from core.i18n import Translator
-from core.services import groups
+from core.services import events
 
 FIELD_NAMES = (
     "title",
@@ -79,12 +79,13 @@ class Events(commands.Cog):
     @localized
     async def newevent(self, interaction: discord.Interaction, group: str) -> None:
         """A modal must be the first response, so it cannot wait behind a deferral: only a
-        quick lookup comes first, so a mistyped group is said before the form is filled in."""
+        quick lookup comes first, so a mistyped group, or one the person may not create
+        activities in, is said before the form is filled in (not after)."""
         ctx = await context_of(interaction, shared=False)
 
         async def find() -> Reply:
             async with ctx.uow(readonly=True) as uow:
-                await groups.find_group(uow, group)
+                await events.creating_in(uow, ctx.me, group)
             return Reply()
 
         checked = await guarded(ctx, find)
