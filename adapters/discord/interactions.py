@@ -6,9 +6,10 @@ the answer follows. Fast answers (nearly all) go out as the first response, so a
 its card in place (response type 7) and a toast follows as an ephemeral message.
 
 Discord has no toasts: the short answer to a click is an ephemeral message. It is sent when
-the click edited a card in place or produced nothing else; when the reply has cards of its own
-(an error note, "Welcome to Hiking" with the group), those cards are the answer, so the same
-words do not arrive twice.
+the click edited a card in place (unless the edited card says it already: "Post deleted;
+report #1 closed.") or produced nothing else; when the reply has cards of its own (an error
+note, "Welcome to Hiking" with the group), those cards are the answer, so the same words do
+not arrive twice.
 """
 
 from __future__ import annotations
@@ -243,7 +244,7 @@ async def _answer_click(
     message = interaction.message
     reply, answered = await _in_time(interaction, work, ephemeral=True, update=True)
     cards = list(reply.cards)
-    edited = False
+    edited: Card | None = None  # the card the clicked message shows now
     if reply.edit and cards and message is not None:
         card, locale = cards[0], ctx[0].t.locale if ctx else None
         if ctx and not message.flags.ephemeral:
@@ -259,10 +260,11 @@ async def _answer_click(
             else:
                 await interaction.response.edit_message(**edit)
                 answered = True
-            edited = True
+            edited = card
             if ctx and not message.flags.ephemeral:
                 await _remember(interaction, ctx[0], message.id, card, locale)
-    if reply.toast and (edited or not cards):
+    told = edited is not None and reply.toast is not None and reply.toast in edited.text
+    if reply.toast and not told and (edited is not None or not cards):
         toast = trim(reply.toast, MAX_CONTENT)
         if answered:
             await interaction.followup.send(toast, ephemeral=True)

@@ -526,6 +526,37 @@ async def test_forged_custom_ids_change_nothing_and_are_answered(dc: DiscordHarn
     assert "Trail report" in (await dc.slash(ana, "posts", group="hiking")).text
 
 
+async def test_acting_on_a_report_says_it_once(dc: DiscordHarness) -> None:
+    """The report's message becomes "Post deleted; report #1 closed."; a private follow-up
+    repeated exactly that line. It follows only when it says something the edit does not."""
+    maya = dc.add_user(1, "Maya", manager=True)
+    await dc.slash(maya, "newgroup", name="Hiking")
+    await dc.slash(maya, "bindgroup", group="hiking")
+    ana, ben = dc.add_user(2, "Ana"), dc.add_user(3, "Ben")
+    for person in (ana, ben):
+        await dc.slash(person, "join", group="hiking")
+    await dc.slash(ana, "post", group="hiking", text="buy cheap pills")
+    await dc.slash(ana, "post", group="hiking", text="buy cheap watches")
+    posted = [
+        m
+        for m in dc.emu.messages(CHANNEL)
+        if "buy cheap" in text_of(m) and not m["flags"] & FLAG_EPHEMERAL
+    ]
+    for post in posted:
+        reported = await dc.click(ben, post, "Report")
+        assert reported.callback.type == 4 or reported[-1].ephemeral
+
+    listed = await dc.slash(maya, "reports")
+    pills = next(m for m in listed.messages if "pills" in text_of(m))
+    deleted = await dc.click(maya, pills, "Delete")
+    assert [(r.kind, r.type) for r in deleted] == [("callback", 7)], deleted
+    assert text_of(dc.current(pills)) == "Post deleted; report #1 closed."
+    watches = next(m for m in listed.messages if "watches" in text_of(m))
+    dismissed = await dc.click(maya, watches, "Dismiss")
+    assert [(r.kind, r.type) for r in dismissed] == [("callback", 7)], dismissed
+    assert text_of(dc.current(watches)) == "Report #2 dismissed."
+
+
 async def test_bindgroup_needs_manage_server(dc: DiscordHarness) -> None:
     maya = dc.add_user(1, "Maya", manager=True)
     await dc.slash(maya, "newgroup", name="Hiking")
