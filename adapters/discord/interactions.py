@@ -277,6 +277,12 @@ async def _answer_click(
         await interaction.response.defer()  # acknowledged; nothing to say
 
 
+async def open_modal(interaction: discord.Interaction, modal: discord.ui.Modal) -> None:
+    """Show a form as the interaction's response; the client stops it when it closes."""
+    interaction.client.forms.add(modal)  # type: ignore[attr-defined]
+    await interaction.response.send_modal(modal)
+
+
 async def answer_unrouted(interaction: discord.Interaction) -> None:
     """A click discord.py would drop (a forged or foreign custom_id): core answers it."""
     if interaction.type != discord.InteractionType.component or routed_by_discord_py(interaction):

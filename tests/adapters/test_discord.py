@@ -254,6 +254,19 @@ async def test_newevent_modal_creates_an_activity(dc: DiscordHarness) -> None:
     assert "1 going" in text_of(dc.current(created.messages[-1]))
 
 
+async def test_a_form_opened_and_never_sent_is_closed_with_the_client(dc: DiscordHarness) -> None:
+    """discord.py keeps an open modal's 15-minute timeout running: closing the client left it
+    behind (the harness failed with "tasks left running"). The bot stops its open forms when it
+    closes, so a person may open one and walk away, across a restart too."""
+    maya = dc.add_user(1, "Maya")
+    await dc.slash(maya, "newgroup", name="Hiking")
+    assert (await dc.slash(maya, "newevent", group="hiking")).callback.type == 9
+    await dc.restart()
+    assert (await dc.slash(maya, "newevent", group="hiking")).callback.type == 9
+    assert "Activity #1 created" in (await new_event(dc, maya)).text  # a new one still works
+    assert (await dc.slash(maya, "newevent", group="hiking")).callback.type == 9
+
+
 async def test_newevent_for_an_unknown_group_says_so_before_the_form(
     dc: DiscordHarness,
 ) -> None:

@@ -7,7 +7,13 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from adapters.discord.interactions import answer, context_of, run_command, send_cards
+from adapters.discord.interactions import (
+    answer,
+    context_of,
+    open_modal,
+    run_command,
+    send_cards,
+)
 from adapters.discord.options import (
     Id,
     Times,
@@ -92,7 +98,7 @@ class Events(commands.Cog):
         if checked.cards:
             await send_cards(interaction, checked.cards, ephemeral=True, deferred=False)
             return
-        await interaction.response.send_modal(NewEventModal(group, ctx.t))
+        await open_modal(interaction, NewEventModal(group, ctx.t))
 
     @app_commands.command(name="events", description=describe("events"))
     @app_commands.autocomplete(group=group_names)
