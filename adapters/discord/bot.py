@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import weakref
 from typing import Any
 
 import discord
@@ -39,6 +40,8 @@ class CommunityBot(commands.Bot):
         )
         self.services = services
         self.guild_ids = guild_ids or []
+        # forms shown and not yet sent or timed out (interactions.open_modal), stopped on close
+        self.forms: weakref.WeakSet[discord.ui.Modal] = weakref.WeakSet()
 
     async def setup_hook(self) -> None:
         for cog in (Groups(), Posts(), Events(), Discover(), Account()):
@@ -61,6 +64,13 @@ class CommunityBot(commands.Bot):
     async def on_interaction(self, interaction: discord.Interaction) -> None:
         """Clicks discord.py drops (forged custom_ids) still get core's answer."""
         await answer_unrouted(interaction)
+
+    async def close(self) -> None:
+        """A form someone opened and never sent keeps discord.py's timeout (15 minutes)
+        running: stopped here, it does not outlive the client."""
+        for form in list(self.forms):
+            form.stop()
+        await super().close()
 
     async def on_ready(self) -> None:
         log.info("Discord: connected as %s to %d servers", self.user, len(self.guilds))

@@ -6,9 +6,10 @@ the answer follows. Fast answers (nearly all) go out as the first response, so a
 its card in place (response type 7) and a toast follows as an ephemeral message.
 
 Discord has no toasts: the short answer to a click is an ephemeral message. It is sent when
-the click edited a card in place or produced nothing else; when the reply has cards of its own
-(an error note, "Welcome to Hiking" with the group), those cards are the answer, so the same
-words do not arrive twice.
+the click edited a card in place (unless the edited card says it already: "Post deleted;
+report #1 closed.") or produced nothing else; when the reply has cards of its own (an error
+note, "Welcome to Hiking" with the group), those cards are the answer, so the same words do
+not arrive twice.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from core.chat.identity import context_for
 from core.chat.registry import Context
 from core.i18n import Translator
 from core.metrics import LATENCY, UPDATES
+from core.models import CardCopy
 from core.notify import Posted
 
 log = logging.getLogger(__name__)
@@ -108,6 +110,28 @@ async def _in_time(
             task.cancel()
 
 
+def community_locale(services: Services) -> str:
+    """The language of cards everyone in a channel shares (DEFAULT_LOCALE)."""
+    return Translator(services.settings.default_locale).locale
+
+
+async def for_everyone(services: Services, card: Card, drawn_in: str) -> tuple[Card, str]:
+    """The card as it should show, and in which language: a shared card (the same for everyone
+    in the channel) in the community's language, whoever's answer drew it (a click by a
+    Chinese speaker turned a home channel's card Chinese for everyone, and every redraw kept
+    it so); a personal one (a DM, an ephemeral answer) as drawn, in its reader's. A shared
+    card drawn in another language is drawn again as the card refresher draws its copies."""
+    if card.live is None or card.live.personal:
+        return card, drawn_in
+    locale = community_locale(services)
+    if drawn_in == locale:
+        return card, locale
+    kind, _, number = card.live.subject.partition(":")
+    copy = CardCopy(platform=PLATFORM, chat_id="", message_id="", locale=locale)
+    drawn = await livecards.DRAWINGS[kind](services, int(number), [copy])
+    return next(iter(drawn.values())), locale
+
+
 async def send_cards(
     interaction: discord.Interaction,
     cards: list[Card],
@@ -119,13 +143,17 @@ async def send_cards(
 ) -> None:
     """The first message as the interaction's response (unless already answered), the rest as
     follow-ups. A live activity card in a message everyone sees is recorded as a copy
-    (`ctx` names whose view it is), so later changes redraw it (core.livecards).
+    (`ctx` names whose view it is), so later changes redraw it (core.livecards); a shared one
+    is in the community's language (`for_everyone`).
     `public_live`: live cards go to the whole channel even when the rest is ephemeral (a new
     activity's card, so everyone can sign up from it)."""
     first = not deferred and not interaction.response.is_done()
     for card in cards:
-        rendered = render(card)
         private = ephemeral and not (public_live and card.live is not None)
+        locale = ctx.t.locale if ctx is not None else None
+        if ctx is not None and not private:
+            card, locale = await for_everyone(ctx.services, card, ctx.t.locale)
+        rendered = render(card)
         for message in rendered:
             kwargs = message_kwargs(message, ephemeral=private)
             if first:
@@ -135,17 +163,20 @@ async def send_cards(
             else:
                 message_id = (await interaction.followup.send(**kwargs, wait=True)).id
             if ctx is not None and not private and len(rendered) == 1:
-                await _remember(interaction, ctx, message_id, card)
+                await _remember(interaction, ctx, message_id, card, locale)
 
 
 async def _remember(
-    interaction: discord.Interaction, ctx: Context, message_id: int | None, card: Card
+    interaction: discord.Interaction,
+    ctx: Context,
+    message_id: int | None,
+    card: Card,
+    locale: str | None,
 ) -> None:
+    """Record a copy, with the language it is drawn in (its redraws keep to it)."""
     if card.live is None or message_id is None or interaction.channel_id is None:
         return
-    posted = Posted(
-        PLATFORM, str(interaction.channel_id), str(message_id), card, ctx.t.locale, ctx.me
-    )
+    posted = Posted(PLATFORM, str(interaction.channel_id), str(message_id), card, locale, ctx.me)
     await livecards.remember(ctx.services, posted)
 
 
@@ -208,13 +239,17 @@ async def _answer_click(
     interaction: discord.Interaction, work: Awaitable[Reply], ctx: list[Context]
 ) -> None:
     """The clicked message is updated by the interaction response itself (Discord's own way,
-    no extra request); its other copies are redrawn by the card refresher."""
+    no extra request); its other copies are redrawn by the card refresher. A shared card stays
+    in the community's language; the clicker's answer is in theirs."""
     message = interaction.message
     reply, answered = await _in_time(interaction, work, ephemeral=True, update=True)
     cards = list(reply.cards)
-    edited = False
+    edited: Card | None = None  # the card the clicked message shows now
     if reply.edit and cards and message is not None:
-        rendered = render(cards[0])
+        card, locale = cards[0], ctx[0].t.locale if ctx else None
+        if ctx and not message.flags.ephemeral:
+            card, locale = await for_everyone(ctx[0].services, card, ctx[0].t.locale)
+        rendered = render(card)
         if len(rendered) == 1:
             cards.pop(0)
             edit = message_kwargs(rendered[0])
@@ -225,10 +260,11 @@ async def _answer_click(
             else:
                 await interaction.response.edit_message(**edit)
                 answered = True
-            edited = True
+            edited = card
             if ctx and not message.flags.ephemeral:
-                await _remember(interaction, ctx[0], message.id, reply.cards[0])
-    if reply.toast and (edited or not cards):
+                await _remember(interaction, ctx[0], message.id, card, locale)
+    told = edited is not None and reply.toast is not None and reply.toast in edited.text
+    if reply.toast and not told and (edited is not None or not cards):
         toast = trim(reply.toast, MAX_CONTENT)
         if answered:
             await interaction.followup.send(toast, ephemeral=True)
@@ -239,6 +275,12 @@ async def _answer_click(
         await send_cards(interaction, cards, ephemeral=True, deferred=answered)
     elif not answered:
         await interaction.response.defer()  # acknowledged; nothing to say
+
+
+async def open_modal(interaction: discord.Interaction, modal: discord.ui.Modal) -> None:
+    """Show a form as the interaction's response; the client stops it when it closes."""
+    interaction.client.forms.add(modal)  # type: ignore[attr-defined]
+    await interaction.response.send_modal(modal)
 
 
 async def answer_unrouted(interaction: discord.Interaction) -> None:

@@ -14,9 +14,20 @@ from adapters.discord.interactions import context_of
 from core.chat import COMMANDS
 from core.i18n import Translator
 from core.services import events, groups
+from core.services.series import MAX_OCCURRENCES
+from core.validation import MAX_ID
 
 P = ParamSpec("P")
 T = TypeVar("T")
+
+# Integer options with their bounds: Discord's client refuses a number outside them before it
+# is sent (an activity "-5", a series of "-3" times), as it does a word in a number option.
+#: a row's number: an activity, a post, a reply
+Id = app_commands.Range[int, 1, MAX_ID]
+#: a page of a list, from 1 (one past the last shows the last)
+Page = app_commands.Range[int, 1, MAX_ID]
+#: how many occurrences a series has in all
+Times = app_commands.Range[int, 2, MAX_OCCURRENCES]
 
 
 #: Option names as Discord shows them to people whose client speaks Chinese. Discord wants an
@@ -36,11 +47,13 @@ OPTION_NAMES = {
         "name": "名字",
         "page": "页",
         "person": "成员",
+        "platform": "平台",
         "post": "帖子",
         "private": "私密",
         "radius_km": "半径公里",
         "reminders": "提醒",
         "reply": "回复",
+        "reset": "重置",
         "search": "搜索",
         "tags": "标签",
         "text": "内容",

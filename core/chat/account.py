@@ -6,7 +6,7 @@ from core.actions import Act, act
 from core.cards import Button, Card, Reply, bold, code, note, plain
 from core.cards import code as code_span
 from core.chat.args import number, target_and_rest
-from core.chat.registry import COMMANDS, SECTIONS, Context, command
+from core.chat.registry import COMMANDS, SECTIONS, Context, command, commands_on
 from core.i18n import N_, Translator
 from core.services import discovery, events, linking, people
 from core.views import PLATFORM_NAMES
@@ -14,7 +14,13 @@ from core.views import PLATFORM_NAMES
 START_LINKS = {"join": "join", "event": "event", "group": "group", "link": "link"}
 
 
-@command("start", usage=N_("/start"), help=N_("Welcome and first steps"), section="start")
+@command(
+    "start",
+    usage=N_("/start"),
+    help=N_("Welcome and first steps"),
+    section="start",
+    hidden_on=("discord",),  # Discord's app opens with the list of commands; no deep links
+)
 async def start_command(ctx: Context, args: str) -> Reply:
     """Deep links (`t.me/<bot>?start=join_hiking`, `event_12`) open what they point at."""
     kind, _, value = args.partition("_")
@@ -37,8 +43,9 @@ async def start_command(ctx: Context, args: str) -> Reply:
 async def help_command(ctx: Context, args: str) -> Reply:
     t = ctx.t
     card = Card()
+    listed = commands_on(ctx.actor.platform).values()
     for section, title in SECTIONS.items():
-        items = [c for c in COMMANDS.values() if c.section == section]
+        items = [c for c in listed if c.section == section]
         if not items:
             continue
         if card.lines:
@@ -228,7 +235,11 @@ async def unlink_command(ctx: Context, args: str) -> Reply:
 
 
 @command(
-    "cancel", usage=N_("/cancel"), help=N_("Stop what you're in the middle of"), section="start"
+    "cancel",
+    usage=N_("/cancel"),
+    help=N_("Stop what you're in the middle of"),
+    section="start",
+    hidden_on=("discord",),  # nothing half-done there: a Discord form is closed by its own ✕
 )
 async def cancel_command(ctx: Context, args: str) -> Reply:
     event_id = number(args) if args.strip() else None

@@ -136,6 +136,9 @@ class Command:
     usage: str
     help: str
     section: str
+    # platforms where the command has no place: their adapter offers no way to send it, and
+    # /help there leaves it out
+    hidden_on: frozenset[str] = frozenset()
 
 
 COMMANDS: dict[str, Command] = {}
@@ -143,13 +146,18 @@ ACTIONS: dict[Act, ActionHandler] = {}
 
 
 def command(
-    name: str, *, usage: str, help: str, section: str
+    name: str, *, usage: str, help: str, section: str, hidden_on: tuple[str, ...] = ()
 ) -> Callable[[CommandHandler], CommandHandler]:
     def register(handler: CommandHandler) -> CommandHandler:
-        COMMANDS[name] = Command(name, handler, usage, help, section)
+        COMMANDS[name] = Command(name, handler, usage, help, section, frozenset(hidden_on))
         return handler
 
     return register
+
+
+def commands_on(platform: str) -> dict[str, Command]:
+    """The commands a person on this platform can use (what /help lists there)."""
+    return {name: c for name, c in COMMANDS.items() if platform not in c.hidden_on}
 
 
 def on_action(*acts: Act) -> Callable[[ActionHandler], ActionHandler]:

@@ -538,6 +538,16 @@ async def views_for_readers(
     return shared, views
 
 
+async def creating_in(uow: UnitOfWork, actor_id: int, ref: str) -> tuple[Group, Membership | None]:
+    """The group an activity is to be created in, and the person's membership, if they may
+    create one there (else the refusal creating it would give): a form asks for the details
+    only then."""
+    group = await find_group(uow, ref)
+    membership = await membership_of(uow, group.id, actor_id)  # type: ignore[arg-type]
+    permissions.require_event_creator(group, membership)
+    return group, membership
+
+
 async def create_event(
     uow: UnitOfWork,
     clock: Clock,
@@ -549,9 +559,7 @@ async def create_event(
 ) -> EventView:
     """A new activity, announced in its group's home chats (but `answered_in`, the chat whose
     answer already shows it)."""
-    group = await find_group(uow, ref)
-    membership = await membership_of(uow, group.id, actor_id)  # type: ignore[arg-type]
-    permissions.require_event_creator(group, membership)
+    group, membership = await creating_in(uow, actor_id, ref)
     _validate(draft, clock.now())
     event = Event(
         group_id=group.id,

@@ -11,6 +11,8 @@ from icalendar import Calendar
 
 import adapters.discord.interactions as interactions
 from adapters.discord.scheduled import ScheduledEvents
+from core.chat import COMMANDS
+from core.chat.registry import commands_on
 from tests.discord_harness import (
     CHANNEL,
     GUILD,
@@ -84,6 +86,78 @@ async def test_ready_and_guild_create_and_commands_synced_to_the_server(
     assert {"join", "newevent", "event", "post", "bindgroup", "replies", "signup"} <= names
     assert dc.emu.commands() == []  # guild_ids: synced to the server, nothing global
     assert "discord" in dc.services.notifiers
+
+
+async def test_what_help_lists_on_discord_is_what_discord_offers(dc: DiscordHarness) -> None:
+    """Core's commands and the slash commands cannot drift apart: each core command is a slash
+    command unless it has no place on Discord (then /help there leaves it out too), and each
+    setting /settings names is an option of it (/editseries and /settings platform were listed
+    by /help and missing)."""
+    synced = {c["name"]: c for c in dc.emu.commands(GUILD)}
+    offered = set(commands_on("discord"))
+    assert offered <= set(synced), sorted(offered - set(synced))
+    assert set(COMMANDS) - offered == {"start", "cancel"}
+    assert not (set(COMMANDS) - offered) & set(synced)
+    assert set(synced) - set(COMMANDS) == {"bindgroup", "unbindgroup"}  # Discord's own
+
+    helped = await dc.slash(dc.add_user(2, "Ana"), "help")
+    assert set(re.findall(r"^`?/(\w+)", helped.text, re.M)) == offered
+
+    settings = {o["name"] for o in synced["settings"]["options"]}
+    assert set(re.findall(r"\[(\w+) ", COMMANDS["settings"].usage)) <= settings
+    assert "platform" in settings
+
+
+async def test_the_commands_discord_lacked_work(dc: DiscordHarness) -> None:
+    maya = await community(dc, capacity=5)
+    await dc.slash(maya, "repeat", activity=1, how="weekly", times=3)
+    edited = await dc.slash(maya, "editseries", activity=1, field="place", value="Riverside")
+    assert "coming occurrences updated" in edited.text and edited.ephemeral
+    assert "Riverside" in (await dc.slash(maya, "event", activity=2)).text
+    series_fields = {
+        c["value"]
+        for o in dc.emu.commands(GUILD)
+        if o["name"] == "editseries"
+        for p in o["options"]
+        if p["name"] == "field"
+        for c in p["choices"]
+    }
+    assert "place" in series_fields and "time" not in series_fields  # a series keeps its days
+
+    ana = dc.add_user(2, "Ana")
+    assert "Marked as maybe" in (await dc.slash(ana, "maybe", activity=1)).text
+    zone = await dc.slash(maya, "grouptimezone", group="hiking", timezone="Asia/Shanghai")
+    assert "New activities of Hiking are now in Asia/Shanghai" in zone.text
+    calendar = await dc.slash(ana, "calendar")
+    assert "Calendar links are not switched on here" in calendar.text and calendar.ephemeral
+    platform = await dc.slash(ana, "settings", platform="discord")
+    assert "Messages reach you on Discord first." in platform.text
+    assert (
+        "Messages reach you where you used me last."
+        in (await dc.slash(ana, "settings", platform="auto")).text
+    )
+
+
+async def test_numbers_out_of_range_are_refused_by_discord(dc: DiscordHarness) -> None:
+    """Ids, pages and counts carry their bounds: Discord's client refuses "-5" before sending
+    (it was sent, and answered "Which activity? Give its number")."""
+    maya = await community(dc)
+    for command, options in (
+        ("event", {"activity": -5}),
+        ("signup", {"activity": 0}),
+        ("event", {"activity": 2**31}),
+        ("repeat", {"activity": 1, "how": "weekly", "times": -3}),
+        ("repeat", {"activity": 1, "how": "weekly", "times": 1000}),
+        ("posts", {"group": "hiking", "page": 0}),
+        ("replies", {"post": -1}),
+        ("deletereply", {"reply": 0}),
+    ):
+        with pytest.raises(ValueError, match="outside"):
+            await dc.slash(maya, command, **options)
+    assert (
+        "now repeats every week, 2 times in all"
+        in (await dc.slash(maya, "repeat", activity=1, how="weekly", times=2)).text
+    )
 
 
 async def test_join_with_group_name_autocomplete(dc: DiscordHarness) -> None:
@@ -180,12 +254,45 @@ async def test_newevent_modal_creates_an_activity(dc: DiscordHarness) -> None:
     assert "1 going" in text_of(dc.current(created.messages[-1]))
 
 
+async def test_a_form_opened_and_never_sent_is_closed_with_the_client(dc: DiscordHarness) -> None:
+    """discord.py keeps an open modal's 15-minute timeout running: closing the client left it
+    behind (the harness failed with "tasks left running"). The bot stops its open forms when it
+    closes, so a person may open one and walk away, across a restart too."""
+    maya = dc.add_user(1, "Maya")
+    await dc.slash(maya, "newgroup", name="Hiking")
+    assert (await dc.slash(maya, "newevent", group="hiking")).callback.type == 9
+    await dc.restart()
+    assert (await dc.slash(maya, "newevent", group="hiking")).callback.type == 9
+    assert "Activity #1 created" in (await new_event(dc, maya)).text  # a new one still works
+    assert (await dc.slash(maya, "newevent", group="hiking")).callback.type == 9
+
+
 async def test_newevent_for_an_unknown_group_says_so_before_the_form(
     dc: DiscordHarness,
 ) -> None:
     answer = await dc.slash(dc.add_user(1, "Maya"), "newevent", group="nope")
     assert answer.callback.type == 4 and answer.ephemeral  # a message, not the modal
     assert "No group called “nope”" in answer.text
+
+
+async def test_newevent_says_who_may_create_before_the_form(dc: DiscordHarness) -> None:
+    """The form opened for anyone and refused on submit ("Join Hiking first"), after it was
+    filled in: the core's rule is checked before it opens."""
+    maya = dc.add_user(1, "Maya")
+    await dc.slash(maya, "newgroup", name="Hiking")
+    ben = dc.add_user(3, "Ben")
+    refused = await dc.slash(ben, "newevent", group="hiking")
+    assert refused.callback.type == 4 and refused.ephemeral  # a message, not the modal
+    assert "Join Hiking first (/join hiking)." in refused.text
+
+    await dc.slash(ben, "join", group="hiking")  # a member, and members may not create
+    refused = await dc.slash(ben, "newevent", group="hiking")
+    assert refused.callback.type == 4 and refused.ephemeral
+    assert "Only admins of Hiking can create activities there." in refused.text
+
+    await dc.slash(maya, "memberevents", group="hiking", allowed="on")
+    created = await new_event(dc, ben, "Ben's walk")
+    assert "Activity #1 created" in created.text
 
 
 async def test_a_bad_date_in_the_modal_gets_the_same_words_as_everywhere(
@@ -298,14 +405,18 @@ async def test_pipes_in_typed_text_are_kept(dc: DiscordHarness) -> None:
 async def test_chinese_speakers_get_chinese_and_commands_are_localized(
     dc: DiscordHarness,
 ) -> None:
-    await community(dc)
+    maya = await community(dc)
     li = dc.add_user(5, "Li", locale="zh-CN")
     assert CJK.search((await dc.slash(li, "help")).text)
-    card = (await dc.slash(li, "event", activity=1)).message
+    card = (await dc.slash(li, "event", activity=1, dm=True)).message  # their own copy
     labels = [label for label, _ in dc.emu.buttons(card)]
     assert labels and all(CJK.search(label or "") for label in labels), labels
     clicked = await dc.click(li, card, labels[0])
     assert CJK.search(clicked[-1].content or ""), clicked[-1].content
+    refused = await dc.slash(li, "newevent", group="hiking")  # not a member: no form
+    assert refused.callback.type == 4 and CJK.search(refused.text), refused.text
+    await dc.slash(li, "join", group="hiking")
+    await dc.slash(maya, "memberevents", group="hiking", allowed="on")
     opened = await dc.slash(li, "newevent", group="hiking")
     assert CJK.search(opened.callback.data["title"])
     submitted = await dc.submit_modal(li, ["x", "2026-12-06 07:30", "y"])
@@ -323,6 +434,74 @@ async def test_chinese_speakers_get_chinese_and_commands_are_localized(
             assert zh and CJK.search(zh) and " " not in zh, (command["name"], option)
     settings = {o["name"]: o for o in commands["settings"]["options"]}
     assert settings["name"]["name_localizations"]["zh-CN"] == "名字"
+
+
+async def test_a_shared_card_stays_in_the_community_language_whoever_clicks(
+    dc: DiscordHarness,
+) -> None:
+    """A card the whole channel shares is drawn in the community's language (DEFAULT_LOCALE)
+    when posted and when a click edits it, and its copy is recorded so, so redraws keep it:
+    a Chinese speaker's click turned an English card Chinese for everyone, for good. What the
+    clicker is told, and their own copies, stay in their language."""
+    maya = dc.add_user(1, "Maya", manager=True)
+    await dc.slash(maya, "newgroup", name="Hiking")
+    await dc.slash(maya, "bindgroup", group="hiking")
+    li = dc.add_user(5, "Li", locale="zh-CN")
+    await dc.slash(li, "join", group="hiking")
+    await dc.slash(maya, "promote", group="hiking", person=li)
+
+    await dc.slash(li, "newevent", group="hiking")  # made by Li, in the home channel
+    created = await dc.submit_modal(li, ["Ridge walk", "2026-12-06 07:30", "Trailhead", "", "3"])
+    confirmation, card = created[0], created.messages[-1]
+    assert confirmation.ephemeral and CJK.search(markdown_of(confirmation.data))
+    assert not card["flags"] & FLAG_EPHEMERAL
+    assert "Ridge walk" in text_of(card) and not CJK.search(text_of(card)), text_of(card)
+
+    clicked = await dc.click(li, card, "Sign up")
+    assert clicked.callback.type == 7
+    assert not CJK.search(markdown_of(clicked.callback.data))
+    assert CJK.search(clicked[-1].content or "") and clicked[-1].ephemeral  # Li's answer
+    now = dc.current(card)
+    assert "1/3 going" in text_of(now) and not CJK.search(text_of(now))
+    assert not any(CJK.search(label or "") for label, _ in dc.emu.buttons(now))
+
+    await dc.slash(maya, "editevent", activity=1, field="place", value="Old bridge")
+    now = dc.current(card)  # redrawn by the card refresher, in the language recorded
+    assert "Old bridge" in text_of(now) and not CJK.search(text_of(now)), text_of(now)
+
+    mine = (await dc.slash(li, "event", activity=1, dm=True)).message  # Li's own: Chinese
+    assert CJK.search(text_of(mine))
+    await dc.slash(maya, "cancelevent", activity=1)
+    assert CJK.search(text_of(dc.current(mine)))
+
+    await dc.slash(maya, "post", group="hiking", text="Trail is dry")
+    [post] = [
+        m
+        for m in dc.emu.messages(CHANNEL)
+        if "Trail is dry" in text_of(m) and not m["flags"] & FLAG_EPHEMERAL
+    ]
+    liked = await dc.click(li, post, "♡")
+    assert liked.callback.type == 7 and CJK.search(liked[-1].content or "")
+    assert "1" in text_of(dc.current(post)) and not CJK.search(text_of(dc.current(post)))
+    await dc.slash(maya, "reply", post=1, text="Thanks")
+    assert not CJK.search(text_of(dc.current(post)))
+
+
+async def test_a_community_in_chinese_gets_shared_cards_in_chinese(
+    dc: DiscordHarness,
+) -> None:
+    """The community's language is DEFAULT_LOCALE, not English: an English speaker's click
+    leaves a Chinese community's card Chinese."""
+    dc.services.settings.default_locale = "zh"
+    maya = await community(dc)
+    ana = dc.add_user(2, "Ana")
+    card = (await dc.slash(ana, "event", activity=1)).message
+    assert CJK.search(text_of(card))
+    clicked = await dc.click(ana, card, "报名")
+    assert CJK.search(markdown_of(clicked.callback.data))
+    assert clicked[-1].content == "You're in!"
+    await dc.slash(maya, "editevent", activity=1, field="place", value="Old bridge")
+    assert "Old bridge" in text_of(dc.current(card)) and CJK.search(text_of(dc.current(card)))
 
 
 async def test_settings_name_on_discord(dc: DiscordHarness) -> None:
@@ -358,6 +537,37 @@ async def test_forged_custom_ids_change_nothing_and_are_answered(dc: DiscordHarn
     now = dc.current(card)
     assert "0/2 going" in text_of(now) and now["edited_timestamp"] is None
     assert "Trail report" in (await dc.slash(ana, "posts", group="hiking")).text
+
+
+async def test_acting_on_a_report_says_it_once(dc: DiscordHarness) -> None:
+    """The report's message becomes "Post deleted; report #1 closed."; a private follow-up
+    repeated exactly that line. It follows only when it says something the edit does not."""
+    maya = dc.add_user(1, "Maya", manager=True)
+    await dc.slash(maya, "newgroup", name="Hiking")
+    await dc.slash(maya, "bindgroup", group="hiking")
+    ana, ben = dc.add_user(2, "Ana"), dc.add_user(3, "Ben")
+    for person in (ana, ben):
+        await dc.slash(person, "join", group="hiking")
+    await dc.slash(ana, "post", group="hiking", text="buy cheap pills")
+    await dc.slash(ana, "post", group="hiking", text="buy cheap watches")
+    posted = [
+        m
+        for m in dc.emu.messages(CHANNEL)
+        if "buy cheap" in text_of(m) and not m["flags"] & FLAG_EPHEMERAL
+    ]
+    for post in posted:
+        reported = await dc.click(ben, post, "Report")
+        assert reported.callback.type == 4 or reported[-1].ephemeral
+
+    listed = await dc.slash(maya, "reports")
+    pills = next(m for m in listed.messages if "pills" in text_of(m))
+    deleted = await dc.click(maya, pills, "Delete")
+    assert [(r.kind, r.type) for r in deleted] == [("callback", 7)], deleted
+    assert text_of(dc.current(pills)) == "Post deleted; report #1 closed."
+    watches = next(m for m in listed.messages if "watches" in text_of(m))
+    dismissed = await dc.click(maya, watches, "Dismiss")
+    assert [(r.kind, r.type) for r in dismissed] == [("callback", 7)], dismissed
+    assert text_of(dc.current(watches)) == "Report #2 dismissed."
 
 
 async def test_bindgroup_needs_manage_server(dc: DiscordHarness) -> None:

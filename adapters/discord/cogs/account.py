@@ -16,6 +16,11 @@ LANGUAGES = [
     # none of one's own: answers, notices and reminders follow the Discord app's language
     app_commands.Choice(name=N_("Auto: your Discord language"), value="auto"),
 ]
+PLATFORMS = [
+    app_commands.Choice(name="Telegram", value="telegram"),
+    app_commands.Choice(name="Discord", value="discord"),
+    app_commands.Choice(name="auto", value="auto"),
+]
 
 
 class Account(commands.Cog):
@@ -25,7 +30,7 @@ class Account(commands.Cog):
         await run_command(interaction, "/help")
 
     @app_commands.command(name="settings", description=describe("settings"))
-    @app_commands.choices(language=LANGUAGES)
+    @app_commands.choices(language=LANGUAGES, platform=PLATFORMS)
     @localized
     async def settings(
         self,
@@ -35,8 +40,10 @@ class Account(commands.Cog):
         reminders: str = "",
         discoverable: bool | None = None,
         name: str = "",
+        platform: app_commands.Choice[str] | None = None,
     ) -> None:
-        """One setting at a time is what the core command takes; a change shows the result."""
+        """One setting at a time is what the core command takes; a change shows the result.
+        `platform`: where messages reach a person with linked accounts first."""
         if name:
             text = f"/settings name {name}"
         elif discoverable is not None:
@@ -47,6 +54,8 @@ class Account(commands.Cog):
             text = f"/settings timezone {timezone}"
         elif reminders:
             text = f"/settings reminders {reminders}"
+        elif platform is not None:
+            text = f"/settings platform {platform.value}"
         else:
             text = "/settings"
         await run_command(interaction, text)

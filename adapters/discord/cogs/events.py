@@ -1,5 +1,5 @@
-"""Activity commands: /newevent (a modal), /events, /event, /myevents, /who, /signup,
-/unsignup, /editevent, /cancelevent, /deliveries."""
+"""Activity commands: /newevent (a modal), /events, /event, /myevents, /who, /signup, /maybe,
+/unsignup, /editevent, /cancelevent, the series ones, /calendar, /deliveries."""
 
 from __future__ import annotations
 
@@ -7,13 +7,26 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from adapters.discord.interactions import answer, context_of, run_command, send_cards
-from adapters.discord.options import activity_names, describe, group_names, localized
+from adapters.discord.interactions import (
+    answer,
+    context_of,
+    open_modal,
+    run_command,
+    send_cards,
+)
+from adapters.discord.options import (
+    Id,
+    Times,
+    activity_names,
+    describe,
+    group_names,
+    localized,
+)
 from core.cards import Reply
 from core.chat.events import create_from_fields
 from core.chat.registry import guarded
 from core.i18n import Translator
-from core.services import groups
+from core.services import events
 
 FIELD_NAMES = (
     "title",
@@ -28,6 +41,8 @@ FIELD_NAMES = (
     "offers",
 )
 EDIT_FIELDS = [app_commands.Choice(name=name, value=name) for name in FIELD_NAMES]
+# a series' coming occurrences change together, but not their time (each keeps its own day)
+SERIES_FIELDS = [choice for choice in EDIT_FIELDS if choice.value not in ("time", "deadline")]
 
 
 class NewEventModal(discord.ui.Modal):
@@ -70,19 +85,20 @@ class Events(commands.Cog):
     @localized
     async def newevent(self, interaction: discord.Interaction, group: str) -> None:
         """A modal must be the first response, so it cannot wait behind a deferral: only a
-        quick lookup comes first, so a mistyped group is said before the form is filled in."""
+        quick lookup comes first, so a mistyped group, or one the person may not create
+        activities in, is said before the form is filled in (not after)."""
         ctx = await context_of(interaction, shared=False)
 
         async def find() -> Reply:
             async with ctx.uow(readonly=True) as uow:
-                await groups.find_group(uow, group)
+                await events.creating_in(uow, ctx.me, group)
             return Reply()
 
         checked = await guarded(ctx, find)
         if checked.cards:
             await send_cards(interaction, checked.cards, ephemeral=True, deferred=False)
             return
-        await interaction.response.send_modal(NewEventModal(group, ctx.t))
+        await open_modal(interaction, NewEventModal(group, ctx.t))
 
     @app_commands.command(name="events", description=describe("events"))
     @app_commands.autocomplete(group=group_names)
@@ -93,7 +109,7 @@ class Events(commands.Cog):
     @app_commands.command(name="event", description=describe("event"))
     @app_commands.autocomplete(activity=activity_names)
     @localized
-    async def event(self, interaction: discord.Interaction, activity: int) -> None:
+    async def event(self, interaction: discord.Interaction, activity: Id) -> None:
         """Posted in the channel, so others can sign up from the same card."""
         await run_command(interaction, f"/event {activity}", ephemeral=False)
 
@@ -105,19 +121,19 @@ class Events(commands.Cog):
     @app_commands.command(name="who", description=describe("who"))
     @app_commands.autocomplete(activity=activity_names)
     @localized
-    async def who(self, interaction: discord.Interaction, activity: int) -> None:
+    async def who(self, interaction: discord.Interaction, activity: Id) -> None:
         await run_command(interaction, f"/who {activity}")
 
     @app_commands.command(name="checkin", description=describe("checkin"))
     @app_commands.autocomplete(activity=activity_names)
     @localized
-    async def checkin(self, interaction: discord.Interaction, activity: int) -> None:
+    async def checkin(self, interaction: discord.Interaction, activity: Id) -> None:
         await run_command(interaction, f"/checkin {activity}")
 
     @app_commands.command(name="export", description=describe("export"))
     @app_commands.autocomplete(activity=activity_names)
     @localized
-    async def export(self, interaction: discord.Interaction, activity: int) -> None:
+    async def export(self, interaction: discord.Interaction, activity: Id) -> None:
         await run_command(interaction, f"/export {activity}")
 
     @app_commands.command(name="noshows", description=describe("noshows"))
@@ -138,42 +154,61 @@ class Events(commands.Cog):
     async def repeat(
         self,
         interaction: discord.Interaction,
-        activity: int,
+        activity: Id,
         how: app_commands.Choice[str],
-        times: int | None = None,
+        times: Times | None = None,
         until: str = "",
     ) -> None:
         end = f" times {times}" if times else (f" until {until}" if until else "")
         await run_command(interaction, f"/repeat {activity} {how.value}{end}")
 
+    @app_commands.command(name="editseries", description=describe("editseries"))
+    @app_commands.autocomplete(activity=activity_names)
+    @app_commands.choices(field=SERIES_FIELDS)
+    @localized
+    async def editseries(
+        self,
+        interaction: discord.Interaction,
+        activity: Id,
+        field: app_commands.Choice[str],
+        value: str = "",
+    ) -> None:
+        await run_command(interaction, f"/editseries {activity} {field.value} {value}")
+
     @app_commands.command(name="cancelseries", description=describe("cancelseries"))
     @app_commands.autocomplete(activity=activity_names)
     @localized
-    async def cancelseries(self, interaction: discord.Interaction, activity: int) -> None:
+    async def cancelseries(self, interaction: discord.Interaction, activity: Id) -> None:
         await run_command(interaction, f"/cancelseries {activity}")
 
     @app_commands.command(name="joinseries", description=describe("joinseries"))
     @app_commands.autocomplete(activity=activity_names)
     @localized
-    async def joinseries(self, interaction: discord.Interaction, activity: int) -> None:
+    async def joinseries(self, interaction: discord.Interaction, activity: Id) -> None:
         await run_command(interaction, f"/joinseries {activity}")
 
     @app_commands.command(name="leaveseries", description=describe("leaveseries"))
     @app_commands.autocomplete(activity=activity_names)
     @localized
-    async def leaveseries(self, interaction: discord.Interaction, activity: int) -> None:
+    async def leaveseries(self, interaction: discord.Interaction, activity: Id) -> None:
         await run_command(interaction, f"/leaveseries {activity}")
 
     @app_commands.command(name="signup", description=describe("signup"))
     @app_commands.autocomplete(activity=activity_names)
     @localized
-    async def signup(self, interaction: discord.Interaction, activity: int) -> None:
+    async def signup(self, interaction: discord.Interaction, activity: Id) -> None:
         await run_command(interaction, f"/signup {activity}")
+
+    @app_commands.command(name="maybe", description=describe("maybe"))
+    @app_commands.autocomplete(activity=activity_names)
+    @localized
+    async def maybe(self, interaction: discord.Interaction, activity: Id) -> None:
+        await run_command(interaction, f"/maybe {activity}")
 
     @app_commands.command(name="unsignup", description=describe("unsignup"))
     @app_commands.autocomplete(activity=activity_names)
     @localized
-    async def unsignup(self, interaction: discord.Interaction, activity: int) -> None:
+    async def unsignup(self, interaction: discord.Interaction, activity: Id) -> None:
         await run_command(interaction, f"/unsignup {activity}")
 
     @app_commands.command(name="editevent", description=describe("editevent"))
@@ -183,7 +218,7 @@ class Events(commands.Cog):
     async def editevent(
         self,
         interaction: discord.Interaction,
-        activity: int,
+        activity: Id,
         field: app_commands.Choice[str],
         value: str = "",
     ) -> None:
@@ -193,11 +228,17 @@ class Events(commands.Cog):
     @app_commands.command(name="cancelevent", description=describe("cancelevent"))
     @app_commands.autocomplete(activity=activity_names)
     @localized
-    async def cancelevent(self, interaction: discord.Interaction, activity: int) -> None:
+    async def cancelevent(self, interaction: discord.Interaction, activity: Id) -> None:
         await run_command(interaction, f"/cancelevent {activity}")
+
+    @app_commands.command(name="calendar", description=describe("calendar"))
+    @localized
+    async def calendar(self, interaction: discord.Interaction, reset: bool = False) -> None:
+        """The link is private: only the person sees the answer."""
+        await run_command(interaction, "/calendar reset" if reset else "/calendar")
 
     @app_commands.command(name="deliveries", description=describe("deliveries"))
     @app_commands.autocomplete(activity=activity_names)
     @localized
-    async def deliveries(self, interaction: discord.Interaction, activity: int) -> None:
+    async def deliveries(self, interaction: discord.Interaction, activity: Id) -> None:
         await run_command(interaction, f"/deliveries {activity}")

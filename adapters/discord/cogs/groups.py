@@ -1,5 +1,6 @@
 """Group commands: /groups, /group, /join, /leave, /mygroups, /newgroup, /bindgroup, and the
-admin ones: /requests, /ban, /unban, /promote, /demote, /transfer, /memberevents, /reports."""
+admin ones: /requests, /ban, /unban, /promote, /demote, /transfer, /grouptimezone,
+/memberevents, /reports."""
 
 from __future__ import annotations
 
@@ -111,6 +112,14 @@ class Groups(commands.Cog):
     @localized
     async def reports(self, interaction: discord.Interaction) -> None:
         await run_command(interaction, "/reports")
+
+    @app_commands.command(name="grouptimezone", description=describe("grouptimezone"))
+    @app_commands.autocomplete(group=group_names)
+    @localized
+    async def grouptimezone(
+        self, interaction: discord.Interaction, group: str, timezone: str
+    ) -> None:
+        await run_command(interaction, f"/grouptimezone {group} | {timezone}")
 
     @app_commands.command(name="memberevents", description=describe("memberevents"))
     @app_commands.autocomplete(group=group_names)

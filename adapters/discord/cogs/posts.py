@@ -7,7 +7,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from adapters.discord.interactions import run_command
-from adapters.discord.options import describe, group_names, localized
+from adapters.discord.options import Id, Page, describe, group_names, localized
 
 
 class Posts(commands.Cog):
@@ -20,26 +20,28 @@ class Posts(commands.Cog):
     @app_commands.command(name="posts", description=describe("posts"))
     @app_commands.autocomplete(group=group_names)
     @localized
-    async def posts(self, interaction: discord.Interaction, group: str = "", page: int = 1) -> None:
+    async def posts(
+        self, interaction: discord.Interaction, group: str = "", page: Page = 1
+    ) -> None:
         await run_command(interaction, f"/posts {group} {page}" if group else "/posts")
 
     @app_commands.command(name="reply", description=describe("reply"))
     @localized
-    async def reply(self, interaction: discord.Interaction, post: int, text: str) -> None:
+    async def reply(self, interaction: discord.Interaction, post: Id, text: str) -> None:
         # "|" ends the target in core's parsing, so the text after it is taken whole.
         await run_command(interaction, f"/reply {post} {text}")
 
     @app_commands.command(name="replies", description=describe("replies"))
     @localized
-    async def replies(self, interaction: discord.Interaction, post: int) -> None:
+    async def replies(self, interaction: discord.Interaction, post: Id) -> None:
         await run_command(interaction, f"/replies {post}")
 
     @app_commands.command(name="editpost", description=describe("editpost"))
     @localized
-    async def editpost(self, interaction: discord.Interaction, post: int, text: str) -> None:
+    async def editpost(self, interaction: discord.Interaction, post: Id, text: str) -> None:
         await run_command(interaction, f"/editpost {post} {text}")
 
     @app_commands.command(name="deletereply", description=describe("deletereply"))
     @localized
-    async def deletereply(self, interaction: discord.Interaction, reply: int) -> None:
+    async def deletereply(self, interaction: discord.Interaction, reply: Id) -> None:
         await run_command(interaction, f"/deletereply {reply}")
