@@ -43,7 +43,7 @@ from core.batch import Batch
 from core.cards import Card
 from core.clock import Clock
 from core.db import on_conflict_insert
-from core.i18n import Translator
+from core.i18n import Translator, default_locale
 from core.metrics import CARDS_STALE
 from core.models import CardCopy, EventStatus, Job, Person
 from core.notify import DeliveryFailed, NotNow, Posted, quietly
@@ -335,6 +335,23 @@ async def _post_drawings(
 
 
 DRAWINGS = {"event": _event_drawings, "post": _post_drawings}
+
+
+async def for_everyone(services: Services, card: Card, drawn_in: str) -> tuple[Card, str]:
+    """The card as it should show, and in which language: a shared card (the same for everyone
+    in a group chat or channel) in the community's language (DEFAULT_LOCALE), whoever's answer
+    drew it (a click or a command by a Chinese speaker turned a channel's card Chinese for
+    everyone, and every redraw kept it so); a personal one as drawn, in its reader's. A shared
+    card drawn in another language is drawn again as the refresher draws its copies."""
+    if card.live is None or card.live.personal:
+        return card, drawn_in
+    locale = default_locale()
+    if drawn_in == locale:
+        return card, locale
+    kind, number = _subject(card.live.subject)
+    copy = CardCopy(platform="", chat_id="", message_id="", locale=locale)
+    drawn, _ = await DRAWINGS[kind](services, number, [copy])
+    return next(iter(drawn.values())), locale
 
 
 class CardRefresher(work.Worker):

@@ -31,7 +31,6 @@ from core.chat.identity import context_for
 from core.chat.registry import Context
 from core.i18n import Translator
 from core.metrics import LATENCY, UPDATES
-from core.models import CardCopy
 from core.notify import Posted
 
 log = logging.getLogger(__name__)
@@ -110,28 +109,6 @@ async def _in_time(
             task.cancel()
 
 
-def community_locale(services: Services) -> str:
-    """The language of cards everyone in a channel shares (DEFAULT_LOCALE)."""
-    return Translator(services.settings.default_locale).locale
-
-
-async def for_everyone(services: Services, card: Card, drawn_in: str) -> tuple[Card, str]:
-    """The card as it should show, and in which language: a shared card (the same for everyone
-    in the channel) in the community's language, whoever's answer drew it (a click by a
-    Chinese speaker turned a home channel's card Chinese for everyone, and every redraw kept
-    it so); a personal one (a DM, an ephemeral answer) as drawn, in its reader's. A shared
-    card drawn in another language is drawn again as the card refresher draws its copies."""
-    if card.live is None or card.live.personal:
-        return card, drawn_in
-    locale = community_locale(services)
-    if drawn_in == locale:
-        return card, locale
-    kind, _, number = card.live.subject.partition(":")
-    copy = CardCopy(platform=PLATFORM, chat_id="", message_id="", locale=locale)
-    drawn = await livecards.DRAWINGS[kind](services, int(number), [copy])
-    return next(iter(drawn.values())), locale
-
-
 async def send_cards(
     interaction: discord.Interaction,
     cards: list[Card],
@@ -144,7 +121,7 @@ async def send_cards(
     """The first message as the interaction's response (unless already answered), the rest as
     follow-ups. A live activity card in a message everyone sees is recorded as a copy
     (`ctx` names whose view it is), so later changes redraw it (core.livecards); a shared one
-    is in the community's language (`for_everyone`).
+    is in the community's language (`livecards.for_everyone`).
     `public_live`: live cards go to the whole channel even when the rest is ephemeral (a new
     activity's card, so everyone can sign up from it)."""
     first = not deferred and not interaction.response.is_done()
@@ -152,7 +129,7 @@ async def send_cards(
         private = ephemeral and not (public_live and card.live is not None)
         locale = ctx.t.locale if ctx is not None else None
         if ctx is not None and not private:
-            card, locale = await for_everyone(ctx.services, card, ctx.t.locale)
+            card, locale = await livecards.for_everyone(ctx.services, card, ctx.t.locale)
         rendered = render(card)
         for message in rendered:
             kwargs = message_kwargs(message, ephemeral=private)
@@ -248,7 +225,7 @@ async def _answer_click(
     if reply.edit and cards and message is not None:
         card, locale = cards[0], ctx[0].t.locale if ctx else None
         if ctx and not message.flags.ephemeral:
-            card, locale = await for_everyone(ctx[0].services, card, ctx[0].t.locale)
+            card, locale = await livecards.for_everyone(ctx[0].services, card, ctx[0].t.locale)
         rendered = render(card)
         if len(rendered) == 1:
             cards.pop(0)

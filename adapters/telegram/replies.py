@@ -54,15 +54,15 @@ async def send_reply(bot: Bot, chat_id: int | str, reply: Reply, ctx: Context) -
 
 async def _send_cards(bot: Bot, chat_id: int | str, reply: Reply, ctx: Context) -> None:
     """The cards as new messages; live activity cards are recorded as copies, so later
-    changes to the activity redraw them (core.livecards)."""
+    changes to the activity redraw them (core.livecards); a shared one (a group chat's) is
+    in the community's language."""
     posted = []
     try:
-        for card in reply.cards:
+        for card in reply.cards:  # a shared card in the community's language, whoever asked
+            card, locale = await livecards.for_everyone(ctx.services, card, ctx.t.locale)
             message_id = await send_card(bot, chat_id, card)
             if card.live is not None and message_id is not None:
-                posted.append(
-                    Posted(PLATFORM, str(chat_id), str(message_id), card, ctx.t.locale, ctx.me)
-                )
+                posted.append(Posted(PLATFORM, str(chat_id), str(message_id), card, locale, ctx.me))
     finally:  # what went out is recorded together, even when a later card failed
         await asyncio.gather(*(livecards.remember(ctx.services, item) for item in posted))
 

@@ -13,6 +13,7 @@ import adapters.discord.interactions as interactions
 from adapters.discord.scheduled import ScheduledEvents
 from core.chat import COMMANDS
 from core.chat.registry import commands_on
+from core.i18n import set_default_locale
 from tests.discord_harness import (
     CHANNEL,
     GUILD,
@@ -492,16 +493,20 @@ async def test_a_community_in_chinese_gets_shared_cards_in_chinese(
 ) -> None:
     """The community's language is DEFAULT_LOCALE, not English: an English speaker's click
     leaves a Chinese community's card Chinese."""
-    dc.services.settings.default_locale = "zh"
-    maya = await community(dc)
-    ana = dc.add_user(2, "Ana")
-    card = (await dc.slash(ana, "event", activity=1)).message
-    assert CJK.search(text_of(card))
-    clicked = await dc.click(ana, card, "报名")
-    assert CJK.search(markdown_of(clicked.callback.data))
-    assert clicked[-1].content == "You're in!"
-    await dc.slash(maya, "editevent", activity=1, field="place", value="Old bridge")
-    assert "Old bridge" in text_of(dc.current(card)) and CJK.search(text_of(dc.current(card)))
+    set_default_locale("zh")  # DEFAULT_LOCALE=zh, as bots.cli sets it at start
+    try:
+        maya = await community(dc)
+        ana = dc.add_user(2, "Ana")
+        card = (await dc.slash(ana, "event", activity=1)).message
+        assert CJK.search(text_of(card))
+        clicked = await dc.click(ana, card, "报名")
+        assert CJK.search(markdown_of(clicked.callback.data))
+        assert clicked[-1].content == "You're in!"
+        await dc.slash(maya, "editevent", activity=1, field="place", value="Old bridge")
+        current = text_of(dc.current(card))
+        assert "Old bridge" in current and CJK.search(current)
+    finally:
+        set_default_locale("en")
 
 
 async def test_settings_name_on_discord(dc: DiscordHarness) -> None:

@@ -284,6 +284,19 @@ async def test_a_page_of_posts_follows_a_like_and_a_deletion(tg: TelegramHarness
     assert "This post was deleted." in _plain(shown) and not tg.emu.buttons(shown)
 
 
+async def test_a_card_in_a_group_chat_speaks_the_community_language(tg: TelegramHarness) -> None:
+    """A Chinese speaker's /event in an English group chat drew that shared card in Chinese,
+    and every redraw kept it so, for everyone in the chat. Her own card stays Chinese."""
+    await _hiking_with_home(tg, capacity=10)
+    li = tg.emu.add_user(12, "Li", language_code="zh-hans")
+    [shared] = [m for m in await tg.say(li, "/event 1", chat_id=GROUP_CHAT) if "#1" in _plain(m)]
+    assert "Sign up" in str(tg.emu.buttons(shared)) and "going" in _plain(shared)
+    [own] = [m for m in await tg.say(li, "/event 1") if "#1" in _plain(m)]
+    assert "报名" in str(tg.emu.buttons(own))
+    await tg.click(li, shared, "Sign up")
+    assert "1/10 going" in _plain(tg.current(shared))  # redrawn, still in English
+
+
 async def test_a_cancelled_activity_closes_every_copy(tg: TelegramHarness) -> None:
     card = await _hiking_with_home(tg, capacity=10)
     zoe = tg.emu.add_user(9, "Zoe")
