@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import select
 
-from core import work
+from core import livecards, work
 from core.actions import Act, act
 from core.cards import Button, Card, Notice, bold, italic, moment, plain
 from core.i18n import Translator
@@ -23,7 +23,8 @@ from core.models import Event, Job, Registration, RegistrationStatus
 from core.notify import deliver
 from core.services import events
 from core.services.events import OFFER
-from core.views import format_time
+from core.uow import UnitOfWork
+from core.views import event_card, format_time
 
 if TYPE_CHECKING:
     from core.chat.registry import Services
@@ -37,21 +38,6 @@ def _seat_held(event: Event, t: Translator) -> Card:
         .add(bold(t("🎟 A seat opened up for you: ")), bold(event.title), plain(f"  #{event.id}"))
         .add(plain("🕒 "), moment(format_time(event.starts_at, event.timezone, t), event.starts_at))
         .add(plain("📍 "), plain(event.place))
-    )
-
-
-def offer_card(event: Event, until: datetime, t: Translator) -> Card:
-    return (
-        _seat_held(event, t)
-        .add(
-            italic(t("It's held for you until ")),
-            moment(format_time(until, event.timezone, t), until),
-            italic(t(". Take it, or pass it to the next person.")),
-        )
-        .row(
-            Button(t("✅ Accept"), act(Act.ACCEPT_OFFER, event.id)),  # type: ignore[arg-type]
-            Button(t("↪️ Pass"), act(Act.PASS_OFFER, event.id)),  # type: ignore[arg-type]
-        )
     )
 
 
@@ -82,6 +68,25 @@ def expired_card(event: Event, t: Translator) -> Card:
     )
 
 
+async def _offer_notice(
+    uow: UnitOfWork, person_id: int, event: Event, now: datetime
+) -> Notice | None:
+    """The offer: the activity's card as its reader sees it while the seat is held for them
+    (its news on top, the deadline, Accept and Pass), a live copy, so once the seat is taken,
+    passed on or runs out, the refresher redraws it without them."""
+    _, views = await events.views_for_readers(uow, event.id, [person_id])  # type: ignore[arg-type]
+    view = views.get(person_id)
+    if view is None or view.viewer_offer_until is None:  # no longer theirs to see, or to take
+        return None
+    until = view.viewer_offer_until
+    return Notice(
+        person_id,
+        lambda t: event_card(view, t, personal=True, now=now),
+        home_of=event.group_id,
+        in_public=lambda t: offer_said_in_public(event, until, t),
+    )
+
+
 class OfferWorker(work.Worker):
     kind = OFFER
 
@@ -94,6 +99,14 @@ class OfferWorker(work.Worker):
         for job in rows:
             done += await self._step(job)
         return done
+
+    async def _tell(self, person_id: int, event: Event, now: datetime) -> None:
+        async with self.db.uow(readonly=True) as uow:
+            notice = await _offer_notice(uow, person_id, event, now)
+        if notice is None:
+            return
+        for posted in await deliver(self.db, self.services.notifiers, [notice]):
+            await livecards.remember(self.services, posted)
 
     async def _step(self, job: Job) -> int:
         now = self.clock.now()
@@ -116,13 +129,7 @@ class OfferWorker(work.Worker):
             async with self.db.uow() as uow:  # the next step is the deadline; told first
                 await work.defer(uow, job, self.worker, until, TOLD)
             if job.payload != TOLD:
-                notice = Notice(
-                    registration.person_id,  # type: ignore[union-attr,arg-type]
-                    lambda t: offer_card(event, until, t),  # type: ignore[arg-type]
-                    home_of=event.group_id,  # type: ignore[union-attr]
-                    in_public=lambda t: offer_said_in_public(event, until, t),  # type: ignore[arg-type]
-                )
-                await deliver(self.db, self.services.notifiers, [notice])
+                await self._tell(registration.person_id, event, now)  # type: ignore[union-attr,arg-type]
             return 1
         async with self.db.uow() as uow:
             change = await events.expire_offer(uow, registration.id, now)  # type: ignore[union-attr,arg-type]

@@ -83,7 +83,11 @@ def your_status(view: EventView, t: Translator) -> str | None:
     if view.viewer_status == "maybe":
         return t("🤔 You're a maybe: no seat is held for you.")
     if view.viewer_status == "offered":
-        return t("🎟 A seat is held for you: accept it or pass it on.")
+        until = view.viewer_offer_until
+        if until is None:
+            return t("🎟 A seat is held for you: accept it or pass it on.")
+        held = format_time(until, view.event.timezone, t)
+        return t("It's held for you until {time}: accept it or pass it on.", time=held)
     return None
 
 
@@ -138,6 +142,8 @@ def event_card(
     card = Card()
     title = [bold(event.title), plain(f"  #{event.id}")]
     cancelled = event.status == EventStatus.CANCELLED  # nobody is going to it any more
+    if personal and view.viewer_status == "offered" and not cancelled:  # the offer's news
+        title.insert(0, bold(t("🎟 A seat opened up for you: ")))
     if cancelled:
         title.insert(0, plain(t("[Cancelled] ")))
     card.add(*title)

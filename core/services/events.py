@@ -86,6 +86,7 @@ class EventView:
     viewer_position: int | None = None
     can_manage: bool = False
     viewer_guests: int = 0
+    viewer_offer_until: datetime | None = None  # a seat held for them (timed offers) till then
 
     @property
     def is_full(self) -> bool:
@@ -457,6 +458,9 @@ async def answer_offer(
         and now < registration.offer_until
     )
     if not live:
+        taken = registration is not None and registration.status == RegistrationStatus.CONFIRMED
+        if accept and taken:  # a second tap on Accept
+            raise conflict("offer_taken", N_("The seat is yours already."))
         raise conflict("no_offer", N_("There is no seat offered to you for this activity now."))
     previous = registration.status  # type: ignore[union-attr]
     if not accept:
@@ -1060,6 +1064,7 @@ async def _as_seen(
         viewer_status=registration.status if registration else None,
         viewer_position=await _position(uow, registration) if waiting else None,  # type: ignore[arg-type]
         viewer_guests=registration.guests if registration else 0,
+        viewer_offer_until=registration.offer_until if registration else None,
     )
 
 

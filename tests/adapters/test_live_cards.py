@@ -14,6 +14,7 @@ from adapters.telegram.pacing import Pacer
 from core import livecards
 from core.chat import Services
 from core.models import CardCopy, Event, Registration
+from core.offers import OfferWorker
 from tests.adapters.test_discord import new_event
 from tests.discord_harness import CHANNEL, DiscordHarness, text_of
 from tests.emulators.telegram import TelegramEmulator
@@ -295,6 +296,28 @@ async def test_a_card_in_a_group_chat_speaks_the_community_language(tg: Telegram
     assert "报名" in str(tg.emu.buttons(own))
     await tg.click(li, shared, "Sign up")
     assert "1/10 going" in _plain(tg.current(shared))  # redrawn, still in English
+
+
+async def test_an_offer_that_ran_out_loses_its_accept(tg: TelegramHarness) -> None:
+    """The offer's message kept ✅ Accept / ↪️ Pass after the held seat ran out."""
+    await _hiking_with_home(tg, capacity=1)
+    await tg.say(ORGANISER, "/editevent 1 offers 2h")
+    ann, bob = tg.emu.add_user(10, "Ann"), tg.emu.add_user(11, "Bob")
+    for person in (ann, bob):
+        await tg.say(person, "/signup 1")  # Bob waits
+    await tg.say(ann, "/unsignup 1")
+    workers = OfferWorker(tg.services)
+    assert await workers.run_due() == 1  # Bob is offered the seat
+    await tg.settled()
+    offer = tg.emu.messages(bob.id)[-1]  # his own card, the seat's news on top
+    assert "A seat opened up for you: Ridge walk" in _plain(offer)
+    assert "held for you until" in _plain(offer) and "Accept" in str(tg.emu.buttons(offer))
+    tg.services.clock.advance(timedelta(hours=3))
+    assert await workers.run_due() == 1  # ran out
+    await tg.settled()
+    shown = tg.current(offer)
+    assert "Accept" not in str(tg.emu.buttons(shown)) and "Sign up" in str(tg.emu.buttons(shown))
+    assert "A seat opened up" not in _plain(shown)
 
 
 async def test_a_cancelled_activity_closes_every_copy(tg: TelegramHarness) -> None:
