@@ -345,13 +345,32 @@ async def for_everyone(services: Services, card: Card, drawn_in: str) -> tuple[C
     card drawn in another language is drawn again as the refresher draws its copies."""
     if card.live is None or card.live.personal:
         return card, drawn_in
-    locale = default_locale()
+    locale = shown_in(card, drawn_in)
     if drawn_in == locale:
         return card, locale
-    kind, number = _subject(card.live.subject)
-    copy = CardCopy(platform="", chat_id="", message_id="", locale=locale)
+    return await _drawn_as(services, card, CardCopy(locale=locale)), locale
+
+
+async def for_reader(services: Services, card: Card, reader_id: int, locale: str) -> Card:
+    """A card going to one person's own chat (a group chat's tap answered privately): a shared
+    card is drawn as theirs, with their own place on it, as the refresher draws it there."""
+    if card.live is None or card.live.personal:
+        return card
+    return await _drawn_as(services, card, CardCopy(viewer_id=reader_id, locale=locale))
+
+
+def shown_in(card: Card, drawn_in: str) -> str:
+    """The language a copy of `card` shows: a shared card the community's, else its reader's."""
+    shared = card.live is not None and not card.live.personal
+    return default_locale() if shared else drawn_in
+
+
+async def _drawn_as(services: Services, card: Card, copy: CardCopy) -> Card:
+    """The card as the refresher draws `copy` of it (a copy not posted yet)."""
+    copy.platform, copy.chat_id, copy.message_id = "", "", ""
+    kind, number = _subject(card.live.subject)  # type: ignore[union-attr]
     drawn, _ = await DRAWINGS[kind](services, number, [copy])
-    return next(iter(drawn.values())), locale
+    return next(iter(drawn.values()))
 
 
 class CardRefresher(work.Worker):

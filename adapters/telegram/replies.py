@@ -130,9 +130,8 @@ async def answer_click(
         return
     chat_id = message.chat.id
     if redraw is not None and redraw.live is not None:
-        clicked = Posted(
-            PLATFORM, str(chat_id), str(message.message_id), redraw, ctx.t.locale, ctx.me
-        )
+        locale = livecards.shown_in(redraw, ctx.t.locale)  # a group chat's card: everyone's
+        clicked = Posted(PLATFORM, str(chat_id), str(message.message_id), redraw, locale, ctx.me)
         ctx.services.later(livecards.redraw_later(ctx.services, clicked))
         redraw = None
     if redraw is not None or cards:
@@ -192,6 +191,10 @@ async def _rest(
     try:
         if redraw is not None and not await edit_card(bot, chat_id, message_id, redraw):
             await _send_cards(bot, chat_id, Reply(cards=[redraw]), ctx)
+        if rest_to != chat_id:  # a group chat's tap, answered in the tapper's own chat
+            cards = [
+                await livecards.for_reader(ctx.services, c, ctx.me, ctx.t.locale) for c in cards
+            ]
         await _send_cards(bot, rest_to, Reply(cards=cards), ctx)
     except TelegramForbiddenError as error:  # they blocked the bot since they started it
         log.info("a click's answer could not be sent to chat %s: %s", rest_to, error.message)

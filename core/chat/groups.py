@@ -7,7 +7,7 @@ from core.cards import Button, Card, Reply, bold, italic, note, plain
 from core.chat.args import fields
 from core.chat.registry import Context, command, on_action
 from core.i18n import N_, Translator
-from core.models import Role
+from core.models import Group, Person, Role
 from core.services import events, groups
 from core.views import group_card, group_list_card, usage
 
@@ -196,8 +196,19 @@ async def mygroups_command(ctx: Context, args: str) -> Reply:
 async def requests_command(ctx: Context, args: str) -> Reply:
     async with ctx.uow(readonly=True) as uow:
         group, pending = await groups.pending_requests(uow, ctx.me, args)
-    card = Card().add(bold(ctx.t("Join requests for {group}", group=group.name)))
-    if not pending:
+    return Reply(cards=[_requests_card(ctx, group, pending)])
+
+
+def _requests_card(
+    ctx: Context, group: Group, pending: list[Person], decided: str | None = None
+) -> Card:
+    """A group's waiting join requests, each with Approve and Decline; `decided`: what a tap
+    on one just decided, said first (the tapped card is redrawn, so no decided request keeps
+    its buttons)."""
+    card = note(decided) if decided else Card()
+    if decided is None or pending:
+        card.add(bold(ctx.t("Join requests for {group}", group=group.name)))
+    if not pending and decided is None:
         card.add(ctx.t("No pending requests."))
     for person in pending:
         card.add(plain("• "), plain(person.display_name))
@@ -208,7 +219,7 @@ async def requests_command(ctx: Context, args: str) -> Reply:
             ),  # type: ignore[arg-type]
             Button(ctx.t("✖ Decline"), act(Act.REJECT, group.id, person.id)),  # type: ignore[arg-type]
         )
-    return Reply(cards=[card])
+    return card
 
 
 @on_action(Act.APPROVE, Act.REJECT)
@@ -224,7 +235,10 @@ async def decide_action(ctx: Context, action: Action) -> Reply:
         if approve
         else ctx.t("Declined {name}.", name=person.display_name)
     )
-    return Reply(cards=[note(text)], toast=text)  # they hear it from core.membership_news
+    async with ctx.uow(readonly=True) as uow:
+        group, pending = await groups.pending_requests(uow, ctx.me, f"#{group_id}")
+    card = _requests_card(ctx, group, pending, decided=text)
+    return Reply(cards=[card], toast=text, edit=True)  # they hear it from core.membership_news
 
 
 async def _group_then(ctx: Context, args: str) -> tuple[str, str]:

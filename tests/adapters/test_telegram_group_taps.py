@@ -189,3 +189,24 @@ async def test_a_taps_words_arrive_once_in_a_private_chat(tg: TelegramHarness) -
     error = await tg.click(ana, tg.current(card), "Cancel")
     assert error == error | {"text": "You are not signed up for this activity.", "show_alert": True}
     assert _said_in(tg, ana.id, before) == []
+
+
+async def test_an_activity_opened_from_a_group_chat_list_comes_as_the_tappers_own(
+    tg: TelegramHarness,
+) -> None:
+    """Ben, signed up, opens Ridge from /events in the group chat: the card in his private chat
+    was the group's shared view, without "You're going", and stayed so."""
+    announced = await _hiking_home(tg)
+    ben = tg.emu.add_user(3, "Ben")
+    await tg.say(ben, "/join hiking")
+    await tg.click(ben, announced, "Sign up")
+    [listed] = [
+        m for m in await tg.say(ben, "/events", chat_id=GROUP_CHAT) if "Ridge" in m["plain"]
+    ]
+    before = _ids(tg, ben.id)[ben.id]
+    answer = await tg.click(ben, listed, "#1 Ridge")
+    assert answer["text"] == "📩 Sent to your private chat with me."
+    [card] = _said_in(tg, ben.id, before)
+    assert "You're going" in card["plain"]
+    await tg.click(ben, card, "Cancel")
+    assert "You're going" not in tg.current(card)["plain"]

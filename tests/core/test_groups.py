@@ -63,12 +63,25 @@ async def test_private_group_request_approved_by_an_admin(chat: Chat) -> None:
     assert (approve.action.act.value, approve.action.args) == ("ap", (secret, olga))
     assert (decline.action.act.value, decline.action.args) == ("rj", (secret, olga))
 
+    await chat.say("zed", "/join secret")
     reply = await chat.click("maya", f"ap:{secret}:{olga}")
     assert reply.toast == "olga is now a member."
+    # the tapped card is redrawn: what was decided, what still waits, no Approve for olga
+    assert reply.edit and reply.text.splitlines() == [
+        "olga is now a member.",
+        "Join requests for Secret",
+        "• zed",
+    ]
+    assert [b.label for row in reply.cards[0].buttons for b in row] == [
+        "✅ Approve zed",
+        "✖ Decline",
+    ]
     approved = ["You're in: your request to join Secret was approved."]
     assert sent.texts_to("olga") == approved
     assert await _status(chat, secret, "olga") == ("active", "member")
     assert (await chat.say("olga", "/posts secret")).text.startswith("Posts in Secret")
+    last = await chat.click("maya", f"rj:{secret}:{await chat.person_id('zed')}")
+    assert last.text == "Declined zed." and not last.cards[0].buttons
     assert "No pending requests." in (await chat.say("maya", "/requests secret")).text
     # the button pressed a second time (or by a second admin) says it is decided already
     again = await chat.click("maya", f"ap:{secret}:{olga}")
