@@ -22,15 +22,14 @@ async def post_command(ctx: Context, args: str) -> Reply:
     async with ctx.uow() as uow:
         group, body = await groups.find_group_at_start(uow, args) if args else (None, "")
         if group is None or not body:
-            return Reply(
-                cards=[
-                    usage(
-                        ctx.t,
-                        ctx.t("Name the group, then write your post."),
-                        "/post hiking The ridge trail is dry again, great views!",
-                    )
-                ]
+            what = (
+                ctx.t("Name the group, then write your post.")
+                if group is None
+                else ctx.t("Write your post after the group's name.")  # the text is missing
             )
+            handle = group.handle if group is not None else "hiking"
+            example = f"/post {handle} The ridge trail is dry again, great views!"
+            return Reply(cards=[usage(ctx.t, what, example)])
         # announced in the group's home chats (core.announcements); written in one of them,
         # the answer is the announcement there: the post as everyone there sees it
         view = await posts.create_post(

@@ -45,8 +45,11 @@ async def test_a_post_in_a_group_of_several_words_keeps_its_text_whole(chat: Cha
     assert "Über Wandern\nHallo" in reply.text
     first_word = await chat.say("maya", "/post book Only the first word")
     assert "#4 · Book\nOnly the first word" in first_word.text
-    missing = await chat.say("maya", "/post book club")
-    assert "Name the group, then write your post." in missing.text
+    missing = await chat.say("maya", "/post book club")  # the group, and no text
+    assert "Write your post after the group's name." in missing.text
+    assert "/post book-club The ridge trail" in missing.text
+    nothing = await chat.say("maya", "/post")
+    assert "Name the group, then write your post." in nothing.text
     async with chat.services.db.uow(readonly=True) as uow:
         texts = (await uow.session.exec(select(Post.body).order_by(Post.id))).all()
     assert texts[-4:] == ["Hello readers\nSecond line", "周六见", "Hallo", "Only the first word"]
