@@ -25,7 +25,7 @@ _default = ["en"]  # DEFAULT_LOCALE: the settings' default_locale, once the bot 
 def set_default_locale(code: str) -> None:
     """The language of whoever chose none and whose platform gives none we ship (settings'
     DEFAULT_LOCALE): one value for the whole process, set once at start-up."""
-    _default[0] = code if code in SUPPORTED else "en"
+    _default[0] = normalize_locale(code, "en")  # "zh-CN" is zh, as for people
 
 
 def default_locale() -> str:

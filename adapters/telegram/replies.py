@@ -198,5 +198,8 @@ async def _rest(
         await _send_cards(bot, rest_to, Reply(cards=cards), ctx)
     except TelegramForbiddenError as error:  # they blocked the bot since they started it
         log.info("a click's answer could not be sent to chat %s: %s", rest_to, error.message)
+        if rest_to != chat_id:  # their private chat: next time the tap says to start the bot
+            async with ctx.uow() as uow:
+                await people.unreachable(uow, PLATFORM, str(rest_to))
     except Exception:  # the click was answered and committed; this is only its echo
         log.exception("sending the rest of a click's answer to chat %s failed", chat_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from core.actions import Act, Action
 from core.cards import Reply, note
@@ -49,6 +50,8 @@ async def post_command(ctx: Context, args: str) -> Reply:
 async def _page(ctx: Context, ref: str, page: int) -> Reply:
     async with ctx.uow(readonly=True) as uow:
         result = await posts.list_posts(uow, ctx.me, ref, page)
+    if ctx.in_group_chat:  # live copies everyone in the chat sees: nobody's own like or rights
+        result = replace(result, posts=[view.public() for view in result.posts])
     return Reply(cards=post_page_cards(result, ctx.t))
 
 

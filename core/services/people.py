@@ -57,6 +57,17 @@ async def find_identity(uow: UnitOfWork, platform: str, external_id: str) -> Ide
     return result.first()
 
 
+async def unreachable(uow: UnitOfWork, platform: str, external_id: str) -> None:
+    """The platform refused a private message to this account (they blocked the bot): it is
+    not written to again until they write to it privately (resolve_actor marks it back)."""
+    identity = await find_identity(uow, platform, external_id)
+    if identity is not None and identity.can_message:
+        identity.can_message = False
+        uow.session.add(identity)
+        uow.person_changed(identity.person_id)
+        await uow.commit()
+
+
 async def resolve_actor(
     uow: UnitOfWork,
     clock: Clock,

@@ -210,3 +210,18 @@ async def test_an_activity_opened_from_a_group_chat_list_comes_as_the_tappers_ow
     assert "You're going" in card["plain"]
     await tg.click(ben, card, "Cancel")
     assert "You're going" not in tg.current(card)["plain"]
+
+
+async def test_someone_who_blocked_the_bot_is_told_to_start_it_next_time(
+    tg: TelegramHarness,
+) -> None:
+    """Ben blocked the bot after starting it: "Sent to your private chat" was promised, the
+    send was refused, and every later tap promised it again."""
+    announced = await _hiking_home(tg)
+    ben = tg.emu.add_user(3, "Ben")
+    await tg.say(ben, "/join hiking")
+    tg.emu.block(ben.id)
+    first = await tg.click(ben, announced, "Who")
+    assert first["text"] == "📩 Sent to your private chat with me."  # not known yet
+    again = await tg.click(ben, announced, "Who")
+    assert "I can only send you this in a private chat" in again["text"]
