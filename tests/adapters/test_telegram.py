@@ -355,7 +355,9 @@ async def test_maybe_guests_and_a_timed_offer_through_telegram(tg: TelegramHarne
 
     await tg.click(ana, tg.current(card), "Cancel")  # a party of two frees two seats
     await OfferWorker(tg.services).run_due()
-    [offer] = [m for m in tg.emu.messages(3) if "A seat opened up" in (m["plain"] or "")]
+    await tg.settled()
+    offer = tg.emu.messages(3)[-1]  # the offer: his own card, the news on top
+    assert "A seat opened up for you" in offer["plain"]
     accepted = await tg.click(ben, offer, "Accept")
     assert accepted["text"] == "The seat is yours. See you there!"
     assert "1/2 going, 1 maybe" in _plain([tg.current(card)])  # Ben; Cy still a maybe
