@@ -343,12 +343,10 @@ async def for_everyone(services: Services, card: Card, drawn_in: str) -> tuple[C
     drew it (a click or a command by a Chinese speaker turned a channel's card Chinese for
     everyone, and every redraw kept it so); a personal one as drawn, in its reader's. A shared
     card drawn in another language is drawn again as the refresher draws its copies."""
-    if card.live is None or card.live.personal:
-        return card, drawn_in
     locale = shown_in(card, drawn_in)
-    if drawn_in == locale:
+    if drawn_in == locale:  # a personal card, or already in the community's language
         return card, locale
-    return await _drawn_as(services, card, CardCopy(locale=locale)), locale
+    return await _drawn_as(services, card, None, locale), locale
 
 
 async def for_reader(services: Services, card: Card, reader_id: int, locale: str) -> Card:
@@ -356,7 +354,7 @@ async def for_reader(services: Services, card: Card, reader_id: int, locale: str
     card is drawn as theirs, with their own place on it, as the refresher draws it there."""
     if card.live is None or card.live.personal:
         return card
-    return await _drawn_as(services, card, CardCopy(viewer_id=reader_id, locale=locale))
+    return await _drawn_as(services, card, reader_id, locale)
 
 
 def shown_in(card: Card, drawn_in: str) -> str:
@@ -365,9 +363,10 @@ def shown_in(card: Card, drawn_in: str) -> str:
     return default_locale() if shared else drawn_in
 
 
-async def _drawn_as(services: Services, card: Card, copy: CardCopy) -> Card:
-    """The card as the refresher draws `copy` of it (a copy not posted yet)."""
-    copy.platform, copy.chat_id, copy.message_id = "", "", ""
+async def _drawn_as(services: Services, card: Card, viewer_id: int | None, locale: str) -> Card:
+    """The card as the refresher draws a copy of it for `viewer_id` (None: shared) in
+    `locale`, before that copy is posted."""
+    copy = CardCopy(platform="", chat_id="", message_id="", viewer_id=viewer_id, locale=locale)
     kind, number = _subject(card.live.subject)  # type: ignore[union-attr]
     drawn, _ = await DRAWINGS[kind](services, number, [copy])
     return next(iter(drawn.values()))

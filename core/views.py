@@ -181,13 +181,13 @@ def event_card(
         card.add(plain(""))
         card.add(italic(t("It has started: sign-up is closed.")))
         card.row(Button(t("👥 Who's going"), act(Act.WHO, event.id)))  # type: ignore[arg-type]
-        card.live = LiveCard(personal, event_id=event.id)  # a cancellation still shows
     elif not cancelled:
         card.row(*event_buttons(view, t))
         calendar = Button(t("📅 Add to calendar"), act(Act.CALENDAR, event.id))  # type: ignore[arg-type]
         card.row(*guest_buttons(view, t, personal=personal), calendar)
         if event.series_id is not None:
             card.row(Button(t("🔁 Every time"), act(Act.SERIES_JOIN, event.id)))  # type: ignore[arg-type]
+    if not cancelled:  # live, a started one too: a cancellation still shows on it
         card.live = LiveCard(personal, event_id=event.id)
     if event.latitude is not None and event.longitude is not None:
         card.place = Place(event.latitude, event.longitude, event.title, event.place)
