@@ -16,6 +16,13 @@ outer update middleware counts finished updates).
   our own code (database, middlewares, rendering, pacing) costs against it.
 * ours: `build_bot(..., pacer=FAST)` + `build_dispatcher(services)` over a fresh, migrated
   SQLite file, with a community seeded through chat commands before the clock starts.
+* core: no platform at all: the same people send the same commands and clicks straight to the
+  chat layer (`core.chat.handle_text` / `handle_action`, the actor named as the Telegram
+  middleware names it) over the same kind of database, one at a time, and nothing is sent.
+  It runs less than ours does (no update-id claim, no card copies recorded, no HTTP), so its
+  CPU per update is a floor under what ours adds to the calls bot: ours/calls >= 0.5 needs
+  ours <= 2 x calls in CPU, which no adapter can meet when the core alone costs more than the
+  calls bot (printed as "the core alone").
 
 Workload (every bot gets the same texts and clicks): every user sends 5 updates, 2 commands
 (/events, /event <id>, /mygroups, /help, /groups), 2 clicks on activity cards (Sign up on one,
@@ -77,7 +84,8 @@ from adapters.telegram.notifier import TelegramNotifier
 from adapters.telegram.pacing import Pacer
 from bench import report
 from bots.cli import durable_workers
-from core.chat import Services
+from core.chat import Services, handle_action, handle_text
+from core.chat.identity import context_for
 from core.clock import SystemClock
 from core.db import Database
 from core.settings import Settings
@@ -431,6 +439,10 @@ async def open_cards(emu: TelegramEmulator, stack: Stack, users: list[EmuUser]) 
     await settle(stack, signups, 120)
 
 
+def _post(user_index: int) -> str:
+    return f"/post hiking Trail report {user_index}: the ridge path is dry again, views are great."
+
+
 def workload(
     emu: TelegramEmulator, users: list[EmuUser], kind: str, targets: dict[int, dict[str, Any]]
 ) -> list[Callable[[], object]]:
@@ -442,7 +454,7 @@ def workload(
     for i, user in enumerate(users):
         a, b = _activities(i)
         texts = [COMMANDS[(2 * i + j) % len(COMMANDS)].format(a=a) for j in range(2)]
-        post = f"/post hiking Trail report {i}: the ridge path is dry again, views are great."
+        post = _post(i)
         if kind != "echo":
             card_a, card_b = _card(emu, user, a), _card(emu, user, b)
             clicks = [
@@ -546,6 +558,92 @@ async def trial(kind: str, updates: int, polling: dict[str, Any], label: str) ->
                 await stack.stop()
 
 
+async def core_trial(updates: int, label: str) -> Trial:
+    """The same workload through the chat layer alone (module docstring: "core")."""
+    users_count = math.ceil(updates / PER_USER)
+    with tempfile.TemporaryDirectory(prefix="bench-core-") as workdir:
+        url = f"sqlite+aiosqlite:///{Path(workdir) / 'bench.db'}"
+        db = Database(url)
+        await db.migrate()
+        settings = Settings(_env_file=None, database_url=url, seed_demo=False)
+        services = Services(db=db, clock=SystemClock(), settings=settings)
+        statements = Statements(db)
+
+        async def text(user_id: int, name: str, line: str) -> None:
+            await handle_text(await _core_context(services, user_id, name), line)
+
+        async def click(user_id: int, name: str, payload: str) -> None:
+            await handle_action(await _core_context(services, user_id, name), payload)
+
+        try:
+            when = (SystemClock().now() + timedelta(days=30)).strftime("%Y-%m-%d %H:%M")
+            await text(ORGANIZER_ID, "Maya", "/start")
+            await text(ORGANIZER_ID, "Maya", "/newgroup Hiking | Weekend hikes | hiking, outdoors")
+            for n in range(1, ACTIVITIES + 1):
+                line = f"/newevent hiking | Ridge walk {n} | {when} | Trailhead | free | 100000"
+                await text(ORGANIZER_ID, "Maya", line)
+            people = [(FIRST_USER_ID + i, f"User{i}") for i in range(users_count)]
+            for user_id, name in people:  # the warm-up ours gets (seed_community, open_cards)
+                await text(user_id, name, "/start")
+                await text(user_id, name, "/join hiking")
+                for a in _activities(user_id - FIRST_USER_ID):
+                    await text(user_id, name, f"/event {a}")
+            for user_id, name in people:
+                await click(user_id, name, f"su:{_activities(user_id - FIRST_USER_ID)[1]}")
+            await services.settle()
+            plans = []
+            for i, (user_id, name) in enumerate(people):  # as workload() orders them
+                a, b = _activities(i)
+                texts = [COMMANDS[(2 * i + j) % len(COMMANDS)].format(a=a) for j in range(2)]
+                post = _post(i)
+                plan = [
+                    (text, texts[0]),
+                    (click, f"su:{a}"),
+                    (text, post),
+                    (text, texts[1]),
+                    (click, f"cx:{b}"),
+                ]
+                shift = i % PER_USER
+                plans.append([(user_id, name, *step) for step in plan[shift:] + plan[:shift]])
+            steps = [plan[slot] for slot in range(PER_USER) for plan in plans][:updates]
+            before = statements.count
+            with report.frozen_heap():
+                cpu, start = time.process_time(), time.perf_counter()
+                for user_id, name, run, arg in steps:
+                    await run(user_id, name, arg)
+                await services.settle()
+                cpu, seconds = time.process_time() - cpu, time.perf_counter() - start
+            return Trial(
+                label=label,
+                updates=len(steps),
+                seconds=seconds,
+                done=len(steps),
+                reached=len(steps),
+                errors=0,
+                failed_calls=0,
+                api_calls=0,
+                durations=[],
+                cpu=cpu,
+                statements=statements.count - before,
+            )
+        finally:
+            await services.settle()
+            await db.dispose()
+
+
+async def _core_context(services: Services, user_id: int, name: str) -> Any:
+    """The actor as the Telegram middleware names it, for each update."""
+    return await context_for(
+        services,
+        platform="telegram",
+        external_id=str(user_id),
+        display_name=name,
+        username=name.lower(),
+        platform_locale="en",
+        private_chat=True,
+    )
+
+
 # --------------------------------------------------------------------------------------------
 # Report
 
@@ -582,7 +680,7 @@ def print_table(results: dict[str, list[Trial]], repeat: int) -> None:
 
 
 async def main(options: argparse.Namespace) -> None:
-    kinds = ["echo", "calls", "ours"] if options.only is None else [options.only]
+    kinds = ["echo", "calls", "ours", "core"] if options.only is None else [options.only]
     production = {"tasks_concurrency_limit": CONCURRENT_UPDATES}  # as run_telegram polls
     runs: list[tuple[str, str, dict[str, Any]]] = [
         (k, k, production if k == "ours" else {}) for k in kinds
@@ -601,7 +699,10 @@ async def main(options: argparse.Namespace) -> None:
     )
     for _ in range(options.repeat):  # interleaved, so drift on the machine hits all alike
         for kind, label, polling in runs:
-            result = await trial(kind, updates, polling, label)
+            if kind == "core":
+                result = await core_trial(updates, label)
+            else:
+                result = await trial(kind, updates, polling, label)
             results[label].append(result)
             print(
                 f"  {label}: {result.done:,} updates in {result.seconds:.2f} s "
@@ -633,6 +734,13 @@ async def main(options: argparse.Namespace) -> None:
             f"{cpu['ours'] * 1000:.2f} ms = {cpu['calls'] / cpu['ours']:.2f}   (the window is "
             "CPU-bound; CPU per update moves less than updates/s on a shared machine)"
         )
+        if "core" in cpu:
+            print(
+                f"  the core alone (no platform, no HTTP): {cpu['core'] * 1000:.2f} ms per update"
+                f" = {cpu['core'] / cpu['calls']:.2f} x the calls bot's whole CPU; the target "
+                f"leaves ours {cpu['calls'] * 1000:.2f} ms beyond the calls bot's, for the core "
+                "and the adapter together"
+            )
     if "echo" in best:
         for label, rate in best.items():
             if label.startswith("ours ("):
@@ -654,7 +762,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--updates", type=int, default=2000, help="timed updates per run")
     parser.add_argument("--repeat", type=int, default=2, help="runs per bot; the best is kept")
-    parser.add_argument("--only", choices=("echo", "calls", "ours"), help="measure one bot only")
+    parser.add_argument(
+        "--only", choices=("echo", "calls", "ours", "core"), help="measure one bot only"
+    )
     parser.add_argument(
         "--concurrency",
         type=int,
