@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from core import permissions
 from core.actions import Act, Action, act
@@ -422,22 +422,29 @@ async def editevent_command(ctx: Context, args: str) -> Reply:
         else ctx.t("Nothing changed.")
     )
     answer = note(text)
-    setting = _setting_now(ctx.t, result.view.event, name)
+    setting = _setting_now(ctx.t, result.view.event, name, ctx.clock.now())
     if setting:
         answer.add(italic(setting))
     # who is on the roster hears of a new time, place or fee from core.roster_news
     return Reply(cards=[answer, _card(ctx, result.view)])
 
 
-def _setting_now(t: Translator, event: Event, name: str) -> str | None:
+def _setting_now(t: Translator, event: Event, name: str, now: datetime) -> str | None:
     """How a setting the card does not show now stands, in words, so that the organiser sees
-    what their edit did (the card answers for the rest)."""
+    what their edit did (the card answers for the rest). A reminder whose time has passed
+    already is never sent (core.services.reminders schedules none): the organiser is told
+    here, the one moment they can still choose another."""
     if name == "reminder_offsets":
-        offsets = reminders.event_offsets(event)
+        offsets = sorted(reminders.event_offsets(event), reverse=True)
         if not offsets:
             return t("No reminders for this activity.")
-        before = ", ".join(format_duration(o) for o in sorted(offsets, reverse=True))
-        return t("Reminders go out {offsets} before the start.", offsets=before)
+        before = ", ".join(format_duration(o) for o in offsets)
+        said = t("Reminders go out {offsets} before the start.", offsets=before)
+        passed = [o for o in offsets if event.starts_at - o <= now]
+        if passed and event.starts_at > now:
+            late = ", ".join(format_duration(o) for o in passed)
+            said += " " + t("Already past, so never sent: {offsets} before.", offsets=late)
+        return said
     if name == "offer_seconds":
         if not event.offer_seconds:
             return t("A freed seat goes straight to the next in line.")

@@ -245,6 +245,18 @@ async def test_editing_a_setting_the_card_does_not_show_says_how_it_stands(chat:
     none = await chat.say("maya", "/editevent 1 reminders none")
     assert "No reminders for this activity." in none.text
 
+
+async def test_a_reminder_whose_time_has_passed_is_said_to_be_never_sent(chat: Chat) -> None:
+    """Reminders set after their time were neither sent nor logged, and the answer listed them
+    as if they would go out: the organiser is told which ones are past already."""
+    await chat.say("maya", "/newgroup Hiking")  # the clock stands at 2026-11-21 12:00 UTC
+    await chat.say("maya", "/newevent hiking | Ridge | 2026-11-23 09:00 | Trailhead | free | 5")
+    late = await chat.say("maya", "/editevent 1 reminders 3d,2d,1d,2h")
+    assert "Reminders go out 3d, 2d, 1d, 2h before the start." in late.text
+    assert "Already past, so never sent: 3d, 2d before." in late.text
+    timely = await chat.say("maya", "/editevent 1 reminders 1d,2h")
+    assert "Already past" not in timely.text
+
     # a number too big to be an activity's: no button to cancel a sign-up it cannot name
     huge = await chat.say("ann", "/cancel 99999999999999999999999")
     assert "No activity #99999999999999999999999" in huge.text and not _buttons(huge)
