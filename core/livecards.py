@@ -47,7 +47,7 @@ from core.i18n import Translator, default_locale
 from core.metrics import CARDS_STALE
 from core.models import CardCopy, EventStatus, Job, Person
 from core.notify import DeliveryFailed, NotNow, Posted, quietly
-from core.services import events, posts
+from core.services import chats, events, posts
 from core.uow import UnitOfWork
 from core.views import LOCAL_TIMES, deleted_post_card, event_card, post_card
 
@@ -337,14 +337,17 @@ async def _post_drawings(
 DRAWINGS = {"event": _event_drawings, "post": _post_drawings}
 
 
-async def for_everyone(services: Services, card: Card, drawn_in: str) -> tuple[Card, str]:
-    """The card as it should show, and in which language: a shared card (the same for everyone
-    in a group chat or channel) in the community's language (DEFAULT_LOCALE), whoever's answer
-    drew it (a click or a command by a Chinese speaker turned a channel's card Chinese for
-    everyone, and every redraw kept it so); a personal one as drawn, in its reader's. A shared
-    card drawn in another language is drawn again as the refresher draws its copies."""
-    locale = shown_in(card, drawn_in)
-    if drawn_in == locale:  # a personal card, or already in the community's language
+async def for_everyone(
+    services: Services, card: Card, drawn_in: str, chat: tuple[str, str]
+) -> tuple[Card, str]:
+    """The card as it should show in `chat` (platform, chat id), and in which language: a
+    shared card (the same for everyone in a group chat or channel) in the chat's language
+    (`shown_in`), whoever's answer drew it (a click or a command by a Chinese speaker turned a
+    channel's card Chinese for everyone, and every redraw kept it so); a personal one as
+    drawn, in its reader's. A shared card drawn in another language is drawn again as the
+    refresher draws its copies."""
+    locale = await shown_in(services, card, drawn_in, chat)
+    if drawn_in == locale:  # a personal card, or already in the chat's language
         return card, locale
     return await _drawn_as(services, card, None, locale), locale
 
@@ -357,10 +360,27 @@ async def for_reader(services: Services, card: Card, reader_id: int, locale: str
     return await _drawn_as(services, card, reader_id, locale)
 
 
-def shown_in(card: Card, drawn_in: str) -> str:
-    """The language a copy of `card` shows: a shared card the community's, else its reader's."""
-    shared = card.live is not None and not card.live.personal
-    return default_locale() if shared else drawn_in
+async def shown_in(services: Services, card: Card, drawn_in: str, chat: tuple[str, str]) -> str:
+    """The language a copy of `card` in `chat` shows: a personal card its reader's; a shared
+    card the chat's: the language a group's home chat was bound in, as its announcements are
+    (core.notify.post_in_home), else the community's (DEFAULT_LOCALE). So nothing in one chat
+    speaks two languages."""
+    if card.live is None or card.live.personal:
+        return drawn_in
+    return await chat_language(services, chat)
+
+
+async def chat_language(services: Services, chat: tuple[str, str]) -> str:
+    """What everyone in a shared chat reads (`shown_in`), kept a moment (core.recent): a tap
+    on a shared card must not wait on a read each time."""
+    known, now = services.chat_languages, services.clock.now()
+    found = known.get(chat, now)
+    if found is None:
+        since = known.generation
+        async with services.db.uow(readonly=True) as uow:
+            found = await chats.chat_language(uow, *chat) or ""
+        known.put(chat, now, found, since)
+    return found or default_locale()
 
 
 async def _drawn_as(services: Services, card: Card, viewer_id: int | None, locale: str) -> Card:

@@ -33,6 +33,7 @@ class Changes:
     reminders: bool = False  # reminder rows were written or changed
     jobs: set[str] = field(default_factory=set)  # kinds of durable jobs scheduled (core.work)
     people: set[int] = field(default_factory=set)  # name, language, zone or accounts changed
+    chats: bool = False  # a chat was bound as a group's home, or unbound (its language)
 
     def __bool__(self) -> bool:
         return bool(
@@ -42,6 +43,7 @@ class Changes:
             or self.reminders
             or self.jobs
             or self.people
+            or self.chats
         )
 
 
@@ -134,6 +136,10 @@ class UnitOfWork:
     def person_changed(self, person_id: int) -> None:
         """What names the person as an actor changed (core.services.people.ActorCache)."""
         self.changes.people.add(person_id)
+
+    def chats_changed(self) -> None:
+        """A chat became a group's home or stopped being one: the language it speaks may differ."""
+        self.changes.chats = True
 
     def post_changed(self, post_id: int) -> None:
         """What a post's card shows changed (likes, replies, text, pin, deletion)."""

@@ -129,7 +129,8 @@ async def send_cards(
         private = ephemeral and not (public_live and card.live is not None)
         locale = ctx.t.locale if ctx is not None else None
         if ctx is not None and not private:
-            card, locale = await livecards.for_everyone(ctx.services, card, ctx.t.locale)
+            chat = (PLATFORM, str(interaction.channel_id))
+            card, locale = await livecards.for_everyone(ctx.services, card, ctx.t.locale, chat)
         rendered = render(card)
         for message in rendered:
             kwargs = message_kwargs(message, ephemeral=private)
@@ -225,7 +226,10 @@ async def _answer_click(
     if reply.edit and cards and message is not None:
         card, locale = cards[0], ctx[0].t.locale if ctx else None
         if ctx and not message.flags.ephemeral:
-            card, locale = await livecards.for_everyone(ctx[0].services, card, ctx[0].t.locale)
+            chat = (PLATFORM, str(interaction.channel_id))
+            card, locale = await livecards.for_everyone(
+                ctx[0].services, card, ctx[0].t.locale, chat
+            )
         rendered = render(card)
         if len(rendered) == 1:
             cards.pop(0)

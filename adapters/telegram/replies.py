@@ -59,7 +59,9 @@ async def _send_cards(bot: Bot, chat_id: int | str, reply: Reply, ctx: Context) 
     posted = []
     try:
         for card in reply.cards:  # a shared card in the community's language, whoever asked
-            card, locale = await livecards.for_everyone(ctx.services, card, ctx.t.locale)
+            card, locale = await livecards.for_everyone(
+                ctx.services, card, ctx.t.locale, (PLATFORM, str(chat_id))
+            )
             message_id = await send_card(bot, chat_id, card)
             if card.live is not None and message_id is not None:
                 posted.append(Posted(PLATFORM, str(chat_id), str(message_id), card, locale, ctx.me))
@@ -130,9 +132,7 @@ async def answer_click(
         return
     chat_id = message.chat.id
     if redraw is not None and redraw.live is not None:
-        locale = livecards.shown_in(redraw, ctx.t.locale)  # a group chat's card: everyone's
-        clicked = Posted(PLATFORM, str(chat_id), str(message.message_id), redraw, locale, ctx.me)
-        ctx.services.later(livecards.redraw_later(ctx.services, clicked))
+        ctx.services.later(_redraw_clicked(ctx, chat_id, message.message_id, redraw))
         redraw = None
     if redraw is not None or cards:
         ctx.services.later(_rest(bot, chat_id, message.message_id, redraw, rest_to, cards, ctx))
@@ -175,6 +175,15 @@ async def _toast_as_message(bot: Bot, user_id: int, text: str) -> None:
         await bot.send_message(user_id, text)
     except TelegramAPIError as error:  # never started the bot, or blocked it: the card shows it
         log.info("a queued click's result could not be sent to %s: %s", user_id, error)
+
+
+async def _redraw_clicked(ctx: Context, chat_id: int, message_id: int, card: Card) -> None:
+    """The clicked copy goes to the card refresher, in the language it shows in its chat (a
+    group chat's shared card: the chat's, whoever tapped it)."""
+    chat = (PLATFORM, str(chat_id))
+    locale = await livecards.shown_in(ctx.services, card, ctx.t.locale, chat)
+    clicked = Posted(PLATFORM, str(chat_id), str(message_id), card, locale, ctx.me)
+    await livecards.redraw_later(ctx.services, clicked)
 
 
 async def _rest(

@@ -24,6 +24,7 @@ from core.db import Database
 from core.errors import DomainError
 from core.i18n import N_, Translator
 from core.notify import Notifier
+from core.recent import Recent
 from core.services.discovery import AreaCache
 from core.services.inbox import AlreadyApplied
 from core.services.people import Actor, ActorCache
@@ -47,6 +48,8 @@ class Services:
     notifiers: dict[str, Notifier] = field(default_factory=dict)
     areas: AreaCache = field(default_factory=AreaCache)  # /nearby's recently read areas
     actors: ActorCache = field(default_factory=ActorCache)  # accounts recently looked up
+    # (platform, chat id) -> the language its shared cards speak, "" for DEFAULT_LOCALE
+    chat_languages: Recent[tuple[str, str], str] = field(default_factory=Recent)
     background: set[asyncio.Task] = field(default_factory=set)  # follow-ups under way
     copies: Batch = field(init=False)  # card copies to record, written together (livecards)
     # /healthz checks beside the database's: each running platform adds its own
@@ -61,6 +64,8 @@ class Services:
             self.areas.forget()  # /nearby shows what was created, moved or cancelled at once
         if changes.people:
             self.actors.forget_people(changes.people)  # a new name or language shows at once
+        if changes.chats:
+            self.chat_languages.forget()  # a chat bound in another language speaks it at once
 
     def later(self, work: Coroutine[Any, Any, None]) -> None:
         """Run a follow-up of an update (sending its answer's cards, a clicked card's redraw)

@@ -66,6 +66,13 @@ async def bind_home_chat(
     home = existing or GroupChat(group_id=group.id, platform=platform, chat_id=chat_id)  # type: ignore[arg-type]
     home.chat_id, home.locale = chat_id, locale
     uow.session.add(home)
+    # one chat, one language: the homes other groups have in it speak the newest binding's too
+    await uow.session.exec(
+        sa.update(GroupChat)
+        .where(GroupChat.platform == platform, GroupChat.chat_id == chat_id)  # type: ignore[arg-type]
+        .values(locale=locale)
+    )
+    uow.chats_changed()
     await uow.commit()
     return group
 
@@ -82,6 +89,7 @@ async def unbind_home_chat(
             "not_a_home_chat", N_("This chat is not a home of {group}."), group=group.name
         )
     await uow.session.delete(home)
+    uow.chats_changed()
     await uow.commit()
     return group
 
@@ -96,6 +104,21 @@ async def _home(uow: UnitOfWork, group_id: int, platform: str, chat_id: str) -> 
             )
         )
     ).first()
+
+
+async def chat_language(uow: UnitOfWork, platform: str, chat_id: str) -> str | None:
+    """The language a chat was bound in as a group's home, if it is one (bind_home_chat keeps
+    one language per chat)."""
+    found = await uow.session.exec(
+        select(GroupChat.locale)
+        .where(
+            GroupChat.platform == platform,
+            GroupChat.chat_id == chat_id,
+            GroupChat.locale.is_not(None),  # type: ignore[union-attr]
+        )
+        .limit(1)
+    )
+    return found.first()
 
 
 async def home_chats(uow: UnitOfWork, group_id: int) -> list[GroupChat]:

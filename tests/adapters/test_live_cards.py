@@ -300,6 +300,35 @@ async def test_a_card_in_a_group_chat_speaks_the_community_language(tg: Telegram
     assert "1/10 going" in _plain(tg.current(shared))  # redrawn, still in English
 
 
+async def test_a_home_chat_speaks_the_language_it_was_bound_in(tg: TelegramHarness) -> None:
+    """A home chat bound in Chinese had its announcements in Chinese, while an /event there
+    and every tap on a card drew English (DEFAULT_LOCALE): one chat, two languages, and the
+    announcement itself turned English at its first tap. A chat that is nobody's home still
+    speaks the community's language."""
+    li = tg.emu.add_user(ORGANISER, "Li", language_code="zh-hans")
+    tg.emu.add_group_chat(GROUP_CHAT, "徒步群", admins=[ORGANISER])
+    await tg.say(li, "/newgroup Hiking")
+    await tg.say(li, "/bindgroup hiking", chat_id=GROUP_CHAT)
+    before = {m["message_id"] for m in tg.emu.messages(GROUP_CHAT)}
+    await tg.say(li, "/newevent hiking | Ridge walk | 2026-12-06 07:30 | Trailhead | free | 10")
+    [announced] = [m for m in tg.emu.messages(GROUP_CHAT) if m["message_id"] not in before]
+    assert "报名" in str(tg.emu.buttons(announced))
+
+    ann = tg.emu.add_user(10, "Ann")  # an English app
+    [asked] = [m for m in await tg.say(ann, "/event 1", chat_id=GROUP_CHAT) if "#1" in _plain(m)]
+    assert "报名" in str(tg.emu.buttons(asked)), _plain(asked)
+    await tg.click(ann, announced, "✅ 报名")
+    for copy in (announced, asked):
+        shown = tg.current(copy)
+        assert "1/10" in _plain(shown) and "报名" in str(tg.emu.buttons(shown)), _plain(shown)
+
+    tg.emu.add_group_chat(GROUP_CHAT - 1, "Elsewhere", admins=[ORGANISER])
+    [elsewhere] = [
+        m for m in await tg.say(li, "/event 1", chat_id=GROUP_CHAT - 1) if "#1" in _plain(m)
+    ]
+    assert "Sign up" in str(tg.emu.buttons(elsewhere))
+
+
 async def test_an_offer_that_ran_out_loses_its_accept(tg: TelegramHarness) -> None:
     """The offer's message kept ✅ Accept / ↪️ Pass after the held seat ran out."""
     await _hiking_with_home(tg, capacity=1)
