@@ -32,6 +32,10 @@ def default_locale() -> str:
     return _default[0]
 
 
+#: How platforms are named to people (names, not translated).
+PLATFORM_NAMES = {"telegram": "Telegram", "discord": "Discord", "console": "Console"}
+
+
 def N_(message: str) -> str:
     """Mark a string for extraction without translating it yet."""
     return message

@@ -13,7 +13,7 @@ from babel.dates import format_datetime, format_timedelta
 
 from core.actions import Act, act
 from core.cards import Button, Card, LiveCard, Place, bold, code, italic, moment, plain, snippet
-from core.i18n import Translator
+from core.i18n import PLATFORM_NAMES, Translator
 from core.models import Event, EventStatus, Group, Role, Visibility
 from core.parsing import format_fee
 from core.services.events import Attendees, EventView
@@ -263,9 +263,6 @@ def attendees_card(result: Attendees, t: Translator) -> Card:
             for number, person in enumerate(listed, 1):
                 card.add(*line(number, person))
     return card
-
-
-PLATFORM_NAMES = {"telegram": "Telegram", "discord": "Discord", "console": "Console"}
 
 
 def _handle_after_name(group: Group, space: str) -> str:

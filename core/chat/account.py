@@ -6,10 +6,9 @@ from core.actions import Act, act
 from core.cards import Button, Card, Reply, bold, code, note, plain
 from core.cards import code as code_span
 from core.chat.args import number, target_and_rest
-from core.chat.registry import COMMANDS, SECTIONS, Context, command, commands_on
-from core.i18n import N_, Translator
+from core.chat.registry import COMMANDS, SECTIONS, Context, command, commands_on, only_in_private
+from core.i18n import N_, PLATFORM_NAMES, Translator
 from core.services import discovery, events, linking, people
-from core.views import PLATFORM_NAMES
 
 START_LINKS = {"join": "join", "event": "event", "group": "group", "link": "link"}
 
@@ -188,13 +187,14 @@ async def settings_command(ctx: Context, args: str) -> Reply:
     section="start",
 )
 async def link_command(ctx: Context, args: str) -> Reply:
+    only_in_private(ctx, "link")  # a code shown in a group chat makes anyone there its owner
     if args.strip():
         async with ctx.uow() as uow:
             linked = await linking.redeem(uow, ctx.clock, ctx.me, args)
         text = ctx.t(
             "Linked: you are one person on {platforms}. Your groups, sign-ups and settings are "
             "together now.",
-            platforms=", ".join(PLATFORM_NAMES.get(p, p) for p in linked.platforms),
+            platforms=ctx.t(", ").join(PLATFORM_NAMES.get(p, p) for p in linked.platforms),
         )
         return Reply(cards=[note(text)])
     async with ctx.uow() as uow:
@@ -225,8 +225,7 @@ async def link_command(ctx: Context, args: str) -> Reply:
 )
 async def unlink_command(ctx: Context, args: str) -> Reply:
     async with ctx.uow() as uow:
-        identity = await people.identity_of(uow, ctx.me, ctx.actor.platform)
-        await linking.unlink(uow, ctx.clock, ctx.me, identity.platform, identity.external_id)
+        await linking.unlink(uow, ctx.clock, ctx.me, ctx.actor.platform, ctx.actor.external_id)
     text = ctx.t(
         "Unlinked: this account is on its own again. Your groups and sign-ups stay with your "
         "other account."

@@ -6,8 +6,8 @@ from __future__ import annotations
 from core.actions import Act, Action, act
 from core.cards import Button, Card, Reply, bold, italic, note, plain, snippet
 from core.chat.args import number
-from core.chat.registry import Context, command, on_action
-from core.errors import forbidden, invalid
+from core.chat.registry import Context, command, on_action, only_in_private
+from core.errors import invalid
 from core.hello_news import handles_text
 from core.i18n import N_, Translator
 from core.models import Person
@@ -26,6 +26,7 @@ CODE_OF = {kind: code for code, kind in KIND_CODES.items()}
     section="discover",
 )
 async def setlocation_command(ctx: Context, args: str) -> Reply:
+    only_in_private(ctx, "setlocation")
     found = parse_coordinates(args)
     if found is None:
         raise invalid(
@@ -51,18 +52,6 @@ def distance_band(km: float, t: Translator) -> str:
     if km < 50:
         return t("20–50 km")
     return t("over 50 km")
-
-
-def _only_in_private(ctx: Context, name: str) -> None:
-    """/nearby shows distances from where you live, /companions other people's interests and
-    distances, /recommend and /interests your groups and tastes: in a group chat everyone would
-    read them."""
-    if ctx.in_group_chat:
-        raise forbidden(
-            "private_chat_only",
-            N_("Send me /{command} in a private chat: the answer is just for you."),
-            command=name,
-        )
 
 
 async def _person(ctx: Context) -> Person:
@@ -98,7 +87,7 @@ def _nearby_card(page: discovery.NearbyPage, t: Translator) -> Card:
 
 
 async def _nearby(ctx: Context, radius: float, page: int) -> Reply:
-    _only_in_private(ctx, "nearby")
+    only_in_private(ctx, "nearby")
     person = await _person(ctx)
     if person.latitude is None or person.longitude is None:
         raise invalid(
@@ -206,7 +195,7 @@ def _recommend_card(found: discovery.Recommendations, t: Translator) -> Card:
     section="discover",
 )
 async def recommend_command(ctx: Context, args: str) -> Reply:
-    _only_in_private(ctx, "recommend")
+    only_in_private(ctx, "recommend")
     async with ctx.uow(readonly=True) as uow:
         found = await discovery.recommend(uow, ctx.clock, ctx.me)
     return Reply(cards=[_recommend_card(found, ctx.t)])
@@ -231,7 +220,7 @@ async def dismiss_action(ctx: Context, action: Action) -> Reply:
     section="discover",
 )
 async def interests_command(ctx: Context, args: str) -> Reply:
-    _only_in_private(ctx, "interests")
+    only_in_private(ctx, "interests")
     if args:
         async with ctx.uow() as uow:
             tags = await discovery.set_interests(uow, ctx.me, args)
@@ -256,7 +245,7 @@ async def interests_command(ctx: Context, args: str) -> Reply:
     section="discover",
 )
 async def companions_command(ctx: Context, args: str) -> Reply:
-    _only_in_private(ctx, "companions")
+    only_in_private(ctx, "companions")
     async with ctx.uow(readonly=True) as uow:
         found = await discovery.companions(uow, ctx.me, args or None)
     t = ctx.t

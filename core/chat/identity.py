@@ -61,7 +61,7 @@ async def actor_for(
         and not (private_chat and not identity.can_message)
     )
     if unchanged:
-        return people.actor_of(person, platform)  # type: ignore[arg-type]
+        return people.actor_of(person, platform, external_id)  # type: ignore[arg-type]
     async with services.db.uow() as uow:
         return await people.resolve_actor(
             uow,

@@ -21,7 +21,7 @@ from core.batch import Batch
 from core.cards import Reply, note
 from core.clock import Clock
 from core.db import Database
-from core.errors import DomainError
+from core.errors import DomainError, forbidden
 from core.i18n import N_, Translator
 from core.notify import Notifier
 from core.recent import Recent
@@ -128,6 +128,19 @@ class Context:
 
     def uow(self, *, readonly: bool = False) -> UnitOfWork:
         return self.services.db.uow(readonly=readonly)
+
+
+def only_in_private(ctx: Context, name: str) -> None:
+    """Refuse a command whose answer is one person's own in a shared chat, where everyone would
+    read it: /nearby shows distances from where you live, /companions other people's interests
+    and distances, /recommend and /interests your groups and tastes, /setlocation where you
+    live, /link a code that makes whoever sends it you."""
+    if ctx.in_group_chat:
+        raise forbidden(
+            "private_chat_only",
+            N_("Send me /{command} in a private chat: the answer is just for you."),
+            command=name,
+        )
 
 
 CommandHandler = Callable[[Context, str], Awaitable[Reply]]

@@ -25,7 +25,7 @@ from sqlmodel import SQLModel, func, select
 
 from core.clock import Clock
 from core.errors import conflict, invalid
-from core.i18n import N_
+from core.i18n import N_, PLATFORM_NAMES
 from core.models import (
     Block,
     Delivery,
@@ -149,6 +149,16 @@ async def redeem(uow: UnitOfWork, clock: Clock, person_id: int, typed: str) -> L
             "link_code_own",
             N_("That is your own code: send it from your account on the other platform."),
         )
+    both = await _platforms(uow, found.person_id) & await _platforms(uow, person_id)
+    if both:  # two people on one platform are two people: one would take the other's place
+        raise invalid(
+            "link_same_platform",
+            N_(
+                "A code links accounts on different platforms, and both of these are on "
+                "{platform}: send it from your account on another platform."
+            ),
+            platform=PLATFORM_NAMES.get(min(both), min(both)),
+        )
     found.used = True
     uow.session.add(found)
     writing = await uow.session.get(Person, person_id)
@@ -163,11 +173,15 @@ async def redeem(uow: UnitOfWork, clock: Clock, person_id: int, typed: str) -> L
     uow.session.add(person)
     uow.person_changed(kept)
     uow.person_changed(gone)
-    platforms = (
-        await uow.session.exec(select(Identity.platform).where(Identity.person_id == kept))
-    ).all()
+    platforms = await _platforms(uow, kept)
     await uow.commit()
-    return Linked(kept, sorted(set(platforms)), changes)
+    return Linked(kept, sorted(platforms), changes)
+
+
+async def _platforms(uow: UnitOfWork, person_id: int) -> set[str]:
+    """The platforms the person has an account on."""
+    rows = await uow.session.exec(select(Identity.platform).where(Identity.person_id == person_id))
+    return set(rows.all())
 
 
 async def merge(uow: UnitOfWork, clock: Clock, kept: int, gone: int) -> list[RosterChange]:

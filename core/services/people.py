@@ -30,6 +30,7 @@ class Actor:
     locale: str
     timezone: str | None
     platform: str
+    external_id: str  # the account the update came from
 
 
 @dataclass
@@ -143,7 +144,7 @@ async def resolve_actor(
             uow.session.add_all([identity, person])
             uow.person_changed(person.id)  # type: ignore[arg-type]
             await uow.commit()
-    return actor_of(person, platform)
+    return actor_of(person, platform, external_id)
 
 
 def reported_language(platform_locale: str | None) -> str | None:
@@ -152,7 +153,7 @@ def reported_language(platform_locale: str | None) -> str | None:
     return normalize_locale(platform_locale) if platform_locale else None
 
 
-def actor_of(person: Person, platform: str) -> Actor:
+def actor_of(person: Person, platform: str, external_id: str) -> Actor:
     """The person as the actor of an update whose reported language they already have."""
     return Actor(
         person_id=person.id,  # type: ignore[arg-type]
@@ -160,6 +161,7 @@ def actor_of(person: Person, platform: str) -> Actor:
         locale=person.language,
         timezone=person.timezone,
         platform=platform,
+        external_id=external_id,
     )
 
 
@@ -270,18 +272,6 @@ async def handles_named(uow: UnitOfWork, platform: str, name: str) -> list[str]:
         .order_by(Identity.external_id)
     )
     return list(rows.all())
-
-
-async def identity_of(uow: UnitOfWork, person_id: int, platform: str) -> Identity:
-    """The person's account on this platform (the one they are writing from)."""
-    found = (
-        await uow.session.exec(
-            select(Identity).where(Identity.person_id == person_id, Identity.platform == platform)
-        )
-    ).first()
-    if found is None:
-        raise not_found("person", name=platform)
-    return found
 
 
 PLATFORM_CHOICES = ("telegram", "discord", "console")

@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlmodel import SQLModel, func, select
 
+from core.chat import handle_text
 from core.clock import FrozenClock
 from core.db import Database
 from core.errors import DomainError
@@ -51,6 +52,45 @@ async def test_a_code_links_two_accounts_into_one_person(chat: Chat) -> None:
         members = (await uow.session.exec(select(func.count()).select_from(Membership))).one()
     assert hiking.members == 2 == members  # maya and ann, once
     assert "You're going" in (await chat.say("ann", "/event 1")).text  # the Discord sign-up
+
+
+async def test_a_code_links_accounts_on_different_platforms_only(chat: Chat) -> None:
+    """Zoe redeemed Wei's code on the same platform and became Wei: his seat, his groups, his
+    place on the roster. And a second Discord account joined a person linked on Discord
+    already. A person has one account on each platform: such a code is refused, and stays
+    good for the account it was meant for."""
+    discord = Chat(chat.services, platform="discord")
+    await chat.say("maya", "/newgroup Hiking")
+    await chat.say("maya", "/newevent hiking | Ridge | 2026-12-06 07:30 | Trailhead | free | 5")
+    for who in ("wei", "zoe"):
+        await chat.say(who, "/join hiking")
+        await chat.say(who, "/signup 1")
+    code = await _code(chat, "wei")
+    refused = await chat.say("zoe", f"/link {code}")
+    assert "both of these are on" in refused.text, refused.text
+    assert await chat.person_id("zoe") != await chat.person_id("wei")
+    assert "2/5 going" in (await chat.say("maya", "/event 1")).text
+
+    assert "Linked" in (await discord.say("wei", f"/link {code}")).text  # still good
+    again = await _code(chat, "wei")
+    refused = await discord.say("weialt", f"/link {again}")
+    assert "both of these are on Discord" in refused.text, refused.text
+    assert await discord.person_id("weialt") != await chat.person_id("wei")
+
+
+async def test_a_link_code_is_never_shown_in_a_group_chat(chat: Chat) -> None:
+    """/link in a group chat showed the code to everyone there: whoever sent it from another
+    platform became its owner, with the owner's groups and rights. /setlocation there told
+    everyone where one lives."""
+    context = await chat.context("maya")
+    context.in_group_chat = True
+    reply = await handle_text(context, "/link")
+    assert "in a private chat" in reply.text and "Your code" not in reply.text
+    reply = await handle_text(context, "/setlocation 52.52, 13.40")
+    assert "Send me /setlocation in a private chat" in reply.text
+    async with chat.services.db.uow(readonly=True) as uow:
+        maya = await uow.session.get(Person, context.me)
+    assert maya is not None and maya.latitude is None
 
 
 async def test_codes_expire_and_are_single_use(chat: Chat) -> None:
