@@ -8,7 +8,7 @@ from core import permissions
 from core.actions import Act, Action, act
 from core.cards import Button, Card, Reply, bold, italic, note, plain
 from core.chat.args import fields, number
-from core.chat.registry import Context, command, on_action
+from core.chat.registry import REDRAWN_WHEN_REFUSED, Context, command, on_action
 from core.durations import format_duration
 from core.errors import invalid
 from core.i18n import N_, Translator
@@ -245,6 +245,28 @@ async def cancel_signup(ctx: Context, event_id: int) -> Reply:
         toast=text,
         edit=True,
     )
+
+
+async def _card_now(ctx: Context, event_id: int) -> Card:
+    """The activity's card as it stands, for a tap that was refused (REDRAWN_WHEN_REFUSED)."""
+    return _card(ctx, await _load_view(ctx, event_id))
+
+
+REDRAWN_WHEN_REFUSED.update(
+    dict.fromkeys(
+        (
+            Act.SIGN_UP,
+            Act.CANCEL_SIGNUP,
+            Act.MAYBE,
+            Act.GUEST_MORE,
+            Act.GUEST_FEWER,
+            Act.ACCEPT_OFFER,
+            Act.PASS_OFFER,
+            Act.REMIND_MAYBE,
+        ),
+        _card_now,
+    )
+)
 
 
 @on_action(Act.SIGN_UP)

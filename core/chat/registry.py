@@ -18,7 +18,7 @@ from typing import Any
 from core import livecards
 from core.actions import Act, Action, BadAction, decode
 from core.batch import Batch
-from core.cards import Reply, note
+from core.cards import Card, Reply, note
 from core.clock import Clock
 from core.db import Database
 from core.errors import DomainError, forbidden
@@ -226,7 +226,32 @@ async def handle_action(ctx: Context, payload: str) -> Reply:
     except BadAction:
         message = ctx.t("That button no longer works.")
         return Reply(toast=message, alert=True)
+    redraw = REDRAWN_WHEN_REFUSED.get(action.act)
+    if redraw is not None:
+        return await guarded(ctx, lambda: _redrawn_when_refused(ctx, action, redraw))
     return await guarded(ctx, lambda: ACTIONS[action.act](ctx, action))
+
+
+#: Acts of a card whose refusal redraws the tapped card as things stand, with the refusal as
+#: its toast. A copy can show an old state: one that scrolled away from the live copies
+#: (core.livecards keeps a few per chat), or a notice's card, which is no live copy. Its
+#: buttons (an offer's Accept, a Cancel on a cancelled activity) then only ever said no; now
+#: the first tap also shows what is true. Filled by the modules that draw those cards.
+REDRAWN_WHEN_REFUSED: dict[Act, Callable[[Context, int], Awaitable[Card]]] = {}
+
+
+async def _redrawn_when_refused(
+    ctx: Context, action: Action, redraw: Callable[[Context, int], Awaitable[Card]]
+) -> Reply:
+    try:
+        return await ACTIONS[action.act](ctx, action)
+    except DomainError as refusal:
+        try:
+            card = await redraw(ctx, action.id)
+        except DomainError:  # nothing to draw (no such activity): the refusal says it
+            raise refusal from None
+        message = refusal.render(ctx.t)
+        return Reply(cards=[card], toast=message, alert=True, edit=True)
 
 
 SECTIONS = {

@@ -351,6 +351,38 @@ async def test_an_offer_that_ran_out_loses_its_accept(tg: TelegramHarness) -> No
     assert "A seat opened up" not in _plain(shown)
 
 
+async def test_an_old_copy_still_offering_a_seat_is_redrawn_when_tapped(
+    tg: TelegramHarness,
+) -> None:
+    """A copy that scrolled away from the live ones kept the offer it showed then: after the
+    seat ran out its Accept only ever answered "no seat is held for you", and the card stayed
+    as it was. A refused tap now redraws the tapped copy as things stand."""
+    await _hiking_with_home(tg, capacity=1)
+    await tg.say(ORGANISER, "/editevent 1 offers 2h")
+    ann, bob = tg.emu.add_user(10, "Ann"), tg.emu.add_user(11, "Bob")
+    await tg.say(ann, "/signup 1")
+    await tg.say(bob, "/signup 1")  # Bob waits
+    for _ in range(2):
+        await tg.say(bob, "/event 1")
+    await tg.say(ann, "/unsignup 1")
+    workers = OfferWorker(tg.services)
+    assert await workers.run_due() == 1  # Bob is offered the seat on his cards
+    await tg.settled()
+    await tg.say(bob, "/event 1")  # a newer copy: the one before it is no longer kept live
+    older = [m for m in tg.emu.messages(bob.id) if "Ridge walk" in _plain(m)][-2]
+    assert "Accept" in str(tg.emu.buttons(tg.current(older)))
+    tg.services.clock.advance(timedelta(hours=3))
+    assert await workers.run_due() == 1  # ran out
+    await tg.settled()
+    assert "Accept" in str(tg.emu.buttons(tg.current(older)))  # not redrawn: scrolled away
+
+    answer = await tg.click(bob, tg.current(older), "✅ Accept")
+    assert answer["show_alert"] and "no seat offered to you" in answer["text"], answer
+    await tg.settled()
+    shown = tg.current(older)
+    assert "Accept" not in str(tg.emu.buttons(shown)) and "Sign up" in str(tg.emu.buttons(shown))
+
+
 async def test_a_cancelled_activity_closes_every_copy(tg: TelegramHarness) -> None:
     card = await _hiking_with_home(tg, capacity=10)
     zoe = tg.emu.add_user(9, "Zoe")

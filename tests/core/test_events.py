@@ -230,8 +230,9 @@ async def test_sign_up_closed_through_the_chat(chat: Chat, clock: FrozenClock) -
     assert "Sign-up closes: Wed, 25 Nov 2026, 18:00 (UTC)" in reply.text
     clock.advance(5 * DAY)
     reply = await chat.click("ann", "su:1")
-    assert reply.toast == "Sign-up for this activity has closed."
-    assert reply.text == "⚠️ Sign-up for this activity has closed."
+    assert reply.toast == "Sign-up for this activity has closed." and reply.alert
+    # the tapped card is redrawn as it stands (REDRAWN_WHEN_REFUSED)
+    assert reply.edit and reply.text.startswith("Ridge  #1"), reply.text
 
 
 async def test_no_sign_up_to_a_cancelled_or_started_activity(
@@ -437,7 +438,10 @@ async def test_cancelling_an_activity_tells_everyone_signed_up(chat: Chat) -> No
     who = await chat.say("maya", "/who 1")
     assert who.text.splitlines()[1] == "It was cancelled: nobody is going. These had signed up."
     assert "No upcoming activities" in (await chat.say("ann", "/events")).text
-    assert (await chat.click("dan", "su:1")).text == "⚠️ This activity was cancelled."
+    tapped = await chat.click("dan", "su:1")  # an old copy's Sign up: refused, and redrawn
+    assert tapped.toast == "This activity was cancelled." and tapped.alert
+    assert tapped.edit and tapped.text.startswith("[Cancelled] Ridge  #1")
+    assert tapped.cards[0].buttons == []
 
 
 async def test_rescheduling_tells_everyone_signed_up(chat: Chat) -> None:
