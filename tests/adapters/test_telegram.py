@@ -232,6 +232,28 @@ async def test_the_wizard_reads_a_said_time_and_echoes_it(tg: TelegramHarness) -
     assert "Activity #1 created" in created and "Sun, 22 Nov 2026, 19:00" in created
 
 
+async def test_a_command_sent_in_the_wizard_leaves_it_and_runs(tg: TelegramHarness) -> None:
+    """Maya types /events where the wizard asks for a title, and later where it asks "Create
+    it?": neither is an answer. Each time the wizard closes, saying so, and /events runs."""
+    maya = tg.emu.add_user(1, "Maya")
+    await tg.say(maya, "/newgroup Hiking")
+    await tg.say(maya, "/newevent")
+    await tg.say(maya, "hiking")
+    left = _plain(await tg.say(maya, "/events"))
+    assert "New activity closed: nothing was created." in left
+    assert "No upcoming activities" in left and "Date and time" not in left
+    assert "Commands start with /" in _plain(await tg.say(maya, "Night walk"))  # not a title
+
+    await tg.say(maya, "/newevent")
+    for answer in ("hiking", "Night walk", "2026-12-06 19:00", "Forest gate", "free"):
+        await tg.say(maya, answer)
+    assert "Create it?" in _plain(await tg.say(maya, "8"))
+    left = _plain(await tg.say(maya, "/events"))
+    assert "New activity closed: nothing was created." in left and "Cancelled" not in left
+    assert "No upcoming activities" in left
+    assert "Commands start with /" in _plain(await tg.say(maya, "✅ Create"))
+
+
 async def test_a_one_line_newevent_takes_said_times_in_chinese(tg: TelegramHarness) -> None:
     li = tg.emu.add_user(3, "Li", language_code="zh-hans")
     await tg.say(li, "/newgroup Hiking")

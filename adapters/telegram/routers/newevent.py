@@ -2,12 +2,14 @@
 
 Each answer is checked with the same core parsers as the one-line form, so a bad date gets the
 same message and the same step is asked again; nothing is created until the person confirms,
-and the last step goes through the same core path as `/newevent a | b | c | d`.
+and the last step goes through the same core path as `/newevent a | b | c | d`. A command
+sent on the way is never an answer: the wizard closes and the command runs as usual.
 """
 
 from __future__ import annotations
 
 from aiogram import Bot, F, Router
+from aiogram.dispatcher.event.bases import SkipHandler
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -15,7 +17,7 @@ from aiogram.types import KeyboardButton, Message, ReplyKeyboardMarkup, ReplyKey
 
 from adapters.telegram.render import render
 from adapters.telegram.replies import send_reply
-from adapters.telegram.routers.filters import When
+from adapters.telegram.routers.filters import ANSWER, COMMAND, When
 from core.cards import Card, Reply, bold, note, plain
 from core.chat.events import create
 from core.chat.registry import Context, guarded
@@ -67,6 +69,14 @@ async def start(message: Message, state: FSMContext, ctx: Context) -> None:
 async def cancel(message: Message, state: FSMContext, ctx: Context) -> None:
     await state.clear()
     await _ask(message, ctx.t("Cancelled. Nothing was created."))
+
+
+async def leave(message: Message, state: FSMContext, ctx: Context) -> None:
+    """Another command halfway through: the person moved on. The wizard closes, saying so, and
+    the command goes on to the routers after this one, which run it as they would have."""
+    await state.clear()
+    await _ask(message, ctx.t("New activity closed: nothing was created."))
+    raise SkipHandler
 
 
 async def _step(message: Message, ctx: Context, check) -> object | None:
@@ -235,13 +245,15 @@ def build() -> Router:
     router.message.filter(When(F.chat.type == "private"))
     router.message.register(start, Command("newevent", magic=F.args.is_(None)))
     router.message.register(cancel, Command("cancel"), StateFilter(Wizard))
-    router.message.register(got_group, StateFilter(Wizard.group), When(F.text))
-    router.message.register(got_title, StateFilter(Wizard.title), When(F.text))
-    router.message.register(got_when, StateFilter(Wizard.when), When(F.text))
+    router.message.register(leave, StateFilter(Wizard), When(COMMAND))
+    answer = When(ANSWER)  # every step below: a command is left to `leave`
+    router.message.register(got_group, StateFilter(Wizard.group), answer)
+    router.message.register(got_title, StateFilter(Wizard.title), answer)
+    router.message.register(got_when, StateFilter(Wizard.when), answer)
     router.message.register(got_venue, StateFilter(Wizard.place), When(F.venue))
     router.message.register(got_location, StateFilter(Wizard.place), When(F.location))
-    router.message.register(got_place, StateFilter(Wizard.place), When(F.text))
-    router.message.register(got_fee, StateFilter(Wizard.fee), When(F.text))
-    router.message.register(got_capacity, StateFilter(Wizard.capacity), When(F.text))
-    router.message.register(got_confirm, StateFilter(Wizard.confirm), When(F.text))
+    router.message.register(got_place, StateFilter(Wizard.place), answer)
+    router.message.register(got_fee, StateFilter(Wizard.fee), answer)
+    router.message.register(got_capacity, StateFilter(Wizard.capacity), answer)
+    router.message.register(got_confirm, StateFilter(Wizard.confirm), answer)
     return router
