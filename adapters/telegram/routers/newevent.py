@@ -23,11 +23,12 @@ from core.chat.events import create
 from core.chat.registry import Context, guarded
 from core.errors import DomainError
 from core.i18n import Translator
+from core.models import Event, Group
 from core.parsing import parse_capacity, parse_fee, parse_local_datetime
 from core.services import events, groups
-from core.services.events import EventDraft
+from core.services.events import EventDraft, EventView
 from core.validation import clean_text, one_line
-from core.views import format_time
+from core.views import counts_text, fee_text, format_time
 
 
 class Wizard(StatesGroup):
@@ -203,17 +204,43 @@ async def got_capacity(message: Message, state: FSMContext, ctx: Context) -> Non
     await state.update_data(capacity=_free(message.text or "", ctx.t))
     data = await state.get_data()
     await state.set_state(Wizard.confirm)
-    summary = (
-        Card()
-        .add(bold(data["title"]))
-        .add(plain(f"🕒 {data['when']} ({data['timezone']})"))
-        .add(plain("📍 "), plain(data["place"]))
-        .add(plain("💶 "), plain(data["fee"]))
-        .add(plain("👥 "), plain(data["capacity"]))
-        .add(ctx.t("Create it?"))
-    )
+    async with ctx.uow(readonly=True) as uow:
+        group = await groups.find_group(uow, data["group"])  # by its "#id": never missing
+    summary = _summary(_draft(data), group, data["timezone"], ctx.t).add(ctx.t("Create it?"))
     await message.answer(
         render(summary)[0].html, reply_markup=_keyboard(ctx.t("✅ Create"), ctx.t("✖ Cancel"))
+    )
+
+
+def _draft(data: dict) -> EventDraft:
+    """The activity the answers describe (each was checked when it was given)."""
+    return EventDraft(
+        title=data["title"],
+        starts_at=parse_local_datetime(data["when"], data["timezone"]),
+        place=data["place"],
+        fee=parse_fee(data["fee"]),
+        capacity=parse_capacity(data["capacity"]),
+        latitude=data["latitude"],
+        longitude=data["longitude"],
+    )
+
+
+def _summary(draft: EventDraft, group: Group, timezone: str, t: Translator) -> Card:
+    """The answers as the card will show them, with the card's own formatters: the weekday and
+    date a said time was read as, "Free" and the seats in the person's language, not the
+    words typed or tapped."""
+    unsaved = Event(
+        fee_cents=draft.fee.cents, fee_currency=draft.fee.currency, capacity=draft.capacity
+    )
+    view = EventView(event=unsaved, group=group, confirmed=0, waitlisted=0)
+    return (
+        Card()
+        .add(bold(draft.title))
+        .add(plain(t("Group: ")), plain(group.name))
+        .add(plain("🕒 "), plain(format_time(draft.starts_at, timezone, t)))
+        .add(plain("📍 "), plain(draft.place))
+        .add(plain("💶 "), plain(fee_text(view, t)))
+        .add(plain("👥 "), plain(counts_text(view, t)))
     )
 
 
@@ -225,16 +252,7 @@ async def got_confirm(message: Message, state: FSMContext, bot: Bot, ctx: Contex
     await state.clear()
 
     async def run() -> Reply:
-        draft = EventDraft(
-            title=data["title"],
-            starts_at=parse_local_datetime(data["when"], data["timezone"]),
-            place=data["place"],
-            fee=parse_fee(data["fee"]),
-            capacity=parse_capacity(data["capacity"]),
-            latitude=data["latitude"],
-            longitude=data["longitude"],
-        )
-        return await create(ctx, data["group"], draft)
+        return await create(ctx, data["group"], _draft(data))
 
     await message.answer("👍", reply_markup=ReplyKeyboardRemove())
     await send_reply(bot, message.chat.id, await guarded(ctx, run), ctx)
