@@ -166,6 +166,9 @@ class Identity(SQLModel, table=True):
     external_id: str = Field(max_length=64)
     username: str | None = Field(default=None, max_length=64)
     can_message: bool = True
+    # when a group chat last offered this account the link that lets the bot write to it (while
+    # it may not): at most once a day, so a crowd of such tappers does not fill the chat with it
+    start_offered_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
 
 
 class Group(SQLModel, table=True):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
@@ -19,6 +20,10 @@ from core.recent import Recent
 from core.services import reminders
 from core.uow import UnitOfWork
 from core.validation import check_timezone, clean_text, one_line
+
+# how often a group chat may offer one person the start link (Telegram: the bot may not write to
+# someone until they start it)
+START_OFFER_EVERY = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -67,6 +72,29 @@ async def unreachable(uow: UnitOfWork, platform: str, external_id: str) -> None:
         uow.session.add(identity)
         uow.person_changed(identity.person_id)
         await uow.commit()
+
+
+async def claim_start_offer(uow: UnitOfWork, clock: Clock, platform: str, external_id: str) -> bool:
+    """Whether to offer this account, which the bot may not write to, the link that lets it:
+    at most once per START_OFFER_EVERY, so a crowd tapping Sign up in a group chat does not
+    fill it with the same offer for each tap. One UPDATE claims it: two processes handling the
+    same person's taps never both say it."""
+    now = clock.now()
+    claimed = await uow.session.exec(
+        sa.update(Identity)
+        .where(
+            Identity.platform == platform,
+            Identity.external_id == external_id,
+            sa.not_(Identity.can_message),
+            sa.or_(
+                Identity.start_offered_at.is_(None),
+                Identity.start_offered_at <= now - START_OFFER_EVERY,
+            ),
+        )
+        .values(start_offered_at=now)
+    )
+    await uow.commit()
+    return claimed.rowcount == 1
 
 
 async def resolve_actor(

@@ -232,6 +232,58 @@ async def test_the_wizard_reads_a_said_time_and_echoes_it(tg: TelegramHarness) -
     assert "Activity #1 created" in created and "Sun, 22 Nov 2026, 19:00" in created
 
 
+async def test_a_command_sent_in_the_wizard_leaves_it_and_runs(tg: TelegramHarness) -> None:
+    """Maya types /events where the wizard asks for a title, and later where it asks "Create
+    it?": neither is an answer. Each time the wizard closes, saying so, and /events runs."""
+    maya = tg.emu.add_user(1, "Maya")
+    await tg.say(maya, "/newgroup Hiking")
+    await tg.say(maya, "/newevent")
+    await tg.say(maya, "hiking")
+    left = _plain(await tg.say(maya, "/events"))
+    assert "New activity closed: nothing was created." in left
+    assert "No upcoming activities" in left and "Date and time" not in left
+    assert "Commands start with /" in _plain(await tg.say(maya, "Night walk"))  # not a title
+
+    await tg.say(maya, "/newevent")
+    for answer in ("hiking", "Night walk", "2026-12-06 19:00", "Forest gate", "free"):
+        await tg.say(maya, answer)
+    assert "Create it?" in _plain(await tg.say(maya, "8"))
+    left = _plain(await tg.say(maya, "/events"))
+    assert "New activity closed: nothing was created." in left and "Cancelled" not in left
+    assert "No upcoming activities" in left
+    assert "Commands start with /" in _plain(await tg.say(maya, "✅ Create"))
+
+
+async def test_the_wizards_summary_shows_what_the_card_will(tg: TelegramHarness) -> None:
+    """The summary before "Create it?" says the time, fee and seats as the card does: the
+    weekday and date the time was read as, an amount with its currency, and no raw "5"."""
+    maya = tg.emu.add_user(1, "Maya")
+    await tg.say(maya, "/newgroup Hiking")
+    await tg.say(maya, "/newevent")
+    for answer in ("hiking", "Night walk", "tomorrow 19:00", "Forest gate", "5"):
+        await tg.say(maya, answer)
+    summary = _plain(await tg.say(maya, "8"))
+    assert "Group: Hiking" in summary
+    assert "🕒 Sun, 22 Nov 2026, 19:00 (UTC)" in summary
+    assert "💶 5 EUR" in summary and "👥 0/8 going" in summary
+    created = _plain(await tg.say(maya, "✅ Create"))
+    assert "💶 5 EUR" in created and "👥 0/8 going" in created
+
+
+async def test_the_wizards_summary_speaks_chinese_to_li(tg: TelegramHarness) -> None:
+    """Li taps 免费 and 不限 on the wizard's keyboards: the summary says them as her card
+    will, in Chinese, not "free" and "none"; the time has its Chinese weekday and date."""
+    li = tg.emu.add_user(3, "Li", language_code="zh-hans")
+    await tg.say(li, "/newgroup Hiking")
+    await tg.say(li, "/newevent")
+    for answer in ("hiking", "夜行", "明天 晚上7点", "山脚", "免费"):
+        await tg.say(li, answer)
+    summary = _plain(await tg.say(li, "不限"))
+    assert "🕒 2026年11月22日 周日 19:00 (UTC)" in summary
+    assert "💶 免费" in summary and "👥 0 人参加" in summary
+    assert "free" not in summary and "none" not in summary
+
+
 async def test_a_one_line_newevent_takes_said_times_in_chinese(tg: TelegramHarness) -> None:
     li = tg.emu.add_user(3, "Li", language_code="zh-hans")
     await tg.say(li, "/newgroup Hiking")

@@ -5,6 +5,8 @@ The real aiogram Bot and Dispatcher against the local Bot API emulator."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from core.models import Identity
 from core.services import people
 from tests.harness import TelegramHarness
@@ -225,3 +227,28 @@ async def test_someone_who_blocked_the_bot_is_told_to_start_it_next_time(
     assert first["text"] == "📩 Sent to your private chat with me."  # not known yet
     again = await tg.click(ben, announced, "Who")
     assert "I can only send you this in a private chat" in again["text"]
+
+
+async def test_the_start_link_is_offered_once_a_day_however_often_one_taps(
+    tg: TelegramHarness,
+) -> None:
+    """Kim never started the bot and taps Sign up, Cancel, Sign up again in the group chat: the
+    chat is told once to start a private chat, not at every tap; Tom, another such tapper, is
+    told too. A day later Kim, still unreachable, is offered it again."""
+    announced = await _hiking_home(tg)
+    kim, tom = tg.emu.add_user(9, "Kim", started=False), tg.emu.add_user(10, "Tom", started=False)
+    before = _ids(tg, GROUP_CHAT)[GROUP_CHAT]
+    for label in ("Sign up", "Cancel", "Sign up", "Sign up"):
+        await tg.click(kim, tg.current(announced), label)
+    await tg.click(tom, tg.current(announced), "Sign up")
+    said = [m["plain"] for m in _said_in(tg, GROUP_CHAT, before)]
+    assert [text for text in said if "start a private chat" in text] == [
+        "Kim, start a private chat with me so I can send you reminders.",
+        "Tom, start a private chat with me so I can send you reminders.",
+    ]
+
+    tg.services.clock.advance(timedelta(days=1))
+    before = _ids(tg, GROUP_CHAT)[GROUP_CHAT]
+    await tg.click(kim, tg.current(announced), "Cancel")
+    await tg.click(kim, tg.current(announced), "Sign up")
+    assert "Kim, start a private chat" in _plain(_said_in(tg, GROUP_CHAT, before))

@@ -26,17 +26,22 @@ async def on_click(
 
 async def _offer_start(bot: Bot, query: CallbackQuery, ctx: Context) -> None:
     """Someone signed up from a group chat but never opened the bot: reminders can't reach
-    them (Telegram forbids bots to write first), so offer a deep link to start it."""
+    them (Telegram forbids bots to write first), so offer a deep link to start it; once a day
+    at most, however often they tap."""
     try:
         action = decode(query.data or "")
     except BadAction:
         return
     if action.act != Act.SIGN_UP:
         return
-    async with ctx.uow(readonly=True) as uow:
-        identity = await people.find_identity(uow, "telegram", str(query.from_user.id))
+    account = str(query.from_user.id)
+    async with ctx.uow(readonly=True) as uow:  # most tappers may be written to: no write
+        identity = await people.find_identity(uow, "telegram", account)
     if identity is None or identity.can_message:
         return
+    async with ctx.uow() as uow:
+        if not await people.claim_start_offer(uow, ctx.clock, "telegram", account):
+            return  # offered lately
     link = await create_start_link(bot, f"event_{action.id}")
     text = ctx.t(
         "{name}, start a private chat with me so I can send you reminders.",

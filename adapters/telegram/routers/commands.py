@@ -8,7 +8,7 @@ from aiogram.types import KeyboardButton, Message, ReplyKeyboardMarkup, ReplyKey
 
 from adapters.telegram.render import render
 from adapters.telegram.replies import send_card, send_reply
-from adapters.telegram.routers.filters import When
+from adapters.telegram.routers.filters import COMMAND, When
 from core.cards import note
 from core.chat import handle_text
 from core.chat.registry import Context
@@ -49,6 +49,6 @@ def build() -> Router:
     private = When(F.chat.type == "private")
     router.message.register(ask_location, Command("setlocation", magic=F.args.is_(None)), private)
     router.message.register(on_location, When(F.location), private)
-    router.message.register(on_command, When(F.text.startswith("/")))
+    router.message.register(on_command, When(COMMAND))
     router.message.register(on_other_text, private)
     return router

@@ -8,9 +8,15 @@ bench/telegram_throughput.py). `When(F...)` and `StateFilter(state)` are checked
 
 from __future__ import annotations
 
+from aiogram import F
 from aiogram.filters import Filter
 from aiogram.types import TelegramObject
 from magic_filter import MagicFilter
+
+# A command: the commands router runs it, and no wizard step takes it as an answer (a person who
+# types /events halfway through /newevent wants their activities, not a title "/events").
+COMMAND = F.text.startswith("/")
+ANSWER = F.text & ~COMMAND
 
 
 class When(Filter):

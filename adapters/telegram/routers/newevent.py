@@ -2,12 +2,14 @@
 
 Each answer is checked with the same core parsers as the one-line form, so a bad date gets the
 same message and the same step is asked again; nothing is created until the person confirms,
-and the last step goes through the same core path as `/newevent a | b | c | d`.
+and the last step goes through the same core path as `/newevent a | b | c | d`. A command
+sent on the way is never an answer: the wizard closes and the command runs as usual.
 """
 
 from __future__ import annotations
 
 from aiogram import Bot, F, Router
+from aiogram.dispatcher.event.bases import SkipHandler
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -15,17 +17,18 @@ from aiogram.types import KeyboardButton, Message, ReplyKeyboardMarkup, ReplyKey
 
 from adapters.telegram.render import render
 from adapters.telegram.replies import send_reply
-from adapters.telegram.routers.filters import When
+from adapters.telegram.routers.filters import ANSWER, COMMAND, When
 from core.cards import Card, Reply, bold, note, plain
 from core.chat.events import create
 from core.chat.registry import Context, guarded
 from core.errors import DomainError
 from core.i18n import Translator
+from core.models import Event, Group
 from core.parsing import parse_capacity, parse_fee, parse_local_datetime
 from core.services import events, groups
-from core.services.events import EventDraft
+from core.services.events import EventDraft, EventView
 from core.validation import clean_text, one_line
-from core.views import format_time
+from core.views import counts_text, fee_text, format_time
 
 
 class Wizard(StatesGroup):
@@ -67,6 +70,14 @@ async def start(message: Message, state: FSMContext, ctx: Context) -> None:
 async def cancel(message: Message, state: FSMContext, ctx: Context) -> None:
     await state.clear()
     await _ask(message, ctx.t("Cancelled. Nothing was created."))
+
+
+async def leave(message: Message, state: FSMContext, ctx: Context) -> None:
+    """Another command halfway through: the person moved on. The wizard closes, saying so, and
+    the command goes on to the routers after this one, which run it as they would have."""
+    await state.clear()
+    await _ask(message, ctx.t("New activity closed: nothing was created."))
+    raise SkipHandler
 
 
 async def _step(message: Message, ctx: Context, check) -> object | None:
@@ -193,17 +204,43 @@ async def got_capacity(message: Message, state: FSMContext, ctx: Context) -> Non
     await state.update_data(capacity=_free(message.text or "", ctx.t))
     data = await state.get_data()
     await state.set_state(Wizard.confirm)
-    summary = (
-        Card()
-        .add(bold(data["title"]))
-        .add(plain(f"🕒 {data['when']} ({data['timezone']})"))
-        .add(plain("📍 "), plain(data["place"]))
-        .add(plain("💶 "), plain(data["fee"]))
-        .add(plain("👥 "), plain(data["capacity"]))
-        .add(ctx.t("Create it?"))
-    )
+    async with ctx.uow(readonly=True) as uow:
+        group = await groups.find_group(uow, data["group"])  # by its "#id": never missing
+    summary = _summary(_draft(data), group, data["timezone"], ctx.t).add(ctx.t("Create it?"))
     await message.answer(
         render(summary)[0].html, reply_markup=_keyboard(ctx.t("✅ Create"), ctx.t("✖ Cancel"))
+    )
+
+
+def _draft(data: dict) -> EventDraft:
+    """The activity the answers describe (each was checked when it was given)."""
+    return EventDraft(
+        title=data["title"],
+        starts_at=parse_local_datetime(data["when"], data["timezone"]),
+        place=data["place"],
+        fee=parse_fee(data["fee"]),
+        capacity=parse_capacity(data["capacity"]),
+        latitude=data["latitude"],
+        longitude=data["longitude"],
+    )
+
+
+def _summary(draft: EventDraft, group: Group, timezone: str, t: Translator) -> Card:
+    """The answers as the card will show them, with the card's own formatters: the weekday and
+    date a said time was read as, "Free" and the seats in the person's language, not the
+    words typed or tapped."""
+    unsaved = Event(
+        fee_cents=draft.fee.cents, fee_currency=draft.fee.currency, capacity=draft.capacity
+    )
+    view = EventView(event=unsaved, group=group, confirmed=0, waitlisted=0)
+    return (
+        Card()
+        .add(bold(draft.title))
+        .add(plain(t("Group: ")), plain(group.name))
+        .add(plain("🕒 "), plain(format_time(draft.starts_at, timezone, t)))
+        .add(plain("📍 "), plain(draft.place))
+        .add(plain("💶 "), plain(fee_text(view, t)))
+        .add(plain("👥 "), plain(counts_text(view, t)))
     )
 
 
@@ -215,16 +252,7 @@ async def got_confirm(message: Message, state: FSMContext, bot: Bot, ctx: Contex
     await state.clear()
 
     async def run() -> Reply:
-        draft = EventDraft(
-            title=data["title"],
-            starts_at=parse_local_datetime(data["when"], data["timezone"]),
-            place=data["place"],
-            fee=parse_fee(data["fee"]),
-            capacity=parse_capacity(data["capacity"]),
-            latitude=data["latitude"],
-            longitude=data["longitude"],
-        )
-        return await create(ctx, data["group"], draft)
+        return await create(ctx, data["group"], _draft(data))
 
     await message.answer("👍", reply_markup=ReplyKeyboardRemove())
     await send_reply(bot, message.chat.id, await guarded(ctx, run), ctx)
@@ -235,13 +263,15 @@ def build() -> Router:
     router.message.filter(When(F.chat.type == "private"))
     router.message.register(start, Command("newevent", magic=F.args.is_(None)))
     router.message.register(cancel, Command("cancel"), StateFilter(Wizard))
-    router.message.register(got_group, StateFilter(Wizard.group), When(F.text))
-    router.message.register(got_title, StateFilter(Wizard.title), When(F.text))
-    router.message.register(got_when, StateFilter(Wizard.when), When(F.text))
+    router.message.register(leave, StateFilter(Wizard), When(COMMAND))
+    answer = When(ANSWER)  # every step below: a command is left to `leave`
+    router.message.register(got_group, StateFilter(Wizard.group), answer)
+    router.message.register(got_title, StateFilter(Wizard.title), answer)
+    router.message.register(got_when, StateFilter(Wizard.when), answer)
     router.message.register(got_venue, StateFilter(Wizard.place), When(F.venue))
     router.message.register(got_location, StateFilter(Wizard.place), When(F.location))
-    router.message.register(got_place, StateFilter(Wizard.place), When(F.text))
-    router.message.register(got_fee, StateFilter(Wizard.fee), When(F.text))
-    router.message.register(got_capacity, StateFilter(Wizard.capacity), When(F.text))
-    router.message.register(got_confirm, StateFilter(Wizard.confirm), When(F.text))
+    router.message.register(got_place, StateFilter(Wizard.place), answer)
+    router.message.register(got_fee, StateFilter(Wizard.fee), answer)
+    router.message.register(got_capacity, StateFilter(Wizard.capacity), answer)
+    router.message.register(got_confirm, StateFilter(Wizard.confirm), answer)
     return router
