@@ -1,4 +1,7 @@
-"""Attendance: /checkin (tap people present), /noshows for a group's admins, /export as CSV."""
+"""Attendance: /checkin (tap people present), /noshows for a group's admins, /export as CSV.
+
+Each answers in a private chat only: it is other people's attendance, names and accounts, for
+the organiser or the admins, not for everyone in a group chat."""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ import io
 from core.actions import Act, Action, act
 from core.cards import Attachment, Button, Card, Reply, bold, note, plain
 from core.chat.args import number
-from core.chat.registry import Context, command, on_action
+from core.chat.registry import Context, command, on_action, only_in_private
 from core.i18n import N_, Translator
 from core.services import attendance
 from core.views import usage
@@ -43,6 +46,7 @@ def _check_in_card(check_in: attendance.CheckIn, t: Translator) -> Card:
     section="events",
 )
 async def checkin_command(ctx: Context, args: str) -> Reply:
+    only_in_private(ctx, "checkin")  # everyone's attendance, tapped by the organiser alone
     event_id = number(args) if args else None
     if event_id is None:
         return Reply(cards=[usage(ctx.t, ctx.t("Which activity?"), "/checkin 3")])
@@ -72,6 +76,7 @@ async def checkin_action(ctx: Context, action: Action) -> Reply:
     section="admin",
 )
 async def noshows_command(ctx: Context, args: str) -> Reply:
+    only_in_private(ctx, "noshows")  # who missed what is for the admins, not the whole chat
     ref = args.strip()  # the group's whole name: "/noshows book club"
     if not ref:
         return Reply(cards=[usage(ctx.t, ctx.t("Which group?"), "/noshows hiking")])
@@ -96,6 +101,7 @@ async def noshows_command(ctx: Context, args: str) -> Reply:
     section="events",
 )
 async def export_command(ctx: Context, args: str) -> Reply:
+    only_in_private(ctx, "export")  # names, accounts and statuses of everyone on the roster
     event_id = number(args) if args else None
     if event_id is None:
         return Reply(cards=[usage(ctx.t, ctx.t("Which activity?"), "/export 3")])

@@ -58,7 +58,17 @@ async def repeat_command(ctx: Context, args: str) -> Reply:
         )
     count = until = None
     rest = words[2:]
-    if len(rest) >= 2 and rest[0].lower() == "times":
+    if {"times", "until"} <= {word.lower() for word in rest}:
+        return Reply(
+            cards=[
+                usage(
+                    ctx.t,
+                    ctx.t("A series ends after some times or on a date, not both: give one."),
+                    "/repeat 3 weekly until 2027-06-30",
+                )
+            ]
+        )
+    if len(rest) == 2 and rest[0].lower() == "times":
         count = number(rest[1])
         if count is None:
             return Reply(
@@ -68,6 +78,16 @@ async def repeat_command(ctx: Context, args: str) -> Reply:
             )
     elif len(rest) >= 2 and rest[0].lower() == "until":
         until = " ".join(rest[1:])
+    elif rest:  # words it would otherwise drop: "times 3 4", "forever"
+        return Reply(
+            cards=[
+                usage(
+                    ctx.t,
+                    ctx.t("End a series with times <n> or until <date>, or give no end."),
+                    "/repeat 3 weekly times 8",
+                )
+            ]
+        )
     async with ctx.uow() as uow:
         made = await series.repeat(uow, ctx.clock, ctx.me, event_id, kind, count=count, until=until)
     answer = note(_repeats(ctx.t, event_id, kind, made))
@@ -122,15 +142,15 @@ async def editseries_command(ctx: Context, args: str) -> Reply:
     field_name, _, value = field_and_value.partition(" ")
     name = EDIT_FIELDS.get(field_name.lower())
     if event_id is None or name is None:
-        return Reply(
-            cards=[
-                usage(
-                    ctx.t,
-                    ctx.t("Give an occurrence, the field and the value."),
-                    "/editseries 3 place Old bridge",
-                )
-            ]
+        text = (
+            ctx.t("Give an occurrence, the field and the value.")
+            if event_id is None
+            else ctx.t(
+                "Say what to change on every coming occurrence: title, place, fee, capacity, "
+                "description, reminders, guests or offers."
+            )
         )
+        return Reply(cards=[usage(ctx.t, text, "/editseries 3 place Old bridge")])
     if not value.strip():
         return value_missing(ctx, "/editseries", event_id, field_name)
     changes = await parsed_change(ctx, event_id, name, value)

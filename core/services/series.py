@@ -4,7 +4,8 @@
 an RFC 5545 RRULE, expanded with python-dateutil over the *wall time* in the group's zone, then
 placed in the zone: a weekly 19:00 stays 19:00 across a DST change (a wall time the clocks skip
 moves an hour later). Each occurrence is an ordinary activity, copied from the latest one (so an
-edit of the whole series carries on), with its own roster, card and reminders. Occurrences exist
+edit of the whole series carries on), with its own roster, card and reminders, announced in the
+group's home chats as it is made, like any new activity. Occurrences exist
 HORIZON ahead, and at least two (so the one after next is known); a durable "series" job
 (core.work) makes more as time passes, on whichever process is alive, and never the same one
 twice (one per series and start).
@@ -29,7 +30,7 @@ from core.errors import conflict, invalid, not_found
 from core.i18n import N_
 from core.models import Event, EventStatus, Registration, Series, SeriesMember
 from core.parsing import parse_local_end
-from core.services import events, reminders
+from core.services import chats, events, reminders
 from core.services.events import EditResult, SignupResult
 from core.uow import UnitOfWork
 from core.validation import is_id
@@ -126,6 +127,7 @@ async def repeat(
     event = await events.managed_event(uow, actor_id, event_id)
     if event.series_id is not None:
         raise conflict("already_series", N_("This activity already repeats."))
+    _require_coming(event, clock.now())
     zone = ZoneInfo(event.timezone)
     first = event.starts_at.astimezone(zone).replace(tzinfo=None)
     end = None
@@ -145,9 +147,22 @@ async def repeat(
     await uow.session.flush()
     event.series_id = series.id
     uow.session.add(event)
+    uow.activity_changed(event_id)  # its posted cards get 🔁 Every time
     await uow.commit()
     created = await extend(uow, clock, series.id)  # type: ignore[arg-type]
     return Made(series, created, count=count, until=end)
+
+
+def _require_coming(event: Event, now: datetime) -> None:
+    """A series starts from a coming activity: a cancelled one would make live copies of an
+    activity called off, a started one occurrences already past."""
+    if event.status == EventStatus.CANCELLED:
+        raise conflict("event_cancelled", N_("This activity was cancelled."))
+    if event.starts_at <= now:
+        raise conflict(
+            "event_started",
+            N_("This activity has already started: repeat a coming one (/newevent makes it)."),
+        )
 
 
 async def _occurrences(uow: UnitOfWork, series_id: int) -> list[Event]:
@@ -201,6 +216,7 @@ async def _copy(uow: UnitOfWork, clock: Clock, template: Event, start: datetime)
     uow.changes.listings = True
     await reminders.schedule_event(uow, event, clock.now())
     await events.mirror(uow, event)
+    await chats.announce(uow, "event", event.id, event.group_id)  # type: ignore[arg-type]
     await uow.commit()
     return event
 

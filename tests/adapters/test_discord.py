@@ -111,6 +111,8 @@ async def test_what_help_lists_on_discord_is_what_discord_offers(dc: DiscordHarn
 
 async def test_the_commands_discord_lacked_work(dc: DiscordHarness) -> None:
     maya = await community(dc, capacity=5)
+    both = await dc.slash(maya, "repeat", activity=1, how="weekly", times=3, until="2027-01-01")
+    assert "not both" in both.text  # the date was dropped unsaid
     await dc.slash(maya, "repeat", activity=1, how="weekly", times=3)
     edited = await dc.slash(maya, "editseries", activity=1, field="place", value="Riverside")
     assert "coming occurrences updated" in edited.text and edited.ephemeral

@@ -7,6 +7,7 @@ import csv
 import io
 from datetime import timedelta
 
+from core.chat import handle_text
 from tests.support import Chat
 
 RIDGE = "/newevent hiking | Ridge | 2026-11-22 09:00 | Trailhead | free | 3"  # the clock: 21 Nov
@@ -101,3 +102,21 @@ async def test_export_is_a_csv_of_the_roster(chat: Chat) -> None:
     [card] = (await chat.say("maya", "/export 1")).cards
     rows = list(csv.reader(io.StringIO(card.file.data.decode("utf-8-sig"))))
     assert rows[0][0] != "name" and rows[1][2] != "confirmed" and rows[4][2] != "waitlisted"
+
+
+async def test_attendance_and_the_roster_are_never_shown_in_a_group_chat(chat: Chat) -> None:
+    """/export in a group chat posted everyone's names, accounts and statuses there; /checkin
+    everyone's attendance as buttons, /noshows who missed what."""
+    await _ridge_with_three(chat)
+    chat.services.clock.advance(timedelta(hours=21, minutes=30))  # check-in is open
+    context = await chat.context("maya")
+    context.in_group_chat = True
+    exported = await handle_text(context, "/export 1")
+    assert exported.text == "⚠️ Send me /export in a private chat: the answer is just for you."
+    assert all(card.file is None for card in exported.cards)
+    checkin = await handle_text(context, "/checkin 1")
+    assert checkin.text == "⚠️ Send me /checkin in a private chat: the answer is just for you."
+    assert not any(card.buttons for card in checkin.cards)
+    shows = await handle_text(context, "/noshows hiking")
+    assert shows.text == "⚠️ Send me /noshows in a private chat: the answer is just for you."
+    assert "Present: 0 of 3" in (await chat.say("maya", "/checkin 1")).text  # in private: yes

@@ -4,12 +4,15 @@ each once; one occurrence or the whole series cancelled; series sign-up covers l
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlmodel import select
 
-from core.models import Event, Registration
+from core.cards import Card
+from core.livecards import CardRefresher
+from core.models import Event, GroupChat, Registration
 from core.recurring import SeriesWorker
 from core.services import series
 from tests.support import Chat, RecordingNotifier
@@ -33,6 +36,24 @@ async def _occurrence(chat: Chat, starts_at: datetime) -> int:
 async def _group(chat: Chat, zone: str) -> None:
     await chat.say("maya", "/newgroup Runners")
     await chat.say("maya", f"/grouptimezone runners {zone}")
+
+
+def _labels(card: Card) -> list[str]:
+    return [button.label for row in card.buttons for button in row]
+
+
+@dataclass
+class EditingNotifier(RecordingNotifier):
+    """Posts each card as a message it can edit later (a live card), and records the edits."""
+
+    edits: list[tuple[str, str, Card]] = field(default_factory=list)
+
+    async def post(self, chat_id: str, card: Card) -> str:
+        self.posted.append((chat_id, card))
+        return str(len(self.posted))
+
+    async def edit(self, chat_id: str, message_id: str, card: Card) -> None:
+        self.edits.append((chat_id, message_id, card))
 
 
 async def test_a_weekly_series_keeps_its_local_time_across_dst(chat: Chat) -> None:
@@ -305,3 +326,89 @@ async def test_a_monthly_series_on_the_31st_says_that_short_months_are_skipped(
     ride = made.text.split("#")[1].split(" ")[0]
     plain = await chat.say("maya", f"/repeat {ride} monthly times 4")
     assert "now repeats every month" in plain.text and "skipped" not in plain.text
+
+
+async def test_a_cancelled_or_started_activity_does_not_repeat(chat: Chat) -> None:
+    """/repeat of a cancelled activity made live occurrences people signed up for (🔁 Every
+    time put them on all of them); of a started one, occurrences already past."""
+    clock = chat.services.clock
+    clock.set(datetime(2027, 1, 1, 12, 0, tzinfo=UTC))
+    await _group(chat, "UTC")
+    await chat.say("maya", "/newevent runners | Run | 2027-01-05 07:00 | Park")
+    await chat.say("maya", "/newevent runners | Swim | 2027-01-02 07:00 | Pool")
+    await chat.say("maya", "/cancelevent 1")
+    cancelled = await chat.say("maya", "/repeat 1 weekly")
+    assert cancelled.text == "⚠️ This activity was cancelled."
+    clock.set(datetime(2027, 1, 2, 8, 0, tzinfo=UTC))  # the swim started an hour ago
+    started = await chat.say("maya", "/repeat 2 weekly times 4")
+    assert started.text == (
+        "⚠️ This activity has already started: repeat a coming one (/newevent makes it)."
+    )
+    assert await _titles_and_times(chat, "UTC") == [
+        "2027-01-02 07:00 Sat scheduled",
+        "2027-01-05 07:00 Tue cancelled",
+    ]
+    assert (await chat.say("ann", "/joinseries 1")).text == "⚠️ This activity does not repeat."
+
+
+async def test_repeat_redraws_the_posted_cards_and_announces_each_occurrence(
+    chat: Chat,
+) -> None:
+    """After /repeat the group chat's card of the activity still had no 🔁 Every time (only a
+    fresh /event showed it), and the occurrences were never announced there."""
+    clock = chat.services.clock
+    clock.set(datetime(2027, 1, 1, 12, 0, tzinfo=UTC))
+    sent = chat.services.notifiers["test"] = EditingNotifier()
+    await _group(chat, "UTC")
+    async with chat.services.db.uow() as uow:
+        uow.session.add(GroupChat(group_id=1, platform="test", chat_id="runners", locale="en"))
+        await uow.commit()
+    await chat.say("maya", "/newevent runners | Run | 2027-01-05 07:00 | Park")
+    [(_, announced)] = sent.posted
+    assert "🔁 Every time" not in _labels(announced)
+    refresher = CardRefresher(chat.services)
+    await refresher.run_due()  # the copy just recorded is looked at once: it is as drawn
+    assert sent.edits == []
+
+    await chat.say("maya", "/repeat 1 weekly times 10")
+    await refresher.run_due()
+    [(where, message, redrawn)] = sent.edits
+    assert (where, message) == ("runners", "1") and "🔁 Every time" in _labels(redrawn)
+    made = [card.text.splitlines()[0] for _, card in sent.posted[1:]]
+    assert made == ["Run  #2", "Run  #3", "Run  #4"]  # 12, 19 and 26 January, each announced
+    assert all("🔁 Every time" in _labels(card) for _, card in sent.posted[1:])
+
+    clock.advance(timedelta(days=7))
+    await SeriesWorker(chat.services).run_due()  # the job makes 2 February: announced too
+    await chat.settled()
+    assert [card.text.splitlines()[0] for _, card in sent.posted[4:]] == ["Run  #5"]
+
+
+async def test_an_end_is_a_count_or_a_date_not_both(chat: Chat) -> None:
+    """ "times 3 until 2027-01-01" made a series of 3 and dropped the date unsaid; words after
+    the end were dropped likewise."""
+    chat.services.clock.set(datetime(2026, 12, 1, 12, 0, tzinfo=UTC))
+    await _group(chat, "UTC")
+    await chat.say("maya", "/newevent runners | Run | 2026-12-05 07:00 | Park")
+    both = await chat.say("maya", "/repeat 1 weekly times 3 until 2027-01-01")
+    assert both.text.startswith("A series ends after some times or on a date, not both: give one.")
+    reversed_ = await chat.say("maya", "/repeat 1 weekly until 2027-01-01 times 3")
+    assert reversed_.text == both.text
+    extra = await chat.say("maya", "/repeat 1 weekly times 3 4")
+    assert extra.text.startswith("End a series with times <n> or until <date>, or give no end.")
+    assert len(await _titles_and_times(chat, "UTC")) == 1  # nothing repeats yet
+    reply = await chat.say("maya", "/repeat 1 weekly times 3")
+    assert "3 times in all" in reply.text
+
+
+async def test_editseries_lists_the_fields_it_changes(chat: Chat) -> None:
+    chat.services.clock.set(datetime(2027, 1, 1, 12, 0, tzinfo=UTC))
+    await _group(chat, "UTC")
+    await chat.say("maya", "/newevent runners | Run | 2027-01-05 07:00 | Park")
+    await chat.say("maya", "/repeat 1 weekly times 3")
+    reply = await chat.say("maya", "/editseries 1 garbage x")
+    assert reply.text.startswith(
+        "Say what to change on every coming occurrence: title, place, fee, capacity, "
+        "description, reminders, guests or offers."
+    )
+    assert "Example: /editseries 3 place Old bridge" in reply.text

@@ -159,7 +159,8 @@ class Events(commands.Cog):
         times: Times | None = None,
         until: str = "",
     ) -> None:
-        end = f" times {times}" if times else (f" until {until}" if until else "")
+        # both given: core refuses them (it would otherwise keep one and drop the other unsaid)
+        end = (f" times {times}" if times else "") + (f" until {until}" if until else "")
         await run_command(interaction, f"/repeat {activity} {how.value}{end}")
 
     @app_commands.command(name="editseries", description=describe("editseries"))
