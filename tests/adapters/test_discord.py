@@ -11,10 +11,14 @@ import pytest
 from icalendar import Calendar
 
 import adapters.discord.interactions as interactions
+from adapters.discord.render import render
 from adapters.discord.scheduled import ScheduledEvents
+from core.cards import SLOT, Card, Style, moment, slotted
 from core.chat import COMMANDS
 from core.chat.registry import commands_on
-from core.i18n import set_default_locale
+from core.i18n import Translator, set_default_locale
+from core.render.text import render_card
+from core.views import format_time
 from tests.discord_harness import (
     CHANNEL,
     GUILD,
@@ -261,6 +265,22 @@ async def test_roster_news_shows_each_readers_own_time(dc: DiscordHarness) -> No
     await dc.slash(maya, "cancelseries", activity=2)
     series = markdown_of(dc.dms(ana)[-1])
     assert series.count("<t:") == 4 and "UTC" not in series  # two dates, :F and :R each
+
+
+def test_a_time_within_a_sentence_is_each_readers_own_on_discord() -> None:
+    """A translated sentence keeps a time as a moment where it stands (an offer's deadline):
+    Discord's timestamp there, the words with the zone in plain text."""
+    t, until = Translator("en"), datetime(2026, 12, 5, 9, 0, tzinfo=UTC)
+    sentence = t("It's held for you until {time}: accept it or pass it on.", time=SLOT)
+    spans = slotted(sentence, moment(format_time(until, "UTC", t), until), Style.ITALIC)
+    stamp = int(until.timestamp())
+    [message] = render(Card().add(*spans))
+    assert message.embeds[0].description == (
+        f"*It's held for you until* <t:{stamp}:F> (<t:{stamp}:R>)*: accept it or pass it on.*"
+    )
+    assert render_card(Card().add(*spans)) == (
+        "It's held for you until Sat, 5 Dec 2026, 09:00 (UTC): accept it or pass it on."
+    )
 
 
 async def test_newevent_modal_creates_an_activity(dc: DiscordHarness) -> None:
