@@ -61,6 +61,17 @@ def moment(text: str, when: datetime) -> Span:
     return Span(Style.TIME, text, when=when)
 
 
+SLOT = "\x00"  # stands for a span in a translated sentence, until `slotted` puts it there
+
+
+def slotted(sentence: str, span: Span, style: Style = Style.TEXT) -> list[Span]:
+    """A translated sentence with `span` where SLOT stood, e.g. a moment in
+    t("It's held for you until {time}: …", time=SLOT): one msgid, each language's own word
+    order, and the time still shown in each reader's zone where the platform can (Discord)."""
+    before, _, after = sentence.partition(SLOT)
+    return [Span(style, before), span, Span(style, after)]
+
+
 @dataclass(frozen=True, slots=True)
 class Button:
     label: str

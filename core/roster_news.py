@@ -22,7 +22,7 @@ from datetime import datetime
 
 from sqlmodel import select
 
-from core.cards import Card, Notice, bold, italic, plain
+from core.cards import Card, Notice, Span, bold, italic, moment, plain
 from core.i18n import Translator
 from core.models import Event, EventStatus, Job, Registration, Series
 from core.services.events import LISTED, registration_of
@@ -34,7 +34,7 @@ def change_card(event: Event, t: Translator) -> Card:
     return (
         Card()
         .add(bold(t("Activity changed: ")), bold(event.title))
-        .add(plain(_when(event, t)))
+        .add(*_when(event, t))
         .add(plain("📍 "), plain(event.place))
         .add(plain("💶 "), plain(event_fee(event, t)))
     )
@@ -50,7 +50,7 @@ def _cancelled_head(event: Event, t: Translator) -> Card:
 
 def cancelled_card(event: Event, t: Translator) -> Card:
     """Which date was called off, too: every occurrence of a series has the same title."""
-    return _cancelled_head(event, t).add(_when(event, t))
+    return _cancelled_head(event, t).add(*_when(event, t))
 
 
 async def told_of_change(uow: UnitOfWork, job: Job, now: datetime) -> Notice | None:
@@ -108,12 +108,14 @@ def _series_card(dates: list[Event], cancelled: bool, t: Translator) -> Card:
     for event in dates:
         line = _when(event, t)
         if not cancelled and len(places) > 1:
-            line += " · 📍 " + event.place
+            line += [plain(" · 📍 "), plain(event.place)]
         if not cancelled and len(fees) > 1:
-            line += " · 💶 " + event_fee(event, t)
-        card.add(plain(line))
+            line.append(plain(" · 💶 " + event_fee(event, t)))
+        card.add(*line)
     return card
 
 
-def _when(event: Event, t: Translator) -> str:
-    return "🕒 " + format_time(event.starts_at, event.timezone, t)
+def _when(event: Event, t: Translator) -> list[Span]:
+    """The start as a moment: each reader's own time where the platform shows one (Discord),
+    the activity's zone in words elsewhere, as on its card."""
+    return [plain("🕒 "), moment(format_time(event.starts_at, event.timezone, t), event.starts_at)]

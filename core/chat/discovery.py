@@ -4,13 +4,13 @@ dismiss, say-hi, accept, decline, block and report buttons."""
 from __future__ import annotations
 
 from core.actions import Act, Action, act
-from core.cards import Button, Card, Reply, bold, italic, note, plain, snippet
+from core.cards import Button, Card, Reply, Span, bold, italic, moment, note, plain, snippet
 from core.chat.args import number
 from core.chat.registry import Context, command, on_action, only_in_private
 from core.errors import invalid
 from core.hello_news import handles_text
 from core.i18n import N_, Translator
-from core.models import Person
+from core.models import Event, Person
 from core.parsing import parse_coordinates
 from core.services import discovery, reports
 from core.views import counts_text, event_buttons, fee_text, format_time
@@ -71,7 +71,7 @@ def _nearby_card(page: discovery.NearbyPage, t: Translator) -> Card:
         card.add("")
         card.add(bold(event.title), plain(f"  #{event.id} · {item.view.group.name}"))
         card.add(plain(f"📍 {event.place} · {item.distance_km:.1f} km"))
-        card.add(plain(f"🕒 {format_time(event.starts_at, event.timezone, t)}"))
+        card.add(plain("🕒 "), _starts(event, t))
         card.add(plain(f"💶 {fee_text(item.view, t)} · 👥 {counts_text(item.view, t)}"))
         card.row(
             Button(f"#{event.id} {event.title}"[:40], act(Act.EVENT, event.id)),  # type: ignore[arg-type]
@@ -137,6 +137,11 @@ async def nearby_page_action(ctx: Context, action: Action) -> Reply:
     return reply
 
 
+def _starts(event: Event, t: Translator) -> Span:
+    """When an activity starts, as its card says it: in each reader's own time on Discord."""
+    return moment(format_time(event.starts_at, event.timezone, t), event.starts_at)
+
+
 def _dismiss(kind: str, item_id: int, t: Translator) -> Button:
     return Button(t("✖ Not for me"), act(Act.DISMISS, CODE_OF[kind], item_id))
 
@@ -177,7 +182,7 @@ def _recommend_card(found: discovery.Recommendations, t: Translator) -> Card:
         event = view.event
         card.add(
             plain(f"• {event.title} · {view.group.name} · "),
-            plain(format_time(event.starts_at, event.timezone, t)),
+            _starts(event, t),
         )
         card.row(
             Button(f"#{event.id} {event.title}"[:40], act(Act.EVENT, event.id)),  # type: ignore[arg-type]

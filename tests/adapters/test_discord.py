@@ -5,15 +5,20 @@ from __future__ import annotations
 
 import asyncio
 import re
+from datetime import UTC, datetime
 
 import pytest
 from icalendar import Calendar
 
 import adapters.discord.interactions as interactions
+from adapters.discord.render import render
 from adapters.discord.scheduled import ScheduledEvents
+from core.cards import SLOT, Card, Style, moment, slotted
 from core.chat import COMMANDS
 from core.chat.registry import commands_on
-from core.i18n import set_default_locale
+from core.i18n import Translator, set_default_locale
+from core.render.text import render_card
+from core.views import format_time
 from tests.discord_harness import (
     CHANNEL,
     GUILD,
@@ -232,6 +237,52 @@ async def test_waitlist_then_a_cancellation_promotes_the_next_with_a_dm(
     # The DM's buttons work like any card's.
     who = await dc.click(ben, promoted, "Who's going")
     assert "Ben" in who.text and who.ephemeral
+
+
+async def test_roster_news_shows_each_readers_own_time(dc: DiscordHarness) -> None:
+    """A moved or cancelled activity's DM shows its time as Discord's timestamp, in each
+    reader's own zone, as its card does: it said "07:30 (UTC)" to everyone. A series' news
+    too, each date its own."""
+    maya = await community(dc, capacity=5)
+    ana, li = dc.add_user(2, "Ana"), dc.add_user(5, "Li", locale="zh-CN")
+    card = (await dc.slash(ana, "event", activity=1)).message
+    await dc.click(ana, card, "Sign up")
+    await dc.click(li, card, "Sign up")
+
+    await dc.slash(maya, "editevent", activity=1, field="time", value="2026-12-05 09:00")
+    moved = int(datetime(2026, 12, 5, 9, 0, tzinfo=UTC).timestamp())
+    for reader in (ana, li):
+        [news] = dc.dms(reader)
+        assert f"<t:{moved}:F>" in markdown_of(news) and "UTC" not in markdown_of(news)
+    assert text_of(dc.dms(ana)[0]).startswith("Activity changed: Ridge walk")
+
+    await dc.slash(maya, "cancelevent", activity=1)
+    cancelled = dc.dms(ana)[-1]
+    assert text_of(cancelled).startswith("Cancelled: Ridge walk")
+    assert f"<t:{moved}:F>" in markdown_of(cancelled) and "UTC" not in markdown_of(cancelled)
+
+    await new_event(dc, maya, "Night run", when="2026-12-07 19:00")
+    await dc.slash(maya, "repeat", activity=2, how="weekly", times=2)
+    await dc.click(ana, (await dc.slash(ana, "event", activity=2)).message, "Every time")
+    await dc.slash(maya, "cancelseries", activity=2)
+    series = markdown_of(dc.dms(ana)[-1])
+    assert series.count("<t:") == 4 and "UTC" not in series  # two dates, :F and :R each
+
+
+def test_a_time_within_a_sentence_is_each_readers_own_on_discord() -> None:
+    """A translated sentence keeps a time as a moment where it stands (an offer's deadline):
+    Discord's timestamp there, the words with the zone in plain text."""
+    t, until = Translator("en"), datetime(2026, 12, 5, 9, 0, tzinfo=UTC)
+    sentence = t("It's held for you until {time}: accept it or pass it on.", time=SLOT)
+    spans = slotted(sentence, moment(format_time(until, "UTC", t), until), Style.ITALIC)
+    stamp = int(until.timestamp())
+    [message] = render(Card().add(*spans))
+    assert message.embeds[0].description == (
+        f"*It's held for you until* <t:{stamp}:F> (<t:{stamp}:R>)*: accept it or pass it on.*"
+    )
+    assert render_card(Card().add(*spans)) == (
+        "It's held for you until Sat, 5 Dec 2026, 09:00 (UTC): accept it or pass it on."
+    )
 
 
 async def test_newevent_modal_creates_an_activity(dc: DiscordHarness) -> None:

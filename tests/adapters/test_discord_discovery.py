@@ -4,14 +4,18 @@ consent flow over DMs (no handle is shown before the other person accepts)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
-from tests.discord_harness import Answer, DiscordHarness, text_of
+from tests.discord_harness import Answer, DiscordHarness, markdown_of, text_of
 from tests.emulators.discord import EmuUser
 
 pytestmark = pytest.mark.usefixtures("no_errors_logged")
 
 WHEN = "Date and time (YYYY-MM-DD HH:MM)"
+# the walks' start as Discord shows it, in each reader's own zone (not "07:30 (UTC)")
+RIDGE_STARTS = f"<t:{int(datetime(2026, 12, 6, 7, 30, tzinfo=UTC).timestamp())}:F>"
 
 
 async def new_event(dc: DiscordHarness, user: EmuUser, group: str, title: str, place: str) -> None:
@@ -46,6 +50,7 @@ async def test_typed_location_and_nearby_with_sign_up(dc: DiscordHarness) -> Non
     assert listed.ephemeral
     assert "Popular within 10 km" in listed.text
     assert "Ridge walk" in listed.text and "1.1 km" in listed.text
+    assert f"🕒 {RIDGE_STARTS}" in markdown_of(listed.message)  # in Ana's own time
     assert "Secret walk" not in listed.text  # private, and Ana is not a member
     assert "Secret walk" not in (await dc.slash(ana, "nearby", radius_km=200)).text
     signed = await dc.click(ana, listed, "Sign up")
@@ -67,6 +72,7 @@ async def test_recommend_and_dismiss(dc: DiscordHarness) -> None:
     assert "Cycling" in suggested.text  # Maya, from Hiking, is in it
     assert "Secret" not in suggested.text and "Join Hiking" not in suggested.text
     assert "Ridge walk" in suggested.text
+    assert RIDGE_STARTS in markdown_of(suggested.message) and "UTC" not in suggested.text
 
     dismissed = await dc.click(ana, suggested, "Not for me")  # the first: Cycling
     edit = dismissed[0]

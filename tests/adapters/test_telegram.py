@@ -69,6 +69,22 @@ async def test_full_activity_waitlists_and_a_cancellation_promotes_with_a_messag
     assert "Ridge walk" in promoted[0]["plain"]
 
 
+async def test_roster_news_says_the_time_with_its_zone(tg: TelegramHarness) -> None:
+    """Telegram shows no per-reader times: a moved or cancelled activity's message says its
+    time in words, with the activity's zone, as its card does."""
+    await _community(tg)
+    maya, ana = tg.emu.users[1], tg.emu.add_user(2, "Ana")
+    [card] = await tg.say(ana, "/event 1")
+    await tg.click(ana, card, "Sign up")
+    before = len(tg.emu.messages(ana.id))
+    await tg.say(maya, "/editevent 1 time 2026-12-05 09:00")
+    await tg.say(maya, "/cancelevent 1")
+    moved, cancelled = tg.emu.messages(ana.id)[before:]
+    when = "🕒 Sat, 5 Dec 2026, 09:00 (UTC)"
+    assert moved["plain"].startswith(f"Activity changed: Ridge walk\n{when}")
+    assert cancelled["plain"].endswith(when)
+
+
 async def test_chinese_speakers_get_chinese(tg: TelegramHarness) -> None:
     await _community(tg)
     li = tg.emu.add_user(5, "Li", language_code="zh-hans")

@@ -75,6 +75,7 @@ async def test_nearby_lists_distance_and_signs_up_and_hides_private_groups(
     text = card["plain"]
     assert "Popular within 10 km" in text
     assert "Ridge walk" in text and "1.1 km" in text
+    assert "🕒 Sun, 6 Dec 2026, 07:30 (UTC)" in text  # Telegram has no per-reader times
     assert "Secret" not in text  # a private group's activity, and Ana is not a member
     assert "Secret walk" not in _plain(await tg.say(ana, "/nearby 200"))
     answer = await tg.click(ana, card, "Sign up")
