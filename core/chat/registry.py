@@ -134,7 +134,8 @@ def only_in_private(ctx: Context, name: str) -> None:
     """Refuse a command whose answer is one person's own in a shared chat, where everyone would
     read it: /nearby shows distances from where you live, /companions other people's interests
     and distances, /recommend and /interests your groups and tastes, /setlocation where you
-    live, /link a code that makes whoever sends it you."""
+    live, /link a code that makes whoever sends it you, /export, /checkin and /noshows a
+    roster's accounts, attendance and misses."""
     if ctx.in_group_chat:
         raise forbidden(
             "private_chat_only",
