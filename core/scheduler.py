@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from core.cards import Card, plain
+from core.cards import SLOT, Card, moment, slotted
 from core.chat.registry import Services
 from core.i18n import Translator
 from core.metrics import REMINDERS, REMINDERS_DUE
@@ -163,16 +163,13 @@ def _missed(event: Event) -> Callable[[Translator], Card]:
     """A reminder as the home chat's mention of someone it could not reach says it."""
 
     def card(t: Translator) -> Card:
-        when = format_time(event.starts_at, event.timezone, t)
-        return Card().add(
-            plain(
-                t(
-                    ": reminder — {title} starts {when}. I can't message you privately: "
-                    "start a chat with me to get reminders there.",
-                    title=event.title,
-                    when=when,
-                )
-            )
+        when = moment(format_time(event.starts_at, event.timezone, t), event.starts_at)
+        said = t(
+            ": reminder — {title} starts {when}. I can't message you privately: "
+            "start a chat with me to get reminders there.",
+            title=event.title,
+            when=SLOT,
         )
+        return Card().add(*slotted(said, when))  # each reader's own time where it can be
 
     return card

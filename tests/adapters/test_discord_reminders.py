@@ -88,6 +88,7 @@ async def test_closed_dms_fail_the_delivery_and_mention_the_person_in_the_home_c
         if m["id"] not in before and not m["flags"] & FLAG_EPHEMERAL
     ]
     assert "Ridge" in text_of(mention) and "can't message you privately" in text_of(mention)
+    assert "starts <t:" in text_of(mention) and "(UTC)" not in text_of(mention)  # Ben's time
     # Ben, and only Ben, is pinged: the mention is in the content, allowed_mentions names him.
     assert mention["content"] == f"<@{ben.id}>"
     assert [user["id"] for user in mention["mentions"]] == [str(ben.id)]
