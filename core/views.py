@@ -227,8 +227,6 @@ def attendees_card(result: Attendees, t: Translator) -> Card:
     """One roster whatever platform people came from; when it spans several, each name has a
     small mark of where the person is (linked people: every platform, once)."""
     card = Card().add(bold(t("Who's going: ")), bold(result.view.event.title))
-    if result.view.event.status == EventStatus.CANCELLED:
-        card.add(italic(t("It was cancelled: nobody is going. These had signed up.")))
     marked = len(result.platforms) > 1
 
     def line(number: int, person) -> list:
@@ -244,7 +242,14 @@ def attendees_card(result: Attendees, t: Translator) -> Card:
     # a seat held for someone (a timed offer) counts as going, as on the card, until it is
     # taken or passed on
     going = [p for p in result.people if p.status in ("confirmed", "offered")]
-    if not result.people:
+    if result.view.event.status == EventStatus.CANCELLED:  # one line says it all
+        said = (
+            t("It was cancelled: nobody is going. These had signed up.")
+            if result.people
+            else t("It was cancelled: nobody had signed up.")
+        )
+        card.add(italic(said))
+    elif not result.people:
         card.add(t("Nobody has signed up yet."))
     elif not going:
         card.add(t("Nobody has a seat yet."))
