@@ -81,7 +81,10 @@ def your_status(view: EventView, t: Translator) -> str | None:
             )
         return waiting
     if view.viewer_status == "maybe":
-        return t("🤔 You're a maybe: no seat is held for you.")
+        maybe = t("🤔 You're a maybe: no seat is held for you.")
+        if view.viewer_reminded:
+            maybe += " " + t("You'll get the reminders too.")
+        return maybe
     if view.viewer_status == "offered":
         until = view.viewer_offer_until
         if until is None:
@@ -103,7 +106,8 @@ def event_buttons(view: EventView, t: Translator) -> list[Button]:
 
 
 def guest_buttons(view: EventView, t: Translator, *, personal: bool) -> list[Button]:
-    """+1 / -1 where the activity takes guests; a maybe's "remind me" on their own card."""
+    """+1 / -1 where the activity takes guests; a maybe's reminders on or off on their own
+    card."""
     event_id = view.event.id
     buttons = []
     fewer = Button(t("➖ Guest"), act(Act.GUEST_FEWER, event_id))  # type: ignore[arg-type]
@@ -112,7 +116,11 @@ def guest_buttons(view: EventView, t: Translator, *, personal: bool) -> list[But
     elif personal and view.viewer_guests:  # guests no longer taken: theirs can still go
         buttons.append(fewer)
     if personal and view.viewer_status == "maybe":
-        buttons.append(Button(t("🔔 Remind me too"), act(Act.REMIND_MAYBE, event_id)))  # type: ignore[arg-type]
+        buttons.append(
+            Button(t("🔕 Stop reminders"), act(Act.NO_REMINDERS, event_id))  # type: ignore[arg-type]
+            if view.viewer_reminded
+            else Button(t("🔔 Remind me too"), act(Act.REMIND_MAYBE, event_id))  # type: ignore[arg-type]
+        )
     if personal and view.viewer_status == "offered":
         buttons += [
             Button(t("✅ Accept"), act(Act.ACCEPT_OFFER, event_id)),  # type: ignore[arg-type]

@@ -312,11 +312,17 @@ async def offer_action(ctx: Context, action: Action) -> Reply:
     )
 
 
-@on_action(Act.REMIND_MAYBE)
+@on_action(Act.REMIND_MAYBE, Act.NO_REMINDERS)
 async def remind_maybe_action(ctx: Context, action: Action) -> Reply:
+    remind = action.act == Act.REMIND_MAYBE
     async with ctx.uow() as uow:
-        view = await events.remind_maybe(uow, ctx.clock, ctx.me, action.id)
-    return Reply(cards=[_card(ctx, view)], toast=ctx.t("You'll get the reminders too."), edit=True)
+        view = await events.remind_maybe(uow, ctx.clock, ctx.me, action.id, remind=remind)
+    text = (
+        ctx.t("You'll get the reminders too.")
+        if remind
+        else ctx.t("No reminders for you: you're still a maybe.")
+    )
+    return Reply(cards=[_card(ctx, view)], toast=text, edit=True)
 
 
 def _as_answer(reply: Reply) -> Reply:
