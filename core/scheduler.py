@@ -140,7 +140,9 @@ class ReminderRunner(Worker):
         event = firing.event
         assert event is not None
         remaining = event.starts_at - self.services.clock.now()
-        card = reminder_card(event, remaining, person.timezone, Translator(person.language))
+        card = reminder_card(
+            event, remaining, person.timezone, Translator(person.language), maybe=recipient.maybe
+        )
         failures = []
         refused = True
         for identity in recipient.accounts:

@@ -415,9 +415,12 @@ def group_list_card(t: Translator, title: str, summaries: list[GroupSummary], ve
     return card
 
 
-def reminder_card(event: Event, remaining: timedelta, timezone: str | None, t: Translator) -> Card:
+def reminder_card(
+    event: Event, remaining: timedelta, timezone: str | None, t: Translator, *, maybe: bool = False
+) -> Card:
     """The reminder: what, when in the person's own timezone, where (with the map), and a way
-    to give the seat to the next person waiting. `remaining` is the real time left, which is
+    to give the seat to the next person waiting. A `maybe` holds no seat to give: she may sign
+    up, or stop the reminders she asked for. `remaining` is the real time left, which is
     less than the offset when the reminder goes out late."""
     soon = format_timedelta(remaining, locale=_BABEL_LOCALES.get(t.locale, "en"), threshold=1.0)
     card = (
@@ -428,8 +431,14 @@ def reminder_card(event: Event, remaining: timedelta, timezone: str | None, t: T
             moment(format_time(event.starts_at, timezone or event.timezone, t), event.starts_at),
         )
         .add(plain("📍 "), plain(event.place))
-        .row(Button(t("Can't come? Release my spot"), act(Act.RELEASE, event.id)))  # type: ignore[arg-type]
     )
+    if maybe:
+        card.row(
+            Button(t("✅ Sign up"), act(Act.SIGN_UP, event.id)),  # type: ignore[arg-type]
+            Button(t("🔕 Stop reminders"), act(Act.NO_REMINDERS, event.id)),  # type: ignore[arg-type]
+        )
+    else:
+        card.row(Button(t("Can't come? Release my spot"), act(Act.RELEASE, event.id)))  # type: ignore[arg-type]
     if event.latitude is not None and event.longitude is not None:
         card.place = Place(event.latitude, event.longitude, event.title, event.place)
     return card

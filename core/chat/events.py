@@ -233,13 +233,15 @@ async def sign_up(ctx: Context, event_id: int) -> Reply:
 
 
 async def cancel_signup(ctx: Context, event_id: int) -> Reply:
+    """❌ Cancel, /unsignup, and a reminder's Release my spot: what is given up is said as it
+    was (a maybe never signed up: a reminder sent before maybes had their own buttons still
+    carries Release my spot)."""
     async with ctx.uow() as uow:
         change = await events.cancel_signup(uow, ctx.clock, ctx.me, event_id)
-    text = (
-        ctx.t("You left the waitlist.")
-        if change.previous_status == "waitlisted"
-        else ctx.t("Your sign-up is cancelled.")
-    )
+    text = {
+        "waitlisted": ctx.t("You left the waitlist."),
+        "maybe": ctx.t("You're no longer a maybe."),
+    }.get(change.previous_status or "", ctx.t("Your sign-up is cancelled."))
     return Reply(
         cards=[_card(ctx, change.view)],
         toast=text,

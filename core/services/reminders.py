@@ -53,10 +53,10 @@ def wants(person: Person, event: Event, offset: timedelta) -> bool:
     return offset in (mine if mine is not None else event_offsets(event))
 
 
-async def _confirmed_people(uow: UnitOfWork, event_id: int) -> list[Person]:
-    """Who is reminded: everyone with a seat, and the maybes who asked to be."""
+async def _confirmed_people(uow: UnitOfWork, event_id: int) -> list[tuple[Person, bool]]:
+    """Who is reminded: everyone with a seat, and the maybes who asked to be (True: a maybe)."""
     rows = await uow.session.exec(
-        select(Person)
+        select(Person, Registration.status == RegistrationStatus.MAYBE)
         .join(Registration, Registration.person_id == Person.id)  # type: ignore[arg-type]
         .where(
             Registration.event_id == event_id,
@@ -95,7 +95,7 @@ async def schedule_event(uow: UnitOfWork, event: Event, now: datetime) -> None:
         uow.changes.reminders = True
         return
     offsets = set(event_offsets(event))
-    for person in await _confirmed_people(uow, event.id):  # type: ignore[arg-type]
+    for person, _ in await _confirmed_people(uow, event.id):  # type: ignore[arg-type]
         if person.reminders_enabled and person.reminder_offsets:
             offsets.update(parse_offsets(person.reminder_offsets))
     wanted = {
@@ -152,14 +152,15 @@ class Firing:
 class Recipient:
     person: Person
     accounts: list[Identity]  # on platforms we can send to, the one to try first first
+    maybe: bool = False  # holds no seat: asked for the reminders as a maybe
 
 
 async def _recipients(
-    uow: UnitOfWork, people: list[Person], platforms: frozenset[str]
+    uow: UnitOfWork, people: list[tuple[Person, bool]], platforms: frozenset[str]
 ) -> list[Recipient]:
     """Each person with their reachable accounts in order, in one query for the roster."""
-    found = await reach.accounts(uow, people, platforms)
-    return [Recipient(p, found[p.id]) for p in people]  # type: ignore[index]
+    found = await reach.accounts(uow, [p for p, _ in people], platforms)
+    return [Recipient(p, found[p.id], maybe) for p, maybe in people]  # type: ignore[index]
 
 
 async def prepare(
@@ -202,8 +203,8 @@ async def prepare(
         ).all()
     )
     people = [
-        p
-        for p in await _confirmed_people(uow, event.id)  # type: ignore[arg-type]
+        (p, maybe)
+        for p, maybe in await _confirmed_people(uow, event.id)  # type: ignore[arg-type]
         if p.id not in done
         and wants(p, event, offset)
         and not any(wants(p, event, nearer) for nearer in closer)
