@@ -390,6 +390,8 @@ EDIT_FIELDS = {
     "guests": "max_guests",
     "offers": "offer_seconds",
 }
+#: What an activity cannot be without: "none" there is refused, not stored as the text.
+REQUIRED_FIELDS = {"title", "place", "starts_at"}
 
 
 @command(
@@ -462,14 +464,47 @@ def _setting_now(t: Translator, event: Event, name: str, now: datetime) -> str |
 
 
 def value_missing(ctx: Context, command: str, event_id: int, field: str) -> Reply:
-    """A field named without its new value: nothing changes (/editevent, /editseries)."""
-    text = ctx.t("Nothing changed: say the new {field} after it; none clears it.", field=field)
-    return Reply(cards=[usage(ctx.t, text, f"{command} {event_id} capacity 20")])
+    """A field of EDIT_FIELDS named without its new value: nothing changes (/editevent,
+    /editseries). The answer shows that field with a value, and offers "none" only where it
+    clears something."""
+    name = EDIT_FIELDS[field.lower()]
+    text = (
+        ctx.t("Nothing changed: say the new {field} after it.", field=field)
+        if name in REQUIRED_FIELDS
+        else ctx.t("Nothing changed: say the new {field} after it; none clears it.", field=field)
+    )
+    example = f"{command} {event_id} {field.lower()} {_example_value(name, ctx.clock.now())}"
+    return Reply(cards=[usage(ctx.t, text, example)])
+
+
+def _example_value(name: str, now: datetime) -> str:
+    """A value of the field `name` (of EDIT_FIELDS) that an example can show: one that works
+    as it is, the times on a coming day."""
+    day = example_day(now)
+    return {
+        "title": "Sunrise hike",
+        "place": "Trailhead",
+        "description": "Bring water and a headlamp.",
+        "starts_at": f"{day} 08:00",
+        "fee": "10 EUR",
+        "capacity": "20",
+        "signup_deadline": f"{day} 06:00",
+        "reminder_offsets": "24h,1h",
+        "max_guests": "2",
+        "offer_seconds": "2h",
+    }[name]
 
 
 async def parsed_change(ctx: Context, event_id: int, name: str, value: str) -> dict[str, object]:
     """A typed value for a field of EDIT_FIELDS, parsed as the activity reads it (its zone),
     as edit_event takes it (/editevent, and /editseries for every occurrence)."""
+    if name in REQUIRED_FIELDS and value.strip().lower() in NONE_WORDS:
+        field = next(word for word, attribute in EDIT_FIELDS.items() if attribute == name)
+        raise invalid(
+            "cannot_clear",
+            N_("Nothing changed: the {field} can't be cleared. Say the new {field} after it."),
+            field=field,
+        )
     current = await _load_view(ctx, event_id)
     parsed: object = value
     if name == "starts_at":
