@@ -8,10 +8,10 @@ from core import permissions
 from core.actions import Act, Action, act
 from core.cards import Button, Card, Reply, bold, italic, note, plain
 from core.chat.args import fields, number
-from core.chat.registry import Context, command, on_action
+from core.chat.registry import Context, command, on_action, only_in_private
 from core.durations import format_duration
 from core.errors import invalid
-from core.i18n import N_, Translator
+from core.i18n import N_, PLATFORM_NAMES, Translator
 from core.models import Event
 from core.parsing import (
     NONE_WORDS,
@@ -563,6 +563,7 @@ async def cancelevent_command(ctx: Context, args: str) -> Reply:
     section="events",
 )
 async def deliveries_command(ctx: Context, args: str) -> Reply:
+    only_in_private(ctx, "deliveries")  # who could not be reached, and why: not for a group
     event_id = _event_id(ctx, args, "/deliveries 3")
     view = await _load_view(ctx, event_id)
     if not view.can_manage:
@@ -582,16 +583,31 @@ async def deliveries_command(ctx: Context, args: str) -> Reply:
                 skipped,
             )
         )
-    marks = {"sent": "✅", "failed": "⚠️", "sending": "…"}
     for entry in log[-50:]:
-        line = [
-            plain(f"{marks.get(entry.status, '')} "),
-            plain(entry.name),
-            plain(f" · {format_duration(timedelta(seconds=entry.offset_seconds))}"),
-        ]
-        if entry.reason:
-            line.append(plain(f" · {entry.reason}"))
-        card.add(*line)
+        card.add(*_delivery_line(t, entry))
     if not log:
         card.add(italic(t("No reminder has gone out yet.")))
     return Reply(cards=[card])
+
+
+DELIVERY_MARKS = {"sent": "✅", "failed": "⚠️", "sending": "…"}
+
+
+def _delivery_line(t: Translator, entry: reminders.LogEntry) -> list:
+    """One delivery: to whom, which reminder, the platform it went by, and what failed (for a
+    reminder sent, what failed before: the reason it went by another platform)."""
+    line = [
+        plain(f"{DELIVERY_MARKS.get(entry.status, '')} "),
+        plain(entry.name),
+        plain(f" · {format_duration(timedelta(seconds=entry.offset_seconds))}"),
+    ]
+    sent = entry.status == "sent"
+    if sent and entry.platform:
+        platform = PLATFORM_NAMES.get(entry.platform, entry.platform)
+        line.append(plain(" · " + t("via {platform}", platform=platform)))
+    if entry.reason:
+        reason = "; ".join(
+            t(part) if part in reminders.OUR_REASONS else part for part in entry.reason.split("; ")
+        )
+        line.append(plain(" · " + (t("tried first: {reason}", reason=reason) if sent else reason)))
+    return line

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from core.durations import format_duration, parse_offsets
+from core.i18n import N_
 from core.models import (
     Delivery,
     DeliveryStatus,
@@ -33,6 +34,11 @@ from core.uow import UnitOfWork
 
 DEFAULT_OFFSETS = (timedelta(hours=24), timedelta(hours=1))
 OPEN = (ReminderStatus.PENDING, ReminderStatus.CLAIMED)
+# a delivery's reasons of ours, stored in English ("; " between reasons) and translated as the
+# log is read; a platform's own words beside them stay as they came
+NO_ACCOUNT = N_("no account the bot can reach")
+MENTIONED = N_("mentioned in the group's chat")
+OUR_REASONS = frozenset({NO_ACCOUNT, MENTIONED})
 
 
 def format_offsets(offsets: list[timedelta] | tuple[timedelta, ...]) -> str:
@@ -263,8 +269,9 @@ class LogEntry:
     name: str
     offset_seconds: int
     status: str
-    reason: str | None
+    reason: str | None  # sent: what failed before the platform that took it
     at: datetime
+    platform: str | None = None  # sent: where it went; failed: the first platform tried
 
 
 async def delivery_log(uow: UnitOfWork, event_id: int) -> list[LogEntry]:
@@ -275,7 +282,7 @@ async def delivery_log(uow: UnitOfWork, event_id: int) -> list[LogEntry]:
         .order_by(Delivery.created_at, Delivery.id)
     )
     return [
-        LogEntry(name, d.offset_seconds, d.status, d.reason, d.sent_at or d.created_at)
+        LogEntry(name, d.offset_seconds, d.status, d.reason, d.sent_at or d.created_at, d.platform)
         for d, name in rows.all()
     ]
 
