@@ -45,6 +45,7 @@ class Act(StrEnum):
     GUEST_MORE = "pl"  # +1
     GUEST_FEWER = "mi"  # -1
     REMIND_MAYBE = "rm"
+    NO_REMINDERS = "ro"  # a maybe's reminders off again
     ACCEPT_OFFER = "oa"
     PASS_OFFER = "op"
     REPORT_POST = "fp"  # flag a post for its group's admins and the operators

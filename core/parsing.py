@@ -335,5 +335,6 @@ def parse_reminder_offsets(text: str) -> list[timedelta]:
         return parse_offsets(value)
     except ValueError:
         raise invalid(
-            "bad_offsets", N_("Say on, off, or times before the activity like 24h,1h or 30m.")
+            "bad_offsets",
+            N_("Say none for no reminders, or times before the start like 24h,1h or 30m."),
         ) from None

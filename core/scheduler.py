@@ -123,7 +123,7 @@ class ReminderRunner(Worker):
                         DeliveryStatus.FAILED,
                         self.services.clock.now(),
                         platform=platform,
-                        reason=f"{reason}; mentioned in the group's chat",
+                        reason=f"{reason}; {reminders.MENTIONED}",
                     )
 
     async def _deliver(
@@ -136,11 +136,13 @@ class ReminderRunner(Worker):
         notifiers = self.services.notifiers
         person = recipient.person
         if not recipient.accounts:
-            return DeliveryStatus.FAILED, None, "no account the bot can reach", False
+            return DeliveryStatus.FAILED, None, reminders.NO_ACCOUNT, False
         event = firing.event
         assert event is not None
         remaining = event.starts_at - self.services.clock.now()
-        card = reminder_card(event, remaining, person.timezone, Translator(person.language))
+        card = reminder_card(
+            event, remaining, person.timezone, Translator(person.language), maybe=recipient.maybe
+        )
         failures = []
         refused = True
         for identity in recipient.accounts:

@@ -81,7 +81,10 @@ def your_status(view: EventView, t: Translator) -> str | None:
             )
         return waiting
     if view.viewer_status == "maybe":
-        return t("🤔 You're a maybe: no seat is held for you.")
+        maybe = t("🤔 You're a maybe: no seat is held for you.")
+        if view.viewer_reminded:
+            maybe += " " + t("You'll get the reminders too.")
+        return maybe
     if view.viewer_status == "offered":
         until = view.viewer_offer_until
         if until is None:
@@ -103,7 +106,8 @@ def event_buttons(view: EventView, t: Translator) -> list[Button]:
 
 
 def guest_buttons(view: EventView, t: Translator, *, personal: bool) -> list[Button]:
-    """+1 / -1 where the activity takes guests; a maybe's "remind me" on their own card."""
+    """+1 / -1 where the activity takes guests; a maybe's reminders on or off on their own
+    card."""
     event_id = view.event.id
     buttons = []
     fewer = Button(t("➖ Guest"), act(Act.GUEST_FEWER, event_id))  # type: ignore[arg-type]
@@ -112,7 +116,11 @@ def guest_buttons(view: EventView, t: Translator, *, personal: bool) -> list[But
     elif personal and view.viewer_guests:  # guests no longer taken: theirs can still go
         buttons.append(fewer)
     if personal and view.viewer_status == "maybe":
-        buttons.append(Button(t("🔔 Remind me too"), act(Act.REMIND_MAYBE, event_id)))  # type: ignore[arg-type]
+        buttons.append(
+            Button(t("🔕 Stop reminders"), act(Act.NO_REMINDERS, event_id))  # type: ignore[arg-type]
+            if view.viewer_reminded
+            else Button(t("🔔 Remind me too"), act(Act.REMIND_MAYBE, event_id))  # type: ignore[arg-type]
+        )
     if personal and view.viewer_status == "offered":
         buttons += [
             Button(t("✅ Accept"), act(Act.ACCEPT_OFFER, event_id)),  # type: ignore[arg-type]
@@ -227,8 +235,6 @@ def attendees_card(result: Attendees, t: Translator) -> Card:
     """One roster whatever platform people came from; when it spans several, each name has a
     small mark of where the person is (linked people: every platform, once)."""
     card = Card().add(bold(t("Who's going: ")), bold(result.view.event.title))
-    if result.view.event.status == EventStatus.CANCELLED:
-        card.add(italic(t("It was cancelled: nobody is going. These had signed up.")))
     marked = len(result.platforms) > 1
 
     def line(number: int, person) -> list:
@@ -244,7 +250,14 @@ def attendees_card(result: Attendees, t: Translator) -> Card:
     # a seat held for someone (a timed offer) counts as going, as on the card, until it is
     # taken or passed on
     going = [p for p in result.people if p.status in ("confirmed", "offered")]
-    if not result.people:
+    if result.view.event.status == EventStatus.CANCELLED:  # one line says it all
+        said = (
+            t("It was cancelled: nobody is going. These had signed up.")
+            if result.people
+            else t("It was cancelled: nobody had signed up.")
+        )
+        card.add(italic(said))
+    elif not result.people:
         card.add(t("Nobody has signed up yet."))
     elif not going:
         card.add(t("Nobody has a seat yet."))
@@ -402,9 +415,12 @@ def group_list_card(t: Translator, title: str, summaries: list[GroupSummary], ve
     return card
 
 
-def reminder_card(event: Event, remaining: timedelta, timezone: str | None, t: Translator) -> Card:
+def reminder_card(
+    event: Event, remaining: timedelta, timezone: str | None, t: Translator, *, maybe: bool = False
+) -> Card:
     """The reminder: what, when in the person's own timezone, where (with the map), and a way
-    to give the seat to the next person waiting. `remaining` is the real time left, which is
+    to give the seat to the next person waiting. A `maybe` holds no seat to give: she may sign
+    up, or stop the reminders she asked for. `remaining` is the real time left, which is
     less than the offset when the reminder goes out late."""
     soon = format_timedelta(remaining, locale=_BABEL_LOCALES.get(t.locale, "en"), threshold=1.0)
     card = (
@@ -415,8 +431,14 @@ def reminder_card(event: Event, remaining: timedelta, timezone: str | None, t: T
             moment(format_time(event.starts_at, timezone or event.timezone, t), event.starts_at),
         )
         .add(plain("📍 "), plain(event.place))
-        .row(Button(t("Can't come? Release my spot"), act(Act.RELEASE, event.id)))  # type: ignore[arg-type]
     )
+    if maybe:
+        card.row(
+            Button(t("✅ Sign up"), act(Act.SIGN_UP, event.id)),  # type: ignore[arg-type]
+            Button(t("🔕 Stop reminders"), act(Act.NO_REMINDERS, event.id)),  # type: ignore[arg-type]
+        )
+    else:
+        card.row(Button(t("Can't come? Release my spot"), act(Act.RELEASE, event.id)))  # type: ignore[arg-type]
     if event.latitude is not None and event.longitude is not None:
         card.place = Place(event.latitude, event.longitude, event.title, event.place)
     return card

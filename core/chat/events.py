@@ -8,10 +8,16 @@ from core import permissions
 from core.actions import Act, Action, act
 from core.cards import Button, Card, Reply, bold, italic, note, plain
 from core.chat.args import fields, number
-from core.chat.registry import REDRAWN_WHEN_REFUSED, Context, command, on_action
+from core.chat.registry import (
+    REDRAWN_WHEN_REFUSED,
+    Context,
+    command,
+    on_action,
+    only_in_private,
+)
 from core.durations import format_duration
 from core.errors import invalid
-from core.i18n import N_, Translator
+from core.i18n import N_, PLATFORM_NAMES, Translator
 from core.models import Event
 from core.parsing import (
     NONE_WORDS,
@@ -233,13 +239,15 @@ async def sign_up(ctx: Context, event_id: int) -> Reply:
 
 
 async def cancel_signup(ctx: Context, event_id: int) -> Reply:
+    """❌ Cancel, /unsignup, and a reminder's Release my spot: what is given up is said as it
+    was (a maybe never signed up: a reminder sent before maybes had their own buttons still
+    carries Release my spot)."""
     async with ctx.uow() as uow:
         change = await events.cancel_signup(uow, ctx.clock, ctx.me, event_id)
-    text = (
-        ctx.t("You left the waitlist.")
-        if change.previous_status == "waitlisted"
-        else ctx.t("Your sign-up is cancelled.")
-    )
+    text = {
+        "waitlisted": ctx.t("You left the waitlist."),
+        "maybe": ctx.t("You're no longer a maybe."),
+    }.get(change.previous_status or "", ctx.t("Your sign-up is cancelled."))
     return Reply(
         cards=[_card(ctx, change.view)],
         toast=text,
@@ -263,6 +271,7 @@ REDRAWN_WHEN_REFUSED.update(
             Act.ACCEPT_OFFER,
             Act.PASS_OFFER,
             Act.REMIND_MAYBE,
+            Act.NO_REMINDERS,
         ),
         _card_now,
     )
@@ -334,11 +343,17 @@ async def offer_action(ctx: Context, action: Action) -> Reply:
     )
 
 
-@on_action(Act.REMIND_MAYBE)
+@on_action(Act.REMIND_MAYBE, Act.NO_REMINDERS)
 async def remind_maybe_action(ctx: Context, action: Action) -> Reply:
+    remind = action.act == Act.REMIND_MAYBE
     async with ctx.uow() as uow:
-        view = await events.remind_maybe(uow, ctx.clock, ctx.me, action.id)
-    return Reply(cards=[_card(ctx, view)], toast=ctx.t("You'll get the reminders too."), edit=True)
+        view = await events.remind_maybe(uow, ctx.clock, ctx.me, action.id, remind=remind)
+    text = (
+        ctx.t("You'll get the reminders too.")
+        if remind
+        else ctx.t("No reminders for you: you're still a maybe.")
+    )
+    return Reply(cards=[_card(ctx, view)], toast=text, edit=True)
 
 
 def _as_answer(reply: Reply) -> Reply:
@@ -404,6 +419,8 @@ EDIT_FIELDS = {
     "guests": "max_guests",
     "offers": "offer_seconds",
 }
+#: What an activity cannot be without: "none" there is refused, not stored as the text.
+REQUIRED_FIELDS = {"title", "place", "starts_at"}
 
 
 @command(
@@ -476,14 +493,47 @@ def _setting_now(t: Translator, event: Event, name: str, now: datetime) -> str |
 
 
 def value_missing(ctx: Context, command: str, event_id: int, field: str) -> Reply:
-    """A field named without its new value: nothing changes (/editevent, /editseries)."""
-    text = ctx.t("Nothing changed: say the new {field} after it; none clears it.", field=field)
-    return Reply(cards=[usage(ctx.t, text, f"{command} {event_id} capacity 20")])
+    """A field of EDIT_FIELDS named without its new value: nothing changes (/editevent,
+    /editseries). The answer shows that field with a value, and offers "none" only where it
+    clears something."""
+    name = EDIT_FIELDS[field.lower()]
+    text = (
+        ctx.t("Nothing changed: say the new {field} after it.", field=field)
+        if name in REQUIRED_FIELDS
+        else ctx.t("Nothing changed: say the new {field} after it; none clears it.", field=field)
+    )
+    example = f"{command} {event_id} {field.lower()} {_example_value(name, ctx.clock.now())}"
+    return Reply(cards=[usage(ctx.t, text, example)])
+
+
+def _example_value(name: str, now: datetime) -> str:
+    """A value of the field `name` (of EDIT_FIELDS) that an example can show: one that works
+    as it is, the times on a coming day."""
+    day = example_day(now)
+    return {
+        "title": "Sunrise hike",
+        "place": "Trailhead",
+        "description": "Bring water and a headlamp.",
+        "starts_at": f"{day} 08:00",
+        "fee": "10 EUR",
+        "capacity": "20",
+        "signup_deadline": f"{day} 06:00",
+        "reminder_offsets": "24h,1h",
+        "max_guests": "2",
+        "offer_seconds": "2h",
+    }[name]
 
 
 async def parsed_change(ctx: Context, event_id: int, name: str, value: str) -> dict[str, object]:
     """A typed value for a field of EDIT_FIELDS, parsed as the activity reads it (its zone),
     as edit_event takes it (/editevent, and /editseries for every occurrence)."""
+    if name in REQUIRED_FIELDS and value.strip().lower() in NONE_WORDS:
+        field = next(word for word, attribute in EDIT_FIELDS.items() if attribute == name)
+        raise invalid(
+            "cannot_clear",
+            N_("Nothing changed: the {field} can't be cleared. Say the new {field} after it."),
+            field=field,
+        )
     current = await _load_view(ctx, event_id)
     parsed: object = value
     if name == "starts_at":
@@ -542,6 +592,7 @@ async def cancelevent_command(ctx: Context, args: str) -> Reply:
     section="events",
 )
 async def deliveries_command(ctx: Context, args: str) -> Reply:
+    only_in_private(ctx, "deliveries")  # who could not be reached, and why: not for a group
     event_id = _event_id(ctx, args, "/deliveries 3")
     view = await _load_view(ctx, event_id)
     if not view.can_manage:
@@ -561,16 +612,31 @@ async def deliveries_command(ctx: Context, args: str) -> Reply:
                 skipped,
             )
         )
-    marks = {"sent": "✅", "failed": "⚠️", "sending": "…"}
     for entry in log[-50:]:
-        line = [
-            plain(f"{marks.get(entry.status, '')} "),
-            plain(entry.name),
-            plain(f" · {format_duration(timedelta(seconds=entry.offset_seconds))}"),
-        ]
-        if entry.reason:
-            line.append(plain(f" · {entry.reason}"))
-        card.add(*line)
+        card.add(*_delivery_line(t, entry))
     if not log:
         card.add(italic(t("No reminder has gone out yet.")))
     return Reply(cards=[card])
+
+
+DELIVERY_MARKS = {"sent": "✅", "failed": "⚠️", "sending": "…"}
+
+
+def _delivery_line(t: Translator, entry: reminders.LogEntry) -> list:
+    """One delivery: to whom, which reminder, the platform it went by, and what failed (for a
+    reminder sent, what failed before: the reason it went by another platform)."""
+    line = [
+        plain(f"{DELIVERY_MARKS.get(entry.status, '')} "),
+        plain(entry.name),
+        plain(f" · {format_duration(timedelta(seconds=entry.offset_seconds))}"),
+    ]
+    sent = entry.status == "sent"
+    if sent and entry.platform:
+        platform = PLATFORM_NAMES.get(entry.platform, entry.platform)
+        line.append(plain(" · " + t("via {platform}", platform=platform)))
+    if entry.reason:
+        reason = "; ".join(
+            t(part) if part in reminders.OUR_REASONS else part for part in entry.reason.split("; ")
+        )
+        line.append(plain(" · " + (t("tried first: {reason}", reason=reason) if sent else reason)))
+    return line

@@ -87,6 +87,7 @@ class EventView:
     can_manage: bool = False
     viewer_guests: int = 0
     viewer_offer_until: datetime | None = None  # a seat held for them (timed offers) till then
+    viewer_reminded: bool = False  # a maybe who asked for the reminders too
 
     @property
     def is_full(self) -> bool:
@@ -933,15 +934,21 @@ async def maybe(uow: UnitOfWork, clock: Clock, actor_id: int, event_id: int) -> 
     )
 
 
-async def remind_maybe(uow: UnitOfWork, clock: Clock, actor_id: int, event_id: int) -> EventView:
-    """A maybe asks to be reminded too."""
+async def remind_maybe(
+    uow: UnitOfWork, clock: Clock, actor_id: int, event_id: int, *, remind: bool = True
+) -> EventView:
+    """A maybe asks to be reminded too, or (`remind` False) no longer; asking twice changes
+    nothing. Their own reminder times get rows, as at a sign-up."""
     event, group, membership = await _open_for(uow, clock, actor_id, event_id)
     registration = await registration_of(uow, event_id, actor_id)
     if registration is None or registration.status != RegistrationStatus.MAYBE:
         raise conflict("not_a_maybe", N_("Mark yourself as maybe first."))
-    registration.remind = True
+    registration.remind = remind
     uow.session.add(registration)
     await uow.session.flush()
+    person = await uow.session.get(Person, actor_id)
+    if remind and person and person.reminder_offsets:
+        await reminders.schedule_event(uow, event, clock.now())
     view = await _view(uow, event, actor_id, group, membership=membership, mine=registration)
     await uow.commit()
     return view
@@ -1065,6 +1072,11 @@ async def _as_seen(
         viewer_position=await _position(uow, registration) if waiting else None,  # type: ignore[arg-type]
         viewer_guests=registration.guests if registration else 0,
         viewer_offer_until=registration.offer_until if registration else None,
+        viewer_reminded=(
+            registration is not None
+            and registration.status == RegistrationStatus.MAYBE
+            and registration.remind
+        ),
     )
 
 

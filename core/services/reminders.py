@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from core.durations import format_duration, parse_offsets
+from core.i18n import N_
 from core.models import (
     Delivery,
     DeliveryStatus,
@@ -33,6 +34,11 @@ from core.uow import UnitOfWork
 
 DEFAULT_OFFSETS = (timedelta(hours=24), timedelta(hours=1))
 OPEN = (ReminderStatus.PENDING, ReminderStatus.CLAIMED)
+# a delivery's reasons of ours, stored in English ("; " between reasons) and translated as the
+# log is read; a platform's own words beside them stay as they came
+NO_ACCOUNT = N_("no account the bot can reach")
+MENTIONED = N_("mentioned in the group's chat")
+OUR_REASONS = frozenset({NO_ACCOUNT, MENTIONED})
 
 
 def format_offsets(offsets: list[timedelta] | tuple[timedelta, ...]) -> str:
@@ -53,10 +59,10 @@ def wants(person: Person, event: Event, offset: timedelta) -> bool:
     return offset in (mine if mine is not None else event_offsets(event))
 
 
-async def _confirmed_people(uow: UnitOfWork, event_id: int) -> list[Person]:
-    """Who is reminded: everyone with a seat, and the maybes who asked to be."""
+async def _confirmed_people(uow: UnitOfWork, event_id: int) -> list[tuple[Person, bool]]:
+    """Who is reminded: everyone with a seat, and the maybes who asked to be (True: a maybe)."""
     rows = await uow.session.exec(
-        select(Person)
+        select(Person, Registration.status == RegistrationStatus.MAYBE)
         .join(Registration, Registration.person_id == Person.id)  # type: ignore[arg-type]
         .where(
             Registration.event_id == event_id,
@@ -95,7 +101,7 @@ async def schedule_event(uow: UnitOfWork, event: Event, now: datetime) -> None:
         uow.changes.reminders = True
         return
     offsets = set(event_offsets(event))
-    for person in await _confirmed_people(uow, event.id):  # type: ignore[arg-type]
+    for person, _ in await _confirmed_people(uow, event.id):  # type: ignore[arg-type]
         if person.reminders_enabled and person.reminder_offsets:
             offsets.update(parse_offsets(person.reminder_offsets))
     wanted = {
@@ -152,14 +158,15 @@ class Firing:
 class Recipient:
     person: Person
     accounts: list[Identity]  # on platforms we can send to, the one to try first first
+    maybe: bool = False  # holds no seat: asked for the reminders as a maybe
 
 
 async def _recipients(
-    uow: UnitOfWork, people: list[Person], platforms: frozenset[str]
+    uow: UnitOfWork, people: list[tuple[Person, bool]], platforms: frozenset[str]
 ) -> list[Recipient]:
     """Each person with their reachable accounts in order, in one query for the roster."""
-    found = await reach.accounts(uow, people, platforms)
-    return [Recipient(p, found[p.id]) for p in people]  # type: ignore[index]
+    found = await reach.accounts(uow, [p for p, _ in people], platforms)
+    return [Recipient(p, found[p.id], maybe) for p, maybe in people]  # type: ignore[index]
 
 
 async def prepare(
@@ -202,8 +209,8 @@ async def prepare(
         ).all()
     )
     people = [
-        p
-        for p in await _confirmed_people(uow, event.id)  # type: ignore[arg-type]
+        (p, maybe)
+        for p, maybe in await _confirmed_people(uow, event.id)  # type: ignore[arg-type]
         if p.id not in done
         and wants(p, event, offset)
         and not any(wants(p, event, nearer) for nearer in closer)
@@ -262,8 +269,9 @@ class LogEntry:
     name: str
     offset_seconds: int
     status: str
-    reason: str | None
+    reason: str | None  # sent: what failed before the platform that took it
     at: datetime
+    platform: str | None = None  # sent: where it went; failed: the first platform tried
 
 
 async def delivery_log(uow: UnitOfWork, event_id: int) -> list[LogEntry]:
@@ -274,7 +282,7 @@ async def delivery_log(uow: UnitOfWork, event_id: int) -> list[LogEntry]:
         .order_by(Delivery.created_at, Delivery.id)
     )
     return [
-        LogEntry(name, d.offset_seconds, d.status, d.reason, d.sent_at or d.created_at)
+        LogEntry(name, d.offset_seconds, d.status, d.reason, d.sent_at or d.created_at, d.platform)
         for d, name in rows.all()
     ]
 

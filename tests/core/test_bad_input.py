@@ -557,6 +557,20 @@ CHAT_CASES = [
         "The place is too long (10000 characters; at most 200).",
     ),
     ("maya", "/editevent 999 title New", "No activity #999. Try /events to see upcoming ones."),
+    # "none" clears a capacity or a fee; an activity is never without a title, place or time
+    *(
+        (
+            "maya",
+            f"/editevent {{event}} {field} none",
+            f"Nothing changed: the {field} can't be cleared. Say the new {field} after it.",
+        )
+        for field in ("title", "place", "time")
+    ),
+    (
+        "maya",
+        "/editevent {event} reminders sometimes",
+        "Say none for no reminders, or times before the start like 24h,1h or 30m.",
+    ),
     ("bob", "/signup 999", "No activity #999. Try /events to see upcoming ones."),
     ("carl", "/join hiking", "You are banned from Hiking."),
     ("carl", "/signup {event}", "You are banned from Hiking."),

@@ -444,6 +444,17 @@ async def test_cancelling_an_activity_tells_everyone_signed_up(chat: Chat) -> No
     assert tapped.cards[0].buttons == []
 
 
+async def test_who_on_a_cancelled_activity_nobody_signed_up_for_says_it_once(
+    chat: Chat,
+) -> None:
+    """It said "These had signed up." and then "Nobody has signed up yet."."""
+    await chat.say("maya", "/newgroup Hiking")
+    await chat.say("maya", "/newevent hiking | Ridge | 2026-12-06 07:30 | Trailhead | free | 2")
+    await chat.say("maya", "/cancelevent 1")
+    who = await chat.say("maya", "/who 1")
+    assert who.text.splitlines()[1:] == ["It was cancelled: nobody had signed up."]
+
+
 async def test_rescheduling_tells_everyone_signed_up(chat: Chat) -> None:
     sent = chat.services.notifiers["test"] = RecordingNotifier()
     await chat.say("maya", "/settings timezone Europe/Berlin")

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from core.chat import Services
+from core.chat import Services, handle_text
 from core.models import Delivery, Identity, Person
 from core.scheduler import ReminderRunner
 from tests.support import START, Chat, RecordingNotifier
@@ -83,3 +83,25 @@ async def test_a_reminder_goes_once_and_the_log_says_where(
             await uow.session.exec(select(Delivery).where(Delivery.person_id == ana))
         ).all()
     assert (delivery.status, delivery.platform) == ("sent", "other")
+
+
+async def test_the_log_says_which_platform_a_reminder_fell_back_to_and_why(
+    chat: Chat, services: Services, clock, two
+) -> None:
+    """Lee's reminder went by Telegram when her Discord DMs were closed, and /deliveries showed
+    "✅ Lee · 1h · discord: direct messages closed": the platform it failed on, as if sent."""
+    here, there = two
+    await chat.say("maya", "/newgroup Hiking")
+    await chat.say("maya", "/newevent hiking | Ridge | 2026-11-24 12:00 | Trailhead | free | 5")
+    await chat.click("ana", "su:1")
+    await _ana_on_both(chat, preferred="other")
+    there.unreachable.add("ana-elsewhere")
+    clock.set(STARTS - timedelta(hours=1))
+    assert await ReminderRunner(services).run_due() == 1
+    assert len(here.texts_to("ana")) == 1
+    log = (await chat.say("maya", "/deliveries 1")).text
+    assert "✅ ana · 1h · via test · tried first: other: blocked by the user" in log
+    ctx = await chat.context("maya")
+    ctx.in_group_chat = True  # everyone's delivery problems are not for a group chat
+    shared = await handle_text(ctx, "/deliveries 1")
+    assert "Send me /deliveries in a private chat" in shared.text and "ana" not in shared.text

@@ -291,6 +291,31 @@ async def test_release_my_spot_from_the_reminder_promotes_the_next(
     assert told.startswith("Good news: a seat opened up and you're in!")
 
 
+async def test_a_maybe_is_reminded_without_a_spot_to_release(
+    chat: Chat,
+    services,
+    clock,
+    notifier,
+) -> None:
+    """Li, a maybe who asked for the reminders, got "Can't come? Release my spot", and its
+    tap answered "Your sign-up is cancelled." and took her off the Maybe list quietly."""
+    from core.actions import encode
+
+    await _activity(chat)
+    await chat.click("li", "mb:1")
+    await chat.click("li", "rm:1")
+    await _at(ReminderRunner(services), clock, STARTS - timedelta(hours=24))
+    [(_, card)] = notifier.sent
+    [buttons] = card.buttons
+    assert [b.label for b in buttons] == ["✅ Sign up", "🔕 Stop reminders"]
+    stopped = await chat.click("li", encode(buttons[1].action))  # type: ignore[arg-type]
+    assert stopped.toast == "No reminders for you: you're still a maybe."
+    assert "1. li" in (await chat.say("maya", "/who 1")).text.split("Maybe")[1]
+    # a reminder sent before (it still carries Release my spot) says what it did
+    released = await chat.click("li", "rl:1")
+    assert released.toast == "You're no longer a maybe."
+
+
 @pytest.mark.postgres
 async def test_two_processes_on_one_postgres_deliver_each_once(
     postgres_url: str,

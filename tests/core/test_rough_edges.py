@@ -319,6 +319,31 @@ async def test_an_edit_without_its_value_changes_nothing(chat: Chat) -> None:
     assert series.text.startswith("Nothing changed: say the new capacity after it")
 
 
+async def test_an_edit_without_its_value_shows_that_field_and_none_only_where_it_clears(
+    chat: Chat,
+) -> None:
+    """'/editevent 1 title' said "none clears it. Example: /editevent 1 capacity 20", and
+    "none" then became the title."""
+    await chat.say("maya", "/newgroup Hiking")
+    await chat.say("maya", "/newevent hiking | Ridge | 2026-11-28 09:00 | Trailhead | free | 5")
+    title = await chat.say("maya", "/editevent 1 title")
+    assert title.text == (
+        "Nothing changed: say the new title after it.\nExample: /editevent 1 title Sunrise hike"
+    )
+    fee = await chat.say("maya", "/editevent 1 fee")
+    assert fee.text == (
+        "Nothing changed: say the new fee after it; none clears it.\n"
+        "Example: /editevent 1 fee 10 EUR"
+    )
+    place = await chat.say("maya", "/editevent 1 place")
+    assert "none" not in place.text and place.text.endswith("/editevent 1 place Trailhead")
+    reminders = await chat.say("maya", "/editevent 1 reminders")
+    assert reminders.text.endswith("none clears it.\nExample: /editevent 1 reminders 24h,1h")
+    await chat.say("maya", "/repeat 1 weekly times 3")
+    series = await chat.say("maya", "/editseries 1 place")
+    assert series.text.endswith("after it.\nExample: /editseries 1 place Trailhead")
+
+
 async def test_cancel_with_a_number_offers_the_tap_only_for_a_sign_up_held(chat: Chat) -> None:
     """ "/cancel 999" offered "Cancel my sign-up" for an activity that does not exist, and
     "/cancel 1" for one the person had not signed up for; the tap then said there was none."""

@@ -65,6 +65,48 @@ async def test_a_maybe_is_reminded_only_when_asked(chat: Chat, services, clock) 
     assert notifier.texts_to("ana") == [] and len(notifier.texts_to("ben")) == 1
 
 
+def _labels(reply) -> list[str]:
+    return [button.label for card in reply.cards for row in card.buttons for button in row]
+
+
+async def test_a_maybe_sees_her_reminders_on_and_can_turn_them_off(
+    chat: Chat, services, clock
+) -> None:
+    """🔔 Remind me too said "You'll get the reminders too." at every tap, and the card never
+    showed it: now the card says so and its button turns them off again."""
+    notifier = services.notifiers["test"] = RecordingNotifier()
+    await _activity(chat, capacity=5)
+    await chat.click("li", "mb:1")
+    asked = await chat.click("li", "rm:1")
+    assert "You'll get the reminders too." in asked.text
+    assert "🔕 Stop reminders" in _labels(asked) and "🔔 Remind me too" not in _labels(asked)
+    assert "🔕 Stop reminders" in _labels(await chat.say("li", "/event 1"))  # a new copy too
+    stopped = await chat.click("li", "ro:1")
+    assert stopped.toast == "No reminders for you: you're still a maybe."
+    assert "You'll get the reminders" not in stopped.text
+    assert "🔔 Remind me too" in _labels(stopped)
+    assert (await chat.click("li", "ro:1")).toast == stopped.toast  # a second tap: no change
+    clock.set(STARTS - timedelta(hours=1))
+    assert await ReminderRunner(services).run_due() == 0
+    assert notifier.texts_to("li") == []
+
+
+async def test_a_maybe_asking_for_reminders_gets_them_at_her_own_times(
+    chat: Chat, services, clock
+) -> None:
+    """Her own reminder times (/settings reminders 2h) got no row when she asked as a maybe:
+    the activity's 24h and 1h she does not want, so she heard nothing."""
+    notifier = services.notifiers["test"] = RecordingNotifier()
+    await _activity(chat, capacity=5)
+    await chat.say("li", "/settings reminders 2h")
+    await chat.click("li", "mb:1")
+    await chat.click("li", "rm:1")
+    clock.set(STARTS - timedelta(hours=2))
+    assert await ReminderRunner(services).run_due() == 1
+    [text] = notifier.texts_to("li")
+    assert "starts in 2 hours" in text
+
+
 async def test_a_party_on_a_full_activity_waits_as_a_party(chat: Chat, services) -> None:
     sent = services.notifiers["test"] = RecordingNotifier()
     await _activity(chat, capacity=3, guests=2)
