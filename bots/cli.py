@@ -111,7 +111,7 @@ async def run(settings: Settings, role: str = "all") -> None:
             # a worker-only process has no platform to wait on: it runs until it is stopped
             await (asyncio.gather(*platforms) if platforms else asyncio.Event().wait())
             return
-        chat = ConsoleChat(services)
+        chat = ConsoleChat(services, workers=workers)  # stops them before its "Bye!"
         services.notifiers["console"] = ConsoleNotifier(chat.out, ansi=chat.ansi)
         await chat.run()
     finally:
