@@ -345,3 +345,21 @@ async def test_a_name_with_letters_accents_do_not_make_has_a_slug(chat: Chat) ->
     assert "Bjørn Trail" in (await chat.say("bob", "/join bjorn-trail")).text
     mine = await chat.say("ann", "/group strasse-laufer")
     assert "Straße Läufer" in mine.text
+
+
+async def test_a_join_request_is_not_listed_as_a_group_of_ones_own(chat: Chat) -> None:
+    """Dave asked to join a private group: /mygroups listed it as his (then /posts refused it);
+    it says he waits for approval instead, and /posts' pick list leaves it out."""
+    await chat.say("maya", "/newgroup Secret Club | members only | | private")
+    await chat.say("maya", "/newgroup Hiking")
+    await chat.say("dave", "/join secret club")
+    alone = await chat.say("dave", "/mygroups")
+    assert "You're not in any group yet." in alone.text
+    assert "Waiting for approval: Secret Club" in alone.text
+    assert not _buttons(alone)
+    await chat.say("dave", "/join hiking")
+    mine = await chat.say("dave", "/mygroups")
+    assert "Your groups\n• Hiking" in mine.text and "Waiting for approval: Secret Club" in mine.text
+    assert _buttons(mine) == ["Hiking"]
+    assert _buttons(await chat.say("dave", "/posts")) == ["Hiking"]
+    assert "🚪 Secret Club" in _buttons(await chat.say("dave", "/leave"))  # withdraws the request
