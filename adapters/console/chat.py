@@ -40,9 +40,9 @@ class ConsoleNotifier:
     pressable: dict[str, tuple[str, str]] = field(default_factory=dict)  # m3 -> (whom, action)
 
     async def send(self, identity: Identity, card: Card) -> None:
+        t = Translator()
         body = render_card(card, ansi=self.ansi)
-        self.out.write(Translator()("📨 to {name}: {card}", name=identity.external_id, card=body))
-        self.out.write("\n")
+        self.out.write(t("📨 to {name}: {card}", name=identity.external_id, card=body) + "\n")
         labels = []
         for row in card.buttons:
             for button in row:
@@ -56,8 +56,9 @@ class ConsoleNotifier:
             self.out.write(f"   {'  '.join(labels)}\n")
 
     async def post(self, chat_id: str, card: Card) -> None:
+        t = Translator()
         body = render_card(card, ansi=self.ansi)
-        self.out.write(Translator()("📢 in {chat}: {card}", chat=chat_id, card=body) + "\n")
+        self.out.write(t("📢 in {chat}: {card}", chat=chat_id, card=body) + "\n")
 
 
 @dataclass

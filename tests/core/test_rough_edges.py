@@ -363,3 +363,31 @@ async def test_a_join_request_is_not_listed_as_a_group_of_ones_own(chat: Chat) -
     assert _buttons(mine) == ["Hiking"]
     assert _buttons(await chat.say("dave", "/posts")) == ["Hiking"]
     assert "🚪 Secret Club" in _buttons(await chat.say("dave", "/leave"))  # withdraws the request
+
+
+async def test_settings_show_the_reminders_that_apply(chat: Chat) -> None:
+    """After `/settings reminders on` (the activity's own), /settings showed REMINDER_OFFSETS."""
+    await chat.say("maya", "/settings reminders 2h")
+    saved = await chat.say("maya", "/settings reminders on")
+    assert saved.text == "Reminders saved: the activity's own"
+    assert "Reminders: the activity's own" in (await chat.say("maya", "/settings")).text
+
+
+async def test_several_settings_in_one_command_all_or_none(chat: Chat) -> None:
+    """/help shows `/settings [language …] [timezone …] [reminders …]`: several at once work
+    (they failed: "zh timezone Europe/Berlin" is no language); one bad value changes none."""
+    bad = await chat.say("maya", "/settings timezone Europe/Berlin reminders soon")
+    assert "Say on, off, or times before the activity" in bad.text
+    shown = (await chat.say("maya", "/settings")).text
+    assert "Timezone: not set" in shown
+    both = await chat.say("maya", "/settings timezone Europe/Berlin reminders 2h, 30m name Maya Li")
+    assert both.text.splitlines() == [
+        "Timezone saved: Europe/Berlin",
+        "Reminders saved: 2h,30m",
+        "Name saved: Maya Li",
+    ]
+    shown = (await chat.say("maya", "/settings")).text
+    assert "Timezone: Europe/Berlin" in shown and "Reminders: 2h,30m" in shown
+    assert "Name: Maya Li" in shown
+    missing = await chat.say("maya", "/settings language tz Asia/Shanghai")
+    assert "Nothing changed: say what to set it to, e.g. /settings language zh" in missing.text
