@@ -36,7 +36,9 @@ class Settings(BaseSettings):
     )
     default_locale: str = Field(default="en", description="Language when a person has none.")
     default_timezone: str = Field(
-        default="UTC", description="IANA timezone for new groups and people without one."
+        default="UTC",
+        description="IANA timezone of new groups and the console demo (a person without one "
+        "sees each activity in its own).",
     )
     reminder_offsets: str = Field(
         default="24h,1h",
