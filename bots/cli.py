@@ -111,7 +111,7 @@ async def run(settings: Settings, role: str = "all") -> None:
             # a worker-only process has no platform to wait on: it runs until it is stopped
             await (asyncio.gather(*platforms) if platforms else asyncio.Event().wait())
             return
-        chat = ConsoleChat(services)
+        chat = ConsoleChat(services, workers=workers)  # stops them before its "Bye!"
         services.notifiers["console"] = ConsoleNotifier(chat.out, ansi=chat.ansi)
         await chat.run()
     finally:
@@ -231,8 +231,11 @@ def main(argv: list[str] | None = None) -> None:
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    # Libraries that log every job run or every update at INFO would drown the chat and logs.
-    for name in ("aiosqlite", "apscheduler", "aiogram.event"):
+    # Libraries that log every job run or every update at INFO would drown the chat and logs;
+    # so would Alembic's lines on each start (23 on the first, ahead of the console's banner),
+    # kept for `migrate`, where they are what was asked for. LOG_LEVEL=DEBUG shows them all.
+    quiet = ("aiosqlite", "apscheduler", "aiogram.event")
+    for name in quiet if options.command == "migrate" else (*quiet, "alembic"):
         logging.getLogger(name).setLevel(max(logging.WARNING, logging.root.level))
     if options.command == "migrate":
         migrate_sync(settings.database_url)

@@ -150,6 +150,14 @@ def note(text: str) -> Card:
     return Card().add(text)
 
 
+def repeats(card: Card, toast: str | None) -> bool:
+    """Whether the card only says what the toast says (a confirmation, a "⚠️" error note): a
+    platform that shows both would say it twice."""
+    if not toast or card.buttons or card.file or card.place or card.live:
+        return False
+    return card.text.removeprefix("⚠️ ").strip() == toast.strip()
+
+
 @dataclass
 class Notice:
     """A message for someone other than the actor (a promotion, a change to an activity).

@@ -139,7 +139,10 @@ class ReminderRunner(Worker):
             return DeliveryStatus.FAILED, None, reminders.NO_ACCOUNT, False
         event = firing.event
         assert event is not None
-        remaining = event.starts_at - self.services.clock.now()
+        # whole seconds: a reminder sent a moment after its 1m mark read "starts in 60 seconds"
+        remaining = timedelta(
+            seconds=round((event.starts_at - self.services.clock.now()).total_seconds())
+        )
         card = reminder_card(
             event, remaining, person.timezone, Translator(person.language), maybe=recipient.maybe
         )

@@ -17,7 +17,11 @@ from core.durations import parse_offsets
 class Settings(BaseSettings):
     """The process configuration. Field names are the environment variable names, upper-cased."""
 
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    # A blank line such as `WEB_PORT=` (every one in .env.example) means unset, whatever the
+    # field's type: the default applies instead of failing to read '' as a number.
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True
+    )
 
     database_url: str = Field(
         default="sqlite+aiosqlite:///community.db",
@@ -32,7 +36,9 @@ class Settings(BaseSettings):
     )
     default_locale: str = Field(default="en", description="Language when a person has none.")
     default_timezone: str = Field(
-        default="UTC", description="IANA timezone for new groups and people without one."
+        default="UTC",
+        description="IANA timezone of new groups and the console demo (a person without one "
+        "sees each activity in its own).",
     )
     reminder_offsets: str = Field(
         default="24h,1h",

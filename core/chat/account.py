@@ -5,10 +5,11 @@ from __future__ import annotations
 from core.actions import Act, act
 from core.cards import Button, Card, Reply, bold, code, note, plain
 from core.cards import code as code_span
-from core.chat.args import number, target_and_rest
+from core.chat.args import number
 from core.chat.registry import COMMANDS, SECTIONS, Context, command, commands_on, only_in_private
 from core.i18n import N_, PLATFORM_NAMES, Translator
 from core.services import discovery, events, linking, people
+from core.uow import UnitOfWork
 
 START_LINKS = {"join": "join", "event": "event", "group": "group", "link": "link"}
 
@@ -77,68 +78,14 @@ SETTING_EXAMPLES = {  # what each setting takes, shown when it was typed without
     section="start",
 )
 async def settings_command(ctx: Context, args: str) -> Reply:
-    key, value = target_and_rest(args)
-    key = key.lower()
-    if key == "platform" and value:
-        async with ctx.uow() as uow:
-            chosen = await people.set_preferred_platform(uow, ctx.me, value)
-        text = (
-            ctx.t("Messages reach you where you used me last.")
-            if chosen is None
-            else ctx.t(
-                "Messages reach you on {platform} first.",
-                platform=PLATFORM_NAMES.get(chosen, chosen),
-            )
-        )
-        return Reply(cards=[note(text)])
-    if key == "discoverable" and value.lower() in ("on", "off"):
-        on = value.lower() == "on"
-        async with ctx.uow() as uow:
-            await discovery.set_discoverable(uow, ctx.me, on)
-        text = (
-            ctx.t("Others can now find you in /companions (your name and shared interests only).")
-            if on
-            else ctx.t("You're hidden from /companions again.")
-        )
-        return Reply(cards=[note(text)])
-    setters = {
-        "language": people.set_language,
-        "lang": people.set_language,
-        "timezone": people.set_timezone,
-        "tz": people.set_timezone,
-        "reminders": people.set_reminders,
-        "name": people.rename,
-    }
-    if key in setters and value:
-        async with ctx.uow() as uow:
-            if key == "reminders":
-                stored = await people.set_reminders(uow, ctx.me, value, ctx.clock.now())
-            else:
-                stored = await setters[key](uow, ctx.me, value)
-        if key in ("language", "lang"):
-            ctx.t = Translator(stored)
-            if value.strip().lower() in people.AUTO_WORDS:  # none of their own: the app's
-                stored = f"auto ({stored})"
-        saved = {
-            "language": ctx.t("Language saved: {value}", value=stored),
-            "lang": ctx.t("Language saved: {value}", value=stored),
-            "timezone": ctx.t("Timezone saved: {value}", value=stored)
-            if stored
-            else ctx.t("Timezone cleared: times show in each activity's own."),
-            "tz": ctx.t("Timezone saved: {value}", value=stored)
-            if stored
-            else ctx.t("Timezone cleared: times show in each activity's own."),
-            "reminders": ctx.t("Reminders off.")
-            if stored == "off"
-            else ctx.t("Reminders saved: {value}", value=stored or ctx.t("the activity's own")),
-            "name": ctx.t("Name saved: {value}", value=stored),
-        }
-        text = saved[key]
-        return Reply(cards=[note(text)])
+    pairs = _setting_pairs(args)
+    key = next((key for key, value in pairs if not _settable(key, value)), "")
+    if pairs and not key:
+        return await _change_settings(ctx, pairs)
     async with ctx.uow(readonly=True) as uow:
         person = await people.get_person(uow, ctx.me)
     t = ctx.t
-    reminders = person.reminder_offsets or ctx.services.settings.reminder_offsets
+    reminders = person.reminder_offsets or t("the activity's own")  # see set_reminders
     card = Card()
     if key:  # typed, but not a change this command makes: say so before the settings
         example = SETTING_EXAMPLES.get(key)
@@ -178,6 +125,90 @@ async def settings_command(ctx: Context, args: str) -> Reply:
         )
     )
     return Reply(cards=[card])
+
+
+SETTING_ALIASES = {"lang": "language", "tz": "timezone"}
+
+
+def _setting_pairs(args: str) -> list[tuple[str, str]]:
+    """`language zh timezone Europe/Berlin` -> [(language, zh), (timezone, Europe/Berlin)]:
+    each setting's word starts a pair and its value runs up to the next one (a name may have
+    spaces). A first word that is no setting is a pair of its own, to be refused."""
+    pairs: list[tuple[str, list[str]]] = []
+    for word in args.split():
+        key = word.lower()
+        if key in SETTING_EXAMPLES or not pairs:
+            pairs.append((SETTING_ALIASES.get(key, key), []))
+        else:
+            pairs[-1][1].append(word)
+    return [(key, " ".join(words)) for key, words in pairs]
+
+
+def _settable(key: str, value: str) -> bool:
+    if key == "discoverable":
+        return value.lower() in ("on", "off")
+    return key in SETTING_EXAMPLES and bool(value)
+
+
+async def _change_settings(ctx: Context, pairs: list[tuple[str, str]]) -> Reply:
+    """Every setting typed in one /settings, or none of them: the setters' own commits are held
+    (a flush each, for what the next one reads) until the last one has taken its value."""
+    stored: dict[str, object] = {}
+    async with ctx.uow() as uow:
+        commit, uow.commit = uow.commit, uow.session.flush  # type: ignore[method-assign]
+        for key, value in pairs:
+            stored[key] = await _set(ctx, uow, key, value)
+        await commit()
+    if "language" in stored:
+        ctx.t = Translator(str(stored["language"]))
+    card = Card()
+    for key, value in pairs:
+        card.add(_saved(ctx, key, stored[key], value))
+    return Reply(cards=[card])
+
+
+async def _set(ctx: Context, uow: UnitOfWork, key: str, value: str) -> object:
+    if key == "language":
+        return await people.set_language(uow, ctx.me, value)
+    if key == "timezone":
+        return await people.set_timezone(uow, ctx.me, value)
+    if key == "reminders":
+        return await people.set_reminders(uow, ctx.me, value, ctx.clock.now())
+    if key == "name":
+        return await people.rename(uow, ctx.me, value)
+    if key == "platform":
+        return await people.set_preferred_platform(uow, ctx.me, value)
+    on = value.lower() == "on"  # discoverable
+    await discovery.set_discoverable(uow, ctx.me, on)
+    return on
+
+
+def _saved(ctx: Context, key: str, stored: object, typed: str) -> str:
+    """What a changed setting now is, in the language the person now speaks."""
+    t = ctx.t
+    if key == "language":
+        auto = typed.strip().lower() in people.AUTO_WORDS  # none of their own: the app's
+        return t("Language saved: {value}", value=f"auto ({stored})" if auto else stored)
+    if key == "timezone":
+        if stored:
+            return t("Timezone saved: {value}", value=stored)
+        return t("Timezone cleared: times show in each activity's own.")
+    if key == "reminders":
+        if stored == "off":
+            return t("Reminders off.")
+        return t("Reminders saved: {value}", value=stored or t("the activity's own"))
+    if key == "name":
+        return t("Name saved: {value}", value=stored)
+    if key == "platform":
+        if stored is None:
+            return t("Messages reach you where you used me last.")
+        return t(
+            "Messages reach you on {platform} first.",
+            platform=PLATFORM_NAMES.get(str(stored), str(stored)),
+        )
+    if stored:
+        return t("Others can now find you in /companions (your name and shared interests only).")
+    return t("You're hidden from /companions again.")
 
 
 @command(

@@ -168,7 +168,7 @@ async def leave_command(ctx: Context, args: str) -> Reply:
     if args:
         return await _leave(ctx, args)
     async with ctx.uow(readonly=True) as uow:
-        mine = await groups.my_groups(uow, ctx.me)
+        mine = await groups.my_groups(uow, ctx.me, requested=True)
     if not mine:
         return Reply(cards=[note(ctx.t("You're not in any group yet. Try /groups."))])
     return Reply(
@@ -184,10 +184,16 @@ async def leave_action(ctx: Context, action: Action) -> Reply:
 @command("mygroups", usage=N_("/mygroups"), help=N_("Groups you're in"), section="groups")
 async def mygroups_command(ctx: Context, args: str) -> Reply:
     async with ctx.uow(readonly=True) as uow:
-        mine = await groups.my_groups(uow, ctx.me)
-    if not mine:
-        return Reply(cards=[note(ctx.t("You're not in any group yet. Try /groups or /join."))])
-    return Reply(cards=[group_list_card(ctx.t, ctx.t("Your groups"), mine, Act.GROUP)])
+        listed = await groups.my_groups(uow, ctx.me, requested=True)
+    mine = [summary for summary in listed if not summary.is_pending]
+    waiting = ", ".join(summary.group.name for summary in listed if summary.is_pending)
+    if mine:
+        card = group_list_card(ctx.t, ctx.t("Your groups"), mine, Act.GROUP)
+    else:
+        card = note(ctx.t("You're not in any group yet. Try /groups or /join."))
+    if waiting:  # asked to join a private group: not theirs until an admin approves
+        card.add(italic(ctx.t("Waiting for approval: {groups}", groups=waiting)))
+    return Reply(cards=[card])
 
 
 @command(

@@ -6,6 +6,7 @@ The scores are documented in docs/discovery.md; the weights live here, once.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -40,7 +41,7 @@ from core.parsing import NONE_WORDS
 from core.recent import Recent
 from core.services import tallies
 from core.services.events import EventView, views_of, visible_to
-from core.services.groups import find_group, membership_of, parse_tags
+from core.services.groups import find_group, membership_of
 from core.services.posts import engagement
 from core.uow import UnitOfWork
 from core.validation import is_id
@@ -312,11 +313,46 @@ async def set_location(uow: UnitOfWork, person_id: int, latitude: float, longitu
     await uow.commit()
 
 
+MAX_INTERESTS = 10
+MAX_INTEREST_LENGTH = 24  # as a group's tag: each word of one is a tag /recommend may meet
+
+
+def parse_interests(text: str) -> list[str]:
+    """'hiking, board games, 🎲' -> ['hiking', 'board games', '🎲']: with commas, each part is
+    one interest and keeps its spaces; without, each word is one ('hiking cycling')."""
+    parts = text.split(",") if "," in text else text.split()
+    interests: list[str] = []
+    for part in parts:
+        interest = " ".join(part.replace("#", " ").split()).lower()
+        if interest and interest not in interests:
+            if len(interest) > MAX_INTEREST_LENGTH:
+                raise invalid(
+                    "interest_too_long",
+                    N_("An interest can have at most {limit} characters: “{interest}”."),
+                    limit=MAX_INTEREST_LENGTH,
+                    interest=interest,
+                )
+            interests.append(interest)
+    if len(interests) > MAX_INTERESTS:
+        raise invalid(
+            "too_many_interests",
+            N_("You can have at most {limit} interests."),
+            limit=MAX_INTERESTS,
+        )
+    return interests
+
+
+def interest_words(interests: str | None) -> set[str]:
+    """The words of a person's interests, which /recommend meets with groups' tags (a tag is
+    one word): "board games" meets a group tagged games."""
+    return {word for word in re.split(r"[,\s]+", interests or "") if word}
+
+
 async def set_interests(uow: UnitOfWork, person_id: int, text: str) -> list[str]:
-    """The tags a person likes, for suggestions; 'none' (parsing.NONE_WORDS) or 'clear' clears
+    """What a person likes, for suggestions; 'none' (parsing.NONE_WORDS) or 'clear' clears
     them, rather than becoming an interest of that name."""
     clear = text.strip().lower() in (*NONE_WORDS, "clear")
-    tags = [] if clear else parse_tags(text)
+    tags = [] if clear else parse_interests(text)
     if not clear and not tags:  # "/interests #": nothing left to keep, and not a clear
         raise invalid(
             "no_interests",
@@ -426,7 +462,7 @@ async def recommend(
     ).all()
     mine = {g for g, status in mine_rows if status == MembershipStatus.ACTIVE}
     excluded = {g for g, _ in mine_rows} | (dismissed := await _dismissed(uow, viewer_id))["group"]
-    stated = set(parse_tags(person.interests)) if person and person.interests else set()
+    stated = interest_words(person.interests) if person else set()
     interests = set(stated)
     scores: dict[int, tuple[float, str, int]] = {}
     if mine:
@@ -689,10 +725,10 @@ async def companions(
             )
         ).all():
             their_groups.setdefault(person_id, []).append(my_groups[group_id])
-    mine_interests = set(parse_tags(me.interests)) if me.interests else set()  # type: ignore[union-attr]
+    mine_interests = set(filter(None, me.interests.split(",")))  # type: ignore[union-attr]
     found = []
     for p in people:
-        shared = sorted(mine_interests & set(parse_tags(p.interests))) if p.interests else []
+        shared = sorted(mine_interests & set(p.interests.split(",")))
         km = (
             distance_km(me.latitude, me.longitude, p.latitude, p.longitude)  # type: ignore[union-attr, arg-type]
             if None not in (me.latitude, me.longitude, p.latitude, p.longitude)  # type: ignore[union-attr]

@@ -381,13 +381,19 @@ async def group_summary(uow: UnitOfWork, viewer_id: int, ref: str) -> GroupSumma
     return (await summaries(uow, [group], viewer_id))[0]
 
 
-async def my_groups(uow: UnitOfWork, person_id: int) -> list[GroupSummary]:
+async def my_groups(
+    uow: UnitOfWork, person_id: int, *, requested: bool = False
+) -> list[GroupSummary]:
+    """The groups the person is a member of; with `requested`, also those they asked to join
+    and wait for (is_pending): a request is not a membership, its posts and activities are not
+    theirs yet, but /leave withdraws it."""
+    statuses = [MembershipStatus.ACTIVE] + ([MembershipStatus.PENDING] if requested else [])
     rows = await uow.session.exec(
         select(Group)
         .join(Membership, Membership.group_id == Group.id)  # type: ignore[arg-type]
         .where(
             Membership.person_id == person_id,
-            Membership.status.in_([MembershipStatus.ACTIVE, MembershipStatus.PENDING]),  # type: ignore[attr-defined]
+            Membership.status.in_(statuses),  # type: ignore[attr-defined]
         )
         .order_by(Group.name)
     )

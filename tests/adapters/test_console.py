@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 
@@ -16,8 +17,10 @@ from adapters.console.chat import ConsoleChat, ConsoleNotifier
 from core.chat import Services
 from core.models import Registration
 from core.notices import NoticeWorker
+from core.offers import OfferWorker
 from core.services import events, groups, people
 from core.services.events import EventDraft
+from core.work import Worker
 
 BOT = Path(sys.executable).with_name("community-bot")
 
@@ -42,13 +45,17 @@ async def _hiking_with_two_seats(services: Services) -> None:
         )
 
 
-async def _run(services: Services, script: str) -> list[str]:
+async def _run(services: Services, script: str, workers: Sequence[Worker] = ()) -> list[str]:
+    """`workers`: started here and handed to the console, as `community-bot run` does."""
     out = io.StringIO()
     services.notifiers["console"] = ConsoleNotifier(out)
     notices = NoticeWorker(services)  # as `community-bot run` runs it beside the console
     await notices.start()
+    for worker in workers:
+        await worker.start()
     try:
-        await ConsoleChat(services, inp=io.StringIO(script), out=out).run()
+        chat = ConsoleChat(services, inp=io.StringIO(script), out=out, workers=list(workers))
+        await chat.run()
     finally:
         await services.settle()
         await notices.tick()
@@ -230,7 +237,8 @@ def _console(tmp_path: Path, script: str) -> subprocess.CompletedProcess[str]:
     env = {
         k: v
         for k, v in os.environ.items()
-        if k not in ("TELEGRAM_BOT_TOKEN", "DISCORD_BOT_TOKEN", "SEED_DEMO", "DATABASE_URL")
+        if k
+        not in ("TELEGRAM_BOT_TOKEN", "DISCORD_BOT_TOKEN", "SEED_DEMO", "DATABASE_URL", "LOG_LEVEL")
     }
     env.update(DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'community.db'}", SEED_DEMO="true")
     return subprocess.run(
@@ -246,7 +254,10 @@ def _console(tmp_path: Path, script: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_the_installed_command_on_a_fresh_machine(tmp_path: Path) -> None:
+    """As the README says: `cp .env.example .env`, then run; no migration lines ahead of the
+    banner (23 on the first start)."""
     assert BOT.exists(), BOT
+    (tmp_path / ".env").write_text((Path(__file__).parents[2] / ".env.example").read_text())
     first = _console(tmp_path, "/groups\n/events\n/quit\n")
     assert first.returncode == 0, first.stderr
     out = first.stdout
@@ -257,6 +268,7 @@ def test_the_installed_command_on_a_fresh_machine(tmp_path: Path) -> None:
     assert "2/3 going" in out  # the demo's own sign-ups
     assert out.rstrip().endswith("Bye!")
     assert "Traceback" not in first.stderr
+    assert "alembic" not in first.stderr, first.stderr
 
     second = _console(tmp_path, "/groups\n/quit\n")
     assert second.returncode == 0, second.stderr
@@ -265,3 +277,52 @@ def test_the_installed_command_on_a_fresh_machine(tmp_path: Path) -> None:
     for group in ("Hiking", "Cycling", "Fishing"):
         assert sum(line.startswith(f"• {group} (") for line in listed) == 1
         assert f"• {group} ({group.lower()}) · 4 members" in second.stdout
+
+
+async def test_an_error_note_leaves_the_buttons_pressable(services: Services) -> None:
+    """ "⚠️ No free seat for another guest." brings no card of its own: the activity's buttons
+    above it still answer to their numbers (they said "There is no button 5 here." after)."""
+    await _hiking_with_two_seats(services)
+    async with services.db.uow() as uow:
+        await events.edit_event(uow, services.clock, 1, 1, max_guests=2, capacity=3)
+    lines = await _run(services, "/as carol\n/signup 1\n/as bob\n/event 1\n1\n5\n5\n5\n")
+    assert lines.count("bob> 5") == 3
+    answers = [_after(lines[at:], "bob> 5") for at, line in enumerate(lines) if line == "bob> 5"]
+    assert answers[0][0] == "💬 You're going, with 1 guest."
+    assert answers[1] == answers[2] == ["⚠️ No free seat for another guest."]
+
+
+async def test_a_confirmation_is_printed_once(services: Services) -> None:
+    """Approving a request answered "💬 Bob is now a member." and then "Bob is now a member."."""
+    script = "\n".join(
+        [
+            "/as maya",
+            "/newgroup Secret Club | members only | | private",
+            "/as bob",
+            "/join secret club",
+            "/as maya",
+            "/requests secret club",
+            "1",
+        ]
+    )
+    lines = await _run(services, script + "\n")
+    approved = _after(lines, "maya> 1")
+    assert [line for line in approved if "Bob is now a member." in line] == [
+        "💬 Bob is now a member."
+    ]
+
+
+async def test_nothing_is_printed_after_bye(services: Services) -> None:
+    """A seat held for Carol by the last line typed was offered after "Bye!"."""
+    await _hiking_with_two_seats(services)
+    async with services.db.uow() as uow:
+        await events.edit_event(uow, services.clock, 1, 1, offer_seconds=7200)
+    script = "/signup 1\n/as bob\n/signup 1\n/as carol\n/signup 1\n/as bob\n/unsignup 1\n"
+    offers = OfferWorker(services)
+    try:
+        lines = await _run(services, script, workers=[offers])
+    finally:
+        await offers.stop()
+    offered = [line for line in lines if line.startswith("📨 to carol: 🎟 A seat opened up")]
+    assert len(offered) == 1
+    assert lines[-1] == "Bye!"

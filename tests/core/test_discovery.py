@@ -497,6 +497,20 @@ async def test_interests_and_tags_and_cold_start(chat: Chat) -> None:
     assert "Trails" in [p.group.name for p in found.groups]
 
 
+async def test_an_interest_of_several_words_stays_whole(chat: Chat) -> None:
+    """'/interests hiking, board games, 🎲' saved "hiking, board, games, 🎲"; too many spoke of
+    a group's tags. A phrase still meets a group by its words."""
+    await group(chat, "Maya", "Board Games | | games")
+    saved = await chat.say("Ann", "/interests hiking, Board  Games, 🎲")
+    assert saved.text == "Interests saved: hiking, board games, 🎲"
+    assert "Board Games · matches your interests" in (await chat.say("Ann", "/recommend")).text
+    words = await chat.say("Ann", "/interests hiking cycling")  # no commas: a word each
+    assert words.text == "Interests saved: hiking, cycling"
+    many = await chat.say("Ann", "/interests " + ",".join(f"tag{n}" for n in range(200)))
+    assert "You can have at most 10 interests." in many.text
+    assert "Your interests: hiking, cycling." in (await chat.say("Ann", "/interests")).text
+
+
 async def test_interests_none_or_clear_clears_them(chat: Chat) -> None:
     """'/interests none' saved "none" as an interest, '/interests clear' "clear"."""
     for word in ("none", "clear", "None", "-"):

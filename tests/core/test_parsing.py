@@ -186,6 +186,8 @@ def test_unreadable_datetime_message_quotes_only_the_start_of_long_text() -> Non
         ("https://maps.google.com/?q=52.52,13.40", (52.52, 13.40)),
         ("https://www.google.com/maps/@40.7128,-74.0060,15z", (40.7128, -74.006)),
         ("geo:48.85,2.35", (48.85, 2.35)),
+        ("90.0, 180.0", (90, 180)),  # the map's edges are on it
+        ("-90.0, -180.0", (-90, -180)),
     ],
 )
 def test_coordinates_are_found(text: str, point: tuple[float, float]) -> None:

@@ -58,6 +58,20 @@ async def test_default_offsets_fire_at_their_moments(chat: Chat, services, clock
     assert "Trailhead" in texts[1]
 
 
+async def test_a_reminder_a_moment_late_speaks_of_whole_minutes(
+    chat: Chat, services, clock, notifier
+) -> None:
+    """With offsets 2m,1m the second one, sent a few milliseconds after its mark, read "starts
+    in 60 seconds" (zh "60秒钟")."""
+    await _activity(chat, offsets="2m,1m")
+    await chat.click("ana", "su:1")
+    runner = ReminderRunner(services)
+    await _at(runner, clock, STARTS - timedelta(minutes=2) + timedelta(milliseconds=20))
+    await _at(runner, clock, STARTS - timedelta(minutes=1) + timedelta(milliseconds=20))
+    texts = notifier.texts_to("ana")
+    assert "starts in 2 minutes" in texts[0] and "starts in 1 minute" in texts[1]
+
+
 async def test_recipients_are_computed_when_it_fires(chat: Chat, services, clock, notifier) -> None:
     await _activity(chat, capacity=2)
     for who in ("ana", "ben", "cy"):

@@ -370,3 +370,49 @@ async def test_a_name_with_letters_accents_do_not_make_has_a_slug(chat: Chat) ->
     assert "Bjørn Trail" in (await chat.say("bob", "/join bjorn-trail")).text
     mine = await chat.say("ann", "/group strasse-laufer")
     assert "Straße Läufer" in mine.text
+
+
+async def test_a_join_request_is_not_listed_as_a_group_of_ones_own(chat: Chat) -> None:
+    """Dave asked to join a private group: /mygroups listed it as his (then /posts refused it);
+    it says he waits for approval instead, and /posts' pick list leaves it out."""
+    await chat.say("maya", "/newgroup Secret Club | members only | | private")
+    await chat.say("maya", "/newgroup Hiking")
+    await chat.say("dave", "/join secret club")
+    alone = await chat.say("dave", "/mygroups")
+    assert "You're not in any group yet." in alone.text
+    assert "Waiting for approval: Secret Club" in alone.text
+    assert not _buttons(alone)
+    await chat.say("dave", "/join hiking")
+    mine = await chat.say("dave", "/mygroups")
+    assert "Your groups\n• Hiking" in mine.text and "Waiting for approval: Secret Club" in mine.text
+    assert _buttons(mine) == ["Hiking"]
+    assert _buttons(await chat.say("dave", "/posts")) == ["Hiking"]
+    assert "🚪 Secret Club" in _buttons(await chat.say("dave", "/leave"))  # withdraws the request
+
+
+async def test_settings_show_the_reminders_that_apply(chat: Chat) -> None:
+    """After `/settings reminders on` (the activity's own), /settings showed REMINDER_OFFSETS."""
+    await chat.say("maya", "/settings reminders 2h")
+    saved = await chat.say("maya", "/settings reminders on")
+    assert saved.text == "Reminders saved: the activity's own"
+    assert "Reminders: the activity's own" in (await chat.say("maya", "/settings")).text
+
+
+async def test_several_settings_in_one_command_all_or_none(chat: Chat) -> None:
+    """/help shows `/settings [language …] [timezone …] [reminders …]`: several at once work
+    (they failed: "zh timezone Europe/Berlin" is no language); one bad value changes none."""
+    bad = await chat.say("maya", "/settings timezone Europe/Berlin reminders soon")
+    assert "Say on, off, or times before the activity" in bad.text
+    shown = (await chat.say("maya", "/settings")).text
+    assert "Timezone: not set" in shown
+    both = await chat.say("maya", "/settings timezone Europe/Berlin reminders 2h, 30m name Maya Li")
+    assert both.text.splitlines() == [
+        "Timezone saved: Europe/Berlin",
+        "Reminders saved: 2h,30m",
+        "Name saved: Maya Li",
+    ]
+    shown = (await chat.say("maya", "/settings")).text
+    assert "Timezone: Europe/Berlin" in shown and "Reminders: 2h,30m" in shown
+    assert "Name: Maya Li" in shown
+    missing = await chat.say("maya", "/settings language tz Asia/Shanghai")
+    assert "Nothing changed: say what to set it to, e.g. /settings language zh" in missing.text

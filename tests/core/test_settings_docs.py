@@ -21,3 +21,14 @@ def test_bad_reminder_offsets_fail_at_start_up() -> None:
     with pytest.raises(ValueError, match="duration"):
         Settings(_env_file=None, reminder_offsets="24h,soon")
     assert Settings(_env_file=None, reminder_offsets="90s,15m").reminder_offsets == "90s,15m"
+
+
+def test_env_example_copied_to_env_starts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`cp .env.example .env` is the README's first step: its blank values count as unset."""
+    for name in NAMES:
+        monkeypatch.delenv(name, raising=False)
+    settings = Settings(_env_file=ROOT / ".env.example")
+    assert settings.web_port is None and settings.discord_shard_count is None
+    assert settings.telegram_bot_token is None and settings.seeds_demo
+    monkeypatch.setenv("WEB_PORT", "")
+    assert Settings(_env_file=None).web_port is None
