@@ -255,9 +255,9 @@ async def cancel_signup(ctx: Context, event_id: int) -> Reply:
     )
 
 
-async def _card_now(ctx: Context, event_id: int) -> Card:
+async def _card_now(ctx: Context, action: Action) -> Card:
     """The activity's card as it stands, for a tap that was refused (REDRAWN_WHEN_REFUSED)."""
-    return _card(ctx, await _load_view(ctx, event_id))
+    return _card(ctx, await _load_view(ctx, action.id))
 
 
 REDRAWN_WHEN_REFUSED.update(

@@ -238,17 +238,17 @@ async def handle_action(ctx: Context, payload: str) -> Reply:
 #: (core.livecards keeps a few per chat), or a notice's card, which is no live copy. Its
 #: buttons (an offer's Accept, a Cancel on a cancelled activity) then only ever said no; now
 #: the first tap also shows what is true. Filled by the modules that draw those cards.
-REDRAWN_WHEN_REFUSED: dict[Act, Callable[[Context, int], Awaitable[Card]]] = {}
+REDRAWN_WHEN_REFUSED: dict[Act, Callable[[Context, Action], Awaitable[Card]]] = {}
 
 
 async def _redrawn_when_refused(
-    ctx: Context, action: Action, redraw: Callable[[Context, int], Awaitable[Card]]
+    ctx: Context, action: Action, redraw: Callable[[Context, Action], Awaitable[Card]]
 ) -> Reply:
     try:
         return await ACTIONS[action.act](ctx, action)
     except DomainError as refusal:
         try:
-            card = await redraw(ctx, action.id)
+            card = await redraw(ctx, action)
         except DomainError:  # nothing to draw (no such activity): the refusal says it
             raise refusal from None
         message = refusal.render(ctx.t)
