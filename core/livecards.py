@@ -45,7 +45,7 @@ from core.clock import Clock
 from core.db import on_conflict_insert
 from core.i18n import Translator, default_locale
 from core.metrics import CARDS_STALE
-from core.models import CardCopy, EventStatus, Job, Person
+from core.models import CardCopy, Event, EventStatus, Job, Person
 from core.notify import DeliveryFailed, NotNow, Posted, quietly
 from core.services import chats, events, posts
 from core.uow import UnitOfWork
@@ -312,9 +312,18 @@ async def _event_drawings(
         zone = None if copy.platform in LOCAL_TIMES else zones.get(copy.viewer_id)
         return event_card(view, t, personal=True, reader_zone=zone, now=now)
 
-    event = shared.event
-    closes = event.status == EventStatus.SCHEDULED and event.starts_at > now
-    return _each_once(copies, draw), event.starts_at if closes else None
+    return _each_once(copies, draw), _next_change(shared.event, now)
+
+
+def _next_change(event: Event, now: datetime) -> datetime | None:
+    """When the activity's cards change by themselves: just past its sign-up deadline (no
+    Sign up from then; at the deadline itself one may still sign up) and at its start (the
+    roster closes)."""
+    if event.status != EventStatus.SCHEDULED:
+        return None
+    deadline = event.signup_deadline
+    moments = (deadline + timedelta(seconds=1) if deadline else None, event.starts_at)
+    return min((at for at in moments if at is not None and at > now), default=None)
 
 
 async def _post_drawings(

@@ -12,7 +12,22 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_datetime, format_timedelta
 
 from core.actions import Act, act
-from core.cards import Button, Card, LiveCard, Place, bold, code, italic, moment, plain, snippet
+from core.cards import (
+    SLOT,
+    Button,
+    Card,
+    LiveCard,
+    Place,
+    Span,
+    Style,
+    bold,
+    code,
+    italic,
+    moment,
+    plain,
+    slotted,
+    snippet,
+)
 from core.i18n import PLATFORM_NAMES, Translator
 from core.models import Event, EventStatus, Group, Role, Visibility
 from core.parsing import format_fee
@@ -65,40 +80,46 @@ def counts_text(view: EventView, t: Translator) -> str:
     return text
 
 
-def your_status(view: EventView, t: Translator) -> str | None:
+def your_status(view: EventView, t: Translator) -> list[Span] | None:
+    """The viewer's own place, in italics: an offer's deadline is a moment, each reader's own
+    time where the platform shows one (Discord)."""
     guests = view.viewer_guests
+    said = None
     if view.viewer_status == "confirmed":
-        if guests:
-            return t.ngettext(
+        said = (
+            t.ngettext(
                 "✅ You're going, with {n} guest.", "✅ You're going, with {n} guests.", guests
             )
-        return t("✅ You're going.")
-    if view.viewer_status == "waitlisted":
-        waiting = t("⏳ You're #{position} on the waitlist.", position=view.viewer_position)
+            if guests
+            else t("✅ You're going.")
+        )
+    elif view.viewer_status == "waitlisted":
+        said = t("⏳ You're #{position} on the waitlist.", position=view.viewer_position)
         if guests:
-            waiting += " " + t.ngettext(
+            said += " " + t.ngettext(
                 "Your party: you and {n} guest.", "Your party: you and {n} guests.", guests
             )
-        return waiting
-    if view.viewer_status == "maybe":
-        maybe = t("🤔 You're a maybe: no seat is held for you.")
+    elif view.viewer_status == "maybe":
+        said = t("🤔 You're a maybe: no seat is held for you.")
         if view.viewer_reminded:
-            maybe += " " + t("You'll get the reminders too.")
-        return maybe
-    if view.viewer_status == "offered":
+            said += " " + t("You'll get the reminders too.")
+    elif view.viewer_status == "offered":
         until = view.viewer_offer_until
         if until is None:
-            return t("🎟 A seat is held for you: accept it or pass it on.")
-        held = format_time(until, view.event.timezone, t)
-        return t("It's held for you until {time}: accept it or pass it on.", time=held)
-    return None
+            said = t("🎟 A seat is held for you: accept it or pass it on.")
+        else:
+            held = moment(format_time(until, view.event.timezone, t), until)
+            sentence = t("It's held for you until {time}: accept it or pass it on.", time=SLOT)
+            return slotted(sentence, held, Style.ITALIC)
+    return [italic(said)] if said else None
 
 
-def event_buttons(view: EventView, t: Translator) -> list[Button]:
-    """The card's main row: what anyone may do with the activity."""
+def event_buttons(view: EventView, t: Translator, *, open_: bool = True) -> list[Button]:
+    """The card's main row: what anyone may do with the activity (no Sign up once sign-up has
+    closed: `open_` False)."""
     event_id = view.event.id
     return [
-        Button(t("✅ Sign up"), act(Act.SIGN_UP, event_id)),  # type: ignore[arg-type]
+        *([Button(t("✅ Sign up"), act(Act.SIGN_UP, event_id))] if open_ else []),  # type: ignore[arg-type]
         Button(t("🤔 Maybe"), act(Act.MAYBE, event_id)),  # type: ignore[arg-type]
         Button(t("❌ Cancel"), act(Act.CANCEL_SIGNUP, event_id)),  # type: ignore[arg-type]
         Button(t("👥 Who's going"), act(Act.WHO, event_id)),  # type: ignore[arg-type]
@@ -143,10 +164,13 @@ def event_card(
 ) -> Card:
     """The activity card. `personal` adds the viewer's own status (not in shared chats);
     `reader_zone`, the reader's own timezone, adds the time there when it differs (platforms
-    that show times in each reader's zone themselves, like Discord, pass none). From its start
-    (`now`) the roster is closed: the card says so and keeps only "Who's going"."""
+    that show times in each reader's zone themselves, like Discord, pass none). From its
+    sign-up deadline (`now`) it offers no Sign up and says sign-up closed; from its start the
+    roster is closed: the card says so and keeps only "Who's going"."""
     event = view.event
     started = now is not None and event.starts_at <= now
+    deadline = event.signup_deadline
+    open_ = deadline is None or now is None or now <= deadline  # as sign_up reads it
     card = Card()
     title = [bold(event.title), plain(f"  #{event.id}")]
     cancelled = event.status == EventStatus.CANCELLED  # nobody is going to it any more
@@ -163,10 +187,10 @@ def event_card(
     card.add(plain("💶 "), plain(fee_text(view, t)))
     if not cancelled:
         card.add(plain("👥 "), plain(counts_text(view, t)))
-    if event.signup_deadline is not None:
+    if deadline is not None:
         card.add(
-            plain(t("Sign-up closes: ")),
-            moment(format_time(event.signup_deadline, event.timezone, t), event.signup_deadline),
+            plain(t("Sign-up closes: ") if open_ else t("Sign-up closed: ")),
+            moment(format_time(deadline, event.timezone, t), deadline),
         )
     if event.description:
         card.add(plain(""))
@@ -174,7 +198,7 @@ def event_card(
     status = your_status(view, t) if personal and not cancelled else None
     if status:
         card.add(plain(""))
-        card.add(italic(status))
+        card.add(*status)
     if event.max_guests:
         card.add(
             plain(
@@ -190,7 +214,7 @@ def event_card(
         card.add(italic(t("It has started: sign-up is closed.")))
         card.row(Button(t("👥 Who's going"), act(Act.WHO, event.id)))  # type: ignore[arg-type]
     elif not cancelled:
-        card.row(*event_buttons(view, t))
+        card.row(*event_buttons(view, t, open_=open_))
         calendar = Button(t("📅 Add to calendar"), act(Act.CALENDAR, event.id))  # type: ignore[arg-type]
         card.row(*guest_buttons(view, t, personal=personal), calendar)
         if event.series_id is not None:
@@ -226,7 +250,7 @@ def event_list_card(
         card.add(plain(f"📍 {event.place} · {fee_text(view, t)} · {counts_text(view, t)}"))
         status = your_status(view, t)
         if status:
-            card.add(italic(status))
+            card.add(*status)
         card.row(Button(f"#{event.id} {event.title}"[:40], act(Act.EVENT, event.id)))  # type: ignore[arg-type]
     return card
 

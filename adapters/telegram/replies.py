@@ -13,7 +13,7 @@ from aiogram.types import Message as TgMessage
 
 from adapters.telegram.render import MAX_TOAST, render, trim, visible_length
 from core import livecards
-from core.cards import Card, Reply
+from core.cards import Card, Reply, repeats
 from core.chat.registry import Context
 from core.notify import Posted
 from core.services import people
@@ -139,13 +139,9 @@ async def answer_click(
 
 
 def _repeats(card: Card, toast: str | None) -> bool:
-    """Whether the card only says what the toast says (a confirmation, a "⚠️" error note),
-    and the toast holds it whole."""
-    if not toast or visible_length(toast) > MAX_TOAST:
-        return False
-    if card.buttons or card.file or card.place or card.live:
-        return False
-    return card.text.removeprefix("⚠️ ").strip() == toast.strip()
+    """Whether the card only says what the toast says (core.cards.repeats), and the toast
+    holds it whole."""
+    return toast is not None and visible_length(toast) <= MAX_TOAST and repeats(card, toast)
 
 
 def _toast_with(toast: str | None, more: str) -> str:

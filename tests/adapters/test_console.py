@@ -280,8 +280,9 @@ def test_the_installed_command_on_a_fresh_machine(tmp_path: Path) -> None:
 
 
 async def test_an_error_note_leaves_the_buttons_pressable(services: Services) -> None:
-    """ "⚠️ No free seat for another guest." brings no card of its own: the activity's buttons
-    above it still answer to their numbers (they said "There is no button 5 here." after)."""
+    """ "⚠️ No free seat for another guest." came without the card, and the activity's buttons
+    above it said "There is no button 5 here." after: a refused tap on a card now shows the card
+    as it stands again (core REDRAWN_WHEN_REFUSED), and its buttons answer to their numbers."""
     await _hiking_with_two_seats(services)
     async with services.db.uow() as uow:
         await events.edit_event(uow, services.clock, 1, 1, max_guests=2, capacity=3)
@@ -289,7 +290,9 @@ async def test_an_error_note_leaves_the_buttons_pressable(services: Services) ->
     assert lines.count("bob> 5") == 3
     answers = [_after(lines[at:], "bob> 5") for at, line in enumerate(lines) if line == "bob> 5"]
     assert answers[0][0] == "💬 You're going, with 1 guest."
-    assert answers[1] == answers[2] == ["⚠️ No free seat for another guest."]
+    assert answers[1] == answers[2]
+    assert answers[1][0] == "⚠️ No free seat for another guest."
+    assert "Ridge walk  #1" in answers[1] and "There is no button" not in "\n".join(lines)
 
 
 async def test_a_confirmation_is_printed_once(services: Services) -> None:

@@ -396,6 +396,30 @@ async def test_a_cancelled_activity_closes_every_copy(tg: TelegramHarness) -> No
         assert not [label for label, _ in tg.emu.buttons(shown) if "Sign up" in label]
 
 
+async def test_every_copy_loses_sign_up_at_the_sign_up_deadline(tg: TelegramHarness) -> None:
+    """After its sign-up deadline an activity's cards still offered ✅ Sign up, and each tap
+    said "Sign-up for this activity has closed.": from the deadline every copy says sign-up
+    closed and offers no Sign up (Cancel and Who's going stay)."""
+    card = await _hiking_with_home(tg, capacity=10)
+    await tg.say(ORGANISER, "/editevent 1 deadline 2026-12-05 18:00")
+    zoe = tg.emu.add_user(9, "Zoe")
+    [zoe_copy] = [m for m in await tg.say(zoe, "/event 1") if "Ridge walk" in _plain(m)]
+    async with tg.services.db.uow(readonly=True) as uow:
+        deadline = (await uow.session.get(Event, 1)).signup_deadline  # type: ignore[union-attr]
+    assert deadline is not None
+    tg.services.clock.set(deadline - timedelta(minutes=5))
+    await tg.settled()
+    assert "Sign-up closes: " in _plain(tg.current(card))
+
+    tg.services.clock.set(deadline + timedelta(seconds=1))
+    await tg.settled()  # the refresher's job, due at the deadline
+    for copy in (card, zoe_copy):
+        shown = tg.current(copy)
+        labels = [label for label, _ in tg.emu.buttons(shown)]
+        assert "Sign-up closed: " in _plain(shown) and "✅ Sign up" not in labels, labels
+        assert "❌ Cancel" in labels and "👥 Who's going" in labels
+
+
 async def test_every_copy_closes_its_sign_up_at_the_start(tg: TelegramHarness) -> None:
     """Past activities kept their Sign up buttons, and a tap said "already started"."""
     card = await _hiking_with_home(tg, capacity=10)
