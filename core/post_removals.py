@@ -2,7 +2,7 @@
 post #3: …").
 
 An admin's delete (from the post's card or from a report) schedules a "post-removed" job
-(core.work; key: the post) in the delete's transaction (`core.services.posts.delete_post`);
+(core.work; key: the post) in the delete's transaction (`core.services.posts.remove_post`);
 the author deleting their own post schedules none. The notice worker (core.notices) tells them
 once, with what the post said, so that a removal is never a silent disappearance. Nobody is
 told of a post that is no longer deleted.

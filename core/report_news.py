@@ -1,5 +1,5 @@
 """Telling the people who can act on a report that it was made: the operators, and for a post
-the admins of its group, but never the reporter.
+the admins of its group, but never the reporter nor the person reported.
 
 Filing a report schedules a "reported" job (core.work; key "report:person") for each of them
 in the report's transaction (`core.services.reports._tell`), so the report cannot be lost

@@ -79,10 +79,11 @@ class ReplyView:
     comment: Comment
 
 
-async def load_post(uow: UnitOfWork, post_id: int, viewer_id: int, *, lock: bool = False):
-    """The post, its group and the viewer's membership; not found once deleted. `lock`: to
-    delete it. On PostgreSQL the row is locked, so of two admins deleting at once the second
-    waits, then finds it deleted (and its author is told once); SQLite's writers take turns."""
+async def live_post(uow: UnitOfWork, post_id: int, *, lock: bool = False) -> Post:
+    """The post, not found once deleted, whoever asks (the caller checks who may see it).
+    `lock`: to delete it. On PostgreSQL the row is locked, so of two admins deleting at once the
+    second waits, then finds it deleted (and its author is told once); SQLite's writers take
+    turns."""
     post = (
         await uow.session.get(Post, post_id, with_for_update=lock or None, populate_existing=lock)
         if is_id(post_id)
@@ -90,6 +91,13 @@ async def load_post(uow: UnitOfWork, post_id: int, viewer_id: int, *, lock: bool
     )
     if post is None or post.deleted:
         raise not_found("post", id=post_id)
+    return post
+
+
+async def load_post(uow: UnitOfWork, post_id: int, viewer_id: int, *, lock: bool = False):
+    """The post, its group and the viewer's membership; not found once deleted (`lock`: see
+    live_post)."""
+    post = await live_post(uow, post_id, lock=lock)
     group = await uow.session.get(Group, post.group_id)
     membership = await membership_of(uow, post.group_id, viewer_id)
     permissions.require_content_access(group, membership)  # type: ignore[arg-type]
@@ -308,22 +316,27 @@ async def toggle_like(uow: UnitOfWork, actor_id: int, post_id: int) -> tuple[boo
     return existing is None, count
 
 
-async def delete_post(uow: UnitOfWork, actor_id: int, post_id: int, *, commit: bool = True) -> Post:
-    """The author or a group admin removes a post; `commit=False` when it is part of a larger
-    change (a report acted on)."""
+async def delete_post(uow: UnitOfWork, actor_id: int, post_id: int) -> Post:
+    """The author or a group admin removes a post."""
     post, _group, membership = await load_post(uow, post_id, actor_id, lock=True)
     if not permissions.can_moderate_post(post.author_id, membership, actor_id):
         raise forbidden(
             "not_post_author", N_("Only the author or a group admin can delete a post.")
         )
+    await remove_post(uow, post, actor_id)
+    await uow.commit()
+    return post
+
+
+async def remove_post(uow: UnitOfWork, post: Post, actor_id: int) -> None:
+    """Mark a post (locked: live_post) deleted by someone whose right to was checked: by
+    delete_post, or by core.services.reports for a report acted on (a group admin or an
+    operator, who need not be in the group). The caller commits."""
     post.deleted = True
     uow.session.add(post)
-    uow.post_changed(post_id)
-    if post.author_id != actor_id:  # an admin's doing: the author is told (core.post_removals)
-        await work.schedule(uow, POST_REMOVED, str(post_id), work.AT_ONCE)
-    if commit:
-        await uow.commit()
-    return post
+    uow.post_changed(post.id)  # type: ignore[arg-type]
+    if post.author_id != actor_id:  # someone else's doing: the author is told (core.post_removals)
+        await work.schedule(uow, POST_REMOVED, str(post.id), work.AT_ONCE)
 
 
 async def toggle_pin(uow: UnitOfWork, actor_id: int, post_id: int) -> Post:

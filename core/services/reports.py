@@ -1,10 +1,17 @@
 """Reports: a person (from the companions list) or a post (from its card) flagged as abusive.
 
 Every report reaches the operators (OPERATOR_IDS); a report about a post also reaches the admins
-of the post's group, who can act on it where they have the right: delete the post, ban its
-author from the group. A person reports a given post or person once while it is open, never
-themselves. They hear of the report durably: the report commits with a job for each of them,
-told by the notice worker (core.report_news) while the report is still open.
+of the post's group. Either may dismiss it or delete the post (the operators are the community's
+moderators, members of the group or not); banning its author from the group is for the group's
+admins. Deleting or banning closes every open report of the post; dismissing, those of the same
+text (a report of a later edit is still to be looked at).
+
+The person reported never hears of a report, never sees it in /reports and cannot act on it,
+admin or operator though they may be: it is for the others (the operators, the owner).
+
+A person reports a given post or person once while it is open, never themselves. Those who can
+act hear of the report durably: the report commits with a job for each of them, told by the
+notice worker (core.report_news) while the report is still open.
 """
 
 from __future__ import annotations
@@ -46,6 +53,7 @@ class ReportView:
     group: Group | None
     post: Post | None
     can_ban: bool  # the viewer may ban the reported person from the group
+    handled_by: str | None  # who closed it, once closed
 
 
 async def is_operator(uow: UnitOfWork, operators: set[tuple[str, str]], person_id: int) -> bool:
@@ -71,24 +79,29 @@ async def operator_ids(uow: UnitOfWork, operators: set[tuple[str, str]]) -> list
 
 @functools.cache
 def _tell_admins(dialect: str) -> sa.Insert:
-    """A "reported" job for each admin of the group but the reporter, in one statement."""
-    admins = admin_keys().where(Membership.person_id != sa.bindparam("reporter"))
+    """A "reported" job for each admin of the group but the reporter and the person reported,
+    in one statement."""
+    admins = admin_keys().where(
+        Membership.person_id != sa.bindparam("reporter"),
+        Membership.person_id != sa.bindparam("reported"),
+    )
     return work.upsert_each(dialect, REPORTED, admins)
 
 
 async def _tell(uow: UnitOfWork, operators: set[tuple[str, str]], report: Report) -> None:
-    """Everyone who can act on the report hears of it, but its reporter: for a post the admins
-    of its group, and the operators (after them: an operator who is an admin too keeps the
-    operator's job, told even if no longer an admin by then)."""
+    """Everyone who can act on the report hears of it, but its reporter and the person reported:
+    for a post the admins of its group, and the operators (after them: an operator who is an
+    admin too keeps the operator's job, told even if no longer an admin by then)."""
     if report.group_id is not None:
         params = {
             "group_id": report.group_id,
             "prefix": f"{report.id}:",
             "reporter": report.reporter_id,
+            "reported": report.reported_id,
         }
         await work.schedule_each(uow, REPORTED, _tell_admins, params)
     for person in await operator_ids(uow, operators):
-        if person != report.reporter_id:
+        if person not in (report.reporter_id, report.reported_id):
             key = f"{report.id}:{person}"
             await work.schedule(uow, REPORTED, key, work.AT_ONCE, payload=OPERATOR)
 
@@ -163,76 +176,139 @@ async def open_reports(
     uow: UnitOfWork, operators: set[tuple[str, str]], viewer_id: int
 ) -> list[ReportView]:
     """What the viewer may act on: every open report for an operator; for a group admin, the
-    open reports about their groups' posts."""
-    query = select(Report).where(Report.status == ReportStatus.OPEN)
+    open reports about their groups' posts; never a report about the viewer."""
+    query = select(Report).where(
+        Report.status == ReportStatus.OPEN, Report.reported_id != viewer_id
+    )
     if not await is_operator(uow, operators, viewer_id):
         admin_of = select(Membership.group_id).where(Membership.person_id == viewer_id, ADMIN)
         query = query.where(Report.group_id.in_(admin_of))  # type: ignore[union-attr]
     reports = (await uow.session.exec(query.order_by(Report.id).limit(LISTED))).all()
-    views = []
-    for report in reports:
-        reporter = await uow.session.get(Person, report.reporter_id)
-        reported = await uow.session.get(Person, report.reported_id)
-        group = await uow.session.get(Group, report.group_id) if report.group_id else None
-        post = await uow.session.get(Post, report.post_id) if report.post_id else None
-        can_ban = group is not None and permissions.is_admin(
-            await membership_of(uow, group.id, viewer_id)  # type: ignore[arg-type]
+    return [await _view(uow, report, viewer_id) for report in reports]
+
+
+async def report_view(
+    uow: UnitOfWork, operators: set[tuple[str, str]], viewer_id: int, report_id: int
+) -> ReportView:
+    """The report as it stands, open or closed, for someone who may act on it: a refused tap on
+    its card (closed by another admin meanwhile) redraws the card as it is now."""
+    return await _view(uow, await _theirs(uow, operators, viewer_id, report_id), viewer_id)
+
+
+async def _view(uow: UnitOfWork, report: Report, viewer_id: int) -> ReportView:
+    reporter = await uow.session.get(Person, report.reporter_id)
+    reported = await uow.session.get(Person, report.reported_id)
+    handler = await uow.session.get(Person, report.handled_by) if report.handled_by else None
+    group = await uow.session.get(Group, report.group_id) if report.group_id else None
+    post = await uow.session.get(Post, report.post_id) if report.post_id else None
+    can_ban = (
+        group is not None
+        and permissions.is_admin(await membership_of(uow, group.id, viewer_id))  # type: ignore[arg-type]
+        and not permissions.is_banned(await membership_of(uow, group.id, report.reported_id))  # type: ignore[arg-type]
+    )
+    return ReportView(
+        report,
+        reporter.display_name,  # type: ignore[union-attr]
+        reported.display_name,  # type: ignore[union-attr]
+        group,
+        post,
+        can_ban,
+        handler.display_name if handler else None,
+    )
+
+
+async def _theirs(
+    uow: UnitOfWork, operators: set[tuple[str, str]], viewer_id: int, report_id: int
+) -> Report:
+    """The report, open or closed, if the viewer may act on it: an operator, or an admin of
+    its group. The person reported is answered as if there were no such report: not told of
+    it, whatever their rights."""
+    report = await uow.session.get(Report, report_id) if is_id(report_id) else None
+    if report is None or report.reported_id == viewer_id:
+        raise not_found("report", id=report_id)
+    if await is_operator(uow, operators, viewer_id):
+        return report
+    if report.group_id is None:
+        raise forbidden(
+            "not_moderator", N_("Only the community's operators can handle that report.")
         )
-        views.append(
-            ReportView(report, reporter.display_name, reported.display_name, group, post, can_ban)  # type: ignore[union-attr]
-        )
-    return views
+    if permissions.is_admin(await membership_of(uow, report.group_id, viewer_id)):
+        return report
+    raise forbidden(
+        "not_moderator",
+        N_("Only the group's admins or the community's operators can handle that report."),
+    )
 
 
 async def _open(
     uow: UnitOfWork, operators: set[tuple[str, str]], viewer_id: int, report_id: int
 ) -> Report:
-    report = await uow.session.get(Report, report_id) if is_id(report_id) else None
-    if report is None or report.status != ReportStatus.OPEN:
+    report = await _theirs(uow, operators, viewer_id, report_id)
+    if report.status != ReportStatus.OPEN:
         raise not_found("report", id=report_id)
-    if await is_operator(uow, operators, viewer_id):
-        return report
-    if report.group_id is not None and permissions.is_admin(
-        await membership_of(uow, report.group_id, viewer_id)
-    ):
-        return report
-    raise forbidden("not_moderator", N_("Only the community's operators can handle that report."))
+    return report
+
+
+async def _close(
+    uow: UnitOfWork, report: Report, status: ReportStatus, viewer_id: int, *, same_text: bool
+) -> list[int]:
+    """Close the report and every other open report of its post: the post deleted or its author
+    banned settles each reporter's report. `same_text`: only those that reported the text this
+    one did (a dismissal judged that text; a report of a later edit is still to be looked at).
+    Returns the others' ids, oldest first; the caller commits."""
+    closing = [report]
+    if report.post_id is not None:
+        others = select(Report).where(
+            Report.post_id == report.post_id,
+            Report.status == ReportStatus.OPEN,
+            Report.id != report.id,
+        )
+        if same_text:
+            others = others.where(Report.reported_text == report.reported_text)
+        closing += (await uow.session.exec(others.order_by(Report.id))).all()
+    for each in closing:
+        each.status, each.handled_by = status, viewer_id
+        uow.session.add(each)
+    return [each.id for each in closing[1:]]  # type: ignore[misc]
 
 
 async def dismiss(
     uow: UnitOfWork, operators: set[tuple[str, str]], viewer_id: int, report_id: int
-) -> Report:
+) -> list[int]:
+    """Nothing to do: closes the report, and the other open reports of the same post's same
+    text (their ids are returned)."""
     report = await _open(uow, operators, viewer_id, report_id)
-    report.status, report.handled_by = ReportStatus.DISMISSED, viewer_id
-    uow.session.add(report)
+    others = await _close(uow, report, ReportStatus.DISMISSED, viewer_id, same_text=True)
     await uow.commit()
-    return report
+    return others
 
 
 async def delete_reported_post(
     uow: UnitOfWork, operators: set[tuple[str, str]], viewer_id: int, report_id: int
-) -> Report:
-    """The group's admins delete the post (as its Delete button would); the report is closed."""
+) -> list[int]:
+    """The group's admins or an operator (the community's moderators, in the group or not)
+    delete the post, as its Delete button would; every open report of it is closed (the others'
+    ids are returned)."""
     report = await _open(uow, operators, viewer_id, report_id)
     if report.post_id is None:
         raise invalid("report_has_no_post", N_("That report is not about a post."))
-    await posts.delete_post(uow, viewer_id, report.post_id, commit=False)
-    report.status, report.handled_by = ReportStatus.ACTED, viewer_id
-    uow.session.add(report)
+    post = await posts.live_post(uow, report.post_id, lock=True)
+    await posts.remove_post(uow, post, viewer_id)
+    others = await _close(uow, report, ReportStatus.ACTED, viewer_id, same_text=False)
     await uow.commit()
-    return report
+    return others
 
 
 async def ban_reported(
     uow: UnitOfWork, clock: Clock, operators: set[tuple[str, str]], viewer_id: int, report_id: int
-) -> tuple[Report, Group, list[events.RosterChange]]:
-    """The group's admins ban the reported person from the group (seats freed, as /ban)."""
+) -> list[int]:
+    """The group's admins ban the reported person from the group (seats freed, as /ban); every
+    open report of the post is closed (the others' ids are returned)."""
     report = await _open(uow, operators, viewer_id, report_id)
     if report.group_id is None:
         raise invalid("report_has_no_group", N_("That report is not about a group."))
-    report.status, report.handled_by = ReportStatus.ACTED, viewer_id
-    uow.session.add(report)
-    group, _person, changes = await events.ban_and_release(
+    others = await _close(uow, report, ReportStatus.ACTED, viewer_id, same_text=False)
+    await events.ban_and_release(
         uow, clock, viewer_id, f"#{report.group_id}", f"#{report.reported_id}"
-    )  # commits, with the report
-    return report, group, changes
+    )  # commits, with the reports
+    return others

@@ -96,7 +96,8 @@ async def test_an_error_from_a_group_chat_tap_is_the_tappers_alone(tg: TelegramH
 
 async def test_a_report_from_the_group_chat_is_not_said_there(tg: TelegramHarness) -> None:
     """Reporting a post from the group chat: the reporter hears "thank you" in a toast; the
-    chat sees nothing (reporting is nobody else's business), the admins hear of it."""
+    chat sees nothing (reporting is nobody else's business), the admins hear of it. /reports
+    typed there listed everyone's reports for the whole chat: it is refused there."""
     await _hiking_home(tg)
     ana, ben = tg.emu.add_user(2, "Ana"), tg.emu.add_user(3, "Ben")
     for person in (ana, ben):
@@ -109,6 +110,10 @@ async def test_a_report_from_the_group_chat_is_not_said_there(tg: TelegramHarnes
     assert _said_in(tg, GROUP_CHAT, before[GROUP_CHAT]) == []
     assert _said_in(tg, ben.id, before[ben.id]) == []
     assert "A post was reported" in _plain(_said_in(tg, 1, before[1]))  # Maya, the admin
+
+    said = _plain(await tg.say(1, "/reports", chat_id=GROUP_CHAT))  # Maya, in the group chat
+    assert "Send me /reports in a private chat" in said and "Ben" not in said
+    assert "Ben reported Ana" in _plain(await tg.say(1, "/reports"))  # in her private chat
 
 
 async def test_what_a_group_chat_tap_shows_goes_to_the_tappers_private_chat(

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 
 from core.actions import encode
-from core.chat import Services
+from core.chat import Services, handle_text
 from core.clock import FrozenClock
 from core.db import Database
 from core.errors import DomainError
@@ -544,9 +544,10 @@ async def test_a_reported_post_reaches_the_admins_and_operators_who_act(
     assert "Buy my stuff" in listed.text and "Lovely weather" not in listed.text
     assert "✏️ Its author edited it after it was reported." in listed.text
     assert "#1" in (await chat.say("olga", "/reports")).text  # operators see every report
-    assert (await chat.click("bob", "fb:1")).toast == (
-        "Only the community's operators can handle that report."
-    )
+    for forged in ("fd:1", "fx:1", "fb:1"):  # a member who is no admin: nothing changes
+        assert (await chat.click("bob", forged)).toast == (
+            "Only the group's admins or the community's operators can handle that report."
+        )
 
     sent.sent.clear()
     reply = await chat.click("maya", "fb:1")
@@ -558,6 +559,145 @@ async def test_a_reported_post_reaches_the_admins_and_operators_who_act(
     assert (await chat.say("troll", "/join hiking")).text.startswith("⚠️ You are banned")
     assert (await chat.say("maya", "/reports")).text == "No open reports you can act on."
     assert (await chat.click("maya", "fd:1")).toast == "No open report #1."
+
+
+def _buttons(card) -> list[str]:
+    return [b.label for row in card.buttons for b in row]
+
+
+async def _reporting(db: Database, clock: FrozenClock, settings) -> tuple[Chat, RecordingNotifier]:
+    """Olga runs the community (OPERATOR_IDS); Maya owns Hiking, Li is its admin, Tom, Zoe and
+    Mei are members."""
+    settings.operator_ids = "test:olga"
+    chat = Chat(Services(db=db, clock=clock, settings=settings))
+    await chat.say("olga", "/start")  # the operator has used the bot
+    await chat.say("maya", "/newgroup Hiking")
+    for who in ("li", "tom", "zoe", "mei"):
+        await chat.say(who, "/join hiking")
+    await chat.say("maya", "/promote hiking li")
+    sent = chat.services.notifiers["test"] = RecordingNotifier()
+    return chat, sent
+
+
+async def test_the_person_reported_never_hears_of_it_nor_acts_on_it_even_as_an_admin(
+    db: Database, clock: FrozenClock, settings
+) -> None:
+    """Li, an admin, was told of Tom's report of his own post, saw "tom reported li" and
+    dismissed it himself; now the report is for the other admins and the operators alone."""
+    chat, sent = await _reporting(db, clock, settings)
+    await chat.say("li", "/post hiking My own shop is open")
+    await chat.click("tom", "fp:1")
+    told = ["A post was reported (report #1).\nSee it with /reports"]
+    assert (sent.texts_to("maya"), sent.texts_to("olga"), sent.texts_to("li")) == (told, told, [])
+    assert (await chat.say("li", "/reports")).text == "No open reports you can act on."
+    for forged in ("fd:1", "fx:1", "fb:1"):  # as if there were no such report
+        refused = await chat.click("li", forged)
+        assert refused.toast == "No open report #1." and "tom" not in refused.text
+    assert "tom reported li" in (await chat.say("maya", "/reports")).text  # still open
+    assert "My own shop" in (await chat.say("tom", "/posts hiking")).text
+
+    sent.sent.clear()  # the only admin reported: the operators hear of it
+    await chat.say("maya", "/post hiking Maya's shop")
+    await chat.click("tom", "fp:2")
+    assert [who for who, _ in sent.sent] == ["li", "olga"]
+    assert "#2" not in (await chat.say("maya", "/reports")).text
+    await chat.say("olga", "/join hiking")
+    await chat.say("maya", "/promote hiking olga")
+    await chat.say("olga", "/post hiking Olga's shop")
+    sent.sent.clear()  # an operator reported: the group's admins hear of it, she does not
+    await chat.click("tom", "fp:3")
+    assert sorted(who for who, _ in sent.sent) == ["li", "maya"]
+    listed = (await chat.say("olga", "/reports")).text
+    assert "#1" in listed and "#3" not in listed
+    assert (await chat.click("olga", "fd:3")).toast == "No open report #3."
+
+
+async def test_reports_are_not_listed_in_a_group_chat(db: Database, clock, settings) -> None:
+    """/reports typed in a group chat posted who reported whom, with the buttons, for all."""
+    chat, _sent = await _reporting(db, clock, settings)
+    await chat.say("zoe", "/post hiking Buy my stuff")
+    await chat.click("tom", "fp:1")
+    ctx = await chat.context("maya")
+    ctx.in_group_chat = True
+    refused = await handle_text(ctx, "/reports")
+    assert refused.text == "⚠️ Send me /reports in a private chat: the answer is just for you."
+    assert not [card for card in refused.cards if card.buttons]
+
+
+async def test_an_operator_deletes_a_reported_post_but_bans_nobody(
+    db: Database, clock: FrozenClock, settings
+) -> None:
+    """An operator who is no admin of the group had only Dismiss: the people who run the
+    community could not remove reported spam. Banning stays with the group's admins, and the
+    operator still cannot delete a post that was not reported."""
+    chat, sent = await _reporting(db, clock, settings)
+    await chat.say("zoe", "/post hiking Buy my stuff")
+    await chat.say("zoe", "/post hiking Hello all")
+    await chat.click("tom", "fp:1")
+
+    [_head, card] = (await chat.say("olga", "/reports")).cards
+    assert _buttons(card) == ["✔ Dismiss", "🗑 Delete post"]
+    refused = await chat.click("olga", "fb:1")
+    assert refused.toast == "Only admins of Hiking can do that." and refused.edit
+    assert _buttons(refused.cards[0]) == ["✔ Dismiss", "🗑 Delete post"]  # redrawn as it is
+    assert (await chat.click("olga", "dp:2")).toast == (
+        "Only the author or a group admin can delete a post."
+    )
+    sent.sent.clear()
+    deleted = await chat.click("olga", "fx:1")
+    assert deleted.toast == "Post deleted; report #1 closed."
+    assert "Buy my stuff" not in (await chat.say("tom", "/posts hiking")).text
+    assert [who for who, _ in sent.sent] == ["zoe"]  # told her post was removed
+    assert (await chat.say("maya", "/reports")).text == "No open reports you can act on."
+
+    await chat.say("maya", "/newgroup Secret | | | private")  # group #2: Olga is not in it
+    await chat.say("zoe", "/join secret")
+    await chat.click("maya", f"ap:2:{await chat.person_id('zoe')}")
+    await chat.say("zoe", "/post secret Buy my stuff")
+    await chat.click("maya", "fp:3")
+    assert (await chat.click("olga", "fx:2")).toast == "Post deleted; report #2 closed."
+    assert "Buy my stuff" not in (await chat.say("maya", "/posts secret")).text
+
+
+async def test_acting_on_a_report_closes_the_others_of_the_same_post(
+    db: Database, clock: FrozenClock, settings
+) -> None:
+    """Li and Mei reported Zoe's post; Maya banned Zoe on Mei's report and Li's stayed open,
+    offering a ban already done. Deleting or banning settles every report of the post;
+    dismissing, those of the same text. A copy of /reports tapped after someone else closed
+    the report shows it closed."""
+    chat, _sent = await _reporting(db, clock, settings)
+    await chat.say("zoe", "/post hiking Buy my stuff")
+    await chat.say("zoe", "/post hiking Cheap watches")
+    await chat.click("li", "fp:1")
+    await chat.click("mei", "fp:1")
+    await chat.click("tom", "fp:2")
+    olgas = await chat.say("olga", "/reports")  # her copy, before Maya acts
+
+    banned = await chat.click("maya", "fb:2")
+    assert banned.text == (
+        "Banned from the group; report #2 closed.\nAlso closed, about the same post: #1."
+    )
+    [_head, left] = (await chat.say("maya", "/reports")).cards
+    assert left.text.startswith("#3 tom reported zoe")
+    assert _buttons(left) == ["✔ Dismiss", "🗑 Delete post"]  # no Ban: she is banned already
+
+    assert "#1 li reported zoe" in olgas.text
+    refused = await chat.click("olga", "fd:1")
+    assert refused.toast == "No open report #1." and refused.edit
+    assert refused.cards[0].text.endswith("Closed by maya.")
+    assert _buttons(refused.cards[0]) == []
+
+    await chat.say("tom", "/post hiking Nice walk")
+    await chat.click("li", "fp:3")
+    await chat.click("mei", "fp:3")
+    await chat.say("tom", "/editpost 3 Buy my stuff")  # reported again, as it reads now
+    await chat.click("maya", "fp:3")
+    dismissed = await chat.click("li", "fd:4")
+    assert dismissed.text == "Report #4 dismissed.\nAlso closed, about the same post: #5."
+    listed = (await chat.say("li", "/reports")).text
+    assert "#6 maya reported tom" in listed and "#4" not in listed and "#5" not in listed
+    assert (await chat.click("olga", "fx:5")).cards[0].text.endswith("✔ Dismissed by li.")
 
 
 async def test_a_report_is_told_once_by_a_later_process_while_it_is_open(
