@@ -5,7 +5,7 @@ from __future__ import annotations
 from core.actions import Act, Action, act
 from core.cards import Button, Card, Reply, bold, italic, note, plain
 from core.chat.args import fields
-from core.chat.registry import Context, command, on_action
+from core.chat.registry import Context, command, on_action, only_in_private
 from core.i18n import N_, Translator
 from core.models import Group, Person, Role
 from core.services import events, groups
@@ -183,6 +183,7 @@ async def leave_action(ctx: Context, action: Action) -> Reply:
 
 @command("mygroups", usage=N_("/mygroups"), help=N_("Groups you're in"), section="groups")
 async def mygroups_command(ctx: Context, args: str) -> Reply:
+    only_in_private(ctx, "mygroups")  # which groups one is in, and asked to join
     async with ctx.uow(readonly=True) as uow:
         listed = await groups.my_groups(uow, ctx.me, requested=True)
     mine = [summary for summary in listed if not summary.is_pending]
@@ -200,6 +201,7 @@ async def mygroups_command(ctx: Context, args: str) -> Reply:
     "requests", usage=N_("/requests <group>"), help=N_("Pending join requests"), section="admin"
 )
 async def requests_command(ctx: Context, args: str) -> Reply:
+    only_in_private(ctx, "requests")  # who asks to join a private group is for its admins
     async with ctx.uow(readonly=True) as uow:
         group, pending = await groups.pending_requests(uow, ctx.me, args)
     return Reply(cards=[_requests_card(ctx, group, pending)])

@@ -135,7 +135,9 @@ def only_in_private(ctx: Context, name: str) -> None:
     read it: /nearby shows distances from where you live, /companions other people's interests
     and distances, /recommend and /interests your groups and tastes, /setlocation where you
     live, /link a code that makes whoever sends it you, /export, /checkin and /noshows a
-    roster's accounts, attendance and misses, /deliveries whom a reminder did not reach."""
+    roster's accounts, attendance and misses, /deliveries whom a reminder did not reach,
+    /settings your timezone, language and reminders, /blocked whom you blocked, /mygroups and
+    /myevents your groups and sign-ups, /requests who asks to join a group."""
     if ctx.in_group_chat:
         raise forbidden(
             "private_chat_only",

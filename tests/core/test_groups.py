@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
+from core.chat.registry import handle_text
 from core.clock import FrozenClock
 from core.db import Database
 from core.errors import DomainError
@@ -196,6 +197,34 @@ async def test_only_admins_decide_requests(chat: Chat) -> None:
 
     await chat.say("maya", "/promote secret bob")  # an admin now
     assert (await chat.click("bob", f"ap:{secret}:{olga}")).toast == "olga is now a member."
+
+
+async def test_personal_answers_are_not_given_in_a_group_chat(chat: Chat) -> None:
+    """/blocked in a group chat showed everyone there (the blocked person too) whom Zoe
+    blocked, with the Unblock buttons; /settings a person's timezone and language; /requests
+    who asks to join a private group, with Approve and Decline; /mygroups and /myevents one's
+    groups and sign-ups. Each now asks for a private chat, where it answers as before."""
+    await _secret(chat)
+    await chat.say("tom", "/start")
+    await chat.say("zoe", "/join secret")
+    await chat.click("zoe", f"bk:{await chat.person_id('tom')}")
+    await chat.say("zoe", "/settings timezone Asia/Shanghai")
+    for who, command, private in (
+        ("zoe", "blocked", "People you blocked"),
+        ("zoe", "settings", "Asia/Shanghai"),
+        ("zoe", "settings timezone Europe/Berlin", "Timezone saved"),
+        ("maya", "requests secret", "Join requests for Secret"),
+        ("zoe", "mygroups", "Waiting for approval: Secret"),
+        ("zoe", "myevents", "You haven't signed up"),
+    ):
+        ctx = await chat.context(who)
+        ctx.in_group_chat = True
+        reply = await handle_text(ctx, f"/{command}")
+        name = command.split()[0]
+        assert reply.text == f"⚠️ Send me /{name} in a private chat: the answer is just for you."
+        assert not reply.cards[0].buttons
+        assert private in (await chat.say(who, f"/{command}")).text
+    assert "Timezone: Europe/Berlin" in (await chat.say("zoe", "/settings")).text  # in private
 
 
 # ---- joining and leaving -------------------------------------------------------------------
