@@ -6,12 +6,15 @@ from core.actions import Act, Action, act
 from core.cards import Button, Card, Reply, bold, italic, note, plain
 from core.chat.args import fields
 from core.chat.registry import Context, command, on_action, only_in_private
+from core.errors import invalid
 from core.i18n import N_, Translator
 from core.models import Group, Person, Role
 from core.services import events, groups
 from core.views import group_card, group_list_card, usage
 
 GROUPS_SHOWN = 20  # one message's worth of buttons
+# the words /newgroup's last field may be, and whether each makes the group private
+VISIBILITIES = {"private": True, "私密": True, "public": False, "公开": False}
 
 
 @command("groups", usage=N_("/groups [search]"), help=N_("Find interest groups"), section="groups")
@@ -71,9 +74,19 @@ async def newgroup_command(ctx: Context, args: str) -> Reply:
                 )
             ]
         )
-    private = len(parts) > 1 and parts[-1].lower() in ("private", "私密")
-    if private:
+    private = VISIBILITIES.get(parts[-1].lower()) if len(parts) > 1 else None
+    if private is not None:
         parts = parts[:-1]
+    extra = next(filter(None, parts[3:]), "")  # "| privat" made a public group, unsaid
+    if extra:
+        raise invalid(
+            "bad_visibility",
+            N_(
+                "Nothing was created: after the name, description and tags /newgroup takes "
+                "only “private” or “public” (私密, 公开), not “{word}”."
+            ),
+            word=extra[:40],
+        )
     name, description, tags = [*parts, "", ""][:3]
     async with ctx.uow() as uow:
         group = await groups.create_group(
@@ -83,7 +96,7 @@ async def newgroup_command(ctx: Context, args: str) -> Reply:
             name=name,
             description=description,
             tags=tags,
-            private=private,
+            private=bool(private),
             timezone=ctx.actor.timezone or ctx.services.settings.default_timezone,
         )
     async with ctx.uow(readonly=True) as uow:

@@ -199,6 +199,20 @@ async def test_only_admins_decide_requests(chat: Chat) -> None:
     assert (await chat.click("bob", f"ap:{secret}:{olga}")).toast == "olga is now a member."
 
 
+async def test_a_misspelt_private_makes_no_group(chat: Chat) -> None:
+    """'| privat' in /newgroup's last field made a public group, without a word said."""
+    reply = await chat.say("maya", "/newgroup Über Wandern | Hikes | outdoors | privat")
+    assert reply.text == (
+        "⚠️ Nothing was created: after the name, description and tags /newgroup takes only "
+        "“private” or “public” (私密, 公开), not “privat”."
+    )
+    assert "No group called" in (await chat.say("maya", "/group uber-wandern")).text
+    public = await chat.say("maya", "/newgroup Über Wandern | Hikes | outdoors | public")
+    assert "Created Über Wandern" in public.text and "🔒" not in public.text
+    private = await chat.say("maya", "/newgroup Secret | | | 私密")
+    assert "🔒 private" in private.text
+
+
 async def test_personal_answers_are_not_given_in_a_group_chat(chat: Chat) -> None:
     """/blocked in a group chat showed everyone there (the blocked person too) whom Zoe
     blocked, with the Unblock buttons; /settings a person's timezone and language; /requests
