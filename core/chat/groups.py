@@ -262,15 +262,25 @@ async def decide_action(ctx: Context, action: Action) -> Reply:
     return Reply(cards=[card], toast=text, edit=True)  # they hear it from core.membership_news
 
 
-async def _group_then(ctx: Context, args: str) -> tuple[str, str]:
-    """'book club @bob' -> ('#7', '@bob'): the group a command starts with, by the longest run
-    of words that names one (groups.find_group_at_start: "Book club", not a group found by
-    "book" with "club @bob" for the person), as a reference the service finds again."""
+async def _group_then(ctx: Context, args: str) -> tuple[Group | None, str]:
+    """'book club @bob' -> (Book club, '@bob'): the group a command starts with, by the longest
+    run of words that names one (groups.find_group_at_start: "Book club", not a group found by
+    "book" with "club @bob" for the person); None when nothing was typed."""
     if not args.strip():
-        return "", ""
+        return None, ""
     async with ctx.uow(readonly=True) as uow:
-        group, rest = await groups.find_group_at_start(uow, args)
-    return f"#{group.id}", rest
+        return await groups.find_group_at_start(uow, args)
+
+
+def _ref(group: Group | None) -> str:
+    """The group as a reference the service finds again ("": none, and the service asks)."""
+    return f"#{group.id}" if group else ""
+
+
+def _example(group: Group | None, command: str, rest: str) -> str:
+    """A usage example about the group the command named ('/ban book-club @troll'): one about
+    "hiking" only when it named none."""
+    return f"/{command} {group.handle if group else 'hiking'} {rest}"
 
 
 @command(
@@ -280,13 +290,14 @@ async def _group_then(ctx: Context, args: str) -> tuple[str, str]:
     section="admin",
 )
 async def ban_command(ctx: Context, args: str) -> Reply:
-    ref, who = await _group_then(ctx, args)
+    named, who = await _group_then(ctx, args)
     if not who:
-        return Reply(
-            cards=[usage(ctx.t, ctx.t("Name the group and the person."), "/ban hiking @troll")]
-        )
+        example = _example(named, "ban", "@troll")
+        return Reply(cards=[usage(ctx.t, ctx.t("Name the group and the person."), example)])
     async with ctx.uow() as uow:
-        group, person, _changes = await events.ban_and_release(uow, ctx.clock, ctx.me, ref, who)
+        group, person, _changes = await events.ban_and_release(
+            uow, ctx.clock, ctx.me, _ref(named), who
+        )
     text = ctx.t("{name} is banned from {group}.", name=person.display_name, group=group.name)
     return Reply(cards=[note(text)])  # they hear it from core.membership_news
 
@@ -298,13 +309,12 @@ async def ban_command(ctx: Context, args: str) -> Reply:
     section="admin",
 )
 async def unban_command(ctx: Context, args: str) -> Reply:
-    ref, who = await _group_then(ctx, args)
+    named, who = await _group_then(ctx, args)
     if not who:
-        return Reply(
-            cards=[usage(ctx.t, ctx.t("Name the group and the person."), "/unban hiking #12")]
-        )
+        example = _example(named, "unban", "#12")
+        return Reply(cards=[usage(ctx.t, ctx.t("Name the group and the person."), example)])
     async with ctx.uow() as uow:
-        group, person = await groups.unban_member(uow, ctx.me, ref, who)
+        group, person = await groups.unban_member(uow, ctx.me, _ref(named), who)
     text = ctx.t("{name} may join {group} again.", name=person.display_name, group=group.name)
     return Reply(cards=[note(text)])  # they hear it from core.membership_news
 
@@ -313,12 +323,12 @@ ROLE_COMMANDS = {Role.OWNER: "transfer", Role.ADMIN: "promote", Role.MEMBER: "de
 
 
 async def _set_role(ctx: Context, args: str, role: Role) -> Reply:
-    ref, who = await _group_then(ctx, args)
+    named, who = await _group_then(ctx, args)
     if not who:
-        example = f"/{ROLE_COMMANDS[role]} hiking @maya"
+        example = _example(named, ROLE_COMMANDS[role], "@maya")
         return Reply(cards=[usage(ctx.t, ctx.t("Name the group and the person."), example)])
     async with ctx.uow() as uow:
-        group, person = await groups.set_role(uow, ctx.me, ref, who, role)
+        group, person = await groups.set_role(uow, ctx.me, _ref(named), who, role)
     name = person.display_name
     if role == Role.OWNER:
         text = ctx.t(
@@ -372,19 +382,12 @@ async def demote_command(ctx: Context, args: str) -> Reply:
     section="admin",
 )
 async def grouptimezone_command(ctx: Context, args: str) -> Reply:
-    ref, value = await _group_then(ctx, args)
-    if not ref or not value:
-        return Reply(
-            cards=[
-                usage(
-                    ctx.t,
-                    ctx.t("Name the group and an IANA timezone."),
-                    "/grouptimezone hiking Europe/Berlin",
-                )
-            ]
-        )
+    named, value = await _group_then(ctx, args)
+    if not named or not value:
+        example = _example(named, "grouptimezone", "Europe/Berlin")
+        return Reply(cards=[usage(ctx.t, ctx.t("Name the group and an IANA timezone."), example)])
     async with ctx.uow() as uow:
-        group = await groups.set_timezone(uow, ctx.me, ref, value)
+        group = await groups.set_timezone(uow, ctx.me, _ref(named), value)
     text = ctx.t(
         "New activities of {group} are now in {zone}; those already planned keep their time.",
         group=group.name,
@@ -400,15 +403,14 @@ async def grouptimezone_command(ctx: Context, args: str) -> Reply:
     section="admin",
 )
 async def memberevents_command(ctx: Context, args: str) -> Reply:
-    ref, value = await _group_then(ctx, args)
+    named, value = await _group_then(ctx, args)
     if value.lower() not in ("on", "off"):
-        return Reply(
-            cards=[
-                usage(ctx.t, ctx.t("Name the group, then on or off."), "/memberevents hiking on")
-            ]
-        )
+        example = _example(named, "memberevents", "on")
+        return Reply(cards=[usage(ctx.t, ctx.t("Name the group, then on or off."), example)])
     async with ctx.uow() as uow:
-        group = await groups.set_members_can_create_events(uow, ctx.me, ref, value.lower() == "on")
+        group = await groups.set_members_can_create_events(
+            uow, ctx.me, _ref(named), value.lower() == "on"
+        )
     text = (
         ctx.t("Members of {group} can now create activities.", group=group.name)
         if group.members_can_create_events

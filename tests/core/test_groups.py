@@ -363,6 +363,24 @@ async def test_who_may_ban_whom(chat: Chat) -> None:
     assert await _status(chat, 1, "bob") == ("active", "member")
 
 
+async def test_an_admin_command_without_its_person_shows_an_example_for_its_group(
+    chat: Chat,
+) -> None:
+    """'/ban book club' answered with the example '/ban hiking @troll', whatever the group."""
+    await chat.say("maya", "/newgroup Book club")
+    await chat.say("maya", "/newgroup 读书会")
+    for typed, example in (
+        ("/ban book club", "Example: /ban book-club @troll"),
+        ("/ban 读书会", "Example: /ban 读书会 @troll"),
+        ("/unban book club", "Example: /unban book-club #12"),
+        ("/promote book club", "Example: /promote book-club @maya"),
+        ("/grouptimezone book club", "Example: /grouptimezone book-club Europe/Berlin"),
+        ("/memberevents book club", "Example: /memberevents book-club on"),
+        ("/ban", "Example: /ban hiking @troll"),  # no group named: any will do
+    ):
+        assert (await chat.say("maya", typed)).text.endswith(example), typed
+
+
 # ---- roles and who may organize ------------------------------------------------------------
 
 
