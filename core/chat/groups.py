@@ -211,13 +211,33 @@ async def mygroups_command(ctx: Context, args: str) -> Reply:
 
 
 @command(
-    "requests", usage=N_("/requests <group>"), help=N_("Pending join requests"), section="admin"
+    "requests", usage=N_("/requests [group]"), help=N_("Pending join requests"), section="admin"
 )
 async def requests_command(ctx: Context, args: str) -> Reply:
     only_in_private(ctx, "requests")  # who asks to join a private group is for its admins
+    if not args.strip():
+        return await _groups_with_requests(ctx)
     async with ctx.uow(readonly=True) as uow:
         group, pending = await groups.pending_requests(uow, ctx.me, args)
     return Reply(cards=[_requests_card(ctx, group, pending)])
+
+
+@on_action(Act.REQUESTS)
+async def requests_action(ctx: Context, action: Action) -> Reply:
+    return await requests_command(ctx, f"#{action.id}")
+
+
+async def _groups_with_requests(ctx: Context) -> Reply:
+    """/requests without a group: a button for each group of theirs where requests wait."""
+    async with ctx.uow(readonly=True) as uow:
+        waiting = await groups.groups_with_requests(uow, ctx.me)
+    if not waiting:
+        return Reply(cards=[note(ctx.t("No join requests wait in the groups you run."))])
+    card = Card().add(bold(ctx.t("Join requests wait in these groups:")))
+    for group, count in waiting:
+        label = ctx.t("{group} · {count} waiting", group=group.name[:40], count=count)
+        card.row(Button(label, act(Act.REQUESTS, group.id)))  # type: ignore[arg-type]
+    return Reply(cards=[card])
 
 
 def _requests_card(

@@ -533,6 +533,23 @@ async def pending_requests(uow: UnitOfWork, actor_id: int, ref: str) -> tuple[Gr
     return group, list(rows.all())
 
 
+async def groups_with_requests(uow: UnitOfWork, actor_id: int) -> list[tuple[Group, int]]:
+    """The groups the person runs (owner or admin) where join requests wait, each with how
+    many, by name: what /requests without a group offers to pick from."""
+    runs = select(Membership.group_id).where(Membership.person_id == actor_id, ADMIN)
+    rows = await uow.session.exec(
+        select(Group, sa.func.count(Membership.id))  # type: ignore[arg-type]
+        .join(Membership, Membership.group_id == Group.id)  # type: ignore[arg-type]
+        .where(
+            Membership.status == MembershipStatus.PENDING,
+            Group.id.in_(runs),  # type: ignore[union-attr]
+        )
+        .group_by(Group.id)
+        .order_by(Group.name, Group.id)
+    )
+    return [(group, count) for group, count in rows.all()]
+
+
 async def decide_request(
     uow: UnitOfWork,
     clock: Clock,

@@ -177,6 +177,35 @@ async def test_membership_news_outlives_the_process_that_made_it(chat: Chat) -> 
     ]
 
 
+async def test_requests_without_a_group_offers_the_groups_where_requests_wait(
+    chat: Chat,
+) -> None:
+    """/requests alone said "Which group?" instead of offering the admin's groups with
+    requests waiting, as a command without its argument does where it can."""
+    secret = await _secret(chat)
+    await chat.say("tom", "/newgroup Quiet | | | private")
+    await chat.say("maya", "/join quiet")
+    await chat.click("tom", f"ap:2:{await chat.person_id('maya')}")
+    await chat.say("tom", "/promote quiet maya")
+    await chat.say("tom", "/newgroup Hidden | | | private")  # tom's alone: not maya's to decide
+    await chat.say("maya", "/newgroup Open")  # hers, nobody asks
+    for who, group in (("olga", "secret"), ("zed", "secret"), ("ivy", "quiet"), ("ivy", "hidden")):
+        await chat.say(who, f"/join {group}")
+
+    reply = await chat.say("maya", "/requests")
+    assert reply.text == "Join requests wait in these groups:"
+    buttons = [(b.label, b.action.act.value, b.action.args) for [b] in reply.cards[0].buttons]
+    assert buttons == [("Quiet · 1 waiting", "rq", (2,)), ("Secret · 2 waiting", "rq", (secret,))]
+    picked = await chat.click("maya", f"rq:{secret}")
+    assert picked.text.splitlines() == ["Join requests for Secret", "• olga", "• zed"]
+    assert (await chat.say("olga", "/requests")).text == (
+        "No join requests wait in the groups you run."
+    )
+    assert (await chat.click("olga", f"rq:{secret}")).text == (
+        "⚠️ Only admins of Secret can do that."
+    )
+
+
 async def test_only_admins_decide_requests(chat: Chat) -> None:
     sent = chat.services.notifiers["test"] = RecordingNotifier()
     secret = await _secret(chat)
