@@ -5,10 +5,16 @@ from __future__ import annotations
 from core.actions import Act, Action, act
 from core.cards import Button, Card, Reply, bold, italic, note, plain
 from core.chat.args import fields
-from core.chat.registry import Context, command, on_action, only_in_private
+from core.chat.registry import (
+    REDRAWN_WHEN_REFUSED,
+    Context,
+    command,
+    on_action,
+    only_in_private,
+)
 from core.errors import invalid
 from core.i18n import N_, Translator
-from core.models import Group, Person, Role
+from core.models import Group, MembershipStatus, Person, Role
 from core.services import events, groups
 from core.views import group_card, group_list_card, usage
 
@@ -155,6 +161,11 @@ async def join_action(ctx: Context, action: Action) -> Reply:
 
 
 async def _leave(ctx: Context, ref: str) -> Reply:
+    async with ctx.uow() as uow:  # asked to join and never let in: the request is taken back
+        withdrawn = await groups.withdraw_request(uow, ctx.me, ref)
+    if withdrawn is not None:
+        text = ctx.t("Your request to join {group} was withdrawn.", group=withdrawn.name)
+        return Reply(cards=[note(text)], toast=text)
     async with ctx.uow() as uow:
         group, _changes = await events.leave_and_release(uow, ctx.clock, ctx.me, ref)
     text = ctx.t("You left {group}.", group=group.name)
@@ -280,6 +291,38 @@ async def decide_action(ctx: Context, action: Action) -> Reply:
         group, pending = await groups.pending_requests(uow, ctx.me, f"#{group_id}")
     card = _requests_card(ctx, group, pending, decided=text)
     return Reply(cards=[card], toast=text, edit=True)  # they hear it from core.membership_news
+
+
+async def _request_now(ctx: Context, action: Action) -> Card:
+    """A join request's card as decided, for a tap on it that was refused (REDRAWN_WHEN_REFUSED):
+    every admin is sent the request, and one decides; the others' cards kept their buttons,
+    whose taps only said no. Now the tapped one says who decided what, then what still waits."""
+    group_id, person_id = action.args
+    async with ctx.uow(readonly=True) as uow:
+        decided = await groups.decided_request(uow, ctx.me, group_id, person_id)
+        group, pending = await groups.pending_requests(uow, ctx.me, f"#{group_id}")
+    return _requests_card(ctx, group, pending, decided=_decision(ctx.t, group, decided))
+
+
+def _decision(t: Translator, group: Group, decided: groups.Decided) -> str:
+    name, status = decided.person.display_name, decided.membership.status
+    admin = decided.decider.display_name if decided.decider else None
+    if groups.withdrew(decided.membership):
+        return t(groups.WITHDRAWN, name=name, group=group.name)
+    if status == MembershipStatus.ACTIVE:
+        if admin:
+            return t("{admin} approved {name}.", admin=admin, name=name)
+        return t("{name}'s request was already approved.", name=name)
+    if status == MembershipStatus.DECLINED:
+        if admin:
+            return t("{admin} declined {name}.", admin=admin, name=name)
+        return t("{name}'s request was already declined.", name=name)
+    if status == MembershipStatus.BANNED:
+        return t("{name} is banned from {group}.", name=name, group=group.name)
+    return t("{name} is no longer waiting to join {group}.", name=name, group=group.name)
+
+
+REDRAWN_WHEN_REFUSED.update(dict.fromkeys((Act.APPROVE, Act.REJECT), _request_now))
 
 
 async def _group_then(ctx: Context, args: str) -> tuple[Group | None, str]:

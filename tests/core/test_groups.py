@@ -141,6 +141,64 @@ async def test_a_request_reaches_every_admin_with_its_buttons(chat: Chat) -> Non
     assert await _status(chat, secret, "olga") == ("active", "member")
 
 
+async def test_a_request_decided_by_one_admin_is_redrawn_on_the_others_tap(chat: Chat) -> None:
+    """Tom declined 李伟; Maya's copy of the request kept ✅ Approve / ✖ Decline, and her tap
+    only said it was decided. It now redraws her card: who decided what, with no buttons for
+    李伟, and the requests still waiting below with theirs."""
+    sent = chat.services.notifiers["test"] = RecordingNotifier()
+    secret = await _secret(chat)
+    await chat.say("tom", "/join secret")
+    await chat.click("maya", f"ap:{secret}:{await chat.person_id('tom')}")
+    await chat.say("maya", "/promote secret tom")
+    await chat.say("李伟", "/join secret")
+    li = await chat.person_id("李伟")
+    [card] = [card for who, card in sent.sent if who == "maya" and "李伟" in card.text]
+    assert card.text == "李伟 asks to join Secret." and card.buttons
+
+    assert (await chat.click("tom", f"rj:{secret}:{li}")).toast == "Declined 李伟."
+    late = await chat.click("maya", f"ap:{secret}:{li}")
+    assert late.toast == "李伟's request was already declined." and late.alert
+    assert late.edit and late.text == "tom declined 李伟." and not late.cards[0].buttons
+    assert await _status(chat, secret, "李伟") == ("declined", "member")
+
+    await chat.say("zed", "/join secret")  # another request waits: it keeps its buttons
+    await chat.say("ivy", "/join secret")
+    await chat.click("maya", f"ap:{secret}:{await chat.person_id('ivy')}")
+    again = await chat.click("tom", f"rj:{secret}:{await chat.person_id('ivy')}")
+    assert again.text.splitlines() == ["maya approved ivy.", "Join requests for Secret", "• zed"]
+    assert [b.label for row in again.cards[0].buttons for b in row] == [
+        "✅ Approve zed",
+        "✖ Decline",
+    ]
+    # someone who may not decide is told so, and shown nothing of the group's requests
+    stranger = await chat.click("olga", f"ap:{secret}:{li}")
+    assert stranger.toast == "Only admins of Secret can do that." and not stranger.edit
+
+
+async def test_leaving_while_a_request_waits_withdraws_it(chat: Chat) -> None:
+    """Zoe asked to join Secret, then sent /leave secret: "You left Secret.", though she was
+    never in it; the admins' cards kept their buttons, and a tap said "No pending request"."""
+    sent = chat.services.notifiers["test"] = RecordingNotifier()
+    secret = await _secret(chat)
+    await chat.say("zoe", "/join secret")
+    zoe = await chat.person_id("zoe")
+
+    reply = await chat.say("zoe", "/leave secret")
+    assert reply.text == "Your request to join Secret was withdrawn." == reply.toast
+    assert await _status(chat, secret, "zoe") == ("left", "member")
+    assert "Waiting for approval" not in (await chat.say("zoe", "/mygroups")).text
+    tap = await chat.click("maya", f"ap:{secret}:{zoe}")
+    assert tap.toast == "zoe withdrew their request to join Secret."
+    assert tap.edit and tap.text == "zoe withdrew their request to join Secret."
+    assert not tap.cards[0].buttons and await _status(chat, secret, "zoe") == ("left", "member")
+    assert (await chat.say("zoe", "/leave secret")).text == "⚠️ You are not in Secret."
+
+    # she may ask again at once (a withdrawal is no refusal), and that request is decided anew
+    assert (await chat.say("zoe", "/join secret")).toast.endswith("was sent to its admins.")
+    assert (await chat.click("maya", f"ap:{secret}:{zoe}")).toast == "zoe is now a member."
+    assert sent.texts_to("zoe") == ["You're in: your request to join Secret was approved."]
+
+
 async def test_membership_news_outlives_the_process_that_made_it(chat: Chat) -> None:
     """A join request, its decision, a ban and its lifting commit with the duty to tell: a
     process that dies right after the commit (here: no worker ran in it) leaves the notices to
