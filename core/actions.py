@@ -55,6 +55,7 @@ class Act(StrEnum):
     CALENDAR = "ic"  # the activity as a calendar file
     CHECK_IN = "ck"  # activity, person: present <-> not there
     SERIES_JOIN = "sj"  # sign up for every occurrence of the activity's series
+    REQUESTS = "rq"  # a group's waiting join requests (/requests)
 
 
 ARITY = {

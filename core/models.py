@@ -226,6 +226,9 @@ class Membership(SQLModel, table=True):
     role: str = Field(default=Role.MEMBER, max_length=16)
     status: str = Field(default=MembershipStatus.ACTIVE, max_length=16)
     created_at: datetime = Field(sa_column=utc_column())
+    # who decided their last join request: an admin, or they themself when they withdrew it;
+    # an admin's later tap on it says who (None: no request, or decided before this was kept)
+    decided_by: int | None = Field(default=None, foreign_key="person.id")
 
 
 class Post(SQLModel, table=True):

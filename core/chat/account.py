@@ -78,6 +78,7 @@ SETTING_EXAMPLES = {  # what each setting takes, shown when it was typed without
     section="start",
 )
 async def settings_command(ctx: Context, args: str) -> Reply:
+    only_in_private(ctx, "settings")  # one's timezone, language and reminders, or a change
     pairs = _setting_pairs(args)
     key = next((key for key, value in pairs if not _settable(key, value)), "")
     if pairs and not key:

@@ -324,6 +324,7 @@ async def block_action(ctx: Context, action: Action) -> Reply:
     section="discover",
 )
 async def blocked_command(ctx: Context, args: str) -> Reply:
+    only_in_private(ctx, "blocked")  # whom one blocked: they may be in the chat
     async with ctx.uow(readonly=True) as uow:
         people = await discovery.blocked_by(uow, ctx.me)
     if not people:

@@ -212,6 +212,7 @@ async def event_action(ctx: Context, action: Action) -> Reply:
     "myevents", usage=N_("/myevents"), help=N_("Activities you signed up for"), section="events"
 )
 async def myevents_command(ctx: Context, args: str) -> Reply:
+    only_in_private(ctx, "myevents")  # what one signed up for
     async with ctx.uow(readonly=True) as uow:
         mine = await events.my_events(uow, ctx.clock, ctx.me)
     if not mine:

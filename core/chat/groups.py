@@ -5,13 +5,22 @@ from __future__ import annotations
 from core.actions import Act, Action, act
 from core.cards import Button, Card, Reply, bold, italic, note, plain
 from core.chat.args import fields
-from core.chat.registry import Context, command, on_action
+from core.chat.registry import (
+    REDRAWN_WHEN_REFUSED,
+    Context,
+    command,
+    on_action,
+    only_in_private,
+)
+from core.errors import invalid
 from core.i18n import N_, Translator
-from core.models import Group, Person, Role
+from core.models import Group, MembershipStatus, Person, Role
 from core.services import events, groups
 from core.views import group_card, group_list_card, usage
 
 GROUPS_SHOWN = 20  # one message's worth of buttons
+# the words /newgroup's last field may be, and whether each makes the group private
+VISIBILITIES = {"private": True, "私密": True, "public": False, "公开": False}
 
 
 @command("groups", usage=N_("/groups [search]"), help=N_("Find interest groups"), section="groups")
@@ -71,9 +80,19 @@ async def newgroup_command(ctx: Context, args: str) -> Reply:
                 )
             ]
         )
-    private = len(parts) > 1 and parts[-1].lower() in ("private", "私密")
-    if private:
+    private = VISIBILITIES.get(parts[-1].lower()) if len(parts) > 1 else None
+    if private is not None:
         parts = parts[:-1]
+    extra = next(filter(None, parts[3:]), "")  # "| privat" made a public group, unsaid
+    if extra:
+        raise invalid(
+            "bad_visibility",
+            N_(
+                "Nothing was created: after the name, description and tags /newgroup takes "
+                "only “private” or “public” (私密, 公开), not “{word}”."
+            ),
+            word=extra[:40],
+        )
     name, description, tags = [*parts, "", ""][:3]
     async with ctx.uow() as uow:
         group = await groups.create_group(
@@ -83,7 +102,7 @@ async def newgroup_command(ctx: Context, args: str) -> Reply:
             name=name,
             description=description,
             tags=tags,
-            private=private,
+            private=bool(private),
             timezone=ctx.actor.timezone or ctx.services.settings.default_timezone,
         )
     async with ctx.uow(readonly=True) as uow:
@@ -142,6 +161,11 @@ async def join_action(ctx: Context, action: Action) -> Reply:
 
 
 async def _leave(ctx: Context, ref: str) -> Reply:
+    async with ctx.uow() as uow:  # asked to join and never let in: the request is taken back
+        withdrawn = await groups.withdraw_request(uow, ctx.me, ref)
+    if withdrawn is not None:
+        text = ctx.t("Your request to join {group} was withdrawn.", group=withdrawn.name)
+        return Reply(cards=[note(text)], toast=text)
     async with ctx.uow() as uow:
         group, _changes = await events.leave_and_release(uow, ctx.clock, ctx.me, ref)
     text = ctx.t("You left {group}.", group=group.name)
@@ -183,6 +207,7 @@ async def leave_action(ctx: Context, action: Action) -> Reply:
 
 @command("mygroups", usage=N_("/mygroups"), help=N_("Groups you're in"), section="groups")
 async def mygroups_command(ctx: Context, args: str) -> Reply:
+    only_in_private(ctx, "mygroups")  # which groups one is in, and asked to join
     async with ctx.uow(readonly=True) as uow:
         listed = await groups.my_groups(uow, ctx.me, requested=True)
     mine = [summary for summary in listed if not summary.is_pending]
@@ -197,12 +222,33 @@ async def mygroups_command(ctx: Context, args: str) -> Reply:
 
 
 @command(
-    "requests", usage=N_("/requests <group>"), help=N_("Pending join requests"), section="admin"
+    "requests", usage=N_("/requests [group]"), help=N_("Pending join requests"), section="admin"
 )
 async def requests_command(ctx: Context, args: str) -> Reply:
+    only_in_private(ctx, "requests")  # who asks to join a private group is for its admins
+    if not args.strip():
+        return await _groups_with_requests(ctx)
     async with ctx.uow(readonly=True) as uow:
         group, pending = await groups.pending_requests(uow, ctx.me, args)
     return Reply(cards=[_requests_card(ctx, group, pending)])
+
+
+@on_action(Act.REQUESTS)
+async def requests_action(ctx: Context, action: Action) -> Reply:
+    return await requests_command(ctx, f"#{action.id}")
+
+
+async def _groups_with_requests(ctx: Context) -> Reply:
+    """/requests without a group: a button for each group of theirs where requests wait."""
+    async with ctx.uow(readonly=True) as uow:
+        waiting = await groups.groups_with_requests(uow, ctx.me)
+    if not waiting:
+        return Reply(cards=[note(ctx.t("No join requests wait in the groups you run."))])
+    card = Card().add(bold(ctx.t("Join requests wait in these groups:")))
+    for group, count in waiting:
+        label = ctx.t("{group} · {count} waiting", group=group.name[:40], count=count)
+        card.row(Button(label, act(Act.REQUESTS, group.id)))  # type: ignore[arg-type]
+    return Reply(cards=[card])
 
 
 def _requests_card(
@@ -247,15 +293,57 @@ async def decide_action(ctx: Context, action: Action) -> Reply:
     return Reply(cards=[card], toast=text, edit=True)  # they hear it from core.membership_news
 
 
-async def _group_then(ctx: Context, args: str) -> tuple[str, str]:
-    """'book club @bob' -> ('#7', '@bob'): the group a command starts with, by the longest run
-    of words that names one (groups.find_group_at_start: "Book club", not a group found by
-    "book" with "club @bob" for the person), as a reference the service finds again."""
-    if not args.strip():
-        return "", ""
+async def _request_now(ctx: Context, action: Action) -> Card:
+    """A join request's card as decided, for a tap on it that was refused (REDRAWN_WHEN_REFUSED):
+    every admin is sent the request, and one decides; the others' cards kept their buttons,
+    whose taps only said no. Now the tapped one says who decided what, then what still waits."""
+    group_id, person_id = action.args
     async with ctx.uow(readonly=True) as uow:
-        group, rest = await groups.find_group_at_start(uow, args)
-    return f"#{group.id}", rest
+        decided = await groups.decided_request(uow, ctx.me, group_id, person_id)
+        group, pending = await groups.pending_requests(uow, ctx.me, f"#{group_id}")
+    return _requests_card(ctx, group, pending, decided=_decision(ctx.t, group, decided))
+
+
+def _decision(t: Translator, group: Group, decided: groups.Decided) -> str:
+    name, status = decided.person.display_name, decided.membership.status
+    admin = decided.decider.display_name if decided.decider else None
+    if groups.withdrew(decided.membership):
+        return t(groups.WITHDRAWN, name=name, group=group.name)
+    if status == MembershipStatus.ACTIVE:
+        if admin:
+            return t("{admin} approved {name}.", admin=admin, name=name)
+        return t("{name}'s request was already approved.", name=name)
+    if status == MembershipStatus.DECLINED:
+        if admin:
+            return t("{admin} declined {name}.", admin=admin, name=name)
+        return t("{name}'s request was already declined.", name=name)
+    if status == MembershipStatus.BANNED:
+        return t("{name} is banned from {group}.", name=name, group=group.name)
+    return t("{name} is no longer waiting to join {group}.", name=name, group=group.name)
+
+
+REDRAWN_WHEN_REFUSED.update(dict.fromkeys((Act.APPROVE, Act.REJECT), _request_now))
+
+
+async def _group_then(ctx: Context, args: str) -> tuple[Group | None, str]:
+    """'book club @bob' -> (Book club, '@bob'): the group a command starts with, by the longest
+    run of words that names one (groups.find_group_at_start: "Book club", not a group found by
+    "book" with "club @bob" for the person); None when nothing was typed."""
+    if not args.strip():
+        return None, ""
+    async with ctx.uow(readonly=True) as uow:
+        return await groups.find_group_at_start(uow, args)
+
+
+def _ref(group: Group | None) -> str:
+    """The group as a reference the service finds again ("": none, and the service asks)."""
+    return f"#{group.id}" if group else ""
+
+
+def _example(group: Group | None, command: str, rest: str) -> str:
+    """A usage example about the group the command named ('/ban book-club @troll'): one about
+    "hiking" only when it named none."""
+    return f"/{command} {group.handle if group else 'hiking'} {rest}"
 
 
 @command(
@@ -265,13 +353,14 @@ async def _group_then(ctx: Context, args: str) -> tuple[str, str]:
     section="admin",
 )
 async def ban_command(ctx: Context, args: str) -> Reply:
-    ref, who = await _group_then(ctx, args)
+    named, who = await _group_then(ctx, args)
     if not who:
-        return Reply(
-            cards=[usage(ctx.t, ctx.t("Name the group and the person."), "/ban hiking @troll")]
-        )
+        example = _example(named, "ban", "@troll")
+        return Reply(cards=[usage(ctx.t, ctx.t("Name the group and the person."), example)])
     async with ctx.uow() as uow:
-        group, person, _changes = await events.ban_and_release(uow, ctx.clock, ctx.me, ref, who)
+        group, person, _changes = await events.ban_and_release(
+            uow, ctx.clock, ctx.me, _ref(named), who
+        )
     text = ctx.t("{name} is banned from {group}.", name=person.display_name, group=group.name)
     return Reply(cards=[note(text)])  # they hear it from core.membership_news
 
@@ -283,13 +372,12 @@ async def ban_command(ctx: Context, args: str) -> Reply:
     section="admin",
 )
 async def unban_command(ctx: Context, args: str) -> Reply:
-    ref, who = await _group_then(ctx, args)
+    named, who = await _group_then(ctx, args)
     if not who:
-        return Reply(
-            cards=[usage(ctx.t, ctx.t("Name the group and the person."), "/unban hiking #12")]
-        )
+        example = _example(named, "unban", "#12")
+        return Reply(cards=[usage(ctx.t, ctx.t("Name the group and the person."), example)])
     async with ctx.uow() as uow:
-        group, person = await groups.unban_member(uow, ctx.me, ref, who)
+        group, person = await groups.unban_member(uow, ctx.me, _ref(named), who)
     text = ctx.t("{name} may join {group} again.", name=person.display_name, group=group.name)
     return Reply(cards=[note(text)])  # they hear it from core.membership_news
 
@@ -298,12 +386,12 @@ ROLE_COMMANDS = {Role.OWNER: "transfer", Role.ADMIN: "promote", Role.MEMBER: "de
 
 
 async def _set_role(ctx: Context, args: str, role: Role) -> Reply:
-    ref, who = await _group_then(ctx, args)
+    named, who = await _group_then(ctx, args)
     if not who:
-        example = f"/{ROLE_COMMANDS[role]} hiking @maya"
+        example = _example(named, ROLE_COMMANDS[role], "@maya")
         return Reply(cards=[usage(ctx.t, ctx.t("Name the group and the person."), example)])
     async with ctx.uow() as uow:
-        group, person = await groups.set_role(uow, ctx.me, ref, who, role)
+        group, person = await groups.set_role(uow, ctx.me, _ref(named), who, role)
     name = person.display_name
     if role == Role.OWNER:
         text = ctx.t(
@@ -357,19 +445,12 @@ async def demote_command(ctx: Context, args: str) -> Reply:
     section="admin",
 )
 async def grouptimezone_command(ctx: Context, args: str) -> Reply:
-    ref, value = await _group_then(ctx, args)
-    if not ref or not value:
-        return Reply(
-            cards=[
-                usage(
-                    ctx.t,
-                    ctx.t("Name the group and an IANA timezone."),
-                    "/grouptimezone hiking Europe/Berlin",
-                )
-            ]
-        )
+    named, value = await _group_then(ctx, args)
+    if not named or not value:
+        example = _example(named, "grouptimezone", "Europe/Berlin")
+        return Reply(cards=[usage(ctx.t, ctx.t("Name the group and an IANA timezone."), example)])
     async with ctx.uow() as uow:
-        group = await groups.set_timezone(uow, ctx.me, ref, value)
+        group = await groups.set_timezone(uow, ctx.me, _ref(named), value)
     text = ctx.t(
         "New activities of {group} are now in {zone}; those already planned keep their time.",
         group=group.name,
@@ -385,15 +466,14 @@ async def grouptimezone_command(ctx: Context, args: str) -> Reply:
     section="admin",
 )
 async def memberevents_command(ctx: Context, args: str) -> Reply:
-    ref, value = await _group_then(ctx, args)
+    named, value = await _group_then(ctx, args)
     if value.lower() not in ("on", "off"):
-        return Reply(
-            cards=[
-                usage(ctx.t, ctx.t("Name the group, then on or off."), "/memberevents hiking on")
-            ]
-        )
+        example = _example(named, "memberevents", "on")
+        return Reply(cards=[usage(ctx.t, ctx.t("Name the group, then on or off."), example)])
     async with ctx.uow() as uow:
-        group = await groups.set_members_can_create_events(uow, ctx.me, ref, value.lower() == "on")
+        group = await groups.set_members_can_create_events(
+            uow, ctx.me, _ref(named), value.lower() == "on"
+        )
     text = (
         ctx.t("Members of {group} can now create activities.", group=group.name)
         if group.members_can_create_events

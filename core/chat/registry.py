@@ -136,7 +136,9 @@ def only_in_private(ctx: Context, name: str) -> None:
     and distances, /recommend and /interests your groups and tastes, /setlocation where you
     live, /link a code that makes whoever sends it you, /export, /checkin and /noshows a
     roster's accounts, attendance and misses, /deliveries whom a reminder did not reach,
-    /reports who reported whom."""
+    /reports who reported whom, /settings your timezone, language and reminders, /blocked whom
+    you blocked, /mygroups and /myevents your groups and sign-ups, /requests who asks to join a
+    group."""
     if ctx.in_group_chat:
         raise forbidden(
             "private_chat_only",

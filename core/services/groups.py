@@ -61,6 +61,7 @@ class JoinResult:
 
 
 REQUEST_COOL_DOWN = timedelta(hours=24)  # after a declined request, before the next one
+WITHDRAWN = N_("{name} withdrew their request to join {group}.")
 
 # Durable notices (core.notices, core.membership_news), written with the change they tell of:
 ASKED = "asked"  # the job kind of telling an admin of a join request ("group:person:admin")
@@ -386,7 +387,7 @@ async def my_groups(
 ) -> list[GroupSummary]:
     """The groups the person is a member of; with `requested`, also those they asked to join
     and wait for (is_pending): a request is not a membership, its posts and activities are not
-    theirs yet, but /leave withdraws it."""
+    theirs yet, but /leave withdraws it (withdraw_request)."""
     statuses = [MembershipStatus.ACTIVE] + ([MembershipStatus.PENDING] if requested else [])
     rows = await uow.session.exec(
         select(Group)
@@ -433,6 +434,7 @@ async def join_group(uow: UnitOfWork, clock: Clock, actor_id: int, ref: str) -> 
         membership = Membership(group_id=group.id, person_id=actor_id, created_at=now)
     elif status == MembershipStatus.PENDING:
         membership.created_at = now  # requests wait in the order they were made
+        membership.decided_by = None  # a new request: nobody decided it yet
     await tallies.move_membership(uow, membership, status, Role.MEMBER)
     if status == MembershipStatus.PENDING:
         await _tell_admins(uow, group, actor_id)
@@ -440,14 +442,24 @@ async def join_group(uow: UnitOfWork, clock: Clock, actor_id: int, ref: str) -> 
     return JoinResult(group, "requested" if status == MembershipStatus.PENDING else "joined")
 
 
+async def withdraw_request(uow: UnitOfWork, actor_id: int, ref: str) -> Group | None:
+    """Take back one's waiting request to join a group (/leave before an admin decided); None
+    when none waits (then /leave is leaving). The admins' buttons on it then say so."""
+    group = await find_group(uow, ref)
+    membership = await membership_of(uow, group.id, actor_id)  # type: ignore[arg-type]
+    if membership is None or membership.status != MembershipStatus.PENDING:
+        return None
+    membership.decided_by = actor_id
+    await tallies.move_membership(uow, membership, MembershipStatus.LEFT, Role.MEMBER)
+    await uow.commit()
+    return group
+
+
 async def leave_group(uow: UnitOfWork, actor_id: int, ref: str) -> Group:
     """Leave a group; the caller commits (events.leave_and_release frees the seats first)."""
     group = await find_group(uow, ref)
     membership = await membership_of(uow, group.id, actor_id)  # type: ignore[arg-type]
-    if membership is None or membership.status not in (
-        MembershipStatus.ACTIVE,
-        MembershipStatus.PENDING,
-    ):
+    if not permissions.is_active(membership):
         raise conflict("not_member", N_("You are not in {group}."), group=group.name)
     if membership.role == Role.OWNER:
         raise conflict(
@@ -533,6 +545,39 @@ async def pending_requests(uow: UnitOfWork, actor_id: int, ref: str) -> tuple[Gr
     return group, list(rows.all())
 
 
+async def groups_with_requests(uow: UnitOfWork, actor_id: int) -> list[tuple[Group, int]]:
+    """The groups the person runs (owner or admin) where join requests wait, each with how
+    many, by name: what /requests without a group offers to pick from."""
+    runs = select(Membership.group_id).where(Membership.person_id == actor_id, ADMIN)
+    rows = await uow.session.exec(
+        select(Group, sa.func.count(Membership.id))  # type: ignore[arg-type]
+        .join(Membership, Membership.group_id == Group.id)  # type: ignore[arg-type]
+        .where(
+            Membership.status == MembershipStatus.PENDING,
+            Group.id.in_(runs),  # type: ignore[union-attr]
+        )
+        .group_by(Group.id)
+        .order_by(Group.name, Group.id)
+    )
+    return [(group, count) for group, count in rows.all()]
+
+
+def withdrew(membership: Membership) -> bool:
+    """Whether the person took back their own join request (/leave while it waited)."""
+    return (
+        membership.status == MembershipStatus.LEFT and membership.decided_by == membership.person_id
+    )
+
+
+async def _requests_of(uow: UnitOfWork, actor_id: int, group_id: int) -> Group:
+    """The group of a join request's buttons, for one of its admins."""
+    group = await uow.session.get(Group, group_id) if is_id(group_id) else None
+    if group is None:
+        raise not_found("group", name=f"#{group_id}")
+    permissions.require_admin(group, await membership_of(uow, group_id, actor_id))
+    return group
+
+
 async def decide_request(
     uow: UnitOfWork,
     clock: Clock,
@@ -543,11 +588,9 @@ async def decide_request(
     approve: bool,
 ) -> tuple[Group, Person]:
     """Approve or decline a join request. A declined person may ask again after
-    REQUEST_COOL_DOWN; the first admin to decide wins, the others are told it is decided."""
-    group = await uow.session.get(Group, group_id) if is_id(group_id) else None
-    if group is None:
-        raise not_found("group", name=f"#{group_id}")
-    permissions.require_admin(group, await membership_of(uow, group_id, actor_id))
+    REQUEST_COOL_DOWN; the first admin to decide wins, the others are told it is decided (or
+    that the person withdrew it)."""
+    group = await _requests_of(uow, actor_id, group_id)
     membership = await membership_of(uow, group_id, person_id) if is_id(person_id) else None
     decided = {
         MembershipStatus.ACTIVE: N_("{name}'s request was already approved."),
@@ -556,8 +599,12 @@ async def decide_request(
     if membership is not None and membership.status in decided:  # another admin was quicker
         person = await uow.session.get(Person, person_id)
         raise conflict("request_decided", decided[membership.status], name=person.display_name)  # type: ignore[union-attr]
+    if membership is not None and withdrew(membership):
+        person = await uow.session.get(Person, person_id)
+        raise conflict("request_withdrawn", WITHDRAWN, name=person.display_name, group=group.name)  # type: ignore[union-attr]
     if membership is None or membership.status != MembershipStatus.PENDING:
         raise not_found("request")
+    membership.decided_by = actor_id
     if approve:
         await tallies.move_membership(uow, membership, MembershipStatus.ACTIVE)
     else:
@@ -567,6 +614,27 @@ async def decide_request(
     person = await uow.session.get(Person, person_id)
     await uow.commit()
     return group, person  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class Decided:
+    """What became of a join request, as its admins' buttons show it once it is decided."""
+
+    person: Person
+    membership: Membership
+    decider: Person | None  # None: decided before deciders were kept
+
+
+async def decided_request(uow: UnitOfWork, actor_id: int, group_id: int, person_id: int) -> Decided:
+    """A request no longer waiting, for one of the group's admins: raises not_found while it
+    waits, or when there was none."""
+    await _requests_of(uow, actor_id, group_id)
+    membership = await membership_of(uow, group_id, person_id) if is_id(person_id) else None
+    if membership is None or membership.status == MembershipStatus.PENDING:
+        raise not_found("request")
+    person = await uow.session.get(Person, person_id)
+    decider = membership.decided_by
+    return Decided(person, membership, await uow.session.get(Person, decider) if decider else None)  # type: ignore[arg-type]
 
 
 async def ban_member(uow: UnitOfWork, actor_id: int, ref: str, who: str) -> tuple[Group, Person]:

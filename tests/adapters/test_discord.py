@@ -216,6 +216,29 @@ async def test_sign_up_click_edits_the_card_in_place_and_toasts(dc: DiscordHarne
     assert again[-1].content == "Already signed up."
 
 
+async def test_a_request_another_admin_decided_is_redrawn_where_it_was_tapped(
+    dc: DiscordHarness,
+) -> None:
+    """Tom declined Li; Maya's DM of the request kept its buttons, and her tap only said so.
+    Her DM is now edited: who decided what, and no buttons. /requests needs no group."""
+    maya, tom, li = (dc.add_user(n, name) for n, name in ((1, "Maya"), (2, "Tom"), (3, "Li")))
+    await dc.slash(maya, "newgroup", name="Secret", private=True)
+    await dc.slash(tom, "join", group="secret")
+    await dc.click(maya, dc.dms(maya)[-1], "Approve")
+    await dc.slash(maya, "promote", group="secret", person=tom)
+    await dc.slash(li, "join", group="secret")
+    [mayas] = [m for m in dc.dms(maya) if text_of(m) == "Li asks to join Secret."]
+    [toms] = [m for m in dc.dms(tom) if text_of(m) == "Li asks to join Secret."]
+    listed = await dc.slash(maya, "requests")
+    assert "Secret · 1 waiting" in [label for label, _ in dc.emu.buttons(listed.message)]
+
+    await dc.click(tom, toms, "Decline")
+    late = await dc.click(maya, mayas, "Approve")
+    assert "Li's request was already declined." in late.text
+    now = dc.current(mayas)
+    assert text_of(now) == "Tom declined Li." and not dc.emu.buttons(now)
+
+
 async def test_waitlist_then_a_cancellation_promotes_the_next_with_a_dm(
     dc: DiscordHarness,
 ) -> None:

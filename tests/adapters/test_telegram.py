@@ -118,6 +118,27 @@ async def test_forged_and_stale_callbacks_change_nothing(tg: TelegramHarness) ->
     assert "0/2 going" in tg.current(card)["plain"]  # nothing changed
 
 
+async def test_a_request_another_admin_decided_is_redrawn_where_it_was_tapped(
+    tg: TelegramHarness,
+) -> None:
+    """Tom declined Li; Maya's copy of the request kept its buttons, and her tap only said so.
+    Her message is now edited: who decided what, and no buttons."""
+    maya, tom, li = (tg.emu.add_user(n, name) for n, name in ((1, "Maya"), (2, "Tom"), (3, "Li")))
+    await tg.say(maya, "/newgroup Secret | | | private")
+    await tg.say(tom, "/join secret")
+    await tg.click(maya, tg.emu.messages(1)[-1], "Approve")
+    await tg.say(maya, "/promote secret tom")
+    await tg.say(li, "/join secret")
+    [mayas] = [m for m in tg.emu.messages(1) if m["plain"] == "Li asks to join Secret."]
+    [toms] = [m for m in tg.emu.messages(2) if m["plain"] == "Li asks to join Secret."]
+
+    assert (await tg.click(tom, toms, "Decline"))["text"] == "Declined Li."
+    late = await tg.click(maya, mayas, "Approve")
+    assert late["text"] == "Li's request was already declined." and late["show_alert"]
+    now = tg.current(mayas)
+    assert now["plain"] == "Tom declined Li." and not now.get("reply_markup")
+
+
 async def test_user_text_is_escaped_and_shows_as_written(tg: TelegramHarness) -> None:
     maya = tg.emu.add_user(1, "Maya")
     await tg.say(maya, "/newgroup Hiking")

@@ -444,7 +444,7 @@ async def test_private_groups_are_never_recommended_and_do_not_take_a_place(
     chat: Chat,
 ) -> None:
     """Everyone in Hiking is also in the private Secret: it must not crowd out public groups."""
-    secret = await group(chat, "Maya", "Secret | | | outdoors | private")
+    secret = await group(chat, "Maya", "Secret | | outdoors | private")
     await group(chat, "Maya", "Hiking")
     await group(chat, "Zoe", "Cycling")
     await group(chat, "Zoe", "Chess")

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
+from core.chat.registry import handle_text
 from core.clock import FrozenClock
 from core.db import Database
 from core.errors import DomainError
@@ -140,6 +141,64 @@ async def test_a_request_reaches_every_admin_with_its_buttons(chat: Chat) -> Non
     assert await _status(chat, secret, "olga") == ("active", "member")
 
 
+async def test_a_request_decided_by_one_admin_is_redrawn_on_the_others_tap(chat: Chat) -> None:
+    """Tom declined 李伟; Maya's copy of the request kept ✅ Approve / ✖ Decline, and her tap
+    only said it was decided. It now redraws her card: who decided what, with no buttons for
+    李伟, and the requests still waiting below with theirs."""
+    sent = chat.services.notifiers["test"] = RecordingNotifier()
+    secret = await _secret(chat)
+    await chat.say("tom", "/join secret")
+    await chat.click("maya", f"ap:{secret}:{await chat.person_id('tom')}")
+    await chat.say("maya", "/promote secret tom")
+    await chat.say("李伟", "/join secret")
+    li = await chat.person_id("李伟")
+    [card] = [card for who, card in sent.sent if who == "maya" and "李伟" in card.text]
+    assert card.text == "李伟 asks to join Secret." and card.buttons
+
+    assert (await chat.click("tom", f"rj:{secret}:{li}")).toast == "Declined 李伟."
+    late = await chat.click("maya", f"ap:{secret}:{li}")
+    assert late.toast == "李伟's request was already declined." and late.alert
+    assert late.edit and late.text == "tom declined 李伟." and not late.cards[0].buttons
+    assert await _status(chat, secret, "李伟") == ("declined", "member")
+
+    await chat.say("zed", "/join secret")  # another request waits: it keeps its buttons
+    await chat.say("ivy", "/join secret")
+    await chat.click("maya", f"ap:{secret}:{await chat.person_id('ivy')}")
+    again = await chat.click("tom", f"rj:{secret}:{await chat.person_id('ivy')}")
+    assert again.text.splitlines() == ["maya approved ivy.", "Join requests for Secret", "• zed"]
+    assert [b.label for row in again.cards[0].buttons for b in row] == [
+        "✅ Approve zed",
+        "✖ Decline",
+    ]
+    # someone who may not decide is told so, and shown nothing of the group's requests
+    stranger = await chat.click("olga", f"ap:{secret}:{li}")
+    assert stranger.toast == "Only admins of Secret can do that." and not stranger.edit
+
+
+async def test_leaving_while_a_request_waits_withdraws_it(chat: Chat) -> None:
+    """Zoe asked to join Secret, then sent /leave secret: "You left Secret.", though she was
+    never in it; the admins' cards kept their buttons, and a tap said "No pending request"."""
+    sent = chat.services.notifiers["test"] = RecordingNotifier()
+    secret = await _secret(chat)
+    await chat.say("zoe", "/join secret")
+    zoe = await chat.person_id("zoe")
+
+    reply = await chat.say("zoe", "/leave secret")
+    assert reply.text == "Your request to join Secret was withdrawn." == reply.toast
+    assert await _status(chat, secret, "zoe") == ("left", "member")
+    assert "Waiting for approval" not in (await chat.say("zoe", "/mygroups")).text
+    tap = await chat.click("maya", f"ap:{secret}:{zoe}")
+    assert tap.toast == "zoe withdrew their request to join Secret."
+    assert tap.edit and tap.text == "zoe withdrew their request to join Secret."
+    assert not tap.cards[0].buttons and await _status(chat, secret, "zoe") == ("left", "member")
+    assert (await chat.say("zoe", "/leave secret")).text == "⚠️ You are not in Secret."
+
+    # she may ask again at once (a withdrawal is no refusal), and that request is decided anew
+    assert (await chat.say("zoe", "/join secret")).toast.endswith("was sent to its admins.")
+    assert (await chat.click("maya", f"ap:{secret}:{zoe}")).toast == "zoe is now a member."
+    assert sent.texts_to("zoe") == ["You're in: your request to join Secret was approved."]
+
+
 async def test_membership_news_outlives_the_process_that_made_it(chat: Chat) -> None:
     """A join request, its decision, a ban and its lifting commit with the duty to tell: a
     process that dies right after the commit (here: no worker ran in it) leaves the notices to
@@ -176,6 +235,35 @@ async def test_membership_news_outlives_the_process_that_made_it(chat: Chat) -> 
     ]
 
 
+async def test_requests_without_a_group_offers_the_groups_where_requests_wait(
+    chat: Chat,
+) -> None:
+    """/requests alone said "Which group?" instead of offering the admin's groups with
+    requests waiting, as a command without its argument does where it can."""
+    secret = await _secret(chat)
+    await chat.say("tom", "/newgroup Quiet | | | private")
+    await chat.say("maya", "/join quiet")
+    await chat.click("tom", f"ap:2:{await chat.person_id('maya')}")
+    await chat.say("tom", "/promote quiet maya")
+    await chat.say("tom", "/newgroup Hidden | | | private")  # tom's alone: not maya's to decide
+    await chat.say("maya", "/newgroup Open")  # hers, nobody asks
+    for who, group in (("olga", "secret"), ("zed", "secret"), ("ivy", "quiet"), ("ivy", "hidden")):
+        await chat.say(who, f"/join {group}")
+
+    reply = await chat.say("maya", "/requests")
+    assert reply.text == "Join requests wait in these groups:"
+    buttons = [(b.label, b.action.act.value, b.action.args) for [b] in reply.cards[0].buttons]
+    assert buttons == [("Quiet · 1 waiting", "rq", (2,)), ("Secret · 2 waiting", "rq", (secret,))]
+    picked = await chat.click("maya", f"rq:{secret}")
+    assert picked.text.splitlines() == ["Join requests for Secret", "• olga", "• zed"]
+    assert (await chat.say("olga", "/requests")).text == (
+        "No join requests wait in the groups you run."
+    )
+    assert (await chat.click("olga", f"rq:{secret}")).text == (
+        "⚠️ Only admins of Secret can do that."
+    )
+
+
 async def test_only_admins_decide_requests(chat: Chat) -> None:
     sent = chat.services.notifiers["test"] = RecordingNotifier()
     secret = await _secret(chat)
@@ -196,6 +284,48 @@ async def test_only_admins_decide_requests(chat: Chat) -> None:
 
     await chat.say("maya", "/promote secret bob")  # an admin now
     assert (await chat.click("bob", f"ap:{secret}:{olga}")).toast == "olga is now a member."
+
+
+async def test_a_misspelt_private_makes_no_group(chat: Chat) -> None:
+    """'| privat' in /newgroup's last field made a public group, without a word said."""
+    reply = await chat.say("maya", "/newgroup Über Wandern | Hikes | outdoors | privat")
+    assert reply.text == (
+        "⚠️ Nothing was created: after the name, description and tags /newgroup takes only "
+        "“private” or “public” (私密, 公开), not “privat”."
+    )
+    assert "No group called" in (await chat.say("maya", "/group uber-wandern")).text
+    public = await chat.say("maya", "/newgroup Über Wandern | Hikes | outdoors | public")
+    assert "Created Über Wandern" in public.text and "🔒" not in public.text
+    private = await chat.say("maya", "/newgroup Secret | | | 私密")
+    assert "🔒 private" in private.text
+
+
+async def test_personal_answers_are_not_given_in_a_group_chat(chat: Chat) -> None:
+    """/blocked in a group chat showed everyone there (the blocked person too) whom Zoe
+    blocked, with the Unblock buttons; /settings a person's timezone and language; /requests
+    who asks to join a private group, with Approve and Decline; /mygroups and /myevents one's
+    groups and sign-ups. Each now asks for a private chat, where it answers as before."""
+    await _secret(chat)
+    await chat.say("tom", "/start")
+    await chat.say("zoe", "/join secret")
+    await chat.click("zoe", f"bk:{await chat.person_id('tom')}")
+    await chat.say("zoe", "/settings timezone Asia/Shanghai")
+    for who, command, private in (
+        ("zoe", "blocked", "People you blocked"),
+        ("zoe", "settings", "Asia/Shanghai"),
+        ("zoe", "settings timezone Europe/Berlin", "Timezone saved"),
+        ("maya", "requests secret", "Join requests for Secret"),
+        ("zoe", "mygroups", "Waiting for approval: Secret"),
+        ("zoe", "myevents", "You haven't signed up"),
+    ):
+        ctx = await chat.context(who)
+        ctx.in_group_chat = True
+        reply = await handle_text(ctx, f"/{command}")
+        name = command.split()[0]
+        assert reply.text == f"⚠️ Send me /{name} in a private chat: the answer is just for you."
+        assert not reply.cards[0].buttons
+        assert private in (await chat.say(who, f"/{command}")).text
+    assert "Timezone: Europe/Berlin" in (await chat.say("zoe", "/settings")).text  # in private
 
 
 # ---- joining and leaving -------------------------------------------------------------------
@@ -318,6 +448,24 @@ async def test_who_may_ban_whom(chat: Chat) -> None:
     assert (await chat.say("maya", "/ban hiking ivy")).text == "ivy is banned from Hiking."
     assert await _status(chat, 1, "ivy") == ("banned", "member")
     assert await _status(chat, 1, "bob") == ("active", "member")
+
+
+async def test_an_admin_command_without_its_person_shows_an_example_for_its_group(
+    chat: Chat,
+) -> None:
+    """'/ban book club' answered with the example '/ban hiking @troll', whatever the group."""
+    await chat.say("maya", "/newgroup Book club")
+    await chat.say("maya", "/newgroup 读书会")
+    for typed, example in (
+        ("/ban book club", "Example: /ban book-club @troll"),
+        ("/ban 读书会", "Example: /ban 读书会 @troll"),
+        ("/unban book club", "Example: /unban book-club #12"),
+        ("/promote book club", "Example: /promote book-club @maya"),
+        ("/grouptimezone book club", "Example: /grouptimezone book-club Europe/Berlin"),
+        ("/memberevents book club", "Example: /memberevents book-club on"),
+        ("/ban", "Example: /ban hiking @troll"),  # no group named: any will do
+    ):
+        assert (await chat.say("maya", typed)).text.endswith(example), typed
 
 
 # ---- roles and who may organize ------------------------------------------------------------

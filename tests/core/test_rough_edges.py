@@ -266,9 +266,10 @@ async def test_a_command_without_its_group_asks_for_it_without_naming_another_co
     chat: Chat,
 ) -> None:
     """/requests and /group without a group answered "e.g. /join hiking"."""
-    for typed in ("/group", "/requests"):
-        asked = await chat.say("maya", typed)
-        assert asked.text == "⚠️ Which group? Add its name to the command (/groups lists them)."
+    asked = await chat.say("maya", "/group")
+    assert asked.text == "⚠️ Which group? Add its name to the command (/groups lists them)."
+    offered = await chat.say("maya", "/requests")  # the groups where requests wait, to pick
+    assert offered.text == "No join requests wait in the groups you run."
 
 
 async def test_a_new_group_name_that_clashes_says_with_what(chat: Chat) -> None:

@@ -67,7 +67,7 @@ class Groups(commands.Cog):
     @app_commands.command(name="requests", description=describe("requests"))
     @app_commands.autocomplete(group=group_names)
     @localized
-    async def requests(self, interaction: discord.Interaction, group: str) -> None:
+    async def requests(self, interaction: discord.Interaction, group: str = "") -> None:
         await run_command(interaction, f"/requests {group}")
 
     @app_commands.command(name="ban", description=describe("ban"))
