@@ -60,17 +60,26 @@ async def post_command(ctx: Context, args: str) -> Reply:
 
 
 async def _page(ctx: Context, ref: str, page: int, *, shared: bool) -> Reply:
-    """A page of a group's posts. `shared`: shown to everyone in the shared chat (a command
-    there), so live copies as everyone there sees them, nobody's own like or rights; else the
-    asker's own (a tap's answer is the tapper's alone: their private chat, an ephemeral
-    message)."""
+    """A page of a group's posts; past the last page, the last, saying so. `shared`: shown to
+    everyone in the shared chat (a command there), so live copies as everyone there sees
+    them, nobody's own like or rights; else the asker's own (a tap's answer is the tapper's
+    alone: their private chat, an ephemeral message)."""
     async with ctx.uow(readonly=True) as uow:
         result = await posts.list_posts(
             uow, ctx.me, ref, page, shown_in=ctx.chat if shared else None
         )
     if shared:
         result = replace(result, posts=[view.public() for view in result.posts])
-    return Reply(cards=post_page_cards(result, ctx.t))
+    cards = post_page_cards(result, ctx.t)
+    if page > result.pages:  # '/posts hiking 99', or an Older button from before deletions
+        only = ctx.t.ngettext(
+            "{group} has only {n} page of posts: here it is.",
+            "{group} has only {n} pages of posts: here is the last.",
+            result.pages,
+            group=result.group.name,
+        )
+        cards.insert(0, note(only))
+    return Reply(cards=cards)
 
 
 @command(
