@@ -5,21 +5,33 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+from core import livecards
 from core.actions import Act, Action
 from core.cards import Reply, note
 from core.chat.args import number
 from core.chat.registry import Context, command, on_action
 from core.errors import invalid
-from core.i18n import N_
+from core.i18n import N_, Translator
 from core.models import Group
 from core.services import groups, posts
 from core.views import group_list_card, post_card, post_page_cards, replies_card, usage
+
+
+async def _for_the_chat(ctx: Context) -> Context:
+    """The context to answer a command with: in a shared chat, where everyone reads the
+    answer, in the chat's language (livecards.chat_language: a home's bound language, else the
+    community's), as its announcements and live cards are, whoever asked; in a private chat,
+    the asker's. An error stays the asker's (core.chat.registry renders it in theirs)."""
+    if not ctx.in_group_chat or ctx.chat is None:
+        return ctx
+    return replace(ctx, t=Translator(await livecards.chat_language(ctx.services, ctx.chat)))
 
 
 @command(
     "post", usage=N_("/post <group> <text>"), help=N_("Write a post in a group"), section="posts"
 )
 async def post_command(ctx: Context, args: str) -> Reply:
+    ctx = await _for_the_chat(ctx)
     async with ctx.uow() as uow:
         group, body = await groups.find_group_at_start(uow, args) if args else (None, "")
         if group is None or not body:
@@ -47,12 +59,27 @@ async def post_command(ctx: Context, args: str) -> Reply:
     return Reply(cards=[note(ctx.t("Posted.")), post_card(view, ctx.t, live=True)])
 
 
-async def _page(ctx: Context, ref: str, page: int) -> Reply:
+async def _page(ctx: Context, ref: str, page: int, *, shared: bool) -> Reply:
+    """A page of a group's posts; past the last page, the last, saying so. `shared`: shown to
+    everyone in the shared chat (a command there), so live copies as everyone there sees
+    them, nobody's own like or rights; else the asker's own (a tap's answer is the tapper's
+    alone: their private chat, an ephemeral message)."""
     async with ctx.uow(readonly=True) as uow:
-        result = await posts.list_posts(uow, ctx.me, ref, page)
-    if ctx.in_group_chat:  # live copies everyone in the chat sees: nobody's own like or rights
+        result = await posts.list_posts(
+            uow, ctx.me, ref, page, shown_in=ctx.chat if shared else None
+        )
+    if shared:
         result = replace(result, posts=[view.public() for view in result.posts])
-    return Reply(cards=post_page_cards(result, ctx.t))
+    cards = post_page_cards(result, ctx.t)
+    if page > result.pages:  # '/posts hiking 99', or an Older button from before deletions
+        only = ctx.t.ngettext(
+            "{group} has only {n} page of posts: here it is.",
+            "{group} has only {n} pages of posts: here is the last.",
+            result.pages,
+            group=result.group.name,
+        )
+        cards.insert(0, note(only))
+    return Reply(cards=cards)
 
 
 @command(
@@ -62,6 +89,7 @@ async def _page(ctx: Context, ref: str, page: int) -> Reply:
     section="posts",
 )
 async def posts_command(ctx: Context, args: str) -> Reply:
+    ctx = await _for_the_chat(ctx)
     if not args:
         async with ctx.uow(readonly=True) as uow:
             mine = await groups.my_groups(uow, ctx.me)
@@ -77,7 +105,7 @@ async def posts_command(ctx: Context, args: str) -> Reply:
             group, rest = await groups.find_group_at_start(uow, args)
         if rest:  # not a name ending in a number, such as "Book club 2"
             ref, page = f"#{group.id}", _page_number(rest, group)
-    return await _page(ctx, ref, page)
+    return await _page(ctx, ref, page, shared=ctx.in_group_chat)
 
 
 _PAGE_LIKE = re.compile(r"[-+#]?\d+")  # what is meant as a page number, good or not
@@ -98,8 +126,7 @@ def _page_number(text: str, group: Group) -> int:
 @on_action(Act.GROUP_POSTS)
 async def posts_page_action(ctx: Context, action: Action) -> Reply:
     group_id, page = action.args
-    reply = await _page(ctx, str(group_id), page)
-    return reply
+    return await _page(ctx, str(group_id), page, shared=False)
 
 
 def _post_id(args: str, example: str) -> int:
@@ -115,11 +142,13 @@ def _post_id(args: str, example: str) -> int:
     "reply", usage=N_("/reply <post number> <text>"), help=N_("Reply to a post"), section="posts"
 )
 async def reply_command(ctx: Context, args: str) -> Reply:
+    ctx = await _for_the_chat(ctx)
     post_id = _post_id(args, "/reply 12 Thanks, see you there!")
     _, _, body = args.strip().partition(" ")  # the number has no spaces; the text may have "|"
     async with ctx.uow() as uow:
-        await posts.reply(uow, ctx.clock, ctx.me, post_id, body)
-    return await _replies(ctx, post_id)  # the post's author hears of it (core.post_replies)
+        await posts.reply(uow, ctx.clock, ctx.me, post_id, body, shown_in=ctx.chat)
+    # the post's author hears of it (core.post_replies)
+    return await _replies(ctx, post_id, shared=ctx.in_group_chat)
 
 
 @command(
@@ -129,6 +158,7 @@ async def reply_command(ctx: Context, args: str) -> Reply:
     section="posts",
 )
 async def editpost_command(ctx: Context, args: str) -> Reply:
+    ctx = await _for_the_chat(ctx)
     post_id = _post_id(args, "/editpost 12 The ridge trail is muddy again.")
     _, _, body = args.strip().partition(" ")
     if not body.strip():
@@ -142,9 +172,11 @@ async def editpost_command(ctx: Context, args: str) -> Reply:
             ]
         )
     async with ctx.uow() as uow:
-        await posts.edit_post(uow, ctx.clock, ctx.me, post_id, body)
+        await posts.edit_post(uow, ctx.clock, ctx.me, post_id, body, shown_in=ctx.chat)
     async with ctx.uow(readonly=True) as uow:
         view, _ = await posts.get_post(uow, ctx.me, post_id)
+    if ctx.in_group_chat:  # as everyone there sees it: not the author's Delete
+        view = view.public()
     return Reply(cards=[note(ctx.t("Post edited.")), post_card(view, ctx.t, full=True)])
 
 
@@ -155,6 +187,7 @@ async def editpost_command(ctx: Context, args: str) -> Reply:
     section="posts",
 )
 async def deletereply_command(ctx: Context, args: str) -> Reply:
+    ctx = await _for_the_chat(ctx)
     reply_id = number(args) if args else None
     if reply_id is None:
         return Reply(
@@ -167,15 +200,20 @@ async def deletereply_command(ctx: Context, args: str) -> Reply:
             ]
         )
     async with ctx.uow() as uow:
-        post = await posts.delete_reply(uow, ctx.me, reply_id)
-    answer = await _replies(ctx, post.id)  # type: ignore[arg-type]
+        post = await posts.delete_reply(uow, ctx.me, reply_id, shown_in=ctx.chat)
+    answer = await _replies(ctx, post.id, shared=ctx.in_group_chat)  # type: ignore[arg-type]
     text = ctx.t("Reply deleted.")
     return Reply(cards=[note(text), *answer.cards], toast=text)
 
 
-async def _replies(ctx: Context, post_id: int) -> Reply:
+async def _replies(ctx: Context, post_id: int, *, shared: bool) -> Reply:
+    """A post with its replies; `shared` as for `_page`."""
     async with ctx.uow(readonly=True) as uow:
-        view, replies = await posts.get_post(uow, ctx.me, post_id)
+        view, replies = await posts.get_post(
+            uow, ctx.me, post_id, shown_in=ctx.chat if shared else None
+        )
+    if shared:
+        view = view.public()
     return Reply(cards=[replies_card(view, replies, ctx.t)])
 
 
@@ -186,12 +224,13 @@ async def _replies(ctx: Context, post_id: int) -> Reply:
     section="posts",
 )
 async def replies_command(ctx: Context, args: str) -> Reply:
-    return await _replies(ctx, _post_id(args, "/replies 12"))
+    ctx = await _for_the_chat(ctx)
+    return await _replies(ctx, _post_id(args, "/replies 12"), shared=ctx.in_group_chat)
 
 
 @on_action(Act.REPLIES)
 async def replies_action(ctx: Context, action: Action) -> Reply:
-    return await _replies(ctx, action.id)
+    return await _replies(ctx, action.id, shared=False)
 
 
 async def _refreshed(ctx: Context, post_id: int, toast: str) -> Reply:
@@ -223,4 +262,6 @@ async def delete_action(ctx: Context, action: Action) -> Reply:
     async with ctx.uow() as uow:
         await posts.delete_post(uow, ctx.me, action.id)
     text = ctx.t("Post deleted.")
-    return Reply(cards=[note(text)], toast=text, edit=True)
+    # the tapped card turns into the note, for everyone in a shared chat: in its language
+    shown = (await _for_the_chat(ctx)).t("Post deleted.")
+    return Reply(cards=[note(shown)], toast=text, edit=True)

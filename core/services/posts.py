@@ -11,7 +11,7 @@ from core import permissions, work
 from core.clock import Clock
 from core.errors import forbidden, not_found
 from core.i18n import N_
-from core.models import Comment, Group, Like, Person, Post
+from core.models import Comment, Group, Like, Person, Post, Visibility
 from core.services import chats
 from core.services.groups import find_group, membership_of, memberships_of
 from core.uow import UnitOfWork
@@ -79,6 +79,27 @@ class ReplyView:
     comment: Comment
 
 
+Chat = tuple[str, str]  # (platform, chat id) of a shared chat
+
+
+async def require_shown_in(uow: UnitOfWork, group: Group, chat: Chat | None) -> None:
+    """A private group's posts and replies are for its members: an answer that shows them to a
+    whole shared chat (`chat`; None: a private chat) may only go to one of the group's homes,
+    the chats its admins chose to show them to; else anyone in that chat would read them."""
+    if chat is None or group.visibility != Visibility.PRIVATE:
+        return
+    homes = await chats.home_chats(uow, group.id)  # type: ignore[arg-type]
+    if chat not in {(home.platform, home.chat_id) for home in homes}:
+        raise forbidden(
+            "private_group_elsewhere",
+            N_(
+                "{group} is a private group: send me this in a private chat, "
+                "or in the group's own chat."
+            ),
+            group=group.name,
+        )
+
+
 async def live_post(uow: UnitOfWork, post_id: int, *, lock: bool = False) -> Post:
     """The post, not found once deleted, whoever asks (the caller checks who may see it).
     `lock`: to delete it. On PostgreSQL the row is locked, so of two admins deleting at once the
@@ -94,13 +115,21 @@ async def live_post(uow: UnitOfWork, post_id: int, *, lock: bool = False) -> Pos
     return post
 
 
-async def load_post(uow: UnitOfWork, post_id: int, viewer_id: int, *, lock: bool = False):
+async def load_post(
+    uow: UnitOfWork,
+    post_id: int,
+    viewer_id: int,
+    *,
+    lock: bool = False,
+    shown_in: Chat | None = None,
+):
     """The post, its group and the viewer's membership; not found once deleted (`lock`: see
-    live_post)."""
+    live_post). `shown_in`: the shared chat the answer will show it to (require_shown_in)."""
     post = await live_post(uow, post_id, lock=lock)
     group = await uow.session.get(Group, post.group_id)
     membership = await membership_of(uow, post.group_id, viewer_id)
     permissions.require_content_access(group, membership)  # type: ignore[arg-type]
+    await require_shown_in(uow, group, shown_in)  # type: ignore[arg-type]
     return post, group, membership
 
 
@@ -115,8 +144,9 @@ async def create_post(
     answered_in: tuple[str, str] | None = None,
 ) -> PostView:
     """Members post; in private groups nobody else even sees the group's posts. The post is
-    announced in the group's home chats (core.announcements), but `answered_in`, the chat whose
-    answer already shows it. Returns the
+    announced in the group's home chats (core.announcements), but `answered_in`, the shared chat
+    whose answer already shows it (for a private group, only one of its homes: require_shown_in).
+    Returns the
     new post as its author sees it, known without reading it back: no likes, no replies yet.
     `author_name`: the author's name as the caller knows it (the chat's actor, which may be
     up to the actor cache's `ttl` old after a rename through another process), else read.
@@ -124,6 +154,7 @@ async def create_post(
     group = ref if isinstance(ref, Group) else await find_group(uow, ref)
     membership = await membership_of(uow, group.id, actor_id)  # type: ignore[arg-type]
     permissions.require_member(group, membership)
+    await require_shown_in(uow, group, answered_in)  # type: ignore[arg-type]
     text = clean_text(body, field="post", min_len=1, max_len=POST_MAX)
     post = Post(group_id=group.id, author_id=actor_id, body=text, created_at=clock.now())  # type: ignore[arg-type]
     uow.session.add(post)
@@ -203,11 +234,15 @@ async def _shared_views(uow: UnitOfWork, posts: list[Post], group: Group) -> lis
     ]
 
 
-async def list_posts(uow: UnitOfWork, viewer_id: int, ref: str, page: int = 1) -> PostPage:
-    """Pinned posts first, then newest first, PAGE_SIZE a page."""
+async def list_posts(
+    uow: UnitOfWork, viewer_id: int, ref: str, page: int = 1, *, shown_in: Chat | None = None
+) -> PostPage:
+    """Pinned posts first, then newest first, PAGE_SIZE a page; a page past the last is the
+    last. `shown_in`: the shared chat the page will show in (require_shown_in)."""
     group = await find_group(uow, ref)
     membership = await membership_of(uow, group.id, viewer_id)  # type: ignore[arg-type]
     permissions.require_content_access(group, membership)
+    await require_shown_in(uow, group, shown_in)
     visible = sa.and_(Post.group_id == group.id, Post.deleted == sa.false())
     total = (await uow.session.exec(select(func.count()).select_from(Post).where(visible))).one()
     pages = max(1, -(-total // PAGE_SIZE))
@@ -224,9 +259,9 @@ async def list_posts(uow: UnitOfWork, viewer_id: int, ref: str, page: int = 1) -
 
 
 async def get_post(
-    uow: UnitOfWork, viewer_id: int, post_id: int
+    uow: UnitOfWork, viewer_id: int, post_id: int, *, shown_in: Chat | None = None
 ) -> tuple[PostView, list[ReplyView]]:
-    post, group, membership = await load_post(uow, post_id, viewer_id)
+    post, group, membership = await load_post(uow, post_id, viewer_id, shown_in=shown_in)
     [view] = await _views(uow, [post], group, viewer_id, membership)
     rows = await uow.session.exec(
         select(Comment, Person.display_name)
@@ -239,12 +274,18 @@ async def get_post(
 
 
 async def reply(
-    uow: UnitOfWork, clock: Clock, actor_id: int, post_id: int, body: str
+    uow: UnitOfWork,
+    clock: Clock,
+    actor_id: int,
+    post_id: int,
+    body: str,
+    *,
+    shown_in: Chat | None = None,
 ) -> tuple[Comment, Post]:
     """A member's reply; returns it with its post. The post's author is told of it (not of
     their own), by the notice worker (core.post_replies), durably: the duty to tell commits
-    with the reply."""
-    post, group, membership = await load_post(uow, post_id, actor_id)
+    with the reply. `shown_in`: the shared chat the answer will show it to (require_shown_in)."""
+    post, group, membership = await load_post(uow, post_id, actor_id, shown_in=shown_in)
     permissions.require_member(group, membership)
     text = clean_text(body, field="reply", min_len=1, max_len=REPLY_MAX)
     comment = Comment(post_id=post.id, author_id=actor_id, body=text, created_at=clock.now())  # type: ignore[arg-type]
@@ -257,10 +298,18 @@ async def reply(
     return comment, post
 
 
-async def edit_post(uow: UnitOfWork, clock: Clock, actor_id: int, post_id: int, body: str) -> Post:
+async def edit_post(
+    uow: UnitOfWork,
+    clock: Clock,
+    actor_id: int,
+    post_id: int,
+    body: str,
+    *,
+    shown_in: Chat | None = None,
+) -> Post:
     """Only the author rewrites a post (admins may delete it, not put words in its mouth); the
-    post then shows when it was edited."""
-    post, group, membership = await load_post(uow, post_id, actor_id)
+    post then shows when it was edited. `shown_in`: as for `reply`."""
+    post, group, membership = await load_post(uow, post_id, actor_id, shown_in=shown_in)
     if post.author_id != actor_id:
         raise forbidden("not_post_author", N_("Only the author can edit a post."))
     permissions.require_member(group, membership)
@@ -272,12 +321,15 @@ async def edit_post(uow: UnitOfWork, clock: Clock, actor_id: int, post_id: int, 
     return post
 
 
-async def delete_reply(uow: UnitOfWork, actor_id: int, reply_id: int) -> Post:
-    """The reply's author, or an admin of the post's group, removes a reply; returns its post."""
+async def delete_reply(
+    uow: UnitOfWork, actor_id: int, reply_id: int, *, shown_in: Chat | None = None
+) -> Post:
+    """The reply's author, or an admin of the post's group, removes a reply; returns its post.
+    `shown_in`: the shared chat the answer will show the post to (require_shown_in)."""
     comment = await uow.session.get(Comment, reply_id) if is_id(reply_id) else None
     if comment is None:
         raise not_found("reply", id=reply_id)
-    post, _group, membership = await load_post(uow, comment.post_id, actor_id)
+    post, _group, membership = await load_post(uow, comment.post_id, actor_id, shown_in=shown_in)
     if not permissions.can_moderate_post(comment.author_id, membership, actor_id):
         raise forbidden(
             "not_reply_author", N_("Only the author or a group admin can delete a reply.")

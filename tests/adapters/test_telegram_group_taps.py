@@ -257,3 +257,50 @@ async def test_the_start_link_is_offered_once_a_day_however_often_one_taps(
     await tg.click(kim, tg.current(announced), "Cancel")
     await tg.click(kim, tg.current(announced), "Sign up")
     assert "Kim, start a private chat" in _plain(_said_in(tg, GROUP_CHAT, before))
+
+
+async def test_post_commands_in_a_group_chat_answer_as_everyone_there_reads(
+    tg: TelegramHarness,
+) -> None:
+    """李伟's /reply in Hiking's English home chat showed "💬 回复（1）" and "⚠️ 举报", his
+    /editpost his own "🗑 删除", Maya's /replies her Pin and Delete, his /posts a Chinese
+    header over English cards. Now the cards everyone there reads: no one's Pin or Delete, in
+    the chat's language."""
+    await _hiking_home(tg)
+    li = tg.emu.add_user(5, "李伟", language_code="zh-hans")
+    await tg.say(li, "/join hiking")
+    await tg.say(li, "/post hiking 周六见")
+
+    def labels(messages: list[dict]) -> list[str]:
+        return [label for m in messages for label, _ in tg.emu.buttons(m)]
+
+    replied = labels(await tg.say(li, "/reply 1 回复", chat_id=GROUP_CHAT))
+    assert "💬 Replies (1)" in replied and "⚠️ Report" in replied
+    edited = await tg.say(li, "/editpost 1 周日见", chat_id=GROUP_CHAT)
+    assert _plain(edited).startswith("Post edited.")
+    assert "⚠️ Report" in labels(edited) and not any("Delete" in x for x in labels(edited))
+    shown = labels(await tg.say(1, "/replies 1", chat_id=GROUP_CHAT))
+    assert not any("Pin" in label or "Delete" in label for label in shown)
+    assert _plain(await tg.say(li, "/posts hiking", chat_id=GROUP_CHAT)).startswith(
+        "Posts in Hiking  1/1"
+    )
+
+
+async def test_a_private_groups_posts_are_not_shown_in_another_groups_chat(
+    tg: TelegramHarness,
+) -> None:
+    """Maya's /posts secret and /post secret in Hiking's chat showed Secret's private posts to
+    everyone there; now the bot asks for them in a private chat."""
+    await _hiking_home(tg)
+    maya = tg.emu.users[1]
+    await tg.say(maya, "/newgroup Secret | | | private")
+    await tg.say(maya, "/post secret Door code is 4711")
+    before = _ids(tg, GROUP_CHAT)[GROUP_CHAT]
+    for text in ("/posts secret", "/replies 1", "/post secret New code is 1234"):
+        answer = _plain(await tg.say(maya, text, chat_id=GROUP_CHAT))
+        assert answer == (
+            "⚠️ Secret is a private group: send me this in a private chat, "
+            "or in the group's own chat."
+        )
+    said = _plain(_said_in(tg, GROUP_CHAT, before))
+    assert "4711" not in said and "1234" not in said

@@ -10,10 +10,12 @@ from datetime import timedelta
 import pytest
 
 from core.actions import encode
-from core.chat import Services, handle_text
+from core.cards import Reply
+from core.chat import Services, handle_action, handle_text
 from core.clock import FrozenClock
 from core.db import Database
 from core.errors import DomainError
+from core.models import GroupChat
 from core.notices import NoticeWorker
 from core.services import events, groups, people, posts
 from core.services.events import EventDraft
@@ -408,6 +410,133 @@ async def test_private_group_through_the_chat(chat: Chat) -> None:
     reply = await chat.say("olga", "/groups")
     assert "Secret (secret) 🔒" in reply.text
     assert "mat" not in (await chat.say("olga", "/group secret")).text
+
+
+async def _in_chat(
+    chat: Chat, who: str, chat_id: str, text: str, locale: str | None = None
+) -> Reply:
+    """`who` sends `text` in the shared chat `chat_id`, where everyone reads the answer."""
+    context = await chat.context(who, locale)
+    context.in_group_chat, context.chat = True, ("test", chat_id)
+    reply = await handle_text(context, text)
+    await chat.settled()
+    return reply
+
+
+def _labels(reply: Reply) -> list[str]:
+    return [button.label for card in reply.cards for row in card.buttons for button in row]
+
+
+async def test_a_private_groups_posts_stay_out_of_chats_that_are_not_its_home(
+    chat: Chat,
+) -> None:
+    """Maya, a member of private Secret, sent /posts secret, /replies 1 and /post secret in a
+    random group chat: "Maya #1 · Secret / Private: door code is 4711" showed there for
+    everyone. Now a private group's posts and replies show only in its own (home) chats; a
+    refused /post or /reply writes nothing."""
+    await chat.say("maya", "/newgroup Secret | | | private")
+    await chat.say("maya", "/post secret Private: door code is 4711")
+    await chat.say("maya", "/reply 1 Change it monthly")
+    async with chat.services.db.uow() as uow:
+        uow.session.add(GroupChat(group_id=1, platform="test", chat_id="-100home", locale="en"))
+        await uow.commit()
+
+    refused = (
+        "⚠️ Secret is a private group: send me this in a private chat, or in the group's own chat."
+    )
+    for text in (
+        "/posts secret",
+        "/replies 1",
+        "/reply 1 Noted",
+        "/editpost 1 Private: door code is 1234",
+        "/deletereply 1",
+        "/post secret Another secret",
+    ):
+        reply = await _in_chat(chat, "maya", "-100random", text)
+        assert reply.text == refused, text
+        assert "4711" not in reply.text
+    shown = (await chat.say("maya", "/replies 1")).text  # nothing was written there
+    assert "door code is 4711" in shown and "[1] maya: Change it monthly" in shown
+    assert "Noted" not in shown and "1234" not in shown
+    assert "Another secret" not in (await chat.say("maya", "/posts secret")).text
+
+    assert "door code is 4711" in (await _in_chat(chat, "maya", "-100home", "/posts secret")).text
+    assert "Noted" in (await _in_chat(chat, "maya", "-100home", "/reply 1 Noted")).text
+    # a public group's posts are for anyone: shown in any chat
+    await chat.say("maya", "/newgroup Hiking")
+    await chat.say("maya", "/post hiking The ridge is dry")
+    assert "The ridge is dry" in (await _in_chat(chat, "maya", "-100random", "/posts hiking")).text
+
+
+async def test_a_shared_chat_sees_a_post_as_everyone_there_does(chat: Chat) -> None:
+    """/replies, /reply, /editpost and /deletereply in a group chat answered with the sender's
+    own card: Maya's (the owner's) Pin and Delete, the author's Delete without Report. Now as
+    /posts there: nobody's like or rights, so Report for everyone, no Pin, no Delete."""
+    await chat.say("maya", "/newgroup Hiking")
+    await chat.say("bob", "/join hiking")
+    await chat.say("bob", "/post hiking The ridge is dry")
+    await chat.click("bob", "lk:1")
+    own = _labels(await chat.say("maya", "/replies 1"))
+    assert "📌 Pin" in own and "🗑 Delete" in own  # in her private chat, hers
+
+    for who, text in (
+        ("maya", "/replies 1"),
+        ("bob", "/reply 1 Bring boots"),
+        ("bob", "/editpost 1 The ridge is muddy"),
+        ("maya", "/deletereply 1"),
+    ):
+        labels = _labels(await _in_chat(chat, who, "-100", text))
+        assert "♡ 1" in labels and "⚠️ Report" in labels, text
+        assert not any("Pin" in label or "Delete" in label for label in labels), text
+
+
+async def test_a_shared_chat_reads_post_answers_in_its_language(chat: Chat) -> None:
+    """李伟's /posts in an English home chat had a Chinese header over English cards, his
+    /post "已发布。" above an English card. Now the chat's language, whoever asks: the one its
+    home was bound in, else the community's. The deleted post's card there said "帖子已删除。"."""
+    await chat.say("maya", "/newgroup Hiking")
+    await chat.say("li", "/join hiking", locale="zh-hans")
+    async with chat.services.db.uow() as uow:
+        uow.session.add(GroupChat(group_id=1, platform="test", chat_id="-100", locale="en"))
+        await uow.commit()
+    assert not (await chat.say("li", "/posts hiking", locale="zh-hans")).text.startswith(
+        "Posts in"
+    )  # his private chat: his language
+
+    posted = await _in_chat(chat, "li", "-100", "/post hiking 大家好", locale="zh-hans")
+    assert posted.text.startswith("Posted.\n") and "💬 Replies (0)" in _labels(posted)
+    listed = await _in_chat(chat, "li", "-100", "/posts hiking", locale="zh-hans")
+    assert listed.text.startswith("Posts in Hiking  1/1")
+    replied = await _in_chat(chat, "li", "-100other", "/reply 1 回复", locale="zh-hans")
+    assert "💬 Replies (1)" in _labels(replied) and "⚠️ Report" in _labels(replied)
+    assert "Reply with /reply 1 <text>" in replied.text
+
+    context = await chat.context("li", "zh-hans")  # his Delete, tapped on his own copy there
+    context.in_group_chat, context.chat = True, ("test", "-100")
+    deleted = await handle_action(context, "dp:1")
+    assert deleted.edit and deleted.text == "Post deleted."  # the card, as everyone sees it
+    assert deleted.toast != "Post deleted."  # his pop-up: his language
+
+
+async def test_a_page_past_the_last_says_so_and_shows_the_last(
+    chat: Chat, clock: FrozenClock
+) -> None:
+    """'/posts trail runners 99' showed page 1 ("1/1") without a word."""
+    await chat.say("maya", "/newgroup Trail Runners")
+    await chat.say("maya", "/post trail runners First run")
+    reply = await chat.say("maya", "/posts trail runners 99")
+    assert reply.text.startswith(
+        "Trail Runners has only 1 page of posts: here it is.\n\nPosts in Trail Runners  1/1"
+    )
+    for n in range(PAGE_SIZE):
+        clock.advance(timedelta(minutes=1))
+        await chat.say("maya", f"/post trail runners Run {n}")
+    reply = await chat.say("maya", "/posts trail runners 3")
+    assert reply.text.startswith(
+        "Trail Runners has only 2 pages of posts: here is the last.\n\nPosts in Trail Runners  2/2"
+    )
+    assert "First run" in reply.text
+    assert (await chat.say("maya", "/posts trail runners 2")).text.startswith("Posts in")
 
 
 async def test_a_reply_keeps_every_character_it_was_given(chat: Chat) -> None:
