@@ -72,11 +72,10 @@ async def _page(ctx: Context, ref: str, page: int, *, shared: bool) -> Reply:
         result = replace(result, posts=[view.public() for view in result.posts])
     cards = post_page_cards(result, ctx.t)
     if page > result.pages:  # '/posts hiking 99', or an Older button from before deletions
-        only = ctx.t.ngettext(
-            "{group} has only {n} page of posts: here it is.",
-            "{group} has only {n} pages of posts: here is the last.",
+        only = ctx.t.ngettext(  # the group's name heads the page below
+            "There is only {n} page of posts: here it is.",
+            "There are only {n} pages of posts: here is the last.",
             result.pages,
-            group=result.group.name,
         )
         cards.insert(0, note(only))
     return Reply(cards=cards)

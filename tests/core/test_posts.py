@@ -526,14 +526,14 @@ async def test_a_page_past_the_last_says_so_and_shows_the_last(
     await chat.say("maya", "/post trail runners First run")
     reply = await chat.say("maya", "/posts trail runners 99")
     assert reply.text.startswith(
-        "Trail Runners has only 1 page of posts: here it is.\n\nPosts in Trail Runners  1/1"
+        "There is only 1 page of posts: here it is.\n\nPosts in Trail Runners  1/1"
     )
     for n in range(PAGE_SIZE):
         clock.advance(timedelta(minutes=1))
         await chat.say("maya", f"/post trail runners Run {n}")
     reply = await chat.say("maya", "/posts trail runners 3")
     assert reply.text.startswith(
-        "Trail Runners has only 2 pages of posts: here is the last.\n\nPosts in Trail Runners  2/2"
+        "There are only 2 pages of posts: here is the last.\n\nPosts in Trail Runners  2/2"
     )
     assert "First run" in reply.text
     assert (await chat.say("maya", "/posts trail runners 2")).text.startswith("Posts in")
