@@ -235,11 +235,16 @@ def _add_your_time(card: Card, event: Event, reader_zone: str | None, t: Transla
 
 
 def event_list_card(
-    title: str, views: list[EventView], t: Translator, reader_zone: str | None = None
+    title: str,
+    views: list[EventView],
+    t: Translator,
+    reader_zone: str | None = None,
+    *,
+    personal: bool = True,
 ) -> Card:
     """Activities in one message, a few lines each, with a button per activity that opens its
     card (where Sign up edits the card in place). One message, not one per activity, keeps
-    chats readable and within rate limits. `reader_zone`: as for event_card."""
+    chats readable and within rate limits. `reader_zone`, `personal`: as for event_card."""
     card = Card().add(bold(title))
     for view in views:
         event = view.event
@@ -248,7 +253,7 @@ def event_list_card(
         card.add(moment(format_time(event.starts_at, event.timezone, t), event.starts_at))
         _add_your_time(card, event, reader_zone, t)
         card.add(plain(f"📍 {event.place} · {fee_text(view, t)} · {counts_text(view, t)}"))
-        status = your_status(view, t)
+        status = your_status(view, t) if personal else None
         if status:
             card.add(*status)
         card.row(Button(f"#{event.id} {event.title}"[:40], act(Act.EVENT, event.id)))  # type: ignore[arg-type]
@@ -457,10 +462,11 @@ def reminder_card(
         .add(plain("📍 "), plain(event.place))
     )
     if maybe:
-        card.row(
-            Button(t("✅ Sign up"), act(Act.SIGN_UP, event.id)),  # type: ignore[arg-type]
-            Button(t("🔕 Stop reminders"), act(Act.NO_REMINDERS, event.id)),  # type: ignore[arg-type]
-        )
+        closed = event.signup_deadline is not None and event.signup_deadline < (
+            event.starts_at - remaining
+        )  # as event_card and sign_up read the deadline
+        signup = [] if closed else [Button(t("✅ Sign up"), act(Act.SIGN_UP, event.id))]  # type: ignore[arg-type]
+        card.row(*signup, Button(t("🔕 Stop reminders"), act(Act.NO_REMINDERS, event.id)))  # type: ignore[arg-type]
     else:
         card.row(Button(t("Can't come? Release my spot"), act(Act.RELEASE, event.id)))  # type: ignore[arg-type]
     if event.latitude is not None and event.longitude is not None:

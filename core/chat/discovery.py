@@ -3,6 +3,8 @@ dismiss, say-hi, accept, decline, block and report buttons."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from core.actions import Act, Action, act
 from core.cards import Button, Card, Reply, Span, bold, italic, moment, note, plain, snippet
 from core.chat.args import number
@@ -59,7 +61,7 @@ async def _person(ctx: Context) -> Person:
         return await uow.session.get(Person, ctx.me)  # type: ignore[return-value]
 
 
-def _nearby_card(page: discovery.NearbyPage, t: Translator) -> Card:
+def _nearby_card(page: discovery.NearbyPage, t: Translator, now: datetime) -> Card:
     card = Card().add(
         bold(t("Popular within {km} km", km=f"{page.radius_km:g}")),
         plain(f"  {page.page}/{page.pages}"),
@@ -73,10 +75,12 @@ def _nearby_card(page: discovery.NearbyPage, t: Translator) -> Card:
         card.add(plain(f"📍 {event.place} · {item.distance_km:.1f} km"))
         card.add(plain("🕒 "), _starts(event, t))
         card.add(plain(f"💶 {fee_text(item.view, t)} · 👥 {counts_text(item.view, t)}"))
-        card.row(
-            Button(f"#{event.id} {event.title}"[:40], act(Act.EVENT, event.id)),  # type: ignore[arg-type]
-            event_buttons(item.view, t)[0],
-        )
+        opened = Button(f"#{event.id} {event.title}"[:40], act(Act.EVENT, event.id))  # type: ignore[arg-type]
+        deadline = event.signup_deadline
+        if deadline is None or now <= deadline:  # as event_card and sign_up read it
+            card.row(opened, event_buttons(item.view, t)[0])
+        else:
+            card.row(opened)
     nav = []
     radius = int(page.radius_km)
     if page.page > 1:
@@ -108,7 +112,7 @@ async def _nearby(ctx: Context, radius: float, page: int) -> Reply:
             page,
             areas=ctx.services.areas,
         )
-    return Reply(cards=[_nearby_card(result, ctx.t)])
+    return Reply(cards=[_nearby_card(result, ctx.t, ctx.clock.now())])
 
 
 @command(

@@ -18,7 +18,7 @@ from core.chat.registry import (
 from core.durations import format_duration
 from core.errors import invalid
 from core.i18n import N_, PLATFORM_NAMES, Translator
-from core.models import Event
+from core.models import Event, Visibility
 from core.parsing import (
     NONE_WORDS,
     example_day,
@@ -31,8 +31,9 @@ from core.parsing import (
     parse_optional_text,
     parse_reminder_offsets,
 )
-from core.services import events, groups, reminders
+from core.services import chats, events, groups, reminders
 from core.services.events import EventDraft, EventView
+from core.services.posts import require_shown_in
 from core.views import (
     LOCAL_TIMES,
     attendees_card,
@@ -55,7 +56,24 @@ def _event_id(ctx: Context, args: str, example: str) -> int:
 
 async def _load_view(ctx: Context, event_id: int) -> EventView:
     async with ctx.uow(readonly=True) as uow:
-        return await events.get_event(uow, ctx.me, event_id)
+        view = await events.get_event(uow, ctx.me, event_id)
+        await require_shown_in(uow, view.group, ctx.chat)  # a private group's, not everywhere
+    return view
+
+
+async def _shown_here(ctx: Context, views: list[EventView]) -> list[EventView]:
+    """Of these activities, those an answer in this chat may show: in a shared chat, a private
+    group's only in one of its homes (require_shown_in)."""
+    private = {v.group.id for v in views if v.group.visibility == Visibility.PRIVATE}
+    if ctx.chat is None or not private:
+        return views
+    async with ctx.uow(readonly=True) as uow:
+        homed = {
+            group_id
+            for group_id in private
+            if ctx.chat in {(h.platform, h.chat_id) for h in await chats.home_chats(uow, group_id)}
+        }
+    return [v for v in views if v.group.id not in private or v.group.id in homed]
 
 
 def _reader_zone(ctx: Context) -> str | None:
@@ -173,6 +191,7 @@ async def _events_page(ctx: Context, ref: str | None, page: int) -> Reply:
             limit=EVENTS_PER_PAGE + 1,  # one more, to know whether a next page exists
             offset=(page - 1) * EVENTS_PER_PAGE,
         )
+    found = await _shown_here(ctx, found)
     if not found:
         text = (
             ctx.t("No upcoming activities. Organizers create them with /newevent.")
@@ -186,7 +205,7 @@ async def _events_page(ctx: Context, ref: str | None, page: int) -> Reply:
         if page == 1
         else ctx.t("Upcoming activities, page {page}", page=page)
     )
-    card = event_list_card(title, shown, ctx.t, _reader_zone(ctx))
+    card = event_list_card(title, shown, ctx.t, _reader_zone(ctx), personal=not ctx.in_group_chat)
     if len(found) > EVENTS_PER_PAGE:
         group_id = shown[0].group.id if ref else 0
         card.row(Button(ctx.t("More ▶"), act(Act.EVENTS_PAGE, group_id, page + 1)))  # type: ignore[arg-type]
@@ -400,6 +419,7 @@ async def who_command(ctx: Context, args: str) -> Reply:
 async def _who(ctx: Context, event_id: int) -> Reply:
     async with ctx.uow(readonly=True) as uow:
         result = await events.attendees(uow, ctx.me, event_id)
+        await require_shown_in(uow, result.view.group, ctx.chat)  # a private group's roster
     return Reply(cards=[attendees_card(result, ctx.t)])
 
 

@@ -191,6 +191,7 @@ async def _leave(ctx: Context, ref: str) -> Reply:
 async def leave_command(ctx: Context, args: str) -> Reply:
     if args:
         return await _leave(ctx, args)
+    only_in_private(ctx, "leave")  # the choice lists one's groups and requests, as /mygroups
     async with ctx.uow(readonly=True) as uow:
         mine = await groups.my_groups(uow, ctx.me, requested=True)
     if not mine:

@@ -9,7 +9,7 @@ from core import livecards
 from core.actions import Act, Action
 from core.cards import Reply, note
 from core.chat.args import number
-from core.chat.registry import Context, command, on_action
+from core.chat.registry import Context, command, on_action, only_in_private
 from core.errors import invalid
 from core.i18n import N_, Translator
 from core.models import Group
@@ -90,6 +90,7 @@ async def _page(ctx: Context, ref: str, page: int, *, shared: bool) -> Reply:
 async def posts_command(ctx: Context, args: str) -> Reply:
     ctx = await _for_the_chat(ctx)
     if not args:
+        only_in_private(ctx, "posts")  # the choice lists one's groups, as /mygroups
         async with ctx.uow(readonly=True) as uow:
             mine = await groups.my_groups(uow, ctx.me)
         if not mine:

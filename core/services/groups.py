@@ -434,7 +434,8 @@ async def join_group(uow: UnitOfWork, clock: Clock, actor_id: int, ref: str) -> 
         membership = Membership(group_id=group.id, person_id=actor_id, created_at=now)
     elif status == MembershipStatus.PENDING:
         membership.created_at = now  # requests wait in the order they were made
-        membership.decided_by = None  # a new request: nobody decided it yet
+    # a new request, or a join nobody decided: an old decision (a withdrawal among them) is gone
+    membership.decided_by = None
     await tallies.move_membership(uow, membership, status, Role.MEMBER)
     if status == MembershipStatus.PENDING:
         await _tell_admins(uow, group, actor_id)

@@ -6,7 +6,7 @@ nothing; user text never reaches a terminal with its control sequences intact.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlmodel import func, select
@@ -17,10 +17,11 @@ from core.chat.registry import ACTIONS, Context, Services, handle_text
 from core.clock import FrozenClock
 from core.db import Database
 from core.i18n import Translator
-from core.models import Group, Job, Like, Membership, Post, Registration
+from core.models import Event, Group, Job, Like, Membership, Post, Registration
 from core.render.text import render_card, safe
 from core.services import events, groups, people, posts
 from core.services.events import EventDraft
+from core.views import reminder_card
 from tests.support import Chat
 
 BIGGEST = 2**53 - 1
@@ -206,3 +207,25 @@ async def test_group_named_with_escape_codes_renders_clean(
                 assert "\x1b[2J" not in text and "\x1b[5m" not in text, command
                 assert "\x1b[8m" not in text and "\x1b[31m" not in text, command
         assert "Evil" in reply.text, command
+
+
+def test_a_maybes_reminder_offers_no_sign_up_once_sign_up_closed() -> None:
+    """A maybe's 1h reminder (after the deadline, as it usually is) offered ✅ Sign up; the tap
+    was refused and, as refused taps redraw their card, the reminder became the card."""
+    starts = datetime(2026, 12, 6, 7, 30, tzinfo=UTC)
+    event = Event(
+        id=1,
+        group_id=1,
+        creator_id=1,
+        title="Ridge",
+        starts_at=starts,
+        timezone="UTC",
+        place="Trailhead",
+        signup_deadline=starts - timedelta(days=1),
+    )
+    t = Translator("en")
+    late = reminder_card(event, timedelta(hours=1), None, t, maybe=True)
+    assert [b.label for row in late.buttons for b in row] == ["🔕 Stop reminders"]
+    event.signup_deadline = starts - timedelta(minutes=30)
+    early = reminder_card(event, timedelta(hours=1), None, t, maybe=True)
+    assert [b.label for row in early.buttons for b in row] == ["✅ Sign up", "🔕 Stop reminders"]

@@ -12,7 +12,7 @@ from core.clock import FrozenClock
 from core.db import Database
 from core.errors import DomainError
 from core.i18n import Translator
-from core.models import Membership, Registration, Role
+from core.models import Membership, Registration, Role, Visibility
 from core.notices import NoticeWorker
 from core.services import events, groups
 from core.services.events import EventDraft
@@ -702,3 +702,44 @@ async def test_the_owner_hands_the_group_over_then_may_leave(chat: Chat) -> None
 async def _group_id(chat: Chat, slug: str) -> int:
     async with chat.services.db.uow(readonly=True) as uow:
         return (await groups.find_group(uow, slug)).id  # type: ignore[return-value]
+
+
+async def test_an_old_withdrawal_is_not_told_after_a_later_join(chat: Chat) -> None:
+    """Zoe withdrew her request; later she joined Secret directly (it had become public) and
+    left: a tap on the old request said "zoe withdrew their request", the decision of long
+    ago. A join nobody decided clears the old decision."""
+    secret = await _secret(chat)
+    await chat.say("zoe", "/join secret")
+    await chat.say("zoe", "/leave secret")  # withdrawn
+    async with chat.services.db.uow() as uow:
+        group = await groups.find_group(uow, "secret")
+        group.visibility = Visibility.PUBLIC
+        uow.session.add(group)
+        await uow.commit()
+    assert "Welcome to Secret!" in (await chat.say("zoe", "/join secret")).text
+    await chat.say("zoe", "/leave secret")
+    zoe = await chat.person_id("zoe")
+    tap = await chat.click("maya", f"ap:{secret}:{zoe}")
+    assert "withdrew" not in (tap.toast or ""), tap.toast
+
+
+async def test_a_shared_chat_is_not_shown_a_private_groups_activities(chat: Chat) -> None:
+    """/event, /who and /events in a group chat that is not a private group's home showed its
+    activities and whole roster to everyone there; /events there also showed the asker's own
+    "You're going"; /leave and /posts alone listed the asker's groups."""
+    await _secret(chat)
+    await chat.say("maya", "/newevent secret | Quiet walk | 2026-12-06 07:30 | Park | free | 5")
+    await chat.say("maya", "/newgroup Hiking")
+    await chat.say("maya", "/newevent hiking | Ridge | 2026-12-06 08:30 | Trailhead | free | 5")
+    await chat.say("maya", "/signup 2")
+    ctx = await chat.context("maya")
+    ctx.in_group_chat, ctx.chat = True, ("test", "-100")
+    for typed in ("/event 1", "/who 1"):
+        refused = await handle_text(ctx, typed)
+        assert "Secret is a private group" in refused.text and "Park" not in refused.text
+    listed = await handle_text(ctx, "/events")
+    assert "Ridge" in listed.text and "Quiet walk" not in listed.text
+    assert "You're going" not in listed.text
+    for typed in ("/leave", "/posts"):
+        assert "in a private chat" in (await handle_text(ctx, typed)).text
+    assert "Quiet walk" in (await chat.say("maya", "/events")).text  # her own chat: all
