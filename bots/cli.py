@@ -160,9 +160,16 @@ async def _telegram(
             raise SystemExit("webhook mode needs WEB_PORT and TELEGRAM_WEBHOOK_SECRET")
         url, secret = settings.telegram_webhook_url, settings.telegram_webhook_secret
         add_webhook(app, build_dispatcher(services, shared=shared), bot, url, secret, services)
-        await set_webhook_once(services.db, bot, url, secret)
-        log.info("Telegram: webhook mode at %s", url)
-        return [asyncio.Event().wait()]  # the web server takes the updates: serve until stopped
+
+        async def webhook() -> None:
+            """Point Telegram here once the web server listens (`run` awaits the platforms
+            after starting it): set before, the first updates met a closed port and waited
+            for Telegram's retry. Then the web server takes the updates until stopped."""
+            await set_webhook_once(services.db, bot, url, secret)
+            log.info("Telegram: webhook mode at %s", url)
+            await asyncio.Event().wait()
+
+        return [webhook()]
 
     async def poll() -> None:
         leadership = Leadership(services.db, "telegram-polling")
